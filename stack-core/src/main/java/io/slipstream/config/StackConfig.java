@@ -1,0 +1,105 @@
+package io.slipstream.config;
+
+import io.slipstream.wire.Ipv4Address;
+import io.slipstream.wire.MacAddress;
+import java.security.SecureRandom;
+
+/**
+ * One stack's identity on its link, from the configuration contract:
+ * {@code slipstream.driver}, {@code slipstream.interface}, {@code slipstream.address} (CIDR),
+ * {@code slipstream.gateway} (optional), {@code slipstream.mac} (optional; random locally
+ * administered by default).
+ *
+ * @param address the stack's own IPv4 address
+ * @param prefixLength the connected subnet's prefix length
+ * @param gateway the default gateway, or {@link Ipv4Address#ANY} for none
+ */
+public record StackConfig(
+        String driver,
+        String interfaceName,
+        int address,
+        int prefixLength,
+        int gateway,
+        long mac,
+        Settings settings) {
+
+    public static final String DRIVER = "slipstream.driver";
+    public static final String INTERFACE = "slipstream.interface";
+    public static final String ADDRESS = "slipstream.address";
+    public static final String GATEWAY = "slipstream.gateway";
+    public static final String MAC = "slipstream.mac";
+
+    private static final String CIDR_FORM = "an IPv4 address in CIDR form such as 198.18.5.2/24";
+
+    public StackConfig {
+        if (prefixLength < 1 || prefixLength > 32) {
+            throw ConfigException.malformed(ADDRESS, CIDR_FORM, Ipv4Address.format(address) + "/" + prefixLength);
+        }
+        if (gateway != Ipv4Address.ANY && !sameSubnet(address, gateway, prefixLength)) {
+            throw new ConfigException(GATEWAY + ": gateway " + Ipv4Address.format(gateway)
+                    + " is not in the connected subnet " + Ipv4Address.format(address & Ipv4Address.mask(prefixLength))
+                    + "/" + prefixLength);
+        }
+    }
+
+    /** Reads and checks every setting; the first problem found is thrown. */
+    public static StackConfig from(Settings s) {
+        String driver = s.require(DRIVER, "a driver name such as memory or tap");
+        if (!driver.matches("[a-z][a-z0-9_-]*")) {
+            throw ConfigException.malformed(DRIVER, "a driver name such as memory or tap", driver);
+        }
+        String iface = s.require(INTERFACE, "a device name such as tap0");
+        if (iface.length() > 15 || !iface.matches("[A-Za-z0-9_.:-]+")) {
+            throw ConfigException.malformed(INTERFACE, "a device name of at most 15 characters such as tap0", iface);
+        }
+        String cidr = s.require(ADDRESS, CIDR_FORM);
+        int slash = cidr.indexOf('/');
+        if (slash < 0) {
+            throw ConfigException.malformed(ADDRESS, CIDR_FORM, cidr);
+        }
+        int address = s.parse(ADDRESS, CIDR_FORM, 0, v -> Ipv4Address.parse(v.substring(0, slash)));
+        int prefix = s.parse(ADDRESS, CIDR_FORM, 0, v -> {
+            String p = v.substring(slash + 1);
+            if (!p.matches("[0-9]{1,2}")) {
+                throw new IllegalArgumentException(p);
+            }
+            return Integer.parseInt(p);
+        });
+        if (prefix < 1 || prefix > 32) {
+            throw ConfigException.malformed(ADDRESS, CIDR_FORM, cidr);
+        }
+        int gateway = s.parse(GATEWAY, "an IPv4 address such as 198.18.5.1", Ipv4Address.ANY, Ipv4Address::parse);
+        long mac = s.parse(MAC, "a MAC address such as 02:00:00:00:00:01", -1L, v -> {
+            long m = MacAddress.parse(v);
+            if (MacAddress.isMulticast(m) || m == MacAddress.ZERO) {
+                throw new IllegalArgumentException("not a unicast address");
+            }
+            return m;
+        });
+        if (mac == -1L) {
+            mac = MacAddress.randomLocal(new SecureRandom());
+        }
+        return new StackConfig(driver, iface, address, prefix, gateway, mac, s);
+    }
+
+    public int netmask() {
+        return Ipv4Address.mask(prefixLength);
+    }
+
+    public boolean onLink(int destination) {
+        return sameSubnet(address, destination, prefixLength);
+    }
+
+    private static boolean sameSubnet(int a, int b, int prefixLength) {
+        int m = Ipv4Address.mask(prefixLength);
+        return (a & m) == (b & m);
+    }
+
+    @Override
+    public String toString() {
+        return "StackConfig[driver=" + driver + ", interface=" + interfaceName + ", address="
+                + Ipv4Address.format(address) + "/" + prefixLength
+                + (gateway == Ipv4Address.ANY ? "" : ", gateway=" + Ipv4Address.format(gateway))
+                + ", mac=" + MacAddress.format(mac) + "]";
+    }
+}
