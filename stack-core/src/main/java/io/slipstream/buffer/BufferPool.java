@@ -19,6 +19,8 @@ import java.util.List;
 public final class BufferPool implements AutoCloseable {
     public static final int DEFAULT_FRAME_SIZE = 2048;
     public static final String TRACK_LEAKS_PROPERTY = "slipstream.buffer.trackLeaks";
+    /** Room for a whole IP datagram (64 KiB) plus headers, for reassembly and fragmentation. */
+    public static final int MAX_FRAME_SIZE = 128 * 1024;
 
     private final Arena arena;
     private final MemorySegment region;
@@ -29,8 +31,8 @@ public final class BufferPool implements AutoCloseable {
     private long exhausted;
 
     private BufferPool(Arena arena, MemorySegment region, int frameSize, boolean trackLeaks) {
-        if (frameSize < 128 || frameSize > 65536) {
-            throw new IllegalArgumentException("frame size must be 128..65536 bytes, got " + frameSize);
+        if (frameSize < 128 || frameSize > MAX_FRAME_SIZE) {
+            throw new IllegalArgumentException("frame size must be 128.." + MAX_FRAME_SIZE + " bytes, got " + frameSize);
         }
         long count = region.byteSize() / frameSize;
         if (count < 1 || count > Integer.MAX_VALUE) {

@@ -1,5 +1,8 @@
 package io.slipstream.nic;
 
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /** Driver counters, safe to bump from the NIC side and read from anywhere. */
@@ -18,18 +21,20 @@ public final class NicStats {
         return counts.get(c.ordinal());
     }
 
-    @Override
-    public String toString() {
-        StringBuilder sb = new StringBuilder("{");
+    /** The non-zero counters by lower-case name. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
         for (NicCounter c : NicCounter.values()) {
             long v = get(c);
             if (v != 0) {
-                if (sb.length() > 1) {
-                    sb.append(", ");
-                }
-                sb.append(c.name().toLowerCase()).append('=').append(v);
+                m.put(c.name().toLowerCase(Locale.ROOT), v);
             }
         }
-        return sb.append('}').toString();
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
     }
 }

@@ -136,6 +136,14 @@ public final class Ipv4 {
         return MIN_HEADER_LENGTH;
     }
 
+    /** Clears MF and the fragment offset (keeps DF), fixing the checksum incrementally. */
+    public static void clearFragmentFields(MemorySegment s, long off) {
+        int old = Bytes.u16(s, off + FLAGS_FRAG);
+        int now = old & FLAG_DF;
+        Bytes.putU16(s, off + FLAGS_FRAG, now);
+        Bytes.putU16(s, off + CHECKSUM, InternetChecksum.adjust(checksum(s, off), old, now));
+    }
+
     /** Sets the total length and fixes the checksum incrementally (RFC 1624). */
     public static void setTotalLength(MemorySegment s, long off, int totalLength) {
         int old = totalLength(s, off);

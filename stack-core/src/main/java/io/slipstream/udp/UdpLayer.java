@@ -1,0 +1,139 @@
+package io.slipstream.udp;
+
+import io.slipstream.buffer.BufferOwner;
+import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.ip.Ipv4Layer;
+import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.stats.Counters;
+import io.slipstream.wire.Icmp;
+import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Udp;
+import io.slipstream.wire.WireError;
+import java.lang.foreign.MemorySegment;
+import java.net.BindException;
+import java.util.random.RandomGenerator;
+
+/**
+ * UDP (RFC 768, RFC 1122 §4.1): demultiplexes datagrams to sockets by destination port,
+ * answers datagrams for unbound ports with ICMP port unreachable, and reports ICMP errors to
+ * the connected socket they concern.
+ */
+public final class UdpLayer implements Ipv4Transport {
+    /** The dynamic port range (RFC 6335 §6). */
+    public static final int EPHEMERAL_LOW = 49152;
+    public static final int EPHEMERAL_HIGH = 65535;
+
+    private final Ipv4Layer ip;
+    private final Counters<WireError> wireErrors;
+    private final Counters<UdpCounter> counters = new Counters<>(UdpCounter.class);
+    private final UdpSocket[] ports = new UdpSocket[65536];
+    private final RandomGenerator random;
+    private final int defaultReceiveBuffer;
+
+    public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBuffer) {
+        this.ip = ip;
+        this.wireErrors = wireErrors;
+        this.random = random;
+        this.defaultReceiveBuffer = defaultReceiveBuffer;
+    }
+
+    @Override
+    public int protocol() {
+        return Ipv4.PROTO_UDP;
+    }
+
+    public Counters<UdpCounter> counters() {
+        return counters;
+    }
+
+    /** A new, unbound socket. */
+    public UdpSocket open() {
+        return new UdpSocket(this, defaultReceiveBuffer);
+    }
+
+    Ipv4Layer ip() {
+        return ip;
+    }
+
+    /**
+     * Binds {@code socket} to {@code port}, or to a random free dynamic port when 0 (RFC 6056
+     * §3.3.1: a random start, then a linear search).
+     */
+    int bind(UdpSocket socket, int port) throws BindException {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        if (port != 0) {
+            if (ports[port] != null) {
+                throw new BindException("Address already in use: UDP port " + port);
+            }
+            ports[port] = socket;
+            return port;
+        }
+        int n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+        int start = random.nextInt(n);
+        for (int i = 0; i < n; i++) {
+            int candidate = EPHEMERAL_LOW + (start + i) % n;
+            if (ports[candidate] == null) {
+                ports[candidate] = socket;
+                return candidate;
+            }
+        }
+        throw new BindException("No free ephemeral UDP port");
+    }
+
+    void unbind(UdpSocket socket, int port) {
+        if (port > 0 && ports[port] == socket) {
+            ports[port] = null;
+        }
+    }
+
+    /** Closes every bound socket, releasing its queued buffers (stack shutdown). */
+    public void closeAll() {
+        for (UdpSocket s : ports) {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    void count(UdpCounter c) {
+        counters.increment(c);
+    }
+
+    @Override
+    public boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
+        MemorySegment s = buffer.segment();
+        long off = buffer.offset();
+        WireError err = Udp.validate(s, off, buffer.length(), source, destination);
+        if (err != null) {
+            wireErrors.increment(err);
+            return false;
+        }
+        int dstPort = Udp.destinationPort(s, off);
+        int srcPort = Udp.sourcePort(s, off);
+        int len = Udp.length(s, off);
+        counters.increment(UdpCounter.RX_DATAGRAMS);
+        UdpSocket socket = ports[dstPort];
+        if (socket == null) {
+            counters.increment(UdpCounter.NO_PORT);
+            if (!ip.routes().isBroadcast(destination)) {
+                ip.rejectCurrent(Icmp.CODE_PORT_UNREACHABLE);
+            }
+            return false;
+        }
+        buffer.setRange((int) off + Udp.HEADER_LENGTH, len - Udp.HEADER_LENGTH);
+        return socket.deliver(buffer, owner, source, srcPort);
+    }
+
+    @Override
+    public void icmpError(int type, int code, int info, MemorySegment quoted, long quotedOffset, int quotedLength) {
+        int hl = Ipv4.headerLength(quoted, quotedOffset);
+        long udp = quotedOffset + hl;
+        UdpSocket socket = ports[Udp.sourcePort(quoted, udp)];
+        if (socket != null) {
+            counters.increment(UdpCounter.ICMP_ERRORS_REPORTED);
+            socket.icmpError(type, code, Ipv4.destination(quoted, quotedOffset), Udp.destinationPort(quoted, udp));
+        }
+    }
+}
