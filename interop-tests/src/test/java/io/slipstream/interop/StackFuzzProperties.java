@@ -3,9 +3,11 @@ package io.slipstream.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
 import io.slipstream.time.VirtualClock;
+import io.slipstream.udp.UdpCounter;
 import io.slipstream.wire.Arp;
 import io.slipstream.wire.Ethernet;
 import io.slipstream.wire.Icmp;
@@ -26,6 +28,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.Tuple;
 
 /**
@@ -59,6 +62,10 @@ class StackFuzzProperties {
             }
             assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS),
                     () -> "internal error: " + stack.firstInternalError());
+            // The generator must reach the layers, not just the MAC filter.
+            Statistics.label("malformed drops").collect(stack.wireErrors().total() > 0);
+            Statistics.label("reached UDP").collect(stack.udp().counters().get(UdpCounter.RX_DATAGRAMS) > 0);
+            Statistics.label("reached reassembly").collect(stack.ip().counters().get(IpCounter.RX_FRAGMENTS) > 0);
             // The stack still works: it answers a well-formed ping.
             raw.take();
             raw.send(echoRequest(stack.mac(), 0xBEEF));
@@ -81,6 +88,9 @@ class StackFuzzProperties {
         }
         assertEquals(List.of(), stack.nic().buffers().leaks());
         assertEquals(0, stack.outstandingJumboBuffers());
+        Statistics.label("malformed drops").coverage(c -> c.check(true).percentage(pct -> pct > 30));
+        Statistics.label("reached UDP").coverage(c -> c.check(true).percentage(pct -> pct > 30));
+        Statistics.label("reached reassembly").coverage(c -> c.check(true).percentage(pct -> pct > 10));
     }
 
     @Provide
