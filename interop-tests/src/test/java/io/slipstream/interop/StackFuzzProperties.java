@@ -98,9 +98,10 @@ class StackFuzzProperties {
         Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(1600);
         Arbitrary<byte[]> mutated = Combinators.combine(
                         Arbitraries.integers().between(0, TEMPLATES - 1),
-                        Arbitraries.integers().between(0, 1599).list().ofMaxSize(6),
+                        Arbitraries.integers().between(0, 1599).list().ofMinSize(0).ofMaxSize(6),
                         Arbitraries.bytes().list().ofSize(6),
-                        Arbitraries.integers().between(-40, 40),
+                        Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)),
+                                Tuple.of(1, Arbitraries.integers().between(-40, 40))),
                         Arbitraries.of(true, false))
                 .as(StackFuzzProperties::mutate);
         return Arbitraries.frequencyOf(Tuple.of(1, random), Tuple.of(4, mutated)).list().ofMinSize(1).ofMaxSize(12);
@@ -117,17 +118,39 @@ class StackFuzzProperties {
         int newLen = Math.max(0, f.length + resize);
         f = Arrays.copyOf(f, newLen);
         if (repair && f.length >= 34 && (f[14] & 0xF0) == 0x40) {
-            // Repair the IPv4 header checksum so the mutation reaches the layers above.
-            MemorySegment s = MemorySegment.ofArray(f);
-            int hl = Math.min((f[14] & 0xF) * 4, f.length - 14);
-            if (hl >= 20) {
-                s.set(ValueLayout.JAVA_SHORT_UNALIGNED, 24, (short) 0);
-                int c = InternetChecksum.compute(s, 14, hl);
-                f[24] = (byte) (c >>> 8);
-                f[25] = (byte) c;
-            }
+            repairChecksums(f);
         }
         return f;
+    }
+
+    /**
+     * Recomputes the IPv4 header checksum, and the UDP checksum when the UDP length fits the
+     * frame, so that a mutation gets past them and reaches the layers above.
+     */
+    private static void repairChecksums(byte[] f) {
+        MemorySegment s = MemorySegment.ofArray(f);
+        int hl = (f[14] & 0xF) * 4;
+        if (hl < 20 || 14 + hl > f.length) {
+            return;
+        }
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, 24, (short) 0);
+        int c = InternetChecksum.compute(s, 14, hl);
+        f[24] = (byte) (c >>> 8);
+        f[25] = (byte) c;
+        int udp = 14 + hl;
+        if (Ipv4.protocol(s, 14) != Ipv4.PROTO_UDP || Ipv4.isFragment(s, 14) || udp + 8 > f.length) {
+            return;
+        }
+        int len = Udp.length(s, udp);
+        if (len >= 8 && udp + len <= f.length) {
+            f[udp + 6] = 0;
+            f[udp + 7] = 0;
+            long acc = InternetChecksum.pseudoHeaderSum(Ipv4.source(s, 14), Ipv4.destination(s, 14), Ipv4.PROTO_UDP, len);
+            int u = InternetChecksum.finish(InternetChecksum.sum(s, udp, len, acc));
+            u = u == 0 ? 0xFFFF : u;
+            f[udp + 6] = (byte) (u >>> 8);
+            f[udp + 7] = (byte) u;
+        }
     }
 
     /** Valid frames to the stack: ARP, ping, UDP to an open and a closed port, first and later fragments. */

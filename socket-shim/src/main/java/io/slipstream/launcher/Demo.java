@@ -53,7 +53,7 @@ final class Demo {
     }
 
     private static void ping(Stack a, Stack b, int count) {
-        long[] seen = new long[1];
+        long[] seen = {-1}; // the sequence number of the last reply; none yet
         a.icmp().setEchoListener((src, id, seq, len, now) -> seen[0] = seq);
         long[] rtt = new long[count];
         for (int seq = 0; seq < count; seq++) {
