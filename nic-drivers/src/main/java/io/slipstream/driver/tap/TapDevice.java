@@ -40,7 +40,8 @@ final class TapDevice {
             int errno = libc.errno();
             throw new NicException("tap " + name + ": " + libc.failure("open " + CLONE_DEVICE) + switch (errno) {
                 case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO -> ": no TUN/TAP support (is the tun module loaded?)";
-                case Errno.EACCES, Errno.EPERM -> ": this process may not open " + CLONE_DEVICE;
+                case Errno.EACCES, Errno.EPERM -> ": this process may not open it (TAP devices need root,"
+                        + " or CAP_NET_ADMIN and access to " + CLONE_DEVICE + ")";
                 default -> "";
             });
         }

@@ -73,7 +73,6 @@ final class TapInterface implements VirtualInterface {
         this.arena = arena;
         this.libc = libc;
         this.fd = fd;
-        this.pool = BufferPool.allocate(config.bufferCount(), config.frameSize());
         this.stackOwner = new BufferOwner("tap " + name + " stack");
         this.rxOwner = new BufferOwner("tap " + name + " rx ring");
         this.txOwner = new BufferOwner("tap " + name + " tx ring");
@@ -83,18 +82,23 @@ final class TapInterface implements VirtualInterface {
         this.readyCheck = Libc.pollFds(arena, 1);
         Libc.setPollFd(readyCheck, 0, fd, Libc.POLLIN);
         this.interrupt = new TapInterrupt(fd, eventFd, clock, stats, arena);
+        this.pool = BufferPool.allocate(config.bufferCount(), config.frameSize()); // last: nothing fails after it
     }
 
     /** Attaches to (or creates) the TAP device {@code config.interfaceName()}. */
     static TapInterface open(NicConfig config, Clock clock) {
         String name = config.interfaceName();
+        String os = System.getProperty("os.name", "");
+        if (!os.startsWith("Linux")) {
+            throw new NicException("tap " + name + ": the TAP driver needs Linux, this is " + os);
+        }
         TapDevice.validName(name);
         Arena arena = Arena.ofShared();
         Libc libc = new Libc(arena);
         int fd = -1;
+        EventFd eventFd = null;
         try {
             fd = TapDevice.open(libc, name);
-            EventFd eventFd;
             try {
                 eventFd = EventFd.open(libc, arena);
             } catch (IOException e) {
@@ -102,6 +106,9 @@ final class TapInterface implements VirtualInterface {
             }
             return new TapInterface(config, clock, arena, libc, fd, eventFd);
         } catch (RuntimeException | Error e) {
+            if (eventFd != null) {
+                eventFd.close(libc);
+            }
             if (fd >= 0) {
                 libc.close(fd);
             }
@@ -199,10 +206,18 @@ final class TapInterface implements VirtualInterface {
         }
     }
 
-    private void checkPool(PacketBuffer b) {
+    /** A stack buffer goes onto a ring, which owns it from then on; false (nothing kept) when full. */
+    private boolean lend(PacketBuffer b, FrameFifo ring, BufferOwner ringOwner) {
+        checkOpen();
         if (b.pool() != pool) {
             throw new IllegalArgumentException("buffer " + b.index() + " is not from tap " + name + "'s pool");
         }
+        if (ring.size() == ring.capacity()) {
+            return false;
+        }
+        b.transfer(stackOwner, ringOwner); // fails, keeping nothing, unless the stack owns it
+        ring.offer(b);
+        return true;
     }
 
     /** Writes rung frames until the device pushes back; every frame ends completed or waiting. */
@@ -235,14 +250,7 @@ final class TapInterface implements VirtualInterface {
     private final class Rx implements RxRing {
         @Override
         public boolean post(PacketBuffer empty) {
-            checkOpen();
-            checkPool(empty);
-            if (rxPosted.size() == rxPosted.capacity()) {
-                return false;
-            }
-            empty.transfer(stackOwner, rxOwner);
-            rxPosted.offer(empty);
-            return true;
+            return lend(empty, rxPosted, rxOwner);
         }
 
         @Override
@@ -259,14 +267,7 @@ final class TapInterface implements VirtualInterface {
     private final class Tx implements TxRing {
         @Override
         public boolean post(PacketBuffer frame) {
-            checkOpen();
-            checkPool(frame);
-            if (txQueue.size() == txQueue.capacity()) {
-                return false;
-            }
-            frame.transfer(stackOwner, txOwner);
-            txQueue.offer(frame);
-            return true;
+            return lend(frame, txQueue, txOwner);
         }
 
         @Override

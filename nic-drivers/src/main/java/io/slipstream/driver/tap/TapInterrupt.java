@@ -240,10 +240,6 @@ final class TapInterrupt implements Interrupt {
         }
     }
 
-    boolean isClosed() {
-        return closed;
-    }
-
     /** The stack's view of the software timer: arming earlier than the waiter plans kicks it. */
     private final class TimerView implements NicTimer {
         @Override

@@ -14,42 +14,21 @@ import io.slipstream.wire.Arp;
 import io.slipstream.wire.MacAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * The TAP interrupt as the stack's interrupt thread sees it: a platform thread blocked in
  * {@link Interrupt#await} is released by a frame, by {@link Interrupt#wake()} and by the NIC
  * timer, and only the first and last fire it.
  */
-@Timeout(60)
-class TapInterruptTest {
-    private TapSandbox box;
-
-    @BeforeEach
-    void setUp() {
-        TapSandbox.assumeRoot();
-        box = TapSandbox.open();
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (box != null) {
-            box.close();
-            assertEquals(0, box.vi.buffers().outstanding(), () -> "buffers not returned: " + box.vi.buffers().leaks());
-        }
-    }
-
+class TapInterruptTest extends SandboxedTapTest {
     @Test
     void arrivingFrameFiresTheInterrupt() throws InterruptedException {
         Interrupt irq = box.vi.interrupt();
         box.pump(); // rx buffers posted, nothing pending
         irq.enable();
         assertTrue(irq.isEnabled());
-        Waiter waiter = Waiter.start(irq, STEP.multipliedBy(2).toNanos());
-        waiter.blockedInPoll();
+        Waiter waiter = Waiter.blocked(irq);
 
         // The kernel's ARP reply is the frame that arrives while the waiter sleeps.
         box.send(box.arpFrame(MacAddress.BROADCAST, Arp.OP_REQUEST, MacAddress.ZERO, PEER_IP));
@@ -65,8 +44,7 @@ class TapInterruptTest {
     @Test
     void wakeReleasesTheWaiterWithoutFiring() throws InterruptedException {
         Interrupt irq = box.vi.interrupt();
-        Waiter waiter = Waiter.start(irq, STEP.multipliedBy(2).toNanos());
-        waiter.blockedInPoll();
+        Waiter waiter = Waiter.blocked(irq);
 
         irq.wake();
 
@@ -81,8 +59,7 @@ class TapInterruptTest {
     void enablingWhileAThreadWaitsWatchesTheDeviceFromThenOn() throws InterruptedException {
         Interrupt irq = box.vi.interrupt();
         box.pump();
-        Waiter waiter = Waiter.start(irq, STEP.multipliedBy(2).toNanos());
-        waiter.blockedInPoll();
+        Waiter waiter = Waiter.blocked(irq);
         // A frame arrives while the interrupt is off: the waiter does not watch the device...
         box.send(box.arpFrame(MacAddress.BROADCAST, Arp.OP_REQUEST, MacAddress.ZERO, PEER_IP));
         Thread.sleep(100); // lets the reply arrive first, usually; if it comes later it fires all the same
@@ -99,7 +76,7 @@ class TapInterruptTest {
         Interrupt irq = box.vi.interrupt();
         box.vi.timer().arm(System.nanoTime() + Duration.ofMillis(30).toNanos());
         irq.enable();
-        Waiter waiter = Waiter.start(irq, STEP.multipliedBy(2).toNanos());
+        Waiter waiter = Waiter.start(irq);
 
         assertTrue(waiter.result(), "the timer fires the interrupt");
         box.vi.events().poll(box.events, 64);
@@ -114,8 +91,7 @@ class TapInterruptTest {
     void timerArmedWhileTheWaiterSleepsIsNoticed() throws InterruptedException {
         Interrupt irq = box.vi.interrupt();
         irq.enable();
-        Waiter waiter = Waiter.start(irq, STEP.multipliedBy(2).toNanos());
-        waiter.blockedInPoll(); // no deadline yet: it sleeps until the 10 s timeout
+        Waiter waiter = Waiter.blocked(irq); // no deadline yet: it sleeps until the 10 s timeout
 
         box.vi.timer().arm(System.nanoTime() + Duration.ofMillis(20).toNanos());
 
@@ -143,7 +119,8 @@ class TapInterruptTest {
         final Thread thread;
         final AtomicReference<Object> outcome = new AtomicReference<>();
 
-        private Waiter(Interrupt irq, long timeoutNanos) {
+        private Waiter(Interrupt irq) {
+            long timeoutNanos = STEP.multipliedBy(2).toNanos();
             thread = Thread.ofPlatform().name("tap-interrupt-test").daemon().unstarted(() -> {
                 try {
                     outcome.set(irq.await(timeoutNanos));
@@ -153,9 +130,17 @@ class TapInterruptTest {
             });
         }
 
-        static Waiter start(Interrupt irq, long timeoutNanos) {
-            Waiter w = new Waiter(irq, timeoutNanos);
+        /** Starts a thread in {@code await} with a timeout of twice {@link TapSandbox#STEP}. */
+        static Waiter start(Interrupt irq) {
+            Waiter w = new Waiter(irq);
             w.thread.start();
+            return w;
+        }
+
+        /** Starts one and returns once it sleeps in poll(2). */
+        static Waiter blocked(Interrupt irq) throws InterruptedException {
+            Waiter w = start(irq);
+            w.blockedInPoll();
             return w;
         }
 

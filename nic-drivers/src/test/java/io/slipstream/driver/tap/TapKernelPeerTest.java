@@ -19,32 +19,12 @@ import io.slipstream.wire.Udp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /** The Linux kernel as the peer on the far side of the TAP link: ARP and UDP, both ways. */
-@Timeout(60)
-class TapKernelPeerTest {
+class TapKernelPeerTest extends SandboxedTapTest {
     private static final int ARP_OFF = Ethernet.HEADER_LENGTH;
     private static final int IP_OFF = Ethernet.HEADER_LENGTH;
-
-    private TapSandbox box;
-
-    @BeforeEach
-    void setUp() {
-        TapSandbox.assumeRoot();
-        box = TapSandbox.open();
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (box != null) {
-            box.close();
-            assertEquals(0, box.vi.buffers().outstanding(), () -> "buffers not returned: " + box.vi.buffers().leaks());
-        }
-    }
 
     @Test
     void kernelAnswersOurArpRequestWithItsMac() throws InterruptedException {

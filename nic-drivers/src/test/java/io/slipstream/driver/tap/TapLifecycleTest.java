@@ -15,6 +15,8 @@ import io.slipstream.testing.NetNs;
 import io.slipstream.wire.Arp;
 import io.slipstream.wire.Ethernet;
 import io.slipstream.wire.MacAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,6 +44,22 @@ class TapLifecycleTest {
         NicException e = assertThrows(NicException.class, () -> TapSandbox.openDriver("lo"));
         assertTrue(e.getMessage().startsWith("tap lo: TUNSETIFF: EINVAL (Invalid argument)"), e.getMessage());
         assertTrue(e.getMessage().contains("'lo' exists but is not a TAP device"), e.getMessage());
+    }
+
+    @Test
+    void withoutCapNetAdminTheErrorNamesTheMissingCapability() {
+        TapSandbox.assumeRoot();
+        String device = TapSandbox.randomDeviceName();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        // Still uid 0 (so /dev/net/tun opens), but CAP_NET_ADMIN is gone from the child's sets.
+        NetNs.Result probe = NetNs.run(Duration.ofSeconds(60), "setpriv", "--inh-caps", "-net_admin",
+                "--bounding-set", "-net_admin", "--", java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", classPath, TapOpenProbe.class.getName(), device);
+        assertTrue(probe.ok(), probe::toString);
+        String message = probe.stdout().strip();
+        assertTrue(message.startsWith("tap " + device + ": TUNSETIFF: EPERM (Operation not permitted)"), message);
+        assertTrue(message.contains("'" + device + "' needs CAP_NET_ADMIN"), message);
     }
 
     @Test
