@@ -108,13 +108,16 @@ final class LinkDirection {
         stats.increment(NicCounter.TX_FRAMES);
         stats.add(NicCounter.TX_BYTES, length);
 
+        if (inFlightCount() >= limit) {
+            drop(frame); // tail drop: the bottleneck queue is full, the frame never reaches the wire
+            return;
+        }
         // The wire serialises frames one after another at the configured rate; a lost frame
         // still used its slot on the wire.
         long start = busyUntil - now > 0 ? busyUntil : now;
         busyUntil = start + impairments.serialisationNanos(length);
-        if (lossDraw < impairments.loss() || inFlightCount() >= limit) {
-            stats.increment(NicCounter.LINK_DROPS);
-            from.complete(frame);
+        if (lossDraw < impairments.loss()) {
+            drop(frame);
             return;
         }
         long jitter = impairments.jitterNanos() == 0 ? 0
@@ -216,10 +219,14 @@ final class LinkDirection {
             int slot = inFlight.takeFirst();
             PacketBuffer frame = inFlight.frame(slot);
             inFlight.free(slot);
-            stats.increment(NicCounter.LINK_DROPS);
-            from.complete(frame);
+            drop(frame);
         }
         publishNextRelease();
+    }
+
+    private void drop(PacketBuffer frame) {
+        stats.increment(NicCounter.LINK_DROPS);
+        from.complete(frame);
     }
 
     private void publishNextRelease() {

@@ -25,10 +25,12 @@ final class StackEnd implements EventHandler, AutoCloseable {
 
     final VirtualInterface vi;
     final List<byte[]> received = new ArrayList<>();
+    /** received.size(), readable from other threads. */
+    final AtomicInteger receivedCount = new AtomicInteger();
     int completions;
     int timers;
     int wakeups;
-    /** Whether {@link #poll()} keeps the rx ring full after it drains the events. */
+    /** Whether received buffers are posted again at once and {@link #poll()} tops the ring up. */
     boolean refillRx = true;
 
     StackEnd(VirtualInterface vi) {
@@ -143,7 +145,10 @@ final class StackEnd implements EventHandler, AutoCloseable {
         byte[] copy = new byte[frame.length()];
         MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), copy, 0, frame.length());
         received.add(copy);
-        frame.release(vi.stackOwner());
+        receivedCount.incrementAndGet();
+        if (!refillRx || !vi.rx().post(frame)) {
+            frame.release(vi.stackOwner());
+        }
     }
 
     @Override
