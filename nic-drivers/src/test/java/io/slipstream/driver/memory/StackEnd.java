@@ -77,18 +77,26 @@ final class StackEnd implements EventHandler, AutoCloseable {
     /** Posts empty buffers until the rx ring or the pool is full; returns how many. */
     int fillRx() {
         int n = 0;
-        while (vi.rx().posted() < vi.rx().capacity()) {
-            PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
-            if (b == null) {
-                break;
-            }
-            if (!vi.rx().post(b)) {
-                b.release(vi.stackOwner());
-                break;
-            }
+        while (fillRxOne()) {
             n++;
         }
         return n;
+    }
+
+    /** Posts one empty buffer; false if the ring is full or the pool empty. */
+    boolean fillRxOne() {
+        if (vi.rx().posted() >= vi.rx().capacity()) {
+            return false;
+        }
+        PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
+        if (b == null) {
+            return false;
+        }
+        if (!vi.rx().post(b)) {
+            b.release(vi.stackOwner());
+            return false;
+        }
+        return true;
     }
 
     /** Queues one frame on the tx ring (no doorbell); false if no buffer or ring space. */
