@@ -93,7 +93,8 @@ final class LinkDirection {
      * Puts one frame (owned by the sender's tx ring) on the wire at {@code now}: draws its fate,
      * then either completes it at once (lost, or no room in flight) or queues it for release.
      * The same number of draws is made for every frame, so one frame's fate never shifts the
-     * random stream of the next.
+     * random stream of the next. The caller follows with {@link #releaseDue}, which delivers
+     * what is due at once and publishes the next release time.
      */
     void transmit(PacketBuffer frame, long now) {
         double lossDraw = random.nextDouble();

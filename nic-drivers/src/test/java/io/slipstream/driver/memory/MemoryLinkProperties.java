@@ -191,6 +191,6 @@ class MemoryLinkProperties {
         Arbitrary<Action> advance = Arbitraries.longs().between(0, 3_000_000).map(Advance::new);
         return Arbitraries.frequencyOf(
                         weighted(4, send), weighted(1, doorbell), weighted(4, poll), weighted(3, postRx), weighted(3, advance))
-                .list().ofMaxSize(60);
+                .list().ofMinSize(5).ofMaxSize(60);
     }
 }

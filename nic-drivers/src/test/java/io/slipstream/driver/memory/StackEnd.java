@@ -32,6 +32,8 @@ final class StackEnd implements EventHandler, AutoCloseable {
     int wakeups;
     /** Whether received buffers are posted again at once and {@link #poll()} tops the ring up. */
     boolean refillRx = true;
+    /** Whether {@link #received} keeps a copy of each frame (false: only count, allocating nothing). */
+    boolean keepFrames = true;
 
     StackEnd(VirtualInterface vi) {
         this.vi = vi;
@@ -150,9 +152,11 @@ final class StackEnd implements EventHandler, AutoCloseable {
 
     @Override
     public void onRx(PacketBuffer frame) {
-        byte[] copy = new byte[frame.length()];
-        MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), copy, 0, frame.length());
-        received.add(copy);
+        if (keepFrames) {
+            byte[] copy = new byte[frame.length()];
+            MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), copy, 0, frame.length());
+            received.add(copy);
+        }
         receivedCount.incrementAndGet();
         if (!refillRx || !vi.rx().post(frame)) {
             frame.release(vi.stackOwner());
