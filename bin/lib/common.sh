@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 SLIPSTREAM_ROOT=${SLIPSTREAM_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-SLIPSTREAM_MIN_JDK=25
+SLIPSTREAM_MIN_JDK=${SLIPSTREAM_MIN_JDK:-25}  # overridable only to test the error path
 
 die() {
     echo "slipstream: $*" >&2
@@ -68,7 +68,9 @@ ensure_maven() {
 run_maven() {
     ensure_maven
     find_jdk >/dev/null
-    (cd "$SLIPSTREAM_ROOT" && mvn -B "$@")
+    # Maven 3.8 prints ANSI resets even in batch mode; strip them (pipefail keeps its status).
+    (cd "$SLIPSTREAM_ROOT" && mvn -B "$@") 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
+    return "${PIPESTATUS[0]}"
 }
 
 SHIM_JAR_GLOB="$SLIPSTREAM_ROOT/socket-shim/target/socket-shim-*.jar"
