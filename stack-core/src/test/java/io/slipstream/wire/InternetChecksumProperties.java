@@ -109,34 +109,43 @@ class InternetChecksumProperties {
     @Property
     void adjustEqualsRecompute(@ForAll("evenData") byte[] data, @ForAll @IntRange(max = 749) int checksumWord,
                                @ForAll @IntRange(max = 749) int changedWord, @ForAll @IntRange(max = 0xFFFF) int value) {
-        int words = data.length / 2;
-        int c = 2 * (checksumWord % words);
-        int m = 2 * (changedWord % words);
-        Assume.that(c != m);
-        MemorySegment s = MemorySegment.ofArray(data);
-        int before = fillChecksum(s, data.length, c);
-        int old = Bytes.u16(s, m);
-        Bytes.putU16(s, m, value);
-        Assume.that(!coveredDataIsZero(data, c));
-        int recomputed = fillChecksum(s, data.length, c);
-        assertEquals(recomputed, InternetChecksum.adjust(before, old, value));
+        assertAdjustEqualsRecompute(data, checksumWord, changedWord, 2, value, InternetChecksum::adjust);
     }
 
     @Property
     void adjust32EqualsRecompute(@ForAll("evenData") byte[] data, @ForAll @IntRange(max = 749) int checksumWord,
                                  @ForAll @IntRange(max = 749) int changedWord, @ForAll int value) {
+        assertAdjustEqualsRecompute(data, checksumWord, changedWord, 4, value, InternetChecksum::adjust32);
+    }
+
+    /** {@code adjust} or {@code adjust32}: (checksum, old field value, new field value) to new checksum. */
+    private interface Adjustment {
+        int apply(int checksum, int oldValue, int newValue);
+    }
+
+    /**
+     * Fills in a checksum at word {@code checksumWord}, changes the 16- or 32-bit field at word
+     * {@code changedWord} to {@code value}, and compares the adjusted checksum with a recompute.
+     */
+    private static void assertAdjustEqualsRecompute(byte[] data, int checksumWord, int changedWord, int fieldBytes,
+                                                    int value, Adjustment adjustment) {
         int words = data.length / 2;
-        Assume.that(words >= 3);
+        int fieldWords = fieldBytes / 2;
+        Assume.that(words > fieldWords);
         int c = 2 * (checksumWord % words);
-        int m = 2 * (changedWord % (words - 1));
-        Assume.that(c != m && c != m + 2);
+        int m = 2 * (changedWord % (words - fieldWords + 1));
+        Assume.that(c < m || c >= m + fieldBytes);
         MemorySegment s = MemorySegment.ofArray(data);
         int before = fillChecksum(s, data.length, c);
-        int old = Bytes.u32(s, m);
-        Bytes.putU32(s, m, value);
+        int old = fieldBytes == 2 ? Bytes.u16(s, m) : Bytes.u32(s, m);
+        if (fieldBytes == 2) {
+            Bytes.putU16(s, m, value);
+        } else {
+            Bytes.putU32(s, m, value);
+        }
         Assume.that(!coveredDataIsZero(data, c));
         int recomputed = fillChecksum(s, data.length, c);
-        assertEquals(recomputed, InternetChecksum.adjust32(before, old, value));
+        assertEquals(recomputed, adjustment.apply(before, old, value));
     }
 
     /**
