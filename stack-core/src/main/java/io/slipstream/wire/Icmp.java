@@ -84,7 +84,10 @@ public final class Icmp {
         int oldWord = Bytes.u16(s, off + TYPE);
         Bytes.putU8(s, off + TYPE, TYPE_ECHO_REPLY);
         int newWord = Bytes.u16(s, off + TYPE);
-        Bytes.putU16(s, off + CHECKSUM,
-                InternetChecksum.adjust(Bytes.u16(s, off + CHECKSUM), oldWord, newWord));
+        int checksum = InternetChecksum.adjust(Bytes.u16(s, off + CHECKSUM), oldWord, newWord);
+        // RFC 1624 §3 eqn. 3 gives 0x0000 where a recompute gives 0xFFFF when the reply is all
+        // zeros (id 0, sequence 0, no data), and 0x0000 does not verify then. 0xFFFF is the
+        // other one's-complement zero and verifies whenever 0x0000 would, so send that.
+        Bytes.putU16(s, off + CHECKSUM, checksum == 0 ? 0xFFFF : checksum);
     }
 }
