@@ -6,15 +6,21 @@ import io.slipstream.stack.Stack;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
+import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.util.Arrays;
 import java.util.Map;
 
 /**
  * {@code bin/slipstream demo}: two stacks joined by the in-memory NIC in this JVM. Stack A
  * resolves B with ARP, pings it, then runs a 64-byte UDP ping-pong; one thread drives both
- * stacks by polling, so the round-trip times are pure protocol processing. Prints RTT p50/p99.
+ * stacks by polling, so the round-trip times are pure protocol processing. Prints RTT p50/p99,
+ * and the same UDP ping-pong through the kernel's loopback for comparison.
  */
 final class Demo {
     private static final int A = Ipv4Address.parse("198.18.0.1");
@@ -25,7 +31,7 @@ final class Demo {
 
     private Demo() {}
 
-    static void main(String[] args) throws BindException {
+    static void main(String[] args) throws IOException {
         int count = 20_000;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--count") && i + 1 < args.length) {
@@ -39,7 +45,11 @@ final class Demo {
             System.out.printf("stack A %s on %s, stack B %s on %s (in-memory NIC)%n",
                     Ipv4Address.format(A), MacAddress.format(a.mac()), Ipv4Address.format(B), MacAddress.format(b.mac()));
             ping(a, b, count);
-            udpPingPong(a, b, count);
+            long[] slipstream = udpPingPong(a, b, count);
+            long[] kernel = kernelUdpPingPong(count);
+            System.out.printf("UDP ping-pong RTT, Slipstream / kernel loopback: p50 %.2f, p99 %.2f%n",
+                    (double) percentile(slipstream, 0.50) / percentile(kernel, 0.50),
+                    (double) percentile(slipstream, 0.99) / percentile(kernel, 0.99));
             System.out.println("counters A: " + a.counterSnapshot());
             System.out.println("counters B: " + b.counterSnapshot());
         }
@@ -76,7 +86,7 @@ final class Demo {
         report("ICMP ping, 56-byte payload", rtt, count);
     }
 
-    private static void udpPingPong(Stack a, Stack b, int count) throws BindException {
+    private static long[] udpPingPong(Stack a, Stack b, int count) throws BindException {
         UdpSocket client = a.udp().open();
         UdpSocket server = b.udp().open();
         server.bind(PORT);
@@ -99,7 +109,45 @@ final class Demo {
         }
         client.close();
         server.close();
-        report("UDP ping-pong, 64 bytes", rtt, count);
+        return report("UDP ping-pong, 64 bytes", rtt, count);
+    }
+
+    /**
+     * The same ping-pong through the kernel, for comparison in the same run: one thread, two
+     * non-blocking JDK DatagramChannels on 127.0.0.1, spinning on receive as the Slipstream
+     * loop spins on poll.
+     */
+    private static long[] kernelUdpPingPong(int count) throws IOException {
+        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            client.connect(server.getLocalAddress());
+            server.configureBlocking(false);
+            client.configureBlocking(false);
+            ByteBuffer out = ByteBuffer.allocateDirect(64);
+            ByteBuffer in = ByteBuffer.allocateDirect(2048);
+            long[] rtt = new long[count];
+            for (int i = 0; i < count; i++) {
+                long start = System.nanoTime();
+                out.clear().putLong(0, i);
+                client.write(out);
+                in.clear();
+                SocketAddress peer;
+                while ((peer = server.receive(in)) == null) {
+                    Thread.onSpinWait();
+                }
+                in.flip();
+                server.send(in, peer);
+                in.clear();
+                while (client.read(in) <= 0) {
+                    Thread.onSpinWait();
+                }
+                if (in.getLong(0) != i) {
+                    throw new IllegalStateException("kernel ping-pong " + i + " came back altered");
+                }
+                rtt[i] = System.nanoTime() - start;
+            }
+            return report("kernel UDP ping-pong (loopback)", rtt, count);
+        }
     }
 
     private static void sendAll(UdpSocket socket, ByteBuffer data, int address, int port) throws BindException {
@@ -118,12 +166,18 @@ final class Demo {
         }
     }
 
-    private static void report(String what, long[] rtt, int count) {
+    /** Prints p50/p99/max of the steady part and returns it, sorted. */
+    private static long[] report(String what, long[] rtt, int count) {
         // The first tenth is warm-up (JIT, ARP, cold caches); the rest is reported.
         long[] steady = Arrays.copyOfRange(rtt, count / 10, count);
         Arrays.sort(steady);
-        System.out.printf("%-28s %d round trips: RTT p50 %.2f µs, p99 %.2f µs, max %.2f µs%n", what,
-                steady.length, steady[steady.length / 2] / 1e3, steady[(int) (steady.length * 0.99)] / 1e3,
+        System.out.printf("%-32s %d round trips: RTT p50 %.2f µs, p99 %.2f µs, max %.2f µs%n", what,
+                steady.length, percentile(steady, 0.50) / 1e3, percentile(steady, 0.99) / 1e3,
                 steady[steady.length - 1] / 1e3);
+        return steady;
+    }
+
+    private static long percentile(long[] sorted, double p) {
+        return sorted[(int) Math.min(sorted.length - 1, sorted.length * p)];
     }
 }
