@@ -706,7 +706,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sendAck();
             return;
         }
-        if (state == TcpState.SYN_RECEIVED && syn && !rst && seq == irs) {
+        if (state == TcpState.SYN_RECEIVED && (flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN && seq == irs) {
             sendSyn(true); // our SYN-ACK was lost and the peer repeats its SYN
             return;
         }

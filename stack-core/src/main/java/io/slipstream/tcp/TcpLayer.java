@@ -44,6 +44,10 @@ public final class TcpLayer implements Ipv4Transport {
     private final LongObjectHashMap<TcpConnection> connections = new LongObjectHashMap<>();
     private final IntObjectHashMap<TcpListener> listeners = new IntObjectHashMap<>();
     private int nextEphemeral;
+    private long portDraws;
+    /** Test hook: when set, the next ISN chosen (then cleared). */
+    boolean hasIsnOverride;
+    int isnOverride;
     private long challengeWindowStart = Long.MIN_VALUE;
     private int challengeAcksInWindow;
     private TcpConnection.StateObserver stateObserver;
@@ -209,7 +213,9 @@ public final class TcpLayer implements Ipv4Transport {
                 if (existing != null) {
                     existing.reuse();
                 }
-                nextEphemeral += i + 1;
+                // RFC 6056 §3.3.5 (algorithm 5): a random increment, so that successive ports
+                // towards one destination are not sequential
+                nextEphemeral += i + 1 + (int) ((portHash.hash(nextEphemeral, ++portDraws) >>> 33) % 500);
                 return port;
             }
         }
@@ -254,6 +260,10 @@ public final class TcpLayer implements Ipv4Transport {
 
     /** RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
     int initialSequence(int localAddress, int localPort, int remoteAddress, int remotePort) {
+        if (hasIsnOverride) {
+            hasIsnOverride = false;
+            return isnOverride;
+        }
         long h = isnHash.hash(((long) localAddress << 32) | (remoteAddress & 0xFFFF_FFFFL),
                 ((long) localPort << 16) | remotePort);
         return (int) (clock.nanoTime() / 4000) + (int) h;
@@ -382,7 +392,8 @@ public final class TcpLayer implements Ipv4Transport {
             return;
         }
         if (l.synQueueFull()) {
-            sendCookie(destination, dport, source, sport, seq, o);
+            int rcvbuf = l.options.receiveBuffer() > 0 ? l.options.receiveBuffer() : config.receiveBuffer();
+            sendCookie(destination, dport, source, sport, seq, o, Math.min(65535, rcvbuf));
             return;
         }
         TcpConnection c = new TcpConnection(this, destination, dport, source, sport, l.options);
@@ -411,7 +422,8 @@ public final class TcpLayer implements Ipv4Transport {
         return (int) (clock.nanoTime() / COOKIE_PERIOD_NANOS);
     }
 
-    private void sendCookie(int local, int localPort, int remote, int remotePort, int peerIsn, TcpOptions o) {
+    private void sendCookie(int local, int localPort, int remote, int remotePort, int peerIsn, TcpOptions o,
+                            int window) {
         int peerMss = o.mss > 0 ? o.mss : TcpConnection.DEFAULT_MSS;
         int idx = 0;
         for (int i = COOKIE_MSS.length - 1; i >= 0; i--) {
@@ -423,7 +435,7 @@ public final class TcpLayer implements Ipv4Transport {
         int isn = cookie(local, localPort, remote, remotePort, peerIsn, cookieTime() & 0x1F, idx);
         int mss = Math.min(65535, Math.max(64, output.mtu(remote) - 40));
         counters.synCookiesSent++;
-        sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, 65535, mss);
+        sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, window, mss);
     }
 
     private boolean acceptCookie(TcpListener l, int local, int localPort, int remote, int remotePort, int seq,

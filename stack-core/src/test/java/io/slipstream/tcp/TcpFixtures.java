@@ -18,6 +18,36 @@ final class TcpFixtures {
         return TcpConfig.defaults().withBuffers(64 * 1024, 64 * 1024);
     }
 
+    /** A config from {@code slipstream.tcp.*} settings given as name/value pairs ("rto.min.ms", "50"). */
+    static TcpConfig config(String... nameValues) {
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        m.put("tcp.rcvbuf", "65536");
+        m.put("tcp.sndbuf", "65536");
+        for (int i = 0; i < nameValues.length; i += 2) {
+            m.put("tcp." + nameValues[i], nameValues[i + 1]);
+        }
+        return TcpConfig.from(io.slipstream.config.Settings.of(m));
+    }
+
+    /** Delivers a crafted segment to {@code target} as if from its peer. */
+    static void inject(TcpTestNetwork net, TcpConnection target, int seq, int ack, int flags, int window,
+                       io.slipstream.wire.TcpOptions options, byte[] payload) {
+        TcpTestNetwork.Node node = target.localAddress() == TcpTestNetwork.ADDRESS_A ? net.a : net.b;
+        node.receive(target.remoteAddress(), TcpTestNetwork.craft(target.remoteAddress(), target.localAddress(),
+                target.remotePort(), target.localPort(), seq, ack, flags, window, options, payload));
+    }
+
+    /** Segments captured from the node of {@code c}. */
+    static List<TcpTestNetwork.Segment> sentBy(TcpTestNetwork net, TcpConnection c) {
+        List<TcpTestNetwork.Segment> out = new ArrayList<>();
+        for (TcpTestNetwork.Segment s : net.captured()) {
+            if (s.source() == c.localAddress() && s.sourcePort() == c.localPort()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
     /** Client on A, server on B, handshake completed; connections [client, server]. */
     static TcpConnection[] connect(TcpTestNetwork net) {
         return connect(net, TcpConnectOptions.DEFAULT);

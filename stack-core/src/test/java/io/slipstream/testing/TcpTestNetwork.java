@@ -159,7 +159,7 @@ public final class TcpTestNetwork implements AutoCloseable {
 
     public final VirtualClock clock = new VirtualClock();
     public final Random random;
-    private final BufferPool pool = BufferPool.allocate(4096, BufferPool.DEFAULT_FRAME_SIZE);
+    private final BufferPool pool = BufferPool.allocate(1024, BufferPool.DEFAULT_FRAME_SIZE);
     public final Node a;
     public final Node b;
     private final PriorityQueue<InFlight> inFlight = new PriorityQueue<>((x, y) -> x.deliverAt != y.deliverAt
