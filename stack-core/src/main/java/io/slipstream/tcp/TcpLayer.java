@@ -128,6 +128,13 @@ public final class TcpLayer implements Ipv4Transport {
         lastInternalError = e;
     }
 
+    /** A snapshot of the live connections (allocates; for diagnostics and tests). */
+    public List<TcpConnection> connections() {
+        List<TcpConnection> out = new ArrayList<>();
+        connections.forEachValue(out::add);
+        return out;
+    }
+
     /** Live connections (including TIME-WAIT). */
     public int connectionCount() {
         return connections.size();
