@@ -189,6 +189,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
+        recover = iss;
+        highRxt = iss;
         rcvScale = config.windowScaling() ? scaleFor(receiveBufferSize) : 0;
         setState(TcpState.SYN_SENT);
         sendSyn(false);
@@ -208,6 +210,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
+        recover = iss;
+        highRxt = iss;
         negotiate(o, true);
         sndWnd = window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
@@ -234,6 +238,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = ack;
         sndMax = ack;
         sendBufferSeq = ack;
+        recover = iss;
+        highRxt = iss;
         mss = Math.min(cookieMss, advertisedMss);
         cc = CongestionControl.create(config.congestionControl(), mss);
         sndWnd = window;
