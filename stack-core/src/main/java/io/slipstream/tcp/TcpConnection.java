@@ -117,6 +117,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     // ACK generation
     private int bytesSinceAck;
+    /** Largest data segment received: "a full segment" for delayed ACKs. */
+    private int rcvMss = 536;
     private int quickAcksLeft;
     private boolean ackPending;
 
@@ -1070,7 +1072,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second full segment. */
     private void scheduleAck(int bytes, boolean now) {
         bytesSinceAck += bytes;
-        if (now || quickAcksLeft > 0 || bytesSinceAck >= 2 * advertisedMss) {
+        if (bytes > rcvMss) {
+            rcvMss = Math.min(bytes, advertisedMss); // the peer's segment size, as Linux estimates it
+        }
+        if (now || quickAcksLeft > 0 || bytesSinceAck >= 2 * rcvMss) {
             if (quickAcksLeft > 0) {
                 quickAcksLeft--;
             }
