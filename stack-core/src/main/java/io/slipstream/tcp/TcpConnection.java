@@ -507,7 +507,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     public void abort() {
         closedByApp = true;
         if (state.synchronized_() && state != TcpState.TIME_WAIT) {
-            sendReset(sndNxt);
+            sendReset(sndMax);
         }
         toClosed();
     }
@@ -828,10 +828,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 ackPending = true;
             }
         }
+        output(false); // data segments carry the ACK
         if (ackPending) {
             sendAck();
         }
-        output(false);
     }
 
     /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
@@ -877,8 +877,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
-        // RFC 9293 §3.10.7.4: window update only from newer segments
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
+        // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
+        // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
+        // stale update cannot shrink the window under data already sent
+        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && (Seq.lt(sndWl2, ack) || (sndWl2 == ack && newWnd > sndWnd)))) {
             boolean opened = newWnd > sndWnd;
             sndWnd = newWnd;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -889,6 +891,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 layer.timers().cancel(retransmitTimer);
                 backoffCount = 0;
             }
+        } else if (Seq.gt(sndUna, sndWl2)) {
+            // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
+            // ACK moved SND.UNA without a window, so keep the same right edge
+            sndWnd = Math.max(0, sndWnd - ((sndUna - sndWl2) & 0xFFFF_FFFFL));
+            sndWl2 = sndUna;
         }
         return true;
     }
@@ -924,7 +931,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 cc.onRecoveryEnd(flight, mss);
             } else if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
-                sendData(sndUna, Math.min(mss, dataEnd - sndUna), false);
+                sendData(sndUna, Math.min(mss, Seq.min(dataEnd, sndMax) - sndUna), false);
                 counters.retransmits++;
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
@@ -968,7 +975,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             counters.fastRetransmits++;
             rttTiming = false;
             int dataEnd = sendBufferSeq + sendBuffer.size();
-            int len = Math.min(mss, Seq.max(dataEnd - sndUna, 0));
+            // a retransmission never reaches past what was sent (SND.MAX)
+            int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
             if (sackOk) {
                 counters.sackRecoveries++;
                 len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
@@ -1211,7 +1219,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
                 if (++backoffCount > config.retries()) {
                     counters.connectionsTimedOut++;
-                    sendReset(sndNxt);
+                    sendReset(sndMax);
                     fail(TcpError.TIMED_OUT);
                     return;
                 }
@@ -1251,7 +1259,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         if (keepAliveProbes >= keepAliveCount) {
             counters.connectionsTimedOut++;
-            sendReset(sndNxt);
+            sendReset(sndMax);
             fail(TcpError.TIMED_OUT);
             return;
         }
@@ -1403,7 +1411,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (state == TcpState.CLOSED || state == TcpState.SYN_SENT) {
             return;
         }
-        emit(sndNxt, Tcp.ACK, 0, 0);
+        // SND.MAX, not SND.NXT: after a timeout SND.NXT goes back, and a pure ACK with an old
+        // sequence number would fail the peer's acceptability test and be dropped
+        emit(sndMax, Tcp.ACK, 0, 0);
     }
 
     /** Keepalive and zero-window probe: an old sequence number draws an ACK (RFC 9293 §3.8.4). */
@@ -1643,6 +1653,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     public boolean sackEnabled() {
         return sackOk;
+    }
+
+    /** The sequence-space variables, for test failure messages. */
+    public String debugState() {
+        return "una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt) + " max="
+                + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " wl1=" + Integer.toUnsignedString(sndWl1)
+                + " wl2=" + Integer.toUnsignedString(sndWl2) + " rcvNxt=" + Integer.toUnsignedString(rcvNxt)
+                + " adv=" + Integer.toUnsignedString(rcvAdvRight) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
+                + " recovery=" + inRecovery + " persist=" + persisting + " dupAcks=" + dupAcks;
     }
 
     @Override
