@@ -500,6 +500,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         shutdownOutput();
         if (lingerSeconds > 0 && state != TcpState.CLOSED && state != TcpState.TIME_WAIT) {
             layer.timers().scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
+        } else if (state == TcpState.FIN_WAIT_2) {
+            // an orphan cannot wait forever for the peer's FIN (as Linux's tcp_fin_timeout)
+            layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
         }
     }
 
