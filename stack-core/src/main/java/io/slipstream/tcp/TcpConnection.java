@@ -27,6 +27,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** RFC 7323 §5.5: timestamps older than 24 days are no longer compared. */
     private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
     private static final int MAX_OOO_RANGES = 32;
+    /** Where receive-window auto-tuning starts. */
+    static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
 
     private final TcpLayer layer;
     private final TcpCounters counters;
@@ -134,6 +136,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private boolean closedByApp;
     private int receiveBufferSize;
     private int sendBufferSize;
+    /**
+     * Receive-window auto-tuning: the window covers at most this many bytes of the buffer and
+     * grows while the application keeps up (as Linux's tcp_rcv_space_adjust), so an idle or slow
+     * reader does not invite a full buffer of data. Fixed at the buffer size when SO_RCVBUF is set.
+     */
+    private int rcvWindowLimit;
+    private boolean autoTune;
+    private long autoTuneStart;
+    private long copiedSinceTune;
 
     private final Timer retransmitTimer = new Timer(this);
     private final Timer delayedAckTimer = new Timer(this);
@@ -159,6 +170,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
         this.receiveBufferSize = options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+        this.autoTune = options.receiveBuffer() == 0;
         this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
@@ -174,6 +186,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void allocateBuffers() {
         if (arena == null) {
+            rcvWindowLimit = autoTune ? Math.min(receiveBufferSize, INITIAL_WINDOW_LIMIT) : receiveBufferSize;
             arena = Arena.ofShared();
             sendBuffer = new ByteRing(arena.allocate(sendBufferSize, 64));
             receiveBuffer = new ByteRing(arena.allocate(receiveBufferSize, 64));
@@ -373,7 +386,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     public int send(MemorySegment src, long offset, int len) {
         checkSendable();
         int n = sendBuffer.append(src, offset, len);
-        if (n > 0 && state.synchronized_()) {
+        if (n > 0 && state.isSynchronized()) {
             output(false);
         }
         notifyReadiness();
@@ -400,7 +413,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             receiveBuffer.get(0, seg, 0, n);
             receiveBuffer.consume(n);
             dst.position(dst.position() + n);
-            afterRead();
+            afterRead(n);
             return n;
         }
         return endOfInput();
@@ -412,17 +425,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             int n = Math.min(len, receiveBuffer.size());
             receiveBuffer.get(0, dst, offset, n);
             receiveBuffer.consume(n);
-            afterRead();
+            afterRead(n);
             return n;
         }
         return endOfInput();
     }
 
     private int endOfInput() {
-        if (pendingError != null && pendingError != TcpError.TIMED_OUT && !finReceived) {
+        if (pendingError != null && !finReceived && !inputShutdown) {
             throw new TcpException(pendingError, "connection failed: " + pendingError);
         }
-        if (finReceived || inputShutdown || pendingError != null) {
+        if (finReceived || inputShutdown) {
             return -1;
         }
         if (state == TcpState.CLOSED) {
@@ -432,15 +445,46 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
-    private void afterRead() {
-        if (state.synchronized_() && !finReceived) {
-            long opened = rcvNxt + (long) receiveBuffer.free() - rcvAdvRight;
+    private void afterRead(int n) {
+        autoTune(n);
+        if (state.isSynchronized() && !finReceived) {
+            long opened = rcvNxt + receiveSpace() - rcvAdvRight;
             int old = rcvAdvRight - rcvNxt;
-            if (opened >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) && old < advertisedMss * 2L) {
+            if (opened >= Math.min(rcvWindowLimit / 2, advertisedMss) && old < advertisedMss * 2L) {
                 sendAck();
             }
         }
         notifyReadiness();
+    }
+
+    /**
+     * Grows the window limit when the application read at least half of it within one RTT:
+     * the window then limits throughput (Linux's dynamic right-sizing).
+     */
+    private void autoTune(int n) {
+        if (!autoTune || rcvWindowLimit >= receiveBufferSize) {
+            return;
+        }
+        copiedSinceTune += n;
+        long now = now();
+        long rtt = Math.max(srtt, 1_000_000L);
+        if (now - autoTuneStart >= rtt) {
+            if (copiedSinceTune * 2 >= rcvWindowLimit) {
+                rcvWindowLimit = (int) Math.min(receiveBufferSize, Math.max(2L * rcvWindowLimit, 2 * copiedSinceTune));
+            }
+            autoTuneStart = now;
+            copiedSinceTune = 0;
+        }
+    }
+
+    /** Receive space the window may offer from RCV.NXT: the buffer's free room within the limit. */
+    private long receiveSpace() {
+        return Math.max(0, Math.min(receiveBuffer.free(), (long) rcvWindowLimit - receiveBuffer.size()));
+    }
+
+    /** The current auto-tuned limit of the receive window (the buffer size when not tuning). */
+    public int receiveWindowLimit() {
+        return rcvWindowLimit;
     }
 
     /** Half-close (RFC 9293 §3.10.4): queue a FIN after the buffered data. */
@@ -509,7 +553,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Aborts (RFC 9293 §3.10.5): a RST to the peer in synchronized states, then CLOSED. */
     public void abort() {
         closedByApp = true;
-        if (state.synchronized_() && state != TcpState.TIME_WAIT) {
+        if (state.isSynchronized() && state != TcpState.TIME_WAIT) {
             sendReset(sndMax);
         }
         toClosed();
@@ -522,7 +566,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** TCP_NODELAY: disables Nagle's algorithm (RFC 1122 §4.2.3.4). */
     public void noDelay(boolean on) {
         noDelay = on;
-        if (on && state.synchronized_()) {
+        if (on && state.isSynchronized()) {
             output(false);
         }
     }
@@ -1164,7 +1208,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (timer == retransmitTimer) {
                 retransmitTimeout();
             } else if (timer == delayedAckTimer) {
-                if (state.synchronized_() && bytesSinceAck > 0) {
+                if (state.isSynchronized() && bytesSinceAck > 0) {
                     sendAck();
                 }
             } else if (timer == keepAliveTimer) {
@@ -1273,7 +1317,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private void armKeepAlive() {
-        if (keepAlive && state.synchronized_()) {
+        if (keepAlive && state.isSynchronized()) {
             layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
         }
     }
@@ -1495,14 +1539,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * RFC 9293 §3.8.6.2.2) and never retreats (RFC 7323 §2.4).
      */
     private int windowToAdvertise(boolean syn) {
-        long free = receiveBuffer.free();
+        long free = receiveSpace();
         if (syn) {
             int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
             rcvAdvRight = rcvNxt + field;
             return field;
         }
         long current = Math.max(0, rcvAdvRight - rcvNxt);
-        long wnd = free - current >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) ? free : current;
+        long wnd = free - current >= Math.min(rcvWindowLimit / 2, advertisedMss) ? free : current;
         long field = Math.min(wnd >> rcvScale, 65535);
         int right = rcvNxt + (int) (field << rcvScale);
         if (Seq.gt(right, rcvAdvRight)) {

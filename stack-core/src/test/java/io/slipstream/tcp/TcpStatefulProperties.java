@@ -74,7 +74,7 @@ class TcpStatefulProperties {
 
         void read(int side, int n) {
             TcpConnection x = c[side];
-            if (x.pendingError() != null && x.pendingError() != TcpError.TIMED_OUT) {
+            if (x.pendingError() != null) {
                 return;
             }
             ByteBuffer b = ByteBuffer.allocate(n);
@@ -242,7 +242,7 @@ class TcpStatefulProperties {
 
         private void drainSide(int side) {
             TcpConnection x = c[side];
-            if (x.pendingError() != null && x.pendingError() != TcpError.TIMED_OUT) {
+            if (x.pendingError() != null) {
                 return;
             }
             ByteBuffer b = ByteBuffer.allocate(8192);
