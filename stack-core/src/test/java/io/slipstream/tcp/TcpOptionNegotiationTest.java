@@ -94,7 +94,7 @@ class TcpOptionNegotiationTest {
     @Test
     void rfc7323_optionsOffWhenPeerDoesNotOfferThem() {
         try (TcpTestNetwork net = new TcpTestNetwork(53, TcpFixtures.config(),
-                TcpFixtures.config().withOptions(false, false, false))) {
+                TcpFixtures.config("timestamps", "false", "window.scaling", "false", "sack", "false"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
             assertFalse(c[0].timestampsEnabled());
             assertFalse(c[0].sackEnabled());

@@ -50,25 +50,10 @@ class TcpStreamProperties {
             if (y[0] == null) {
                 y[0] = l.accept();
             }
-            if (x.state() == TcpState.ESTABLISHED || x.state() == TcpState.CLOSE_WAIT) {
-                if (srcA.hasRemaining()) {
-                    x.send(srcA);
-                } else if (!shut[0]) {
-                    x.shutdownOutput();
-                    shut[0] = true;
-                }
-            }
+            shut[0] = push(x, srcA, shut[0]);
             if (y[0] != null) {
-                TcpConnection s = y[0];
-                if (s.state() == TcpState.ESTABLISHED || s.state() == TcpState.CLOSE_WAIT) {
-                    if (srcB.hasRemaining()) {
-                        s.send(srcB);
-                    } else if (!shut[1]) {
-                        s.shutdownOutput();
-                        shut[1] = true;
-                    }
-                }
-                eof[1] |= pull(s, chunk, gotB);
+                shut[1] = push(y[0], srcB, shut[1]);
+                eof[1] |= pull(y[0], chunk, gotB);
             }
             eof[0] |= pull(x, chunk, gotA);
             return eof[0] && eof[1] && TcpFixtures.done(x) && TcpFixtures.done(y[0]);
@@ -89,6 +74,21 @@ class TcpStreamProperties {
                     "everything CLOSED after TIME-WAIT");
         }
         return net;
+    }
+
+    /** Sends what fits, then shuts the output once everything is queued; returns whether it did. */
+    static boolean push(TcpConnection c, ByteBuffer src, boolean shut) {
+        if (c.state() != TcpState.ESTABLISHED && c.state() != TcpState.CLOSE_WAIT) {
+            return shut;
+        }
+        if (src.hasRemaining()) {
+            c.send(src);
+            return false;
+        }
+        if (!shut) {
+            c.shutdownOutput();
+        }
+        return true;
     }
 
     /** Reads what is there into {@code into}; true at end of stream. */
