@@ -373,13 +373,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
     public int send(ByteBuffer src) {
-        if (src.isDirect() || src.hasArray()) {
-            MemorySegment seg = MemorySegment.ofBuffer(src);
-            int n = send(seg, 0, src.remaining());
-            src.position(src.position() + n);
-            return n;
-        }
-        throw new IllegalArgumentException("read-only heap buffers are not supported");
+        // the segment view spans position..limit of any buffer, heap, direct or read-only
+        int n = send(MemorySegment.ofBuffer(src), 0, src.remaining());
+        src.position(src.position() + n);
+        return n;
     }
 
     /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
@@ -479,6 +476,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Receive space the window may offer from RCV.NXT: the buffer's free room within the limit. */
     private long receiveSpace() {
+        if (receiveBuffer == null) {
+            return 0; // released in TIME-WAIT
+        }
         return Math.max(0, Math.min(receiveBuffer.free(), (long) rcvWindowLimit - receiveBuffer.size()));
     }
 
@@ -531,7 +531,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         closedByApp = true;
-        if (state == TcpState.CLOSED) {
+        if (state == TcpState.CLOSED || state == TcpState.TIME_WAIT) {
             release();
             return;
         }
@@ -1077,6 +1077,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void enterTimeWait() {
         setState(TcpState.TIME_WAIT);
+        if (closedByApp) {
+            release(); // nothing more to read or send: the 2·MSL wait keeps only the state
+        }
         layer.timers().cancel(retransmitTimer);
         layer.timers().cancel(keepAliveTimer);
         layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
@@ -1540,6 +1543,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      */
     private int windowToAdvertise(boolean syn) {
         long free = receiveSpace();
+        if (receiveBuffer == null) {
+            return 0;
+        }
         if (syn) {
             int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
             rcvAdvRight = rcvNxt + field;
@@ -1592,7 +1598,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private void release() {
-        if (arena != null && state == TcpState.CLOSED) {
+        if (arena != null && (state == TcpState.CLOSED || state == TcpState.TIME_WAIT)) {
             arena.close();
             arena = null;
             receiveBuffer = null;
@@ -1644,6 +1650,26 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Whether the application has closed it (it then finishes on its own). */
     boolean closedByApplication() {
         return closedByApp;
+    }
+
+    /**
+     * ICMP fragmentation needed (RFC 1191 §6.3 / RFC 9293 §3.7.2): the path takes smaller
+     * datagrams; shrink the MSS and resend what is outstanding at the new size.
+     */
+    void pathMtu(int nextHopMtu) {
+        int newMss = Math.max(68 - TCP_IP_HEADERS, nextHopMtu - TCP_IP_HEADERS - (timestampsOk ? TS_OPTION_SPACE : 0));
+        newMss = Math.max(newMss, 64);
+        if (newMss >= mss || !state.isSynchronized() || state == TcpState.TIME_WAIT) {
+            return;
+        }
+        mss = newMss;
+        if (sndUna != sndMax) {
+            sndNxt = sndUna; // not a congestion signal: no window reduction (RFC 1191)
+            scoreboard.clear();
+            highRxt = sndUna;
+            rttTiming = false;
+            output(true);
+        }
     }
 
     /** A hard ICMP error during connection setup. */

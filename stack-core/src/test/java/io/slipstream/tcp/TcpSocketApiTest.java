@@ -155,4 +155,32 @@ class TcpSocketApiTest {
             assertEquals(TcpError.UNREACHABLE, c.pendingError());
         }
     }
+
+    @Test
+    void rfc1191_fragmentationNeededShrinksTheMss() {
+        try (TcpTestNetwork net = new TcpTestNetwork(108, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.dropFilter = TcpTestNetwork.Segment::fromA; // as if a smaller link dropped them
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[10_000]));
+            byte[] seg = net.captured().get(0).bytes();
+            MemorySegment quoted = MemorySegment.ofArray(new byte[28]);
+            Ipv4.write(quoted, 0, 0, 20 + seg.length, 1, 0x4000, 64, Ipv4.PROTO_TCP, TcpTestNetwork.ADDRESS_A,
+                    TcpTestNetwork.ADDRESS_B);
+            MemorySegment.copy(MemorySegment.ofArray(seg), 0, quoted, 20, 8);
+            net.clearCaptured();
+            net.dropFilter = s -> false;
+            net.a.layer.icmpError(3, 4, 1000, quoted, 0, 28);
+            assertEquals(1000 - 40 - 12, c[0].mss());
+            ByteBuffer got = ByteBuffer.allocate(10_000);
+            assertTrue(net.runUntil(() -> {
+                c[1].receive(got);
+                return !got.hasRemaining();
+            }, 10_000));
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                assertTrue(s.payloadLength() <= 948, "resent at the new size: " + s);
+            }
+            assertEquals(0, net.a.layer.counters().rtoExpiries, "resent at once, not after a timeout");
+        }
+    }
 }
