@@ -214,7 +214,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
-    void openPassive(int seq, int window, TcpOptions o, int isn) {
+    void openPassive(int seq, int window, TcpOptions o, int isn, MemorySegment s, long dataOff, int dataLen) {
         allocateBuffers();
         state = TcpState.LISTEN; // conceptually forked from the listener
         irs = seq;
@@ -238,6 +238,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
+        if (dataLen > 0) {
+            // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
+            // the SYN-ACK acknowledges what fits the initial window
+            int n = Math.min(dataLen, (int) Math.min(receiveSpace(), 65535));
+            receiveBuffer.put(0, s, dataOff, n);
+            receiveBuffer.commit(n);
+            rcvNxt += n;
+        }
         sendSyn(true);
         layer.timers().scheduleIn(retransmitTimer, rto);
     }

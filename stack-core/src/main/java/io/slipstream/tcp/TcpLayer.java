@@ -408,8 +408,7 @@ public final class TcpLayer implements Ipv4Transport {
         c.halfOpen = true;
         l.halfOpen++;
         connections.put(c.key, c);
-        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport));
-        // data on a SYN is kept by RFC 9293 but rare; it is not queued here and the peer resends it
+        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport), s, off + hl, dataLen);
     }
 
     // ------------------------------------------------------------------ SYN cookies
