@@ -932,6 +932,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
+        checkSackLoss(nowNanos);
         // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
         // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
         // stale update cannot shrink the window under data already sent
@@ -1020,32 +1021,47 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery
-            long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-            inRecovery = true;
-            recover = sndMax;
-            highRxt = sndUna;
-            limitedTransmitAllowance = 0;
-            cc.onFastRecovery(flight, mss, nowNanos);
-            counters.fastRetransmits++;
-            rttTiming = false;
-            int dataEnd = sendBufferSeq + sendBuffer.size();
-            // a retransmission never reaches past what was sent (SND.MAX)
-            int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
-            if (sackOk) {
-                counters.sackRecoveries++;
-                len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
-                highRxt = sndUna + Math.max(len, 0);
-            } else {
-                cc.setCwnd(cc.ssthresh() + 3L * mss);
-            }
-            boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
-            if (len > 0 || withFin) {
-                sendData(sndUna, len, withFin);
-                counters.retransmits++;
-            }
-            layer.timers().scheduleIn(retransmitTimer, rto);
+            enterRecovery(nowNanos);
         }
+    }
+
+    /**
+     * RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh − 1)·SMSS bytes above it were SACKed,
+     * which starts recovery even when duplicate ACKs were lost or carried window changes.
+     */
+    private void checkSackLoss(long nowNanos) {
+        if (sackOk && !inRecovery && sndUna != sndMax && Seq.ge(sndUna, recover)
+                && scoreboard.bytesIn(sndUna, sndMax) > 2L * mss) {
+            enterRecovery(nowNanos);
+        }
+    }
+
+    /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
+    private void enterRecovery(long nowNanos) {
+        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+        inRecovery = true;
+        recover = sndMax;
+        highRxt = sndUna;
+        limitedTransmitAllowance = 0;
+        cc.onFastRecovery(flight, mss, nowNanos);
+        counters.fastRetransmits++;
+        rttTiming = false;
+        int dataEnd = sendBufferSeq + sendBuffer.size();
+        // a retransmission never reaches past what was sent (SND.MAX)
+        int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
+        if (sackOk) {
+            counters.sackRecoveries++;
+            len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
+            highRxt = sndUna + Math.max(len, 0);
+        } else {
+            cc.setCwnd(cc.ssthresh() + 3L * mss);
+        }
+        boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
+        if (len > 0 || withFin) {
+            sendData(sndUna, len, withFin);
+            counters.retransmits++;
+        }
+        layer.timers().scheduleIn(retransmitTimer, rto);
     }
 
     private void finAcked() {
