@@ -169,7 +169,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
-        this.receiveBufferSize = options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+        this.receiveBufferSize = receiveBufferFor(options, config);
         this.autoTune = options.receiveBuffer() == 0;
         this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
@@ -251,8 +251,21 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
-    void openFromCookie(int seq, int ack, int window, int cookieMss) {
+    void openFromCookie(int seq, int ack, int window, int cookieMss, TcpOptions ackOptions) {
         allocateBuffers();
+        tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
+        // options the SYN offered travel in the low bits of our SYN-ACK's timestamp, which the
+        // ACK echoes (as Linux does); without timestamps only the MSS survives
+        if (config.timestamps() && ackOptions.hasTimestamps) {
+            int wscale = ackOptions.tsEcr & TcpLayer.COOKIE_WSCALE_MASK;
+            timestampsOk = true;
+            sackOk = config.sack() && (ackOptions.tsEcr & TcpLayer.COOKIE_SACK_BIT) != 0;
+            windowScaleOk = config.windowScaling() && wscale != TcpLayer.COOKIE_NO_WSCALE;
+            sndScale = windowScaleOk ? Math.min(wscale, TcpOptions.MAX_WINDOW_SCALE) : 0;
+            rcvScale = windowScaleOk ? scaleFor(receiveBufferSize) : 0;
+            tsRecent = ackOptions.tsVal;
+            tsRecentAge = now();
+        }
         state = TcpState.LISTEN;
         irs = seq - 1;
         rcvNxt = seq;
@@ -263,9 +276,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = ack;
         recover = iss;
         highRxt = iss;
-        mss = Math.min(cookieMss, advertisedMss);
+        mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
-        sndWnd = window;
+        sndWnd = (long) window << sndScale; // the ACK's window is scaled
         maxSndWnd = sndWnd;
         sndWl1 = seq;
         sndWl2 = ack;
@@ -292,7 +305,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         cc = CongestionControl.create(config.congestionControl(), mss);
     }
 
-    private static int scaleFor(int bufferBytes) {
+    /** The receive buffer a connection made with these options gets. */
+    static int receiveBufferFor(TcpConnectOptions options, TcpConfig config) {
+        return options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+    }
+
+    static int scaleFor(int bufferBytes) {
         int s = 0;
         while (s < TcpOptions.MAX_WINDOW_SCALE && (bufferBytes >> s) > 65535) {
             s++;

@@ -157,6 +157,12 @@ class TcpHardeningTest {
             TcpConnection server = l.accept();
             assertNotNull(server);
             assertEquals(TcpState.ESTABLISHED, client.state());
+            // the SYN's options came back through the timestamp echo
+            assertTrue(server.timestampsEnabled() && client.timestampsEnabled());
+            assertTrue(server.sackEnabled() && client.sackEnabled());
+            assertEquals(client.receiveWindowScale(), server.sendWindowScale());
+            assertEquals(server.receiveWindowScale(), client.sendWindowScale());
+            assertEquals(client.mss(), server.mss());
             byte[] data = TcpFixtures.pattern(30_000, 5);
             assertArrayEquals(data, TcpFixtures.transfer(net, client, server, data, 10_000));
             assertArrayEquals(data, TcpFixtures.transfer(net, server, client, data, 10_000));
@@ -178,6 +184,24 @@ class TcpHardeningTest {
             assertEquals(0, net.b.layer.counters().synCookiesAccepted);
             assertEquals(1, net.b.layer.counters().synCookiesRejected);
             assertTrue(!l.acceptable());
+        }
+    }
+
+    @Test
+    void rfc4987_synCookieWithoutTimestampsKeepsOnlyTheMss() {
+        TcpConfig noTs = TcpFixtures.config("timestamps", "false");
+        try (TcpTestNetwork net = new TcpTestNetwork(43, noTs, TcpFixtures.config("syn.backlog", "1"))) {
+            TcpListener l = net.b.layer.listen(PORT, 8);
+            net.dropFilter = s -> s.destinationPort() == 1234;
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
+                    TcpTestNetwork.ADDRESS_B, 1234, PORT, 99, 0, Tcp.SYN, 1000, null, new byte[0]));
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
+            assertTrue(net.runUntil(l::acceptable, 1000));
+            TcpConnection server = l.accept();
+            assertTrue(!server.sackEnabled() && server.sendWindowScale() == 0 && !server.timestampsEnabled());
+            assertEquals(1460, server.mss());
+            byte[] data = TcpFixtures.pattern(100_000, 6);
+            assertArrayEquals(data, TcpFixtures.transfer(net, server, client, data, 10_000));
         }
     }
 }
