@@ -66,6 +66,20 @@ public final class Tcp {
         return Bytes.u32(s, off + ACK_NUM);
     }
 
+    /** Rewrites the sequence number, updating the checksum incrementally (RFC 1624). */
+    public static void setSequence(MemorySegment s, long off, int seq) {
+        int old = sequence(s, off);
+        Bytes.putU32(s, off + SEQ, seq);
+        Bytes.putU16(s, off + CHECKSUM, InternetChecksum.adjust32(checksum(s, off), old, seq));
+    }
+
+    /** Rewrites the acknowledgment number, updating the checksum incrementally (RFC 1624). */
+    public static void setAcknowledgment(MemorySegment s, long off, int ack) {
+        int old = acknowledgment(s, off);
+        Bytes.putU32(s, off + ACK_NUM, ack);
+        Bytes.putU16(s, off + CHECKSUM, InternetChecksum.adjust32(checksum(s, off), old, ack));
+    }
+
     /** Header length in bytes (data offset × 4). */
     public static int headerLength(MemorySegment s, long off) {
         return (Bytes.u8(s, off + DATA_OFFSET) >>> 4) * 4;
