@@ -671,16 +671,20 @@ public final class Stack implements AutoCloseable {
 
     private void processAsInterrupt() {
         int limit = Math.max(1, nic.rx().capacity() / runtime.pollBatch()) + 1;
+        int woken = 0;
         for (int i = 0; i < limit; i++) {
             runtimeCounters.increment(RuntimeCounter.INTERRUPT_POLLS);
-            if (pollLocked(runtime.pollBatch()) < runtime.pollBatch()) {
+            int work = pollLocked(runtime.pollBatch());
+            woken += wokenThisPass;
+            if (work < runtime.pollBatch()) {
                 break;
             }
         }
-        if (blocked.get() > 0 && !interruptsEnabled && !closed) {
+        // Threads just woken still count as blocked until they run; they will poll themselves.
+        if (blocked.get() > woken && !interruptsEnabled && !closed) {
             runtimeCounters.increment(RuntimeCounter.INTERRUPTS_REENABLED);
             enableInterrupt();
-        } else if (blocked.get() == 0) {
+        } else if (blocked.get() <= woken) {
             interruptsEnabled = false;
         }
     }
