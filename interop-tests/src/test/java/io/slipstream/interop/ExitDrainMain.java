@@ -53,6 +53,12 @@ public final class ExitDrainMain {
             crc.update(out.duplicate());
             c[0].write(out);
         }
+        p.a.enter();
+        try {
+            System.out.println("PENDING " + c[0].connection().unacknowledged() + " bytes unacknowledged as main returns");
+        } finally {
+            p.a.exit();
+        }
         System.out.println("SENT " + total + " " + crc.getValue());
         System.out.flush();
         // main returns: no close, unsent data still queued.
