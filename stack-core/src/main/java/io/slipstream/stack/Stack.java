@@ -287,8 +287,9 @@ public final class Stack implements AutoCloseable {
     /** A poll pass by an application thread (under the lock). */
     private int appPoll(int budget) {
         runtimeCounters.increment(RuntimeCounter.APP_POLLS);
-        lastAppPollNanos = System.nanoTime();
-        return pollLocked(budget);
+        int work = pollLocked(budget);
+        lastAppPollNanos = lastPollNanos; // one clock read per pass
+        return work;
     }
 
     private int pollLocked(int budget) {
