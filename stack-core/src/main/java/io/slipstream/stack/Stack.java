@@ -44,7 +44,7 @@ import java.util.concurrent.locks.LockSupport;
  * above it (ARP, IPv4, ICMP, UDP, and TCP when registered).
  *
  * <p>Processing happens in whichever thread calls into the stack, under the {@link StackLock}
- * (docs/ARCHITECTURE and DESIGN §4): a socket operation brackets itself with {@link #enter()}
+ * (DESIGN §4): a socket operation brackets itself with {@link #enter()}
  * and {@link #exit()}, which bring the stack up to date on the way in; a blocking operation
  * waits with {@link #await}, which spins polling the stack, then decides whether the NIC
  * interrupt must be enabled (onload's three rules, see {@link #decideInterrupt()}) and parks.

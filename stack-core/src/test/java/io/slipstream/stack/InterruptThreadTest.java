@@ -37,7 +37,9 @@ class InterruptThreadTest {
             assertTimeoutPreemptively(Duration.ofSeconds(20),
                     () -> TestNic.eventually(() -> firedAt.get() != 0, "the timer fires"));
             assertTrue(f.count(RuntimeCounter.INTERRUPT_WAKEUPS) >= 1, f.stack.counterSnapshot().toString());
-            assertTrue(f.count(RuntimeCounter.INTERRUPT_POLLS) >= 1);
+            // Processed by the interrupt thread, or handed to the lock holder if the test thread
+            // was still leaving the stack when the (already due) timer fired.
+            assertTrue(f.count(RuntimeCounter.INTERRUPT_POLLS) + f.count(RuntimeCounter.INTERRUPT_HANDOFFS) >= 1);
             assertEquals(1, f.stack.counters().get(StackCounter.TIMER_EVENTS));
             f.sendToSelf();
             waiter.join();
