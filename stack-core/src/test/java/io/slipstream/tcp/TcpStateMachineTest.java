@@ -145,7 +145,7 @@ class TcpStateMachineTest {
 
     @Test
     void rfc9293_urgentDataIsDeliveredInLine() {
-        try (TcpTestNetwork net = new TcpTestNetwork(18, TcpFixtures.config().withOptions(false, false, false))) {
+        try (TcpTestNetwork net = new TcpTestNetwork(18, TcpFixtures.config("timestamps", "false", "window.scaling", "false", "sack", "false"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
             byte[] payload = "hello!".getBytes();
             byte[] seg = TcpTestNetwork.craft(c[0].remoteAddress(), c[0].localAddress(), c[0].remotePort(),
@@ -208,6 +208,25 @@ class TcpStateMachineTest {
             TcpTestNetwork.Segment rst = net.captured().get(0);
             assertTrue(rst.has(Tcp.RST));
             assertEquals(777, rst.seq(), "RST carries SEQ = SEG.ACK");
+        }
+    }
+
+    @Test
+    void rfc9293_dataOnSynIsDeliveredAfterTheHandshake() {
+        try (TcpTestNetwork net = new TcpTestNetwork(23, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            byte[] early = "early data".getBytes();
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4001, PORT, 1000, 0, Tcp.SYN, 8000, null, early));
+            TcpTestNetwork.Segment synAck = net.captured().get(0);
+            assertEquals(1000 + 1 + early.length, synAck.ack(), "the SYN-ACK acknowledges the data");
+            assertFalse(l.acceptable(), "nothing to accept before the handshake completes");
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4001, PORT, 1001 + early.length, synAck.seq() + 1, Tcp.ACK, 8000, null, new byte[0]));
+            TcpConnection server = l.accept();
+            ByteBuffer got = ByteBuffer.allocate(64);
+            assertEquals(early.length, server.receive(got));
+            assertArrayEquals(early, java.util.Arrays.copyOf(got.array(), early.length));
         }
     }
 }
