@@ -52,6 +52,15 @@ import java.util.concurrent.locks.LockSupport;
  * interrupt fires while threads wait, and rescues a stack whose events wait unpolled.
  * Frames sent while not polling ring the doorbell at once (latency); frames sent while
  * polling share one doorbell at the end of the pass.
+ *
+ * <p>How a socket layer (the java.nio shim) uses the runtime: every operation runs between
+ * {@code enter()} and {@code exit()}; each socket and each selector keeps one {@link WaitQueue}
+ * ({@link #newWaitQueue()}) and one {@link WaitCondition}; the socket's readiness listener
+ * calls {@code wakeAll()} on its own queue and on the queues of the selectors it is
+ * registered with; a blocking call loops "try the operation, else {@link #await}"; a
+ * {@code select} calls {@link #pollHook()} once, collects ready keys and otherwise awaits on
+ * the selector's queue ({@code Selector.wakeup} is a flag in its condition plus
+ * {@code wakeAll()}). {@link #INTERRUPTED} becomes {@code ClosedByInterruptException}.
  */
 public final class Stack implements AutoCloseable {
     /** Events handled per poll pass, so one pass never monopolises the lock. */
