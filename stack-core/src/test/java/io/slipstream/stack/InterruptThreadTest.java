@@ -104,10 +104,13 @@ class InterruptThreadTest {
         try (RuntimeFixture f = new RuntimeFixture(Map.of("slipstream.interrupt.thread", "true",
                 "slipstream.stall.usec", "60000000", "slipstream.interrupt.overflow.usec", "1000"))) {
             assertEquals(1_000_000L, f.stack.runtimeConfig().rescueNanos());
+            long appPolls = f.count(RuntimeCounter.APP_POLLS);
             f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> TestNic.eventually(
-                    () -> f.count(RuntimeCounter.STALL_RESCUES) >= 1, "rescued well before the 60 s stall interval"));
-            assertEquals(1, f.stack.counters().get(StackCounter.RX_NOT_FOR_US));
+                    () -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1,
+                    "rescued well before the 60 s stall interval"));
+            assertTrue(f.count(RuntimeCounter.STALL_RESCUES) >= 1);
+            assertEquals(appPolls, f.count(RuntimeCounter.APP_POLLS), "no application thread polled");
         }
     }
 
@@ -130,15 +133,14 @@ class InterruptThreadTest {
             try {
                 f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
                 TestNic.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1, "first frame");
-                long wakeups = f.count(RuntimeCounter.INTERRUPT_WAKEUPS);
                 for (int i = 0; i < 20; i++) {
                     f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
                     Thread.sleep(10);
                 }
                 TestNic.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 21, "all frames");
-                assertTrue(wakeups <= 1, "at most the first pass before the interval: " + wakeups);
-                assertEquals(wakeups, f.count(RuntimeCounter.INTERRUPT_WAKEUPS),
-                        "the active application thread processed the rest; the interrupt thread held back");
+                // 21 frames, each firing the interrupt the waiter keeps enabled: the interrupt
+                // thread ran at most once (its first pass); the active thread processed the rest.
+                assertTrue(f.count(RuntimeCounter.INTERRUPT_WAKEUPS) <= 1, f.stack.runtimeCounters().toString());
             } finally {
                 stop.set(true);
                 active.join();
@@ -151,15 +153,19 @@ class InterruptThreadTest {
 
     @Test
     void aHighPacketRateSwitchesToPollingModeAndAQuietWindowSwitchesBack() throws Exception {
-        try (RuntimeFixture f = new RuntimeFixture(Map.of("slipstream.poll.rate", "1000"))) {
-            f.stack.poll(); // opens a rate window
+        try (RuntimeFixture f = new RuntimeFixture(Map.of("slipstream.poll.rate", "1"))) {
+            for (int i = 0; i < 2; i++) { // close the start-up window, then one without traffic
+                Thread.sleep(20);
+                f.stack.poll();
+            }
+            assertFalse(f.stack.pollingMode());
             for (int i = 0; i < 5; i++) {
                 f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
             }
-            Thread.sleep(2); // the window is 1 ms: 5 events in ~2 ms is about 2,500 per second
+            Thread.sleep(2); // past the 1 ms window: 5 packets in it are far above 1 per second
             f.stack.poll();
             assertTrue(f.stack.pollingMode());
-            assertEquals(1, f.count(RuntimeCounter.POLLING_MODE_ENTERED));
+            assertTrue(f.count(RuntimeCounter.POLLING_MODE_ENTERED) >= 1);
             Thread.sleep(20);
             f.stack.poll(); // no events in the next window: the rings are empty, back to interrupts
             assertFalse(f.stack.pollingMode());
