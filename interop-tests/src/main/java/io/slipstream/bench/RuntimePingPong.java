@@ -1,11 +1,19 @@
 package io.slipstream.bench;
 
+import io.slipstream.config.Settings;
 import io.slipstream.stack.RuntimeCounter;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpListener;
 import io.slipstream.stack.WaitQueue;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,7 +22,8 @@ import java.util.concurrent.CompletableFuture;
  * over the in-memory NIC in one JVM, one thread per side busy-polling its own stack
  * ({@code slipstream.poll.usec=-1}), a 64-byte TCP message bounced back and forth. Every round
  * trip is timed; percentiles are computed from the sorted samples (no histogram buckets, so no
- * rounding). Usage: {@code RuntimePingPong [rounds] [warmup] [pollUsec]}.
+ * rounding). The same run then measures the kernel's TCP over loopback with the same shape, and
+ * prints the ratio. Usage: {@code RuntimePingPong [rounds] [warmup] [pollUsec]}.
  */
 public final class RuntimePingPong {
     private static final int MESSAGE = 64;
@@ -26,7 +35,10 @@ public final class RuntimePingPong {
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
         String pollUsec = args.length > 2 ? args[2] : "-1";
         TcpConnectOptions options = TcpConnectOptions.DEFAULT.withNoDelay(true);
-        try (TcpPair p = new TcpPair(Map.of("slipstream.poll.usec", pollUsec))) {
+        // Any slipstream.* setting from the environment (SLIPSTREAM_*) or -D applies too.
+        Map<String, String> settings = new HashMap<>(Settings.fromSystem().asMap());
+        settings.put("slipstream.poll.usec", pollUsec);
+        try (TcpPair p = new TcpPair(settings)) {
             TcpListener[] l = new TcpListener[1];
             WaitQueue lq = BlockingConnection.listen(p.b, p.tcpB, 7001, 1, options, l);
             CompletableFuture<BlockingConnection> accepted = new CompletableFuture<>();
@@ -79,8 +91,7 @@ public final class RuntimePingPong {
             Arrays.sort(rtt);
             System.out.printf("TCP ping-pong, %d bytes, %d round trips after %d warm-up, slipstream.poll.usec=%s%n",
                     MESSAGE, rounds, warmup, pollUsec);
-            System.out.printf("RTT p50 %.2f µs, p90 %.2f µs, p99 %.2f µs, p99.9 %.2f µs, max %.2f µs%n",
-                    pct(rtt, 0.50), pct(rtt, 0.90), pct(rtt, 0.99), pct(rtt, 0.999), rtt[rtt.length - 1] / 1e3);
+            print("Slipstream (in-memory NIC)", rtt);
             System.out.printf("interrupts enabled A/B: %d/%d, application polls A/B: %d/%d%n",
                     p.a.runtimeCounters().get(RuntimeCounter.INTERRUPTS_ENABLED),
                     p.b.runtimeCounters().get(RuntimeCounter.INTERRUPTS_ENABLED),
@@ -88,7 +99,85 @@ public final class RuntimePingPong {
                     p.b.runtimeCounters().get(RuntimeCounter.APP_POLLS));
             client.close();
             server.close();
+            // The kernel's TCP over loopback, same shape, same run: blocking reads (how most
+            // programs wait) and spinning non-blocking reads (the fair match for busy-polling).
+            long[] blocking = kernelPingPong(rounds, warmup, false);
+            print("kernel loopback, blocking", blocking);
+            long[] spinning = kernelPingPong(rounds, warmup, true);
+            print("kernel loopback, spinning", spinning);
+            long[] best = pct(spinning, 0.5) <= pct(blocking, 0.5) ? spinning : blocking;
+            System.out.printf("ratio Slipstream / best kernel: p50 %.2f, p99 %.2f%n",
+                    pct(rtt, 0.50) / pct(best, 0.50), pct(rtt, 0.99) / pct(best, 0.99));
         }
+    }
+
+    /** 64-byte ping-pong between two JDK SocketChannels on 127.0.0.1, one thread per side. */
+    private static long[] kernelPingPong(int rounds, int warmup, boolean spin) throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+            SocketChannel server = listener.accept();
+            for (SocketChannel c : new SocketChannel[] {client, server}) {
+                c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                c.configureBlocking(!spin);
+            }
+            int total = warmup + rounds;
+            Thread echo = Thread.ofPlatform().name("kernel-pong").start(() -> {
+                ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
+                try {
+                    for (int i = 0; i < total; i++) {
+                        buf.clear();
+                        readFully(server, buf);
+                        buf.flip();
+                        writeFully(server, buf);
+                    }
+                } catch (IOException e) {
+                    e.printStackTrace();
+                }
+            });
+            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
+            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
+            long[] rtt = new long[rounds];
+            for (int i = 0; i < total; i++) {
+                out.clear().putLong(0, i);
+                in.clear();
+                long start = System.nanoTime();
+                writeFully(client, out);
+                readFully(client, in);
+                long t = System.nanoTime() - start;
+                if (in.getLong(0) != i) {
+                    throw new IllegalStateException("kernel round " + i + " came back altered");
+                }
+                if (i >= warmup) {
+                    rtt[i - warmup] = t;
+                }
+            }
+            echo.join();
+            client.close();
+            server.close();
+            Arrays.sort(rtt);
+            return rtt;
+        }
+    }
+
+    private static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (c.read(b) < 0) {
+                throw new IOException("EOF");
+            }
+        }
+    }
+
+    private static void writeFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            c.write(b);
+        }
+    }
+
+    private static void print(String what, long[] sorted) {
+        System.out.printf("%-28s RTT p50 %.2f µs, p90 %.2f µs, p99 %.2f µs, p99.9 %.2f µs, max %.2f µs%n", what,
+                pct(sorted, 0.50), pct(sorted, 0.90), pct(sorted, 0.99), pct(sorted, 0.999),
+                sorted[sorted.length - 1] / 1e3);
     }
 
     private static double pct(long[] sorted, double q) {
