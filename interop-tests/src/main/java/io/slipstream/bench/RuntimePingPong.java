@@ -3,8 +3,6 @@ package io.slipstream.bench;
 import io.slipstream.config.Settings;
 import io.slipstream.stack.RuntimeCounter;
 import io.slipstream.tcp.TcpConnectOptions;
-import io.slipstream.tcp.TcpListener;
-import io.slipstream.stack.WaitQueue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,7 +13,6 @@ import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Ping-pong benchmark of the stack runtime (docs/BENCHMARKS.md, "Stack runtime"): two stacks
@@ -39,18 +36,9 @@ public final class RuntimePingPong {
         Map<String, String> settings = new HashMap<>(Settings.fromSystem().asMap());
         settings.put("slipstream.poll.usec", pollUsec);
         try (TcpPair p = new TcpPair(settings)) {
-            TcpListener[] l = new TcpListener[1];
-            WaitQueue lq = BlockingConnection.listen(p.b, p.tcpB, 7001, 1, options, l);
-            CompletableFuture<BlockingConnection> accepted = new CompletableFuture<>();
-            Thread.ofPlatform().start(() -> {
-                try {
-                    accepted.complete(BlockingConnection.accept(p.b, l[0], lq));
-                } catch (Exception e) {
-                    accepted.completeExceptionally(e);
-                }
-            });
-            BlockingConnection client = BlockingConnection.connect(p.a, p.tcpA, TcpPair.B_ADDRESS, 7001, options);
-            BlockingConnection server = accepted.get();
+            BlockingConnection[] ends = p.connect(7001, options);
+            BlockingConnection client = ends[0];
+            BlockingConnection server = ends[1];
             int total = warmup + rounds;
             Thread echo = Thread.ofPlatform().name("pong").start(() -> {
                 ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);

@@ -6,8 +6,12 @@ import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.time.Clock;
+import io.slipstream.stack.WaitQueue;
+import io.slipstream.tcp.TcpConnectOptions;
+import io.slipstream.tcp.TcpListener;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -51,6 +55,25 @@ public final class TcpPair implements AutoCloseable {
                 TcpConfig.from(stack.config().settings()));
         stack.register(tcp);
         return tcp;
+    }
+
+    /**
+     * Opens a connection from A to B on {@code port}: B listens and accepts on a thread of its
+     * own while A connects. Returns {client on A, server on B}.
+     */
+    public BlockingConnection[] connect(int port, TcpConnectOptions options) throws Exception {
+        TcpListener[] listener = new TcpListener[1];
+        WaitQueue listenerQueue = BlockingConnection.listen(b, tcpB, port, 1, options, listener);
+        CompletableFuture<BlockingConnection> accepted = new CompletableFuture<>();
+        Thread.ofPlatform().name("accept-" + port).start(() -> {
+            try {
+                accepted.complete(BlockingConnection.accept(b, listener[0], listenerQueue));
+            } catch (Exception e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        BlockingConnection client = BlockingConnection.connect(a, tcpA, B_ADDRESS, port, options);
+        return new BlockingConnection[] {client, accepted.get()};
     }
 
     @Override
