@@ -1,0 +1,142 @@
+package io.slipstream.shim.kernel;
+
+import io.slipstream.driver.linux.Errno;
+import io.slipstream.driver.linux.Sockets;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * Reads and writes between ByteBuffers and a non-blocking descriptor (socket or pipe). Results
+ * follow the JDK's IOStatus: a count, {@link #EOF}, or {@link #UNAVAILABLE} when the call would
+ * have blocked.
+ */
+public final class FdIo {
+    public static final int EOF = -1;
+    public static final int UNAVAILABLE = -2;
+    /** Gathering and scattering copy through native memory at most this much per call. */
+    private static final int MAX_VECTOR_BYTES = 1 << 20;
+
+    private FdIo() {}
+
+    /** Into {@code dst}; errors of a stream socket or pipe. */
+    public static int read(KernelFd fd, ByteBuffer dst, boolean socket) throws IOException {
+        if (!fd.acquire()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            int want = dst.remaining();
+            Sockets s = NativeScratch.sockets();
+            MemorySegment seg = MemorySegment.ofBuffer(dst);
+            long n = socket
+                    ? s.recvFrom(fd.fd(), seg, want, 0, MemorySegment.NULL, MemorySegment.NULL)
+                    : s.read(fd.fd(), seg, want);
+            return readResult(s, n, dst);
+        } finally {
+            fd.release();
+        }
+    }
+
+    /** From {@code src}; a socket is written with MSG_NOSIGNAL so a reset peer is EPIPE, not SIGPIPE. */
+    public static int write(KernelFd fd, ByteBuffer src, boolean socket) throws IOException {
+        if (!fd.acquire()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            int want = src.remaining();
+            Sockets s = NativeScratch.sockets();
+            MemorySegment seg = MemorySegment.ofBuffer(src);
+            long n = socket
+                    ? s.sendTo(fd.fd(), seg, want, Sockets.MSG_NOSIGNAL, MemorySegment.NULL, 0)
+                    : s.write(fd.fd(), seg, want);
+            if (n < 0) {
+                if (s.errno() == Errno.EAGAIN) {
+                    return UNAVAILABLE;
+                }
+                throw KernelErrors.streamError(s.errno());
+            }
+            src.position(src.position() + (int) n);
+            return (int) n;
+        } finally {
+            fd.release();
+        }
+    }
+
+    /** Scattering read: one system call into native memory, then spread over {@code dsts}. */
+    public static long read(KernelFd fd, ByteBuffer[] dsts, int offset, int length, boolean socket)
+            throws IOException {
+        long total = remaining(dsts, offset, length);
+        if (total == 0) {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
+            int n = read(fd, staging, socket);
+            if (n <= 0) {
+                return n;
+            }
+            staging.flip();
+            for (int i = offset; i < offset + length && staging.hasRemaining(); i++) {
+                ByteBuffer d = dsts[i];
+                int k = Math.min(d.remaining(), staging.remaining());
+                d.put(staging.slice(staging.position(), k));
+                staging.position(staging.position() + k);
+            }
+            return n;
+        }
+    }
+
+    /** Gathering write: {@code srcs} copied into native memory, one system call. */
+    public static long write(KernelFd fd, ByteBuffer[] srcs, int offset, int length, boolean socket)
+            throws IOException {
+        long total = remaining(srcs, offset, length);
+        if (total == 0) {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
+            for (int i = offset; i < offset + length && staging.hasRemaining(); i++) {
+                ByteBuffer s = srcs[i];
+                int k = Math.min(s.remaining(), staging.remaining());
+                staging.put(s.slice(s.position(), k));
+            }
+            staging.flip();
+            int n = write(fd, staging, socket);
+            if (n <= 0) {
+                return n;
+            }
+            int left = n;
+            for (int i = offset; i < offset + length && left > 0; i++) {
+                ByteBuffer s = srcs[i];
+                int k = Math.min(s.remaining(), left);
+                s.position(s.position() + k);
+                left -= k;
+            }
+            return n;
+        }
+    }
+
+    static int readResult(Sockets s, long n, ByteBuffer dst) throws IOException {
+        if (n < 0) {
+            if (s.errno() == Errno.EAGAIN) {
+                return UNAVAILABLE;
+            }
+            throw KernelErrors.streamError(s.errno());
+        }
+        if (n == 0 && dst.hasRemaining()) {
+            return EOF;
+        }
+        dst.position(dst.position() + (int) n);
+        return (int) n;
+    }
+
+    private static long remaining(ByteBuffer[] bufs, int offset, int length) {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += bufs[i].remaining();
+        }
+        return total;
+    }
+}
