@@ -55,6 +55,8 @@ final class ShimSelector extends AbstractSelector {
     private boolean wakeupPending; // guarded by wakeupLock
     private volatile boolean waiting;
     private final AtomicBoolean signalled = new AtomicBoolean();
+    /** Whether the current pass found any key ready, counted or not (selecting thread only). */
+    private boolean sawReadiness;
 
     ShimSelector(SelectorProvider provider) throws IOException {
         super(provider);
@@ -138,10 +140,12 @@ final class ShimSelector extends AbstractSelector {
                     }
                     waiting = false;
                     flushCancelled();
+                    sawReadiness = false;
                     int updated = processEpoll(n, action) + processAccelerated(action);
                     flushCancelled();
                     boolean woken = consumeWakeup();
-                    if (updated > 0 || woken || timeoutMillis == 0 || !isOpen()
+                    // Readiness already reported on selected keys ends the select with 0, as the JDK's does.
+                    if (updated > 0 || sawReadiness || woken || timeoutMillis == 0 || !isOpen()
                             || Thread.currentThread().isInterrupted()
                             || (timeoutMillis > 0 && remainingMillis(deadline) <= 0)) {
                         return updated;
@@ -329,6 +333,7 @@ final class ShimSelector extends AbstractSelector {
                 continue;
             }
             int ops = key.shimChannel().readyOps(epoll.events(i), key.interest());
+            sawReadiness = true;
             updated += report(key, ops, action);
         }
         return updated;
@@ -340,6 +345,7 @@ final class ShimSelector extends AbstractSelector {
             if (key.isValid()) {
                 int ops = key.shimChannel().acceleratedReadyOps(key.interest());
                 if (ops != 0) {
+                    sawReadiness = true;
                     updated += report(key, ops, action);
                 }
             }
