@@ -354,10 +354,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                     if (connected && !isa.equals(remoteAddress)) {
                         throw new AlreadyConnectedException();
                     }
+                    // Bound first, as the JDK does: even a send that fails leaves the channel bound.
+                    ensureBoundFor(isa);
                     if (!connected && isa.getPort() == 0) {
                         throw new SocketException("Can't send to port 0");
                     }
-                    ensureBoundFor(isa);
                 }
                 n = sendLoop(src, connected ? null : isa, blocking);
                 completed = n >= 0;
