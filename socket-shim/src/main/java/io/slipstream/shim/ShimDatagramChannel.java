@@ -80,7 +80,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
         if (!decided) {
             decided = true;
-            Stack stack = optionReason != null ? null : decideLocal(isa);
+            Stack stack = decideLocal(isa);
             if (stack != null) {
                 accelerate(stack, isa.getPort());
                 return;
