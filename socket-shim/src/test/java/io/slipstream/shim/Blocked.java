@@ -30,7 +30,20 @@ final class Blocked {
             return false;
         }
         Thread.State s = t.getState();
-        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING
-                || (s == Thread.State.RUNNABLE && stack.length > 0 && stack[0].isNativeMethod());
+        if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+            return true;
+        }
+        if (s != Thread.State.RUNNABLE || stack.length == 0) {
+            return false;
+        }
+        if (stack[0].isNativeMethod()) {
+            return true; // the JDK's channels block in a system call
+        }
+        for (StackTraceElement e : stack) {
+            if (e.getClassName().equals("io.slipstream.driver.linux.Sockets") && e.getMethodName().equals("epollWait")) {
+                return true; // Slipstream's selector waits in epoll_wait through the FFM API
+            }
+        }
+        return false;
     }
 }
