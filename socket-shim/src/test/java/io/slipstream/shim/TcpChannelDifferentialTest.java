@@ -496,4 +496,48 @@ class TcpChannelDifferentialTest {
         assertThrows(ClosedChannelException.class, closed::getLocalAddress);
         closed.close(); // idempotent
     }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void fiveHundredVirtualThreadConnectionsEchoConcurrently(Env env) throws Exception {
+        int connections = 500;
+        try (ServerSocketChannel server = env.provider().openServerSocketChannel().bind(env.tcpAny(), connections);
+                var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            executor.submit(() -> {
+                for (int i = 0; i < connections; i++) {
+                    SocketChannel s = server.accept();
+                    executor.submit(() -> {
+                        try (s) {
+                            ByteBuffer b = ByteBuffer.allocate(8);
+                            while (b.hasRemaining() && s.read(b) >= 0) {
+                                // read the whole request
+                            }
+                            b.flip();
+                            s.write(b);
+                        }
+                        return null;
+                    });
+                }
+                return null;
+            });
+            java.util.List<java.util.concurrent.Future<Long>> replies = new java.util.ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                long id = i;
+                replies.add(executor.submit(() -> {
+                    try (SocketChannel c = env.provider().openSocketChannel()) {
+                        c.connect(server.getLocalAddress());
+                        c.write(ByteBuffer.allocate(8).putLong(0, id));
+                        ByteBuffer b = ByteBuffer.allocate(8);
+                        while (b.hasRemaining() && c.read(b) >= 0) {
+                            // read the whole reply
+                        }
+                        return b.getLong(0);
+                    }
+                }));
+            }
+            for (int i = 0; i < connections; i++) {
+                assertEquals(i, replies.get(i).get(30, TimeUnit.SECONDS));
+            }
+        }
+    }
 }
