@@ -40,7 +40,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         try {
             channel.bind(local);
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -61,7 +61,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         try {
             channel.connect(remote);
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -144,7 +144,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         } catch (java.nio.channels.AlreadyConnectedException e) {
             throw new IllegalArgumentException("Connected and packet address differ");
         } catch (java.nio.channels.ClosedChannelException e) {
-            throw AdaptorExceptions.toSocketException(e);
+            throw Adaptors.toSocketException(e);
         }
     }
 
@@ -159,7 +159,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
             try {
                 from = channel.receive(dst, timeoutMillis * 1_000_000L);
             } catch (java.nio.channels.ClosedChannelException e) {
-                throw AdaptorExceptions.toSocketException(e);
+                throw Adaptors.toSocketException(e);
             }
             p.setLength(dst.position() - p.getOffset());
             p.setSocketAddress(from);
@@ -168,83 +168,53 @@ final class DatagramSocketAdaptor extends DatagramSocket {
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        timeoutMillis = timeout;
+        timeoutMillis = Adaptors.checkTimeout(channel, timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return timeoutMillis;
-    }
-
-    private <T> void set(SocketOption<T> name, T value) throws SocketException {
-        try {
-            channel.setOption(name, value);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
-    }
-
-    private <T> T get(SocketOption<T> name) throws SocketException {
-        try {
-            return channel.getOption(name);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
     }
 
     @Override
     public void setSendBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid send size");
-        }
-        set(StandardSocketOptions.SO_SNDBUF, size);
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_SNDBUF, size);
     }
 
     @Override
     public int getSendBufferSize() throws SocketException {
-        return get(StandardSocketOptions.SO_SNDBUF);
+        return Adaptors.get(channel, StandardSocketOptions.SO_SNDBUF);
     }
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid receive size");
-        }
-        set(StandardSocketOptions.SO_RCVBUF, size);
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_RCVBUF, size);
     }
 
     @Override
     public int getReceiveBufferSize() throws SocketException {
-        return get(StandardSocketOptions.SO_RCVBUF);
+        return Adaptors.get(channel, StandardSocketOptions.SO_RCVBUF);
     }
 
     @Override
     public void setReuseAddress(boolean on) throws SocketException {
-        set(StandardSocketOptions.SO_REUSEADDR, on);
+        Adaptors.set(channel, StandardSocketOptions.SO_REUSEADDR, on);
     }
 
     @Override
     public boolean getReuseAddress() throws SocketException {
-        return get(StandardSocketOptions.SO_REUSEADDR);
+        return Adaptors.get(channel, StandardSocketOptions.SO_REUSEADDR);
     }
 
     @Override
     public void setBroadcast(boolean on) throws SocketException {
-        set(StandardSocketOptions.SO_BROADCAST, on);
+        Adaptors.set(channel, StandardSocketOptions.SO_BROADCAST, on);
     }
 
     @Override
     public boolean getBroadcast() throws SocketException {
-        return get(StandardSocketOptions.SO_BROADCAST);
+        return Adaptors.get(channel, StandardSocketOptions.SO_BROADCAST);
     }
 
     @Override
@@ -252,12 +222,12 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         if (tc < 0 || tc > 255) {
             throw new IllegalArgumentException("tc is not in range 0 -- 255");
         }
-        set(StandardSocketOptions.IP_TOS, tc);
+        Adaptors.set(channel, StandardSocketOptions.IP_TOS, tc);
     }
 
     @Override
     public int getTrafficClass() throws SocketException {
-        return get(StandardSocketOptions.IP_TOS);
+        return Adaptors.get(channel, StandardSocketOptions.IP_TOS);
     }
 
     @Override

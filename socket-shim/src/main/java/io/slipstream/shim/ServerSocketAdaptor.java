@@ -20,7 +20,7 @@ final class ServerSocketAdaptor extends ServerSocket {
     private volatile int timeoutMillis;
 
     private ServerSocketAdaptor(ShimServerSocketChannel channel) {
-        super(new AdaptorExceptions.NoSocketImpl());
+        super(new Adaptors.NoSocketImpl());
         this.channel = channel;
     }
 
@@ -43,7 +43,7 @@ final class ServerSocketAdaptor extends ServerSocket {
         try {
             channel.bind(local, backlog);
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -75,7 +75,7 @@ final class ServerSocketAdaptor extends ServerSocket {
         } catch (java.net.SocketTimeoutException e) {
             throw e;
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -96,76 +96,45 @@ final class ServerSocketAdaptor extends ServerSocket {
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        timeoutMillis = timeout;
+        timeoutMillis = Adaptors.checkTimeout(channel, timeout);
     }
 
     @Override
     public int getSoTimeout() throws IOException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return timeoutMillis;
     }
 
     @Override
     public void setReuseAddress(boolean on) throws SocketException {
-        try {
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, on);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
+        Adaptors.set(channel, StandardSocketOptions.SO_REUSEADDR, on);
     }
 
     @Override
     public boolean getReuseAddress() throws SocketException {
-        try {
-            return channel.getOption(StandardSocketOptions.SO_REUSEADDR);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
+        return Adaptors.get(channel, StandardSocketOptions.SO_REUSEADDR);
     }
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("size cannot be 0 or negative");
-        }
-        try {
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, size);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_RCVBUF, size);
     }
 
     @Override
     public int getReceiveBufferSize() throws SocketException {
-        try {
-            return channel.getOption(StandardSocketOptions.SO_RCVBUF);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
+        return Adaptors.get(channel, StandardSocketOptions.SO_RCVBUF);
     }
 
     @Override
     public <T> ServerSocket setOption(SocketOption<T> name, T value) throws IOException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         channel.setOption(name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return channel.getOption(name);
     }
 

@@ -1,6 +1,5 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
@@ -40,9 +39,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private final SlipstreamSelectorProvider provider;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
-    private final Object stateLock = new Object();
+    private final ChannelLocks locks = new ChannelLocks();
+    private final ReentrantLock readLock = locks.readLock;
+    private final ReentrantLock writeLock = locks.writeLock;
+    private final Object stateLock = locks.stateLock;
     private final SelectionKeys keys = new SelectionKeys();
     private final int family;
     /** Options set by the application, replayed onto an accelerated socket. */
@@ -136,24 +136,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public DatagramChannel bind(SocketAddress local) throws IOException {
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (localAddress != null) {
-                        throw new AlreadyBoundException();
-                    }
-                    bindInternal(local);
-                }
-            } finally {
-                writeLock.unlock();
+        return locks.all(() -> {
+            ensureOpen();
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
             }
-        } finally {
-            readLock.unlock();
-        }
-        return this;
+            bindInternal(local);
+            return this;
+        });
     }
 
     @Override
@@ -166,69 +156,49 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     @Override
     public DatagramChannel connect(SocketAddress remote) throws IOException {
         InetSocketAddress isa = Addresses.check(remote, family);
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (remoteAddress != null) {
-                        throw new AlreadyConnectedException();
-                    }
-                    if (isa.getPort() == 0) {
-                        throw new SocketException("Can't connect to port 0");
-                    }
-                    ensureBoundFor(isa);
-                    AcceleratedUdp u = udp;
-                    if (u != null) {
-                        u.connect(isa);
-                    } else {
-                        kernel.connect(isa);
-                        localAddress = (InetSocketAddress) kernel.localAddress();
-                    }
-                    remoteAddress = isa;
-                }
-            } finally {
-                writeLock.unlock();
+        return locks.all(() -> {
+            ensureOpen();
+            if (remoteAddress != null) {
+                throw new AlreadyConnectedException();
             }
-        } finally {
-            readLock.unlock();
-        }
-        return this;
+            if (isa.getPort() == 0) {
+                throw new SocketException("Can't connect to port 0");
+            }
+            ensureBoundFor(isa);
+            AcceleratedUdp u = udp;
+            if (u != null) {
+                u.connect(isa);
+            } else {
+                kernel.connect(isa);
+                localAddress = (InetSocketAddress) kernel.localAddress();
+            }
+            remoteAddress = isa;
+            return this;
+        });
     }
 
     @Override
     public DatagramChannel disconnect() throws IOException {
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    if (!isOpen() || remoteAddress == null) {
-                        return this;
-                    }
-                    AcceleratedUdp u = udp;
-                    if (u != null) {
-                        u.disconnect();
-                    } else {
-                        InetSocketAddress before = localAddress;
-                        kernel.disconnect();
-                        localAddress = (InetSocketAddress) kernel.localAddress();
-                        if (localAddress.getPort() != before.getPort()) {
-                            // Linux forgets an ephemeral port on disconnect; bind it again, as the JDK does.
-                            kernel.bind(before);
-                            localAddress = (InetSocketAddress) kernel.localAddress();
-                        }
-                    }
-                    remoteAddress = null;
-                }
-            } finally {
-                writeLock.unlock();
+        return locks.all(() -> {
+            if (!isOpen() || remoteAddress == null) {
+                return this;
             }
-        } finally {
-            readLock.unlock();
-        }
-        return this;
+            AcceleratedUdp u = udp;
+            if (u != null) {
+                u.disconnect();
+            } else {
+                InetSocketAddress before = localAddress;
+                kernel.disconnect();
+                localAddress = (InetSocketAddress) kernel.localAddress();
+                if (localAddress.getPort() != before.getPort()) {
+                    // Linux forgets an ephemeral port on disconnect; bind it again, as the JDK does.
+                    kernel.bind(before);
+                    localAddress = (InetSocketAddress) kernel.localAddress();
+                }
+            }
+            remoteAddress = null;
+            return this;
+        });
     }
 
     @Override
@@ -625,29 +595,12 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public int epollEvents(int interestOps) {
-        int events = 0;
-        if ((interestOps & SelectionKey.OP_READ) != 0) {
-            events |= Sockets.EPOLLIN;
-        }
-        if ((interestOps & SelectionKey.OP_WRITE) != 0) {
-            events |= Sockets.EPOLLOUT;
-        }
-        return events;
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
     }
 
     @Override
     public int readyOps(int events, int interestOps) {
-        if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
-            return interestOps;
-        }
-        int ops = 0;
-        if ((events & Sockets.EPOLLIN) != 0) {
-            ops |= interestOps & SelectionKey.OP_READ;
-        }
-        if ((events & Sockets.EPOLLOUT) != 0) {
-            ops |= interestOps & SelectionKey.OP_WRITE;
-        }
-        return ops;
+        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
     }
 
     @Override

@@ -1,11 +1,8 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelPipe;
-import io.slipstream.shim.kernel.Poller;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -36,17 +33,6 @@ final class ShimPipe extends Pipe {
         return sink;
     }
 
-    private static int epollEventsFor(int interestOps, int op, int event) {
-        return (interestOps & op) != 0 ? event : 0;
-    }
-
-    private static int readyFor(int events, int interestOps, int op, int event) {
-        if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
-            return interestOps;
-        }
-        return (events & event) != 0 ? interestOps & op : 0;
-    }
-
     static final class Source extends SourceChannel implements ShimChannel {
         private final KernelFd fd;
         private final ReentrantLock lock = new ReentrantLock();
@@ -59,60 +45,36 @@ final class ShimPipe extends Pipe {
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
-            Objects.requireNonNull(dst);
             if (dst.isReadOnly()) {
                 throw new IllegalArgumentException("Read-only buffer");
             }
-            lock.lock();
-            try {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
-                boolean blocking = isBlocking();
-                int n = 0;
-                try {
-                    if (blocking) {
-                        begin();
-                    }
-                    while (true) {
-                        n = FdIo.read(fd, dst, false);
-                        if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
-                            break;
-                        }
-                        Poller.awaitReadable(fd, 0);
-                    }
-                    return n == FdIo.UNAVAILABLE ? 0 : n;
-                } finally {
-                    if (blocking) {
-                        end(n != FdIo.UNAVAILABLE);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
+            return (int) read(dst, null, 0, 0);
         }
 
         @Override
         public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
             Objects.checkFromIndexSize(offset, length, dsts.length);
+            return read(null, dsts, offset, length);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts) throws IOException {
+            return read(dsts, 0, dsts.length);
+        }
+
+        private long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) throws IOException {
             lock.lock();
             try {
                 if (!isOpen()) {
                     throw new ClosedChannelException();
                 }
                 boolean blocking = isBlocking();
-                long n = 0;
+                long n = FdIo.UNAVAILABLE;
                 try {
                     if (blocking) {
                         begin();
                     }
-                    while (true) {
-                        n = FdIo.read(fd, dsts, offset, length, false);
-                        if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
-                            break;
-                        }
-                        Poller.awaitReadable(fd, 0);
-                    }
+                    n = FdIo.read(fd, dst, dsts, offset, length, false, blocking, 0);
                     return n == FdIo.UNAVAILABLE ? 0 : n;
                 } finally {
                     if (blocking) {
@@ -122,11 +84,6 @@ final class ShimPipe extends Pipe {
             } finally {
                 lock.unlock();
             }
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts) throws IOException {
-            return read(dsts, 0, dsts.length);
         }
 
         @Override
@@ -146,22 +103,12 @@ final class ShimPipe extends Pipe {
 
         @Override
         public int epollEvents(int interestOps) {
-            return epollEventsFor(interestOps, SelectionKey.OP_READ, Sockets.EPOLLIN);
+            return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, 0);
         }
 
         @Override
         public int readyOps(int events, int interestOps) {
-            return readyFor(events, interestOps, SelectionKey.OP_READ, Sockets.EPOLLIN);
-        }
-
-        @Override
-        public Stack stack() {
-            return null;
-        }
-
-        @Override
-        public int acceleratedReadyOps(int interestOps) {
-            return 0;
+            return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, 0);
         }
 
         @Override
@@ -183,58 +130,42 @@ final class ShimPipe extends Pipe {
         @Override
         public int write(ByteBuffer src) throws IOException {
             Objects.requireNonNull(src);
+            return (int) write(src, null, 0, 0);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            Objects.checkFromIndexSize(offset, length, srcs.length);
+            return write(null, srcs, offset, length);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs) throws IOException {
+            return write(srcs, 0, srcs.length);
+        }
+
+        private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
             lock.lock();
             try {
                 if (!isOpen()) {
                     throw new ClosedChannelException();
                 }
                 boolean blocking = isBlocking();
-                int written = 0;
+                long written = 0;
                 try {
                     if (blocking) {
                         begin();
                     }
-                    while (true) {
-                        int n = FdIo.write(fd, src, false);
-                        if (n > 0) {
-                            written += n;
-                        }
-                        if (!blocking || !src.hasRemaining() || !isOpen()) {
-                            break;
-                        }
-                        if (n == FdIo.UNAVAILABLE) {
-                            Poller.awaitWritable(fd, 0);
-                        }
-                    }
+                    written = FdIo.write(fd, src, srcs, offset, length, false, blocking);
                     return written;
                 } finally {
                     if (blocking) {
-                        end(written > 0 || !src.hasRemaining());
+                        end(written > 0);
                     }
                 }
             } finally {
                 lock.unlock();
             }
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-            Objects.checkFromIndexSize(offset, length, srcs.length);
-            long total = 0;
-            for (int i = offset; i < offset + length; i++) {
-                int before = srcs[i].remaining();
-                int n = write(srcs[i]);
-                total += n;
-                if (n < before) {
-                    break;
-                }
-            }
-            return total;
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs) throws IOException {
-            return write(srcs, 0, srcs.length);
         }
 
         @Override
@@ -254,22 +185,12 @@ final class ShimPipe extends Pipe {
 
         @Override
         public int epollEvents(int interestOps) {
-            return epollEventsFor(interestOps, SelectionKey.OP_WRITE, Sockets.EPOLLOUT);
+            return ShimChannel.epollEvents(interestOps, 0, SelectionKey.OP_WRITE);
         }
 
         @Override
         public int readyOps(int events, int interestOps) {
-            return readyFor(events, interestOps, SelectionKey.OP_WRITE, Sockets.EPOLLOUT);
-        }
-
-        @Override
-        public Stack stack() {
-            return null;
-        }
-
-        @Override
-        public int acceleratedReadyOps(int interestOps) {
-            return 0;
+            return ShimChannel.readyOps(events, interestOps, 0, SelectionKey.OP_WRITE);
         }
 
         @Override

@@ -4,7 +4,6 @@ import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -198,25 +197,12 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     public int epollEvents(int interestOps) {
-        return (interestOps & SelectionKey.OP_ACCEPT) != 0 ? Sockets.EPOLLIN : 0;
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_ACCEPT, 0);
     }
 
     @Override
     public int readyOps(int events, int interestOps) {
-        if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
-            return interestOps;
-        }
-        return (events & Sockets.EPOLLIN) != 0 ? interestOps & SelectionKey.OP_ACCEPT : 0;
-    }
-
-    @Override
-    public Stack stack() {
-        return null;
-    }
-
-    @Override
-    public int acceleratedReadyOps(int interestOps) {
-        return 0;
+        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_ACCEPT, 0);
     }
 
     @Override

@@ -5,7 +5,6 @@ import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -41,9 +40,10 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private static final int CONNECTED = 2;
 
     private final SlipstreamSelectorProvider provider;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
-    private final Object stateLock = new Object();
+    private final ChannelLocks locks = new ChannelLocks();
+    private final ReentrantLock readLock = locks.readLock;
+    private final ReentrantLock writeLock = locks.writeLock;
+    private final Object stateLock = locks.stateLock;
     private final SelectionKeys keys = new SelectionKeys();
     private final KernelSocket kernel;
     private final int family;
@@ -140,32 +140,22 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public SocketChannel bind(SocketAddress local) throws IOException {
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (state == PENDING) {
-                        throw new ConnectionPendingException();
-                    }
-                    if (localAddress != null) {
-                        throw new AlreadyBoundException();
-                    }
-                    InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
-                    if (!isa.getAddress().isAnyLocalAddress()) {
-                        route(provider.routeLocal(isa.getAddress()), isa);
-                    }
-                    kernel.bind(isa);
-                    localAddress = (InetSocketAddress) kernel.localAddress();
-                }
-            } finally {
-                writeLock.unlock();
+        return locks.all(() -> {
+            ensureOpen();
+            if (state == PENDING) {
+                throw new ConnectionPendingException();
             }
-        } finally {
-            readLock.unlock();
-        }
-        return this;
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
+            }
+            InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
+            if (!isa.getAddress().isAnyLocalAddress()) {
+                route(provider.routeLocal(isa.getAddress()), isa);
+            }
+            kernel.bind(isa);
+            localAddress = (InetSocketAddress) kernel.localAddress();
+            return this;
+        });
     }
 
     /** Counts the fallback once, at the first address that decides it. */
@@ -189,54 +179,55 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     /** Connects, in blocking mode giving up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
     boolean connect(SocketAddress remote, long timeoutNanos) throws IOException {
         InetSocketAddress isa = Addresses.checkRemote(remote, family);
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (state == CONNECTED) {
-                        throw new AlreadyConnectedException();
-                    }
-                    if (state == PENDING) {
-                        throw new ConnectionPendingException();
-                    }
-                    route(provider.routeRemote(isa.getAddress()), isa);
+        return locks.both(() -> {
+            synchronized (stateLock) {
+                ensureOpen();
+                if (state == CONNECTED) {
+                    throw new AlreadyConnectedException();
                 }
-                boolean blocking = isBlocking();
-                boolean connected = false;
-                try {
-                    try {
-                        if (blocking) {
-                            begin();
-                        }
-                        synchronized (stateLock) {
-                            remoteAddress = isa;
-                            state = PENDING;
-                        }
-                        connected = kernel.connect(isa);
-                        if (!connected && blocking) {
-                            connected = awaitConnect(timeoutNanos);
-                        }
-                    } finally {
-                        if (blocking) {
-                            end(connected);
-                        }
-                    }
-                } catch (IOException e) {
-                    close();
-                    throw e;
+                if (state == PENDING) {
+                    throw new ConnectionPendingException();
                 }
-                if (connected) {
-                    connected();
-                }
-                return connected;
-            } finally {
-                writeLock.unlock();
+                route(provider.routeRemote(isa.getAddress()), isa);
+                remoteAddress = isa;
+                state = PENDING;
             }
-        } finally {
-            readLock.unlock();
+            return completeConnect(true, isa, timeoutNanos);
+        });
+    }
+
+    /**
+     * Starts ({@code start}) or continues a connect: in blocking mode until it completes. A
+     * failure closes the channel, as the JDK's does.
+     */
+    private boolean completeConnect(boolean start, InetSocketAddress isa, long timeoutNanos) throws IOException {
+        boolean blocking = isBlocking();
+        boolean connected = false;
+        try {
+            try {
+                if (blocking) {
+                    begin();
+                }
+                connected = start ? kernel.connect(isa) : kernel.finishConnect();
+                if (!connected && blocking) {
+                    connected = awaitConnect(timeoutNanos);
+                }
+            } finally {
+                if (blocking) {
+                    end(connected);
+                }
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
         }
+        if (connected) {
+            synchronized (stateLock) {
+                state = CONNECTED;
+                localAddress = (InetSocketAddress) kernel.localAddress();
+            }
+        }
+        return connected;
     }
 
     private boolean awaitConnect(long timeoutNanos) throws IOException {
@@ -257,123 +248,49 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         return false;
     }
 
-    private void connected() throws IOException {
-        synchronized (stateLock) {
-            state = CONNECTED;
-            localAddress = (InetSocketAddress) kernel.localAddress();
-        }
-    }
-
     @Override
     public boolean finishConnect() throws IOException {
-        readLock.lock();
-        try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (state == CONNECTED) {
-                        return true;
-                    }
-                    if (state != PENDING) {
-                        throw new NoConnectionPendingException();
-                    }
+        return locks.both(() -> {
+            synchronized (stateLock) {
+                ensureOpen();
+                if (state == CONNECTED) {
+                    return true;
                 }
-                boolean blocking = isBlocking();
-                boolean connected = false;
-                try {
-                    try {
-                        if (blocking) {
-                            begin();
-                            connected = awaitConnect(0);
-                        } else {
-                            connected = kernel.finishConnect();
-                        }
-                    } finally {
-                        if (blocking) {
-                            end(connected);
-                        }
-                    }
-                } catch (IOException e) {
-                    close();
-                    throw e;
+                if (state != PENDING) {
+                    throw new NoConnectionPendingException();
                 }
-                if (connected) {
-                    connected();
-                }
-                return connected;
-            } finally {
-                writeLock.unlock();
             }
-        } finally {
-            readLock.unlock();
-        }
+            return completeConnect(false, null, 0);
+        });
     }
 
     // ---------------------------------------------------------------- data
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        return read(dst, 0);
+        Objects.requireNonNull(dst);
+        return (int) read(dst, null, 0, 0, 0);
     }
 
     /** Reads; in blocking mode gives up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
     int read(ByteBuffer dst, long timeoutNanos) throws IOException {
         Objects.requireNonNull(dst);
-        readLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            int n = 0;
-            try {
-                if (blocking) {
-                    begin();
-                }
-                if (inputShutdown) {
-                    n = FdIo.EOF;
-                    return n;
-                }
-                if (dst.isReadOnly()) {
-                    throw new IllegalArgumentException("Read-only buffer");
-                }
-                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-                while (true) {
-                    n = kernel.read(dst);
-                    if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
-                        break;
-                    }
-                    Poller.awaitReadable(kernel.fd(), remaining(timeoutNanos, deadline, "Read timed out"));
-                }
-                return n == FdIo.UNAVAILABLE ? 0 : n;
-            } finally {
-                if (blocking) {
-                    end(n != FdIo.UNAVAILABLE);
-                }
-            }
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    private static long remaining(long timeoutNanos, long deadline, String message) throws SocketTimeoutException {
-        if (timeoutNanos <= 0) {
-            return 0;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-            throw new SocketTimeoutException(message);
-        }
-        return left;
+        return (int) read(dst, null, 0, 0, timeoutNanos);
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        return read(null, dsts, offset, length, 0);
+    }
+
+    /** Reads into {@code dst}, or scatters into {@code dsts} when it is null. */
+    private long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length, long timeoutNanos) throws IOException {
         readLock.lock();
         try {
             ensureOpenAndConnected();
             boolean blocking = isBlocking();
-            long n = 0;
+            long n = FdIo.UNAVAILABLE;
             try {
                 if (blocking) {
                     begin();
@@ -382,18 +299,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     n = FdIo.EOF;
                     return n;
                 }
-                for (int i = offset; i < offset + length; i++) {
-                    if (dsts[i].isReadOnly()) {
-                        throw new IllegalArgumentException("Read-only buffer");
-                    }
-                }
-                while (true) {
-                    n = kernel.read(dsts, offset, length);
-                    if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
-                        break;
-                    }
-                    Poller.awaitReadable(kernel.fd(), 0);
-                }
+                checkWritable(dst, dsts, offset, length);
+                n = FdIo.read(kernel.fd(), dst, dsts, offset, length, true, blocking, timeoutNanos);
                 return n == FdIo.UNAVAILABLE ? 0 : n;
             } finally {
                 if (blocking) {
@@ -405,48 +312,35 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         }
     }
 
+    private static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
+        if (dst != null ? dst.isReadOnly() : anyReadOnly(dsts, offset, length)) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+    }
+
+    private static boolean anyReadOnly(ByteBuffer[] bufs, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            if (bufs[i].isReadOnly()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src);
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            int written = 0;
-            int n = 0;
-            try {
-                if (blocking) {
-                    begin();
-                }
-                if (outputShutdown) {
-                    throw new ClosedChannelException();
-                }
-                while (true) {
-                    n = kernel.write(src);
-                    if (n > 0) {
-                        written += n;
-                    }
-                    if (!blocking || !src.hasRemaining() || !isOpen()) {
-                        break;
-                    }
-                    if (n == FdIo.UNAVAILABLE) {
-                        Poller.awaitWritable(kernel.fd(), 0);
-                    }
-                }
-                return written;
-            } finally {
-                if (blocking) {
-                    end(written > 0 || !src.hasRemaining());
-                }
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        return (int) write(src, null, 0, 0);
     }
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        return write(null, srcs, offset, length);
+    }
+
+    /** Writes {@code src}, or gathers {@code srcs} when it is null. */
+    private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -459,36 +353,16 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (outputShutdown) {
                     throw new ClosedChannelException();
                 }
-                while (true) {
-                    long n = kernel.write(srcs, offset, length);
-                    if (n > 0) {
-                        written += n;
-                    }
-                    if (!blocking || !hasRemaining(srcs, offset, length) || !isOpen()) {
-                        break;
-                    }
-                    if (n == FdIo.UNAVAILABLE) {
-                        Poller.awaitWritable(kernel.fd(), 0);
-                    }
-                }
+                written = FdIo.write(kernel.fd(), src, srcs, offset, length, true, blocking);
                 return written;
             } finally {
                 if (blocking) {
-                    end(written > 0 || !hasRemaining(srcs, offset, length));
+                    end(written > 0 || !(src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length)));
                 }
             }
         } finally {
             writeLock.unlock();
         }
-    }
-
-    private static boolean hasRemaining(ByteBuffer[] bufs, int offset, int length) {
-        for (int i = offset; i < offset + length; i++) {
-            if (bufs[i].hasRemaining()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override
@@ -576,14 +450,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public int epollEvents(int interestOps) {
-        int events = 0;
-        if ((interestOps & SelectionKey.OP_READ) != 0) {
-            events |= Sockets.EPOLLIN;
-        }
-        if ((interestOps & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
-            events |= Sockets.EPOLLOUT;
-        }
-        return events;
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
     }
 
     @Override
@@ -603,16 +470,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             ops |= SelectionKey.OP_WRITE;
         }
         return ops;
-    }
-
-    @Override
-    public Stack stack() {
-        return null;
-    }
-
-    @Override
-    public int acceleratedReadyOps(int interestOps) {
-        return 0;
     }
 
     @Override

@@ -26,7 +26,7 @@ final class SocketAdaptor extends Socket {
     private volatile int timeoutMillis;
 
     private SocketAdaptor(ShimSocketChannel channel) throws SocketException {
-        super(new AdaptorExceptions.NoSocketImpl());
+        super(new Adaptors.NoSocketImpl());
         this.channel = channel;
     }
 
@@ -62,7 +62,7 @@ final class SocketAdaptor extends Socket {
         try {
             channel.connect(remote, timeout * 1_000_000L);
         } catch (Exception x) {
-            throw AdaptorExceptions.toConnectException(x);
+            throw Adaptors.toConnectException(x);
         }
     }
 
@@ -71,7 +71,7 @@ final class SocketAdaptor extends Socket {
         try {
             channel.bind(local);
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -138,7 +138,7 @@ final class SocketAdaptor extends Socket {
                 try {
                     return channel.read(ByteBuffer.wrap(b, off, len), timeoutMillis * 1_000_000L);
                 } catch (java.nio.channels.ClosedChannelException e) {
-                    throw AdaptorExceptions.toSocketException(e);
+                    throw Adaptors.toSocketException(e);
                 }
             }
 
@@ -178,7 +178,7 @@ final class SocketAdaptor extends Socket {
                         channel.write(src);
                     }
                 } catch (java.nio.channels.ClosedChannelException e) {
-                    throw AdaptorExceptions.toSocketException(e);
+                    throw Adaptors.toSocketException(e);
                 }
             }
 
@@ -190,46 +190,20 @@ final class SocketAdaptor extends Socket {
     }
 
     private void checkStreamable() throws SocketException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         if (!channel.isConnected()) {
             throw new SocketException("Socket is not connected");
         }
     }
 
-    private void setBoolean(SocketOption<Boolean> name, boolean on) throws SocketException {
-        try {
-            channel.setOption(name, on);
-        } catch (IOException | RuntimeException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
-    }
-
-    private void setInt(SocketOption<Integer> name, int value) throws SocketException {
-        try {
-            channel.setOption(name, value);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
-    }
-
-    private <T> T get(SocketOption<T> name) throws SocketException {
-        try {
-            return channel.getOption(name);
-        } catch (IOException x) {
-            throw AdaptorExceptions.toSocketException(x);
-        }
-    }
-
     @Override
     public void setTcpNoDelay(boolean on) throws SocketException {
-        setBoolean(StandardSocketOptions.TCP_NODELAY, on);
+        Adaptors.set(channel, StandardSocketOptions.TCP_NODELAY, on);
     }
 
     @Override
     public boolean getTcpNoDelay() throws SocketException {
-        return get(StandardSocketOptions.TCP_NODELAY);
+        return Adaptors.get(channel, StandardSocketOptions.TCP_NODELAY);
     }
 
     @Override
@@ -237,12 +211,12 @@ final class SocketAdaptor extends Socket {
         if (on && linger < 0) {
             throw new IllegalArgumentException("Invalid value for SO_LINGER");
         }
-        setInt(StandardSocketOptions.SO_LINGER, on ? linger : -1);
+        Adaptors.set(channel, StandardSocketOptions.SO_LINGER, on ? linger : -1);
     }
 
     @Override
     public int getSoLinger() throws SocketException {
-        return get(StandardSocketOptions.SO_LINGER);
+        return Adaptors.get(channel, StandardSocketOptions.SO_LINGER);
     }
 
     @Override
@@ -259,101 +233,81 @@ final class SocketAdaptor extends Socket {
 
     @Override
     public boolean getOOBInline() throws SocketException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return false;
     }
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        timeoutMillis = timeout;
+        timeoutMillis = Adaptors.checkTimeout(channel, timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return timeoutMillis;
     }
 
     @Override
     public void setSendBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid send size");
-        }
-        setInt(StandardSocketOptions.SO_SNDBUF, size);
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_SNDBUF, size);
     }
 
     @Override
     public int getSendBufferSize() throws SocketException {
-        return get(StandardSocketOptions.SO_SNDBUF);
+        return Adaptors.get(channel, StandardSocketOptions.SO_SNDBUF);
     }
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid receive size");
-        }
-        setInt(StandardSocketOptions.SO_RCVBUF, size);
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_RCVBUF, size);
     }
 
     @Override
     public int getReceiveBufferSize() throws SocketException {
-        return get(StandardSocketOptions.SO_RCVBUF);
+        return Adaptors.get(channel, StandardSocketOptions.SO_RCVBUF);
     }
 
     @Override
     public void setKeepAlive(boolean on) throws SocketException {
-        setBoolean(StandardSocketOptions.SO_KEEPALIVE, on);
+        Adaptors.set(channel, StandardSocketOptions.SO_KEEPALIVE, on);
     }
 
     @Override
     public boolean getKeepAlive() throws SocketException {
-        return get(StandardSocketOptions.SO_KEEPALIVE);
+        return Adaptors.get(channel, StandardSocketOptions.SO_KEEPALIVE);
     }
 
     @Override
     public void setTrafficClass(int tc) throws SocketException {
-        setInt(StandardSocketOptions.IP_TOS, tc);
+        Adaptors.set(channel, StandardSocketOptions.IP_TOS, tc);
     }
 
     @Override
     public int getTrafficClass() throws SocketException {
-        return get(StandardSocketOptions.IP_TOS);
+        return Adaptors.get(channel, StandardSocketOptions.IP_TOS);
     }
 
     @Override
     public void setReuseAddress(boolean on) throws SocketException {
-        setBoolean(StandardSocketOptions.SO_REUSEADDR, on);
+        Adaptors.set(channel, StandardSocketOptions.SO_REUSEADDR, on);
     }
 
     @Override
     public boolean getReuseAddress() throws SocketException {
-        return get(StandardSocketOptions.SO_REUSEADDR);
+        return Adaptors.get(channel, StandardSocketOptions.SO_REUSEADDR);
     }
 
     @Override
     public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         channel.setOption(name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        if (!channel.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
+        Adaptors.ensureOpen(channel);
         return channel.getOption(name);
     }
 
@@ -372,7 +326,7 @@ final class SocketAdaptor extends Socket {
         try {
             channel.shutdownInput();
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 
@@ -381,7 +335,7 @@ final class SocketAdaptor extends Socket {
         try {
             channel.shutdownOutput();
         } catch (Exception x) {
-            throw AdaptorExceptions.toSocketException(x);
+            throw Adaptors.toSocketException(x);
         }
     }
 

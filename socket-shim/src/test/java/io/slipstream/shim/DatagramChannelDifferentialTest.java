@@ -29,7 +29,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -222,18 +221,8 @@ class DatagramChannelDifferentialTest {
     @MethodSource("envs")
     void interruptingABlockedReceiveClosesTheChannel(Env env) throws Exception {
         try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread receiver = Thread.ofVirtual().start(() -> {
-                try {
-                    server.receive(ByteBuffer.allocate(8));
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
-            Blocked.await(receiver);
-            receiver.interrupt();
-            receiver.join(10_000);
-            assertInstanceOf(ClosedByInterruptException.class, thrown.get());
+            Throwable t = Blocked.thrownWhen(true, () -> server.receive(ByteBuffer.allocate(8)), Thread::interrupt);
+            assertInstanceOf(ClosedByInterruptException.class, t);
             assertFalse(server.isOpen());
         }
     }
@@ -242,18 +231,8 @@ class DatagramChannelDifferentialTest {
     @MethodSource("envs")
     void closingWhileAnotherThreadReceivesGivesAsynchronousClose(Env env) throws Exception {
         DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread receiver = Thread.ofPlatform().start(() -> {
-            try {
-                server.receive(ByteBuffer.allocate(8));
-            } catch (Throwable t) {
-                thrown.set(t);
-            }
-        });
-        Blocked.await(receiver);
-        server.close();
-        receiver.join(10_000);
-        assertInstanceOf(AsynchronousCloseException.class, thrown.get());
+        Throwable t = Blocked.thrownWhen(false, () -> server.receive(ByteBuffer.allocate(8)), x -> server.close());
+        assertInstanceOf(AsynchronousCloseException.class, t);
     }
 
     @ParameterizedTest

@@ -14,7 +14,6 @@ import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -77,18 +76,8 @@ class PipeDifferentialTest {
     @MethodSource("envs")
     void closingTheSourceWhileAReaderWaitsGivesAsynchronousClose(Env env) throws Exception {
         Pipe p = env.provider().openPipe();
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try {
-                p.source().read(ByteBuffer.allocate(8));
-            } catch (Throwable t) {
-                thrown.set(t);
-            }
-        });
-        Blocked.await(reader);
-        p.source().close();
-        reader.join(10_000);
-        assertInstanceOf(AsynchronousCloseException.class, thrown.get());
+        Throwable t = Blocked.thrownWhen(true, () -> p.source().read(ByteBuffer.allocate(8)), x -> p.source().close());
+        assertInstanceOf(AsynchronousCloseException.class, t);
         assertFalse(p.source().isOpen());
         p.sink().close();
     }

@@ -38,6 +38,17 @@ class SelectorSemanticsTest {
         return Env.both();
     }
 
+    /** select(timeout) in another thread. */
+    private static CompletableFuture<Integer> selectAsync(Selector sel, long timeout) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return sel.select(timeout);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
     private static long millisSince(long start) {
         return (System.nanoTime() - start) / 1_000_000;
     }
@@ -60,13 +71,7 @@ class SelectorSemanticsTest {
     @MethodSource("envs")
     void wakeupFromAnotherThreadEndsABlockedSelect(Env env) throws Exception {
         try (Selector sel = env.provider().openSelector()) {
-            CompletableFuture<Integer> selecting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return sel.select();
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<Integer> selecting = selectAsync(sel, 0);
             Thread.sleep(100);
             assertFalse(selecting.isDone());
             sel.wakeup();
@@ -105,16 +110,7 @@ class SelectorSemanticsTest {
                 Thread.interrupted();
             }
             AtomicInteger result = new AtomicInteger(-1);
-            Thread t = Thread.ofPlatform().start(() -> {
-                try {
-                    result.set(sel.select());
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            Blocked.await(t);
-            t.interrupt();
-            t.join(10_000);
+            assertNull(Blocked.thrownWhen(false, () -> result.set(sel.select()), Thread::interrupt));
             assertEquals(0, result.get());
         }
     }
@@ -202,13 +198,7 @@ class SelectorSemanticsTest {
             pipe.source().configureBlocking(false);
             SelectionKey key = pipe.source().register(sel, 0);
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
-            CompletableFuture<Integer> selecting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return sel.select(400);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<Integer> selecting = selectAsync(sel, 400);
             Thread.sleep(100);
             key.interestOps(SelectionKey.OP_READ);
             assertEquals(0, selecting.get(10, TimeUnit.SECONDS), "the select in progress kept the old interest");
@@ -226,13 +216,7 @@ class SelectorSemanticsTest {
         ServerSocketChannel server = env.provider().openServerSocketChannel().bind(new InetSocketAddress(env.tcpHost(), 0));
         server.configureBlocking(false);
         SelectionKey key = server.register(sel, SelectionKey.OP_ACCEPT);
-        CompletableFuture<Integer> selecting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return sel.select();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<Integer> selecting = selectAsync(sel, 0);
         Thread.sleep(100);
         sel.close();
         selecting.get(10, TimeUnit.SECONDS);

@@ -37,7 +37,6 @@ import java.nio.channels.UnsupportedAddressTypeException;
 import java.security.MessageDigest;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.net.ExtendedSocketOptions;
@@ -270,20 +269,15 @@ class TcpChannelDifferentialTest {
     @MethodSource("envs")
     void interruptingABlockedReadClosesTheChannel(Env env) throws Exception {
         try (Conn c = Conn.open(env)) {
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
             AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
-            Thread reader = Thread.ofPlatform().start(() -> {
+            Throwable t = Blocked.thrownWhen(false, () -> {
                 try {
                     c.client().read(ByteBuffer.allocate(8));
-                } catch (Throwable t) {
-                    thrown.set(t);
+                } finally {
                     stillInterrupted.set(Thread.currentThread().isInterrupted());
                 }
-            });
-            Blocked.await(reader);
-            reader.interrupt();
-            reader.join(10_000);
-            assertInstanceOf(ClosedByInterruptException.class, thrown.get());
+            }, Thread::interrupt);
+            assertInstanceOf(ClosedByInterruptException.class, t);
             assertTrue(stillInterrupted.get());
             assertFalse(c.client().isOpen());
         }
@@ -307,18 +301,7 @@ class TcpChannelDifferentialTest {
     @MethodSource("envs")
     void interruptingAVirtualThreadBlockedInAccept(Env env) throws Exception {
         try (ServerSocketChannel server = env.provider().openServerSocketChannel().bind(env.tcpAny())) {
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
-                try {
-                    server.accept();
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
-            Blocked.await(acceptor);
-            acceptor.interrupt();
-            acceptor.join(10_000);
-            assertInstanceOf(ClosedByInterruptException.class, thrown.get());
+            assertInstanceOf(ClosedByInterruptException.class, Blocked.thrownWhen(true, server::accept, Thread::interrupt));
             assertFalse(server.isOpen());
         }
     }
@@ -327,17 +310,8 @@ class TcpChannelDifferentialTest {
     @MethodSource("envs")
     void closingWhileAnotherThreadReadsGivesAsynchronousClose(Env env) throws Exception {
         try (Conn c = Conn.open(env)) {
-            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return c.client().read(ByteBuffer.allocate(8));
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            Thread.sleep(100);
-            c.client().close();
-            ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
-            assertInstanceOf(AsynchronousCloseException.class, e.getCause().getCause());
+            Throwable t = Blocked.thrownWhen(false, () -> c.client().read(ByteBuffer.allocate(8)), x -> c.client().close());
+            assertInstanceOf(AsynchronousCloseException.class, t);
         }
     }
 
@@ -345,18 +319,7 @@ class TcpChannelDifferentialTest {
     @MethodSource("envs")
     void closingWhileAnotherThreadAcceptsGivesAsynchronousClose(Env env) throws Exception {
         ServerSocketChannel server = env.provider().openServerSocketChannel().bind(env.tcpAny());
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread acceptor = Thread.ofPlatform().start(() -> {
-            try {
-                server.accept();
-            } catch (Throwable t) {
-                thrown.set(t);
-            }
-        });
-        Blocked.await(acceptor);
-        server.close();
-        acceptor.join(10_000);
-        assertInstanceOf(AsynchronousCloseException.class, thrown.get());
+        assertInstanceOf(AsynchronousCloseException.class, Blocked.thrownWhen(false, server::accept, x -> server.close()));
     }
 
     @ParameterizedTest

@@ -194,22 +194,6 @@ public final class KernelSocket {
         return remoteAddress() != null;
     }
 
-    public int read(ByteBuffer dst) throws IOException {
-        return FdIo.read(fd, dst, true);
-    }
-
-    public int write(ByteBuffer src) throws IOException {
-        return FdIo.write(fd, src, true);
-    }
-
-    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-        return FdIo.read(fd, dsts, offset, length, true);
-    }
-
-    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        return FdIo.write(fd, srcs, offset, length, true);
-    }
-
     /**
      * Receives one datagram into {@code dst} (the rest of a longer one is discarded); returns its
      * source, or null if none is waiting.

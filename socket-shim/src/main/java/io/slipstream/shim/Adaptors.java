@@ -1,27 +1,70 @@
 package io.slipstream.shim;
 
 import java.io.IOException;
-import java.net.SocketException;
-import java.net.SocketImpl;
-import java.net.UnknownHostException;
-import java.net.InetAddress;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
 import java.net.SocketOption;
+import java.net.UnknownHostException;
 import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
- * The translation the JDK's socket adaptors apply (sun.nio.ch.Net.translateException): channel
- * exceptions become the SocketExceptions that java.net callers expect.
+ * What the socket adaptors (the java.net views of the channels) share: the translation the
+ * JDK's adaptors apply (sun.nio.ch.Net.translateException), so channel exceptions become the
+ * SocketExceptions java.net callers expect, and option access through that translation.
  */
-final class AdaptorExceptions {
-    private AdaptorExceptions() {}
+final class Adaptors {
+    private Adaptors() {}
+
+    /** Sets an option on the channel, with channel exceptions translated. */
+    static <T> void set(NetworkChannel channel, SocketOption<T> name, T value) throws SocketException {
+        try {
+            channel.setOption(name, value);
+        } catch (IOException x) {
+            throw toSocketException(x);
+        }
+    }
+
+    static <T> T get(NetworkChannel channel, SocketOption<T> name) throws SocketException {
+        try {
+            return channel.getOption(name);
+        } catch (IOException x) {
+            throw toSocketException(x);
+        }
+    }
+
+    /** A buffer size from Socket.setSendBufferSize and friends: positive, as java.net requires. */
+    static void setBufferSize(NetworkChannel channel, SocketOption<Integer> name, int size) throws SocketException {
+        if (size <= 0) {
+            throw new IllegalArgumentException("Invalid " + (name == java.net.StandardSocketOptions.SO_SNDBUF ? "send" : "receive") + " size");
+        }
+        set(channel, name, size);
+    }
+
+    static void ensureOpen(Channel channel) throws SocketException {
+        if (!channel.isOpen()) {
+            throw new SocketException("Socket is closed");
+        }
+    }
+
+    /** Checks a value for setSoTimeout on an open socket and returns it. */
+    static int checkTimeout(Channel channel, int timeout) throws SocketException {
+        ensureOpen(channel);
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout < 0");
+        }
+        return timeout;
+    }
 
     static SocketException toSocketException(Exception x) {
         if (x instanceof SocketException se) {
