@@ -1,5 +1,6 @@
 package io.slipstream.shim;
 
+import io.slipstream.shim.kernel.BufferVectors;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
@@ -38,6 +39,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * with an option the stack cannot honour, it stays on the kernel (counted as a fallback).
  */
 final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
+    /** No UDP payload is larger (IPv6's 65,535-byte payload less the UDP header, and IPv4's less). */
+    private static final int MAX_DATAGRAM = 65_527;
     private final SlipstreamSelectorProvider provider;
     private final ChannelLocks locks = new ChannelLocks();
     private final ReentrantLock readLock = locks.readLock;
@@ -394,19 +397,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         // One datagram spread over the buffers: received whole into a staging buffer first.
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            total += dsts[i].remaining();
-        }
-        ByteBuffer staging = ByteBuffer.allocate((int) Math.min(total, Integer.MAX_VALUE - 8));
+        ByteBuffer staging = ByteBuffer.allocate(stagingSize(dsts, offset, length));
         int n = read(staging);
-        staging.flip();
-        for (int i = offset; i < offset + length && staging.hasRemaining(); i++) {
-            int k = Math.min(dsts[i].remaining(), staging.remaining());
-            dsts[i].put(staging.slice(staging.position(), k));
-            staging.position(staging.position() + k);
-        }
+        BufferVectors.scatter(staging.flip(), dsts, offset, length);
         return n;
+    }
+
+    private static int stagingSize(ByteBuffer[] bufs, int offset, int length) {
+        return (int) Math.min(BufferVectors.remaining(bufs, offset, length), MAX_DATAGRAM);
     }
 
     @Override
@@ -444,22 +442,10 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            total += srcs[i].remaining();
-        }
-        ByteBuffer staging = ByteBuffer.allocate((int) Math.min(total, Integer.MAX_VALUE - 8));
-        for (int i = offset; i < offset + length; i++) {
-            staging.put(srcs[i].duplicate());
-        }
-        staging.flip();
-        int n = write(staging);
-        int left = n;
-        for (int i = offset; i < offset + length && left > 0; i++) {
-            int k = Math.min(srcs[i].remaining(), left);
-            srcs[i].position(srcs[i].position() + k);
-            left -= k;
-        }
+        ByteBuffer staging = ByteBuffer.allocate(stagingSize(srcs, offset, length));
+        BufferVectors.gather(srcs, offset, length, staging);
+        int n = write(staging.flip());
+        BufferVectors.consume(srcs, offset, length, n);
         return n;
     }
 

@@ -129,22 +129,15 @@ public final class FdIo {
     /** Scattering read: one system call into native memory, then spread over {@code dsts}. */
     public static long read(KernelFd fd, ByteBuffer[] dsts, int offset, int length, boolean socket)
             throws IOException {
-        long total = remaining(dsts, offset, length);
+        long total = BufferVectors.remaining(dsts, offset, length);
         if (total == 0) {
             return 0;
         }
         try (Arena arena = Arena.ofConfined()) {
             ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
             int n = read(fd, staging, socket);
-            if (n <= 0) {
-                return n;
-            }
-            staging.flip();
-            for (int i = offset; i < offset + length && staging.hasRemaining(); i++) {
-                ByteBuffer d = dsts[i];
-                int k = Math.min(d.remaining(), staging.remaining());
-                d.put(staging.slice(staging.position(), k));
-                staging.position(staging.position() + k);
+            if (n > 0) {
+                BufferVectors.scatter(staging.flip(), dsts, offset, length);
             }
             return n;
         }
@@ -153,38 +146,18 @@ public final class FdIo {
     /** Gathering write: {@code srcs} copied into native memory, one system call. */
     public static long write(KernelFd fd, ByteBuffer[] srcs, int offset, int length, boolean socket)
             throws IOException {
-        long total = remaining(srcs, offset, length);
+        long total = BufferVectors.remaining(srcs, offset, length);
         if (total == 0) {
             return 0;
         }
         try (Arena arena = Arena.ofConfined()) {
             ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
-            for (int i = offset; i < offset + length && staging.hasRemaining(); i++) {
-                ByteBuffer s = srcs[i];
-                int k = Math.min(s.remaining(), staging.remaining());
-                staging.put(s.slice(s.position(), k));
-            }
-            staging.flip();
-            int n = write(fd, staging, socket);
-            if (n <= 0) {
-                return n;
-            }
-            int left = n;
-            for (int i = offset; i < offset + length && left > 0; i++) {
-                ByteBuffer s = srcs[i];
-                int k = Math.min(s.remaining(), left);
-                s.position(s.position() + k);
-                left -= k;
+            BufferVectors.gather(srcs, offset, length, staging);
+            int n = write(fd, staging.flip(), socket);
+            if (n > 0) {
+                BufferVectors.consume(srcs, offset, length, n);
             }
             return n;
         }
-    }
-
-    private static long remaining(ByteBuffer[] bufs, int offset, int length) {
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            total += bufs[i].remaining();
-        }
-        return total;
     }
 }
