@@ -12,11 +12,15 @@ import io.slipstream.ip.Ipv4Transport;
 import io.slipstream.ip.LinkOutput;
 import io.slipstream.ip.RoutingTable;
 import io.slipstream.nic.EventHandler;
+import io.slipstream.nic.Interrupt;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.NicTimer;
 import io.slipstream.nic.VirtualInterface;
 import io.slipstream.stats.Counters;
+import io.slipstream.tcp.TcpConnection;
+import io.slipstream.tcp.TcpLayer;
+import io.slipstream.tcp.TcpState;
 import io.slipstream.time.Clock;
 import io.slipstream.time.Timers;
 import io.slipstream.udp.UdpLayer;
@@ -27,22 +31,41 @@ import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One user-level TCP/IP stack on one virtual interface: the event loop that turns NIC events
  * into protocol processing, the link level (Ethernet demux, transmit, loopback) and the layers
  * above it (ARP, IPv4, ICMP, UDP, and TCP when registered).
  *
- * <p>Processing happens in whichever thread calls {@link #poll()}, under the {@link StackLock};
- * socket operations of the core API are made under the same lock. Frames sent while not
- * polling ring the doorbell at once (latency); frames sent while polling share one doorbell
- * at the end of the pass.
+ * <p>Processing happens in whichever thread calls into the stack, under the {@link StackLock}
+ * (docs/ARCHITECTURE and DESIGN §4): a socket operation brackets itself with {@link #enter()}
+ * and {@link #exit()}, which bring the stack up to date on the way in; a blocking operation
+ * waits with {@link #await}, which spins polling the stack, then decides whether the NIC
+ * interrupt must be enabled (onload's three rules, see {@link #decideInterrupt()}) and parks.
+ * The stack's interrupt thread ({@link InterruptThread}) processes the stack when the
+ * interrupt fires while threads wait, and rescues a stack whose events wait unpolled.
+ * Frames sent while not polling ring the doorbell at once (latency); frames sent while
+ * polling share one doorbell at the end of the pass.
  */
 public final class Stack implements AutoCloseable {
     /** Events handled per poll pass, so one pass never monopolises the lock. */
     public static final int DEFAULT_POLL_BUDGET = 64;
+    /** {@link #await} results. */
+    public static final int READY = 1;
+    public static final int TIMED_OUT = 0;
+    /** The waiting thread was interrupted; its interrupt status is left set. */
+    public static final int INTERRUPTED = -1;
+    public static final int CLOSED = -2;
+    /** A thread blocked with no timeout still looks at the stack's closed flag this often. */
+    private static final long CLOSE_CHECK_NANOS = 250_000_000L;
+    /** Window over which the packet rate is measured for the adaptive mode. */
+    private static final long RATE_WINDOW_NANOS = 1_000_000L;
     private static final int TX_BACKLOG = 1024;
     private static final int LOOPBACK_QUEUE = 256;
     private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[Ethernet.MIN_FRAME_LENGTH]);
@@ -75,7 +98,26 @@ public final class Stack implements AutoCloseable {
     private boolean txPending;
     private long armedDeadline = NicTimer.DISARMED;
     private RuntimeException firstInternalError;
-    private boolean closed;
+    private volatile boolean closed;
+
+    // ---- runtime (DESIGN §4)
+    private final RuntimeConfig runtime;
+    private final RuntimeCounters runtimeCounters = new RuntimeCounters();
+    private final ThreadLocal<Waiter> waiters = ThreadLocal.withInitial(Waiter::new);
+    /** Threads parked in {@link #await} (or about to park): the interrupt is only for them. */
+    private final AtomicInteger blocked = new AtomicInteger();
+    private final List<Ipv4Transport> transports = new CopyOnWriteArrayList<>();
+    /** onload's flag: the interrupt is armed (or fired and not yet serviced), so the stack is up to date. */
+    private volatile boolean interruptsEnabled;
+    /** Rule 3: the last poll pass woke blocked threads. */
+    private volatile boolean lastPollWoke;
+    private int wokenThisPass;
+    private volatile long lastPollNanos = System.nanoTime();
+    private volatile long lastAppPollNanos = System.nanoTime();
+    private long rateWindowStart = System.nanoTime();
+    private long rateWindowEvents;
+    private volatile boolean pollingMode;
+    private InterruptThread interruptThread;
 
     private Stack(StackConfig config, VirtualInterface nic, Clock clock) {
         this.config = config;
@@ -85,6 +127,7 @@ public final class Stack implements AutoCloseable {
         this.owner = nic.stackOwner();
         this.mac = nic.mac();
         Settings s = config.settings();
+        this.runtime = RuntimeConfig.from(s, nic.rx().capacity(), nic.mtu());
         this.random = s.has("slipstream.random.seed")
                 ? new SplittableRandom(s.getLong("slipstream.random.seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
                 : new SplittableRandom(new SecureRandom().nextLong());
@@ -127,6 +170,7 @@ public final class Stack implements AutoCloseable {
             vi.close();
             throw e;
         }
+        stack.lock.deferredWork(stack::runDeferred);
         stack.lock.lock();
         try {
             stack.refillRx();
@@ -135,6 +179,11 @@ public final class Stack implements AutoCloseable {
         } finally {
             stack.lock.unlock();
         }
+        if (stack.runtime.interruptThread()) {
+            stack.interruptThread = new InterruptThread(stack);
+            stack.interruptThread.start();
+        }
+        StackRegistry.opened(stack);
         return stack;
     }
 
@@ -190,6 +239,16 @@ public final class Stack implements AutoCloseable {
     /** Adds a transport (TCP) above IP. Call before traffic flows. */
     public void register(Ipv4Transport transport) {
         ip.register(transport);
+        transports.add(transport);
+    }
+
+    public RuntimeConfig runtimeConfig() {
+        return runtime;
+    }
+
+    /** The runtime's counters: who polled, interrupt decisions per rule, hand-offs, rescues. */
+    public RuntimeCounters runtimeCounters() {
+        return runtimeCounters;
     }
 
     public Counters<StackCounter> counters() {
@@ -219,10 +278,17 @@ public final class Stack implements AutoCloseable {
     public int poll(int budget) {
         lock.lock();
         try {
-            return pollLocked(budget);
+            return appPoll(budget);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A poll pass by an application thread (under the lock). */
+    private int appPoll(int budget) {
+        runtimeCounters.increment(RuntimeCounter.APP_POLLS);
+        lastAppPollNanos = System.nanoTime();
+        return pollLocked(budget);
     }
 
     private int pollLocked(int budget) {
@@ -231,11 +297,13 @@ public final class Stack implements AutoCloseable {
         }
         counters.increment(StackCounter.POLLS);
         polling = true;
+        wokenThisPass = 0;
         int work;
+        int nicEvents;
         try {
-            work = nic.events().poll(events, budget);
-            counters.add(StackCounter.EVENTS, work);
-            work += drainLoopback();
+            nicEvents = nic.events().poll(events, budget);
+            counters.add(StackCounter.EVENTS, nicEvents);
+            work = nicEvents + drainLoopback();
             if (timers.nextDeadline() - clock.nanoTime() <= 0) {
                 work += timers.expire();
             }
@@ -245,7 +313,376 @@ public final class Stack implements AutoCloseable {
         }
         flush();
         armNicTimer();
+        lastPollWoke = wokenThisPass > 0;
+        long now = System.nanoTime();
+        lastPollNanos = now;
+        measureRate(nicEvents, now);
         return work;
+    }
+
+    /**
+     * Adaptive mode (sun-poll-interrupt-switching): above {@code slipstream.poll.rate} packets
+     * per second, blocked threads keep polling instead of parking on the interrupt; once the
+     * rate falls they go back to interrupt mode as soon as a poll finds the rings empty.
+     */
+    private void measureRate(int nicEvents, long now) {
+        rateWindowEvents += nicEvents;
+        long elapsed = now - rateWindowStart;
+        if (elapsed >= RATE_WINDOW_NANOS) {
+            boolean fast = rateWindowEvents * 1_000_000_000L / elapsed >= runtime.pollRate();
+            if (fast && !pollingMode) {
+                runtimeCounters.increment(RuntimeCounter.POLLING_MODE_ENTERED);
+            }
+            pollingMode = fast;
+            rateWindowStart = now;
+            rateWindowEvents = 0;
+        }
+    }
+
+    /** Whether the packet rate keeps blocked threads polling (adaptive mode). */
+    public boolean pollingMode() {
+        return pollingMode;
+    }
+
+    // ---------------------------------------------------------------- runtime: entry, poll hook
+
+    /**
+     * Entry of every socket operation: takes the stack lock and brings the stack up to date
+     * (one bounded poll pass) on the way in. If the lock is busy, its holder is asked to poll
+     * ({@link StackLock#POLL_NEEDED}) and this thread waits for the lock without polling
+     * itself: the holder's release runs that poll first. Pair with {@link #exit()} in a
+     * finally block. Allocates nothing.
+     */
+    public void enter() {
+        if (lock.tryLockOrDefer(StackLock.POLL_NEEDED)) {
+            appPoll(runtime.pollBatch());
+        } else {
+            lock.lock();
+        }
+    }
+
+    /**
+     * Leaves the stack: re-arms the NIC timer if the operation scheduled an earlier timer (a
+     * send arms the retransmission timer), runs work other threads deferred to us, and
+     * releases the lock.
+     */
+    public void exit() {
+        try {
+            if (!closed) {
+                if (loopbackCount > 0) {
+                    drainLoopback(); // datagrams to ourselves arrive before anyone else looks
+                    flush();
+                }
+                armNicTimer();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The poll hook of {@code select}: when the interrupt is enabled the stack is already up
+     * to date (it was updated before enabling, and any event since fires the interrupt), so
+     * nothing is done; otherwise one poll pass if the lock is free, or a poll requested from
+     * its holder. Never waits. Returns whether this call polled.
+     */
+    public boolean pollHook() {
+        if (interruptsEnabled) {
+            runtimeCounters.increment(RuntimeCounter.POLL_HOOK_SKIPS);
+            return false;
+        }
+        if (!lock.tryLockOrDefer(StackLock.POLL_NEEDED)) {
+            return false;
+        }
+        try {
+            appPoll(runtime.pollBatch());
+        } finally {
+            lock.unlock();
+        }
+        return true;
+    }
+
+    /** Pushes waiting frames now, or asks the lock holder to ({@link StackLock#TX_PENDING}). */
+    public void requestFlush() {
+        if (lock.tryLockOrDefer(StackLock.TX_PENDING)) {
+            try {
+                drainTxBacklog();
+                flush();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Work recorded by threads that found the lock busy, run by the holder before it releases. */
+    private void runDeferred(int bits) {
+        runtimeCounters.increment(RuntimeCounter.DEFERRED_WORK_RUNS);
+        if ((bits & StackLock.POLL_NEEDED) != 0) {
+            runtimeCounters.increment(RuntimeCounter.DEFERRED_POLLS);
+            pollLocked(runtime.pollBatch());
+        }
+        if ((bits & StackLock.TX_PENDING) != 0) {
+            drainTxBacklog();
+            flush();
+        }
+        if ((bits & StackLock.WAKE_NEEDED) != 0 && blocked.get() > 0) {
+            // A thread went to sleep counting on us: it must not sleep through the next event.
+            decideInterrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- runtime: blocking
+
+    /** A wait queue for one socket or selector of this stack (see {@link #await}). */
+    public WaitQueue newWaitQueue() {
+        return new WaitQueue(this);
+    }
+
+    /** Called by {@link WaitQueue#wakeAll()}: feeds rule 3 and the counters. */
+    void threadsWoken(int n) {
+        wokenThisPass += n;
+        lastPollWoke = true;
+        runtimeCounters.add(RuntimeCounter.THREADS_WOKEN, n);
+    }
+
+    /**
+     * Blocks the calling thread until {@code condition} holds, {@code timeoutNanos} pass
+     * (negative: no limit; 0: check once), the thread is interrupted or the stack closes.
+     * Whoever changes what the condition reads must call {@code queue.wakeAll()} afterwards
+     * (under the stack lock: TCP and UDP readiness listeners do).
+     *
+     * <p>First it spins for {@code slipstream.poll.usec}, polling the stack itself (longer while
+     * the adaptive mode says packets come fast). Then it enqueues itself, polls once more and
+     * applies {@link #decideInterrupt()}'s rules, or, if the lock is busy, leaves the poll and
+     * the decision to the holder; then it parks until woken. Must not be called with the stack
+     * lock held. Allocates nothing once the thread has waited before.
+     *
+     * @return {@link #READY}, {@link #TIMED_OUT}, {@link #INTERRUPTED} (status left set) or {@link #CLOSED}
+     */
+    public int await(WaitQueue queue, WaitCondition condition, long timeoutNanos) {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("Stack.await must not be called with the stack lock held");
+        }
+        long start = System.nanoTime();
+        boolean timed = timeoutNanos >= 0;
+        long deadline = start + timeoutNanos;
+        long spin = runtime.spinNanos();
+        Thread me = Thread.currentThread();
+        if (spin != 0 || timeoutNanos == 0) {
+            long spinEnd = start + spin;
+            for (;;) {
+                if (closed) {
+                    return CLOSED;
+                }
+                int work = -1;
+                if (lock.tryLockOrDefer(StackLock.POLL_NEEDED)) {
+                    boolean ready;
+                    try {
+                        work = appPoll(runtime.pollBatch());
+                        ready = condition.ready();
+                    } finally {
+                        lock.unlock();
+                    }
+                    if (ready) {
+                        return READY;
+                    }
+                }
+                if (me.isInterrupted()) {
+                    return INTERRUPTED;
+                }
+                long now = System.nanoTime();
+                if (timed && now - deadline >= 0) {
+                    return TIMED_OUT;
+                }
+                if (spin >= 0 && now - spinEnd >= 0 && !(pollingMode && work != 0)) {
+                    break;
+                }
+                Thread.onSpinWait();
+            }
+        }
+        Waiter w = waiters.get();
+        for (;;) {
+            if (closed) {
+                return CLOSED;
+            }
+            w.arm();
+            queue.add(w);
+            blocked.incrementAndGet();
+            try {
+                boolean ready;
+                if (lock.tryLockOrDefer(StackLock.POLL_NEEDED | StackLock.WAKE_NEEDED)) {
+                    try {
+                        appPoll(runtime.pollBatch());
+                        ready = condition.ready();
+                        if (!ready) {
+                            decideInterrupt();
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                } else {
+                    // Rule 1 (lock held): the holder polls and decides for us before it releases.
+                    runtimeCounters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_LOCK_BUSY);
+                    ready = condition.ready();
+                }
+                if (ready) {
+                    return READY;
+                }
+                runtimeCounters.increment(RuntimeCounter.PARKS);
+                while (!w.woken()) {
+                    if (me.isInterrupted()) {
+                        return INTERRUPTED;
+                    }
+                    if (closed) {
+                        return CLOSED;
+                    }
+                    long slice = CLOSE_CHECK_NANOS;
+                    if (timed) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            return TIMED_OUT;
+                        }
+                        slice = Math.min(slice, left);
+                    }
+                    LockSupport.parkNanos(this, slice);
+                }
+            } finally {
+                queue.remove(w);
+                blocked.decrementAndGet();
+            }
+        }
+    }
+
+    /** Threads currently blocked in {@link #await}. */
+    public int blockedThreads() {
+        return blocked.get();
+    }
+
+    /** What {@link #decideInterrupt()} decided. */
+    public enum InterruptDecision {
+        ENABLED,
+        SUPPRESSED_LOCK_BUSY,
+        SUPPRESSED_ALREADY_ENABLED,
+        SUPPRESSED_THREADS_WOKEN
+    }
+
+    /**
+     * Whether a thread about to block must enable the interrupt, by onload's rules, in order,
+     * each counted: (1) the lock is contended: a contender will poll when it gets the lock (the
+     * "lock held" half of the rule is applied by callers that failed to take it); (2) the
+     * interrupt is already enabled; (3) the last poll woke blocked threads, which will poll
+     * when they run; otherwise enable it. Called under the lock, right after a poll.
+     */
+    InterruptDecision decideInterrupt() {
+        if (lock.isContended()) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_LOCK_BUSY);
+            return InterruptDecision.SUPPRESSED_LOCK_BUSY;
+        }
+        if (interruptsEnabled) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_ALREADY_ENABLED);
+            return InterruptDecision.SUPPRESSED_ALREADY_ENABLED;
+        }
+        if (lastPollWoke) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_THREADS_WOKEN);
+            return InterruptDecision.SUPPRESSED_THREADS_WOKEN;
+        }
+        runtimeCounters.increment(RuntimeCounter.INTERRUPTS_ENABLED);
+        enableInterrupt();
+        return InterruptDecision.ENABLED;
+    }
+
+    private void enableInterrupt() {
+        interruptsEnabled = true;
+        nic.interrupt().enable();
+        InterruptThread t = interruptThread;
+        if (t != null) {
+            t.interruptEnabled();
+        }
+    }
+
+    /** onload's "interrupts enabled" flag. */
+    public boolean interruptsEnabled() {
+        return interruptsEnabled;
+    }
+
+    // ---------------------------------------------------------------- runtime: interrupt service
+
+    Interrupt interrupt() {
+        return nic.interrupt();
+    }
+
+    /** Nanoseconds (stack clock) until the armed NIC timer: 0 if due, MAX_VALUE if disarmed. */
+    long nicTimerRemaining() {
+        long d = nic.timer().deadline();
+        return d == NicTimer.DISARMED ? Long.MAX_VALUE : Math.max(0, d - clock.nanoTime());
+    }
+
+    long lastPollNanos() {
+        return lastPollNanos;
+    }
+
+    /** Whether application threads polled within the last latency interval (moderation). */
+    boolean applicationActive(long now) {
+        return now - lastAppPollNanos < runtime.latencyNanos();
+    }
+
+    /**
+     * The interrupt service routine, run by the interrupt thread when the interrupt fired:
+     * clears the enabled flag, {@code tryLock}s (on failure the holder polls and decides for
+     * the waiters, {@link StackLock#POLL_NEEDED} and {@link StackLock#WAKE_NEEDED}), processes
+     * the stack until idle (bounded by the rx ring), and re-enables the interrupt only if
+     * threads still wait. Returns whether it processed the stack itself.
+     */
+    boolean serviceInterrupt() {
+        runtimeCounters.increment(RuntimeCounter.INTERRUPT_WAKEUPS);
+        // Cleared before the hand-off, so the holder's decision does not see a stale "enabled".
+        interruptsEnabled = false;
+        if (!lock.tryLockOrDefer(StackLock.POLL_NEEDED | StackLock.WAKE_NEEDED)) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPT_HANDOFFS);
+            return false;
+        }
+        try {
+            processAsInterrupt();
+        } finally {
+            lock.unlock();
+        }
+        return true;
+    }
+
+    /**
+     * The stall watchdog: if nobody holds the lock and events wait, the interrupt thread
+     * processes the stack itself so ACKs and window updates keep flowing. Returns whether it did.
+     */
+    boolean rescueIfStalled() {
+        if (!lock.tryLock()) {
+            return false; // whoever holds it is processing: not stalled
+        }
+        try {
+            if (closed || (!nic.events().hasEvents() && loopbackCount == 0)) {
+                return false;
+            }
+            runtimeCounters.increment(RuntimeCounter.STALL_RESCUES);
+            processAsInterrupt();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void processAsInterrupt() {
+        int limit = Math.max(1, nic.rx().capacity() / runtime.pollBatch()) + 1;
+        for (int i = 0; i < limit; i++) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPT_POLLS);
+            if (pollLocked(runtime.pollBatch()) < runtime.pollBatch()) {
+                break;
+            }
+        }
+        if (blocked.get() > 0 && !interruptsEnabled && !closed) {
+            runtimeCounters.increment(RuntimeCounter.INTERRUPTS_REENABLED);
+            enableInterrupt();
+        } else if (blocked.get() == 0) {
+            interruptsEnabled = false;
+        }
     }
 
     /** Rings the doorbell if frames were posted since the last one. */
@@ -264,6 +701,10 @@ public final class Stack implements AutoCloseable {
                 nic.timer().disarm();
             } else {
                 nic.timer().arm(next);
+                InterruptThread t = interruptThread;
+                if (t != null) {
+                    t.timerArmed(next); // it may be waiting for a later deadline
+                }
             }
         }
     }
@@ -283,6 +724,14 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /** A bug caught at a last guard: counted, the first kept for the stack dump. */
+    void internalError(RuntimeException e) {
+        counters.increment(StackCounter.INTERNAL_ERRORS);
+        if (firstInternalError == null) {
+            firstInternalError = e;
+        }
+    }
+
     /** Ethernet demux of one received frame; the frame is released unless a layer kept it. */
     private void receiveFrame(PacketBuffer frame, BufferOwner frameOwner) {
         boolean kept = false;
@@ -291,10 +740,7 @@ public final class Stack implements AutoCloseable {
         } catch (RuntimeException e) {
             // A bug, not bad input (bad input is dropped and counted by each layer): keep the
             // application alive, count it and keep the first for the stack dump.
-            counters.increment(StackCounter.INTERNAL_ERRORS);
-            if (firstInternalError == null) {
-                firstInternalError = e;
-            }
+            internalError(e);
         }
         if (!kept && frame.owner() == frameOwner) {
             frame.release(frameOwner);
@@ -456,6 +902,7 @@ public final class Stack implements AutoCloseable {
             m.put("ip", ip.counters().snapshot());
             m.put("udp", udp.counters().snapshot());
             m.put("nic", nic.stats().snapshot());
+            m.put("runtime", runtimeCounters.snapshot());
             return m;
         } finally {
             lock.unlock();
@@ -469,12 +916,18 @@ public final class Stack implements AutoCloseable {
      */
     @Override
     public void close() {
+        InterruptThread t = interruptThread;
+        if (t != null) {
+            t.stop();
+        }
+        StackRegistry.closed(this);
         lock.lock();
         try {
             if (closed) {
                 return;
             }
             closed = true;
+            interruptsEnabled = false;
             udp.closeAll();
             ip.close();
             while (loopbackCount > 0) {
@@ -498,6 +951,61 @@ public final class Stack implements AutoCloseable {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    // ---------------------------------------------------------------- exit without loss
+
+    /**
+     * At JVM shutdown: every TCP connection that could still deliver what the application
+     * wrote gets a FIN after its data (as the kernel does when a process exits), then the
+     * stack is processed until every such connection has its data and FIN acknowledged, or
+     * {@code slipstream.exit.linger.ms} passes. Returns true if nothing was left behind.
+     */
+    public boolean drainForExit() {
+        long end = System.nanoTime() + runtime.exitLingerNanos();
+        boolean first = true;
+        for (;;) {
+            boolean pending;
+            enter();
+            try {
+                if (closed) {
+                    return true;
+                }
+                pending = exitPending(first);
+            } finally {
+                exit();
+            }
+            first = false;
+            if (!pending) {
+                return true;
+            }
+            if (System.nanoTime() - end >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(20_000);
+        }
+    }
+
+    /** Whether a connection still holds data or a FIN the peer has not acknowledged. */
+    private boolean exitPending(boolean closeOutputs) {
+        boolean pending = false;
+        for (Ipv4Transport t : transports) {
+            if (t instanceof TcpLayer tcp) {
+                for (TcpConnection c : tcp.connections()) {
+                    TcpState st = c.state();
+                    if (closeOutputs && (st == TcpState.ESTABLISHED || st == TcpState.CLOSE_WAIT)) {
+                        c.shutdownOutput();
+                        st = c.state();
+                    }
+                    if (c.unacknowledged() > 0 || st == TcpState.SYN_RECEIVED || st == TcpState.ESTABLISHED
+                            || st == TcpState.CLOSE_WAIT || st == TcpState.FIN_WAIT_1 || st == TcpState.CLOSING
+                            || st == TcpState.LAST_ACK) {
+                        pending = true;
+                    }
+                }
+            }
+        }
+        return pending;
     }
 
     /** Buffers the stack itself still holds (0 after close unless something leaked). */

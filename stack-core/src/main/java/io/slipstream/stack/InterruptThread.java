@@ -1,0 +1,125 @@
+package io.slipstream.stack;
+
+import io.slipstream.nic.Interrupt;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The stack's interrupt thread (one daemon platform thread per stack, DESIGN §4). It plays
+ * the part of onload's interrupt service routine and of its stall watchdog:
+ *
+ * <ul>
+ *   <li>While the interrupt is enabled it blocks in {@link Interrupt#await} with a timeout
+ *       that ends at the armed NIC timer (an earlier deadline armed meanwhile wakes it). When
+ *       the interrupt fires, {@link Stack#serviceInterrupt()} tryLocks and processes.
+ *   <li>While it is not, it sleeps one watchdog period at a time and rescues the stack when
+ *       events have waited unpolled longer than the stall interval (capped by the overflow
+ *       interval, so the rx ring cannot fill).
+ *   <li>Moderation (intel-cooperated-interrupt-moderation): while application threads are
+ *       active it runs at most once per latency interval; they will mostly poll themselves.
+ * </ul>
+ *
+ * A platform thread on purpose: it must run even when every carrier thread is busy.
+ */
+final class InterruptThread implements Runnable {
+    private final Stack stack;
+    private final Interrupt interrupt;
+    private final RuntimeConfig config;
+    private final long watchdogNanos;
+    private volatile Thread thread;
+    private volatile boolean stopped;
+    /** Stack-clock time the current wait ends; an earlier NIC timer deadline must wake it. */
+    private volatile long waitUntil = Long.MAX_VALUE;
+    private volatile boolean awaitingInterrupt;
+    private long lastPass = Long.MIN_VALUE / 2;
+
+    InterruptThread(Stack stack) {
+        this.stack = stack;
+        this.interrupt = stack.interrupt();
+        this.config = stack.runtimeConfig();
+        this.watchdogNanos = Math.max(1_000, config.rescueNanos() / 2);
+    }
+
+    void start() {
+        thread = Thread.ofPlatform().daemon().name("slipstream-interrupt-" + stack.nic().name()).start(this);
+    }
+
+    /** Stops the thread and waits (bounded) for it to leave the stack. */
+    void stop() {
+        stopped = true;
+        Thread t = thread;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        LockSupport.unpark(t);
+        interrupt.wake();
+        try {
+            t.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The interrupt was just enabled: leave the watchdog sleep and wait on the interrupt. */
+    void interruptEnabled() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** The NIC timer was armed at {@code deadline}: wake the wait if it would end later. */
+    void timerArmed(long deadline) {
+        if (awaitingInterrupt && deadline - waitUntil < 0) {
+            interrupt.wake();
+        }
+    }
+
+    @Override
+    public void run() {
+        while (!stopped && !stack.isClosed()) {
+            try {
+                step();
+            } catch (InterruptedException e) {
+                // Only stop() has reason to interrupt us; the loop condition decides.
+            } catch (RuntimeException e) {
+                stack.internalError(e);
+            }
+        }
+    }
+
+    /** One wait, then at most one pass over the stack. */
+    void step() throws InterruptedException {
+        long now = System.nanoTime();
+        if (stack.applicationActive(now)) {
+            long earliest = lastPass + config.latencyNanos();
+            if (earliest - now > 0) {
+                LockSupport.parkNanos(this, earliest - now);
+                return;
+            }
+        }
+        long wait = Math.min(watchdogNanos, stack.nicTimerRemaining());
+        boolean fired = false;
+        if (stack.interruptsEnabled()) {
+            waitUntil = stack.clock().nanoTime() + wait;
+            awaitingInterrupt = true;
+            try {
+                fired = wait == 0 || interrupt.await(wait);
+            } finally {
+                awaitingInterrupt = false;
+            }
+            // A driver may leave a due timer to us: with threads waiting, that is an interrupt too.
+            fired |= stack.interruptsEnabled() && stack.nicTimerRemaining() == 0;
+        } else {
+            LockSupport.parkNanos(this, wait);
+        }
+        if (stopped) {
+            return;
+        }
+        if (fired) {
+            stack.serviceInterrupt();
+            lastPass = System.nanoTime();
+        } else if (System.nanoTime() - stack.lastPollNanos() >= config.rescueNanos() && stack.rescueIfStalled()) {
+            lastPass = System.nanoTime();
+        }
+    }
+}

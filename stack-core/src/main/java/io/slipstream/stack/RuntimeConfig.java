@@ -1,0 +1,55 @@
+package io.slipstream.stack;
+
+import io.slipstream.config.Settings;
+
+/**
+ * The runtime's settings (docs/CONFIGURATION.md, "Runtime"). Durations are real time
+ * ({@link System#nanoTime()}), whatever clock drives the protocol timers: spinning, parking
+ * and stall detection happen in the real world even when a test runs TCP on a virtual clock.
+ *
+ * @param spinNanos busy-poll time of a blocking call before it parks; 0 never spins, -1 spins forever
+ * @param pollRate packets per second above which blocked threads stay in polling mode
+ * @param stallNanos events unpolled this long make the interrupt thread process the stack
+ * @param latencyNanos least time between two interrupt-thread passes while application threads are active
+ * @param overflowNanos longest time the interrupt thread leaves events unprocessed while
+ *     application threads are inactive: the rx ring must not fill in that time
+ * @param exitLingerNanos how long JVM shutdown waits for connections to deliver their data
+ * @param interruptThread whether the stack starts its interrupt thread (tests that drive the
+ *     interrupt service by hand turn it off)
+ * @param pollBatch events handled per poll pass of a socket operation
+ */
+public record RuntimeConfig(
+        long spinNanos,
+        long pollRate,
+        long stallNanos,
+        long latencyNanos,
+        long overflowNanos,
+        long exitLingerNanos,
+        boolean interruptThread,
+        int pollBatch) {
+
+    /** Bits of one MTU-sized frame on the wire: preamble, header, FCS and inter-frame gap. */
+    private static final long WIRE_OVERHEAD_BYTES = 38;
+
+    public static RuntimeConfig from(Settings s, int rxRingSize, int mtu) {
+        long pollUsec = s.getLong("slipstream.poll.usec", 50, -1, 60_000_000);
+        long linkMbps = s.getLong("slipstream.link.mbps", 1000, 1, 1_000_000);
+        // Intel's overflow interval: the time in which half the rx ring fills with MTU-sized
+        // frames at line rate, so the interrupt thread always gets there before the ring is full.
+        long defaultOverflowUsec = Math.max(1, (rxRingSize / 2L) * (mtu + WIRE_OVERHEAD_BYTES) * 8L / linkMbps);
+        return new RuntimeConfig(
+                pollUsec < 0 ? -1 : pollUsec * 1000,
+                s.getLong("slipstream.poll.rate", 100_000, 1, Long.MAX_VALUE / 2),
+                s.getLong("slipstream.stall.usec", 1000, 1, 60_000_000) * 1000,
+                s.getLong("slipstream.interrupt.latency.usec", 20, 0, 1_000_000) * 1000,
+                s.getLong("slipstream.interrupt.overflow.usec", defaultOverflowUsec, 1, 60_000_000) * 1000,
+                s.getLong("slipstream.exit.linger.ms", 30_000, 0, 3_600_000) * 1_000_000,
+                s.getBoolean("slipstream.interrupt.thread", true),
+                s.getInt("slipstream.poll.batch", Stack.DEFAULT_POLL_BUDGET, 1, 1 << 16));
+    }
+
+    /** Events waiting unpolled this long are rescued: the stall interval, capped by the overflow interval. */
+    public long rescueNanos() {
+        return Math.min(stallNanos, overflowNanos);
+    }
+}

@@ -1,0 +1,37 @@
+package io.slipstream.stack;
+
+/** What the stack runtime counts: who polls, interrupt decisions, hand-offs and rescues. */
+public enum RuntimeCounter {
+    /** Poll passes run by application threads (socket operations, blocking waits, the poll hook). */
+    APP_POLLS,
+    /** Poll passes run by the interrupt thread (after an interrupt or as a stall rescue). */
+    INTERRUPT_POLLS,
+    /** Poll passes run by a lock holder on behalf of a thread that found the lock busy. */
+    DEFERRED_POLLS,
+    /** Interrupts enabled by a blocking thread or a lock holder (the decision said "enable"). */
+    INTERRUPTS_ENABLED,
+    /** Interrupts re-enabled by the interrupt thread because threads still waited. */
+    INTERRUPTS_REENABLED,
+    /** Rule 1: the lock was held or contended, so its holder or a contender will poll. */
+    INTERRUPT_SUPPRESSED_LOCK_BUSY,
+    /** Rule 2: the interrupt was already enabled. */
+    INTERRUPT_SUPPRESSED_ALREADY_ENABLED,
+    /** Rule 3: the last poll woke blocked threads, which will poll when they run. */
+    INTERRUPT_SUPPRESSED_THREADS_WOKEN,
+    /** The interrupt fired (or its wait ended with the NIC timer due) and the interrupt thread ran. */
+    INTERRUPT_WAKEUPS,
+    /** The interrupt thread could not take the lock and left the work to the holder. */
+    INTERRUPT_HANDOFFS,
+    /** The interrupt thread processed a stack whose events waited unpolled too long. */
+    STALL_RESCUES,
+    /** The poll hook (select) skipped updating the stack because the interrupt was enabled. */
+    POLL_HOOK_SKIPS,
+    /** A lock release ran deferred work recorded by other threads. */
+    DEFERRED_WORK_RUNS,
+    /** Threads woken from a wait queue by whoever processed the stack. */
+    THREADS_WOKEN,
+    /** Blocking waits that parked (after spinning found nothing). */
+    PARKS,
+    /** Switches into polling mode because the packet rate passed {@code slipstream.poll.rate}. */
+    POLLING_MODE_ENTERED
+}

@@ -1,0 +1,84 @@
+package io.slipstream.tcp;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A fixed-capacity off-heap byte ring: the bytes of a send or receive buffer. {@link #size()}
+ * bytes from the head are "committed"; bytes may also be placed beyond them at an offset
+ * (out-of-order data) and committed later. Copies handle the wrap; nothing allocates.
+ */
+final class ByteRing {
+    private final MemorySegment mem;
+    private final int capacity;
+    private int head;
+    private int size;
+
+    ByteRing(MemorySegment mem) {
+        this.mem = mem;
+        this.capacity = (int) mem.byteSize();
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int size() {
+        return size;
+    }
+
+    int free() {
+        return capacity - size;
+    }
+
+    /** Copies {@code len} bytes from {@code src} to {@code offset} bytes after the head. */
+    void put(int offset, MemorySegment src, long srcOff, int len) {
+        if (offset < 0 || len < 0 || (long) offset + len > capacity) {
+            throw new IndexOutOfBoundsException("ring put " + offset + "+" + len + " over " + capacity);
+        }
+        int pos = wrap(head + offset);
+        int first = Math.min(len, capacity - pos);
+        MemorySegment.copy(src, srcOff, mem, pos, first);
+        if (first < len) {
+            MemorySegment.copy(src, srcOff + first, mem, 0, len - first);
+        }
+    }
+
+    /** Copies {@code len} bytes from {@code offset} after the head into {@code dst}. */
+    void get(int offset, MemorySegment dst, long dstOff, int len) {
+        int pos = wrap(head + offset);
+        int first = Math.min(len, capacity - pos);
+        MemorySegment.copy(mem, pos, dst, dstOff, first);
+        if (first < len) {
+            MemorySegment.copy(mem, 0, dst, dstOff + first, len - first);
+        }
+    }
+
+    /** Appends bytes at the end of the committed region; returns how many fit. */
+    int append(MemorySegment src, long srcOff, int len) {
+        int n = Math.min(len, free());
+        put(size, src, srcOff, n);
+        size += n;
+        return n;
+    }
+
+    /** Extends the committed region over bytes already placed with {@link #put}. */
+    void commit(int n) {
+        if (n < 0 || n > free()) {
+            throw new IllegalArgumentException("commit " + n + " with " + free() + " free");
+        }
+        size += n;
+    }
+
+    /** Drops {@code n} bytes from the head. */
+    void consume(int n) {
+        if (n < 0 || n > size) {
+            throw new IllegalArgumentException("consume " + n + " of " + size);
+        }
+        head = wrap(head + n);
+        size -= n;
+    }
+
+    private int wrap(int p) {
+        return p >= capacity ? p - capacity : p;
+    }
+}

@@ -1,0 +1,1653 @@
+package io.slipstream.tcp;
+
+import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.ip.Ipv4Output;
+import io.slipstream.time.Timer;
+import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/**
+ * One TCP connection: the RFC 9293 state machine with its send and receive buffers,
+ * retransmission (RFC 6298), congestion control and loss recovery (RFC 5681, 6582, 6675),
+ * RFC 7323 options, delayed ACKs, Nagle, keepalive, persist and TIME-WAIT.
+ *
+ * <p>Not thread-safe: every method runs under the stack lock. The data path (send, receive,
+ * segment arrival, timers) allocates nothing; the buffers are off-heap rings allocated when
+ * the connection is created and freed when it reaches CLOSED.
+ */
+public final class TcpConnection implements TcpSocket, Timer.Target {
+    /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
+    static final int DEFAULT_MSS = 536;
+    private static final int TCP_IP_HEADERS = Ipv4.MIN_HEADER_LENGTH + Tcp.MIN_HEADER_LENGTH;
+    private static final int TS_OPTION_SPACE = 12;
+    /** RFC 7323 §5.5: timestamps older than 24 days are no longer compared. */
+    private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
+    private static final int MAX_OOO_RANGES = 32;
+
+    private final TcpLayer layer;
+    private final TcpCounters counters;
+    private final TcpConfig config;
+    final long key;
+    final int localAddress;
+    final int remoteAddress;
+    final int localPort;
+    final int remotePort;
+
+    private TcpState state = TcpState.CLOSED;
+    /** The listener that created it until accepted, for passive opens. */
+    TcpListener parent;
+    /** Counted in its listener's SYN backlog (half-open). */
+    boolean halfOpen;
+    private TcpError pendingError;
+    private ReadinessListener readinessListener;
+    private int lastReadiness = -1;
+    /** Records every state change when set (tests check them against RFC 9293's diagram). */
+    private StateObserver stateObserver;
+
+    // send sequence space (RFC 9293 §3.3.1)
+    int iss;
+    int sndUna;
+    int sndNxt;
+    /** Highest sequence sent so far; SND.NXT goes back to SND.UNA after a timeout. */
+    int sndMax;
+    long sndWnd;
+    long maxSndWnd;
+    private int sndWl1;
+    private int sndWl2;
+    private int sndScale;
+    private ByteRing sendBuffer;
+    /** Sequence number of the first byte in the send buffer. */
+    private int sendBufferSeq;
+    private boolean finQueued;
+    private boolean outputShutdown;
+
+    // receive sequence space
+    int irs;
+    int rcvNxt;
+    /** Right edge of the window last advertised; never moves left (RFC 9293 §3.8.6). */
+    private int rcvAdvRight;
+    private int rcvScale;
+    private ByteRing receiveBuffer;
+    private final SeqRanges outOfOrder = new SeqRanges(MAX_OOO_RANGES);
+    private boolean finReceived;
+    private boolean pendingFin;
+    private int pendingFinSeq;
+    private boolean inputShutdown;
+    /** Urgent pointer received (RFC 9293 §3.8.5); the data stays in line. */
+    private int rcvUp;
+    private boolean urgentSeen;
+
+    // options
+    int mss = DEFAULT_MSS;
+    private int advertisedMss;
+    boolean timestampsOk;
+    boolean sackOk;
+    private boolean windowScaleOk;
+    private int tsRecent;
+    private long tsRecentAge;
+    private int tsOffset;
+    private int lastAckSent;
+    private final TcpOptions txOptions = new TcpOptions();
+    private final int[] sackLeft = new int[TcpOptions.MAX_SACK_BLOCKS];
+    private final int[] sackRight = new int[TcpOptions.MAX_SACK_BLOCKS];
+
+    // retransmission (RFC 6298), in nanoseconds
+    private long srtt;
+    private long rttvar;
+    long rto;
+    private boolean rttMeasured;
+    private boolean rttTiming;
+    private int rttSeq;
+    private long rttStart;
+    int backoffCount;
+    private boolean persisting;
+
+    // congestion control and recovery
+    CongestionControl cc;
+    int dupAcks;
+    boolean inRecovery;
+    private int recover;
+    private final SeqRanges scoreboard = new SeqRanges(MAX_OOO_RANGES);
+    private int highRxt;
+    private long limitedTransmitAllowance;
+
+    // ACK generation
+    private int bytesSinceAck;
+    /** Largest data segment received: "a full segment" for delayed ACKs. */
+    private int rcvMss = 536;
+    private int quickAcksLeft;
+    private boolean ackPending;
+
+    // socket options
+    private boolean noDelay;
+    private boolean keepAlive;
+    private long keepAliveIdleNanos;
+    private long keepAliveIntervalNanos;
+    private int keepAliveCount;
+    private int keepAliveProbes;
+    private long lastReceiveNanos;
+    private int lingerSeconds = -1;
+    private boolean closedByApp;
+    private int receiveBufferSize;
+    private int sendBufferSize;
+
+    private final Timer retransmitTimer = new Timer(this);
+    private final Timer delayedAckTimer = new Timer(this);
+    private final Timer keepAliveTimer = new Timer(this);
+    /** TIME-WAIT, orphaned FIN-WAIT-2 and SO_LINGER deadline. */
+    private final Timer closeTimer = new Timer(this);
+    private Arena arena;
+
+    /** Observes state changes (for tests and tracing). */
+    @FunctionalInterface
+    public interface StateObserver {
+        void changed(TcpConnection c, TcpState from, TcpState to);
+    }
+
+    TcpConnection(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort,
+                  TcpConnectOptions options) {
+        this.layer = layer;
+        this.counters = layer.counters();
+        this.config = layer.config();
+        this.localAddress = localAddress;
+        this.localPort = localPort;
+        this.remoteAddress = remoteAddress;
+        this.remotePort = remotePort;
+        this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
+        this.receiveBufferSize = options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+        this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
+        this.noDelay = options.noDelay();
+        this.keepAlive = options.keepAlive();
+        this.keepAliveIdleNanos = config.keepAliveIdleMs() * 1_000_000L;
+        this.keepAliveIntervalNanos = config.keepAliveIntervalMs() * 1_000_000L;
+        this.keepAliveCount = config.keepAliveCount();
+        this.stateObserver = layer.stateObserver();
+        this.rto = config.rtoInitialMs() * 1_000_000L;
+        this.quickAcksLeft = config.quickAckSegments();
+        int mtu = layer.output().mtu(remoteAddress);
+        this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
+    }
+
+    private void allocateBuffers() {
+        if (arena == null) {
+            arena = Arena.ofShared();
+            sendBuffer = new ByteRing(arena.allocate(sendBufferSize, 64));
+            receiveBuffer = new ByteRing(arena.allocate(receiveBufferSize, 64));
+        }
+    }
+
+    // ------------------------------------------------------------------ opening
+
+    /** Active open (RFC 9293 §3.10.1): sends the SYN. */
+    void openActive() {
+        allocateBuffers();
+        iss = layer.initialSequence(localAddress, localPort, remoteAddress, remotePort);
+        tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
+        sndUna = iss;
+        sndNxt = iss + 1;
+        sndMax = sndNxt;
+        sendBufferSeq = iss + 1;
+        recover = iss;
+        highRxt = iss;
+        rcvScale = config.windowScaling() ? scaleFor(receiveBufferSize) : 0;
+        setState(TcpState.SYN_SENT);
+        sendSyn(false);
+        layer.timers().scheduleIn(retransmitTimer, rto);
+        counters.connectionsOpened++;
+    }
+
+    /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
+    void openPassive(int seq, int window, TcpOptions o, int isn) {
+        allocateBuffers();
+        state = TcpState.LISTEN; // conceptually forked from the listener
+        irs = seq;
+        rcvNxt = seq + 1;
+        iss = isn;
+        tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
+        sndUna = iss;
+        sndNxt = iss + 1;
+        sndMax = sndNxt;
+        sendBufferSeq = iss + 1;
+        recover = iss;
+        highRxt = iss;
+        negotiate(o, true);
+        sndWnd = window; // never scaled in a SYN (RFC 7323 §2.2)
+        maxSndWnd = sndWnd;
+        sndWl1 = seq;
+        sndWl2 = iss;
+        if (o.hasTimestamps) {
+            tsRecent = o.tsVal;
+            tsRecentAge = now();
+        }
+        lastReceiveNanos = now();
+        setState(TcpState.SYN_RECEIVED);
+        sendSyn(true);
+        layer.timers().scheduleIn(retransmitTimer, rto);
+    }
+
+    /** A connection already established by a valid SYN cookie (no options beyond MSS). */
+    void openFromCookie(int seq, int ack, int window, int cookieMss) {
+        allocateBuffers();
+        state = TcpState.LISTEN;
+        irs = seq - 1;
+        rcvNxt = seq;
+        iss = ack - 1;
+        sndUna = ack;
+        sndNxt = ack;
+        sndMax = ack;
+        sendBufferSeq = ack;
+        recover = iss;
+        highRxt = iss;
+        mss = Math.min(cookieMss, advertisedMss);
+        cc = CongestionControl.create(config.congestionControl(), mss);
+        sndWnd = window;
+        maxSndWnd = sndWnd;
+        sndWl1 = seq;
+        sndWl2 = ack;
+        rcvAdvRight = rcvNxt + Math.min(receiveBuffer.free(), 65535);
+        lastReceiveNanos = now();
+        setState(TcpState.SYN_RECEIVED);
+        setState(TcpState.ESTABLISHED);
+        armKeepAlive();
+    }
+
+    /** Settles the options from the peer's SYN (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1). */
+    private void negotiate(TcpOptions o, boolean weAreResponding) {
+        int peerMss = o.mss > 0 ? o.mss : DEFAULT_MSS;
+        timestampsOk = config.timestamps() && o.hasTimestamps;
+        sackOk = config.sack() && o.sackPermitted;
+        windowScaleOk = config.windowScaling() && o.windowScale >= 0;
+        sndScale = windowScaleOk ? o.windowScale : 0;
+        if (weAreResponding) {
+            rcvScale = windowScaleOk ? scaleFor(receiveBufferSize) : 0;
+        } else if (!windowScaleOk) {
+            rcvScale = 0;
+        }
+        mss = Math.max(64, Math.min(peerMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
+        cc = CongestionControl.create(config.congestionControl(), mss);
+    }
+
+    private static int scaleFor(int bufferBytes) {
+        int s = 0;
+        while (s < TcpOptions.MAX_WINDOW_SCALE && (bufferBytes >> s) > 65535) {
+            s++;
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------ application API
+
+    public TcpState state() {
+        return state;
+    }
+
+    @Override
+    public int localPort() {
+        return localPort;
+    }
+
+    public int localAddress() {
+        return localAddress;
+    }
+
+    public int remoteAddress() {
+        return remoteAddress;
+    }
+
+    public int remotePort() {
+        return remotePort;
+    }
+
+    /** The error that ended the connection, if any; stays set once set. */
+    public TcpError pendingError() {
+        return pendingError;
+    }
+
+    @Override
+    public void readinessListener(ReadinessListener listener) {
+        this.readinessListener = listener;
+        this.lastReadiness = -1;
+    }
+
+    public void stateObserver(StateObserver observer) {
+        this.stateObserver = observer;
+    }
+
+    /** Whether the three-way handshake completed (also true after it closed normally). */
+    public boolean connected() {
+        return state.ordinal() >= TcpState.ESTABLISHED.ordinal()
+                || (state == TcpState.CLOSED && pendingError == null && sndUna != iss);
+    }
+
+    /** Whether {@link #receive} would return data, EOF or fail (never 0). */
+    public boolean readable() {
+        return (receiveBuffer != null && receiveBuffer.size() > 0) || finReceived || inputShutdown
+                || pendingError != null || (state == TcpState.CLOSED && connected());
+    }
+
+    /** Whether {@link #send} would accept bytes (or fail). */
+    public boolean writable() {
+        if (pendingError != null) {
+            return true;
+        }
+        return (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && !outputShutdown
+                && sendBuffer.free() > 0;
+    }
+
+    /** Bytes buffered for the application to read. */
+    public int available() {
+        return receiveBuffer == null ? 0 : receiveBuffer.size();
+    }
+
+    /** Bytes queued but not yet acknowledged by the peer. */
+    public int unacknowledged() {
+        return sendBuffer == null ? 0 : sendBuffer.size();
+    }
+
+    /** Whether an urgent pointer was received (RFC 9293 §3.8.5); urgent data stays in line. */
+    public boolean urgentDataReceived() {
+        return urgentSeen;
+    }
+
+    /** The sequence number after the last urgent byte received (RCV.UP). */
+    public int urgentPointer() {
+        return rcvUp;
+    }
+
+    /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
+    public int send(ByteBuffer src) {
+        if (src.isDirect() || src.hasArray()) {
+            MemorySegment seg = MemorySegment.ofBuffer(src);
+            int n = send(seg, 0, src.remaining());
+            src.position(src.position() + n);
+            return n;
+        }
+        throw new IllegalArgumentException("read-only heap buffers are not supported");
+    }
+
+    /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
+    public int send(MemorySegment src, long offset, int len) {
+        checkSendable();
+        int n = sendBuffer.append(src, offset, len);
+        if (n > 0 && state.synchronized_()) {
+            output(false);
+        }
+        notifyReadiness();
+        return n;
+    }
+
+    private void checkSendable() {
+        if (pendingError != null) {
+            throw new TcpException(pendingError, "connection failed: " + pendingError);
+        }
+        if (outputShutdown) {
+            throw new IllegalStateException("output is shut down");
+        }
+        if (!state.sendsData()) {
+            throw new IllegalStateException("cannot send in state " + state);
+        }
+    }
+
+    /** Moves up to {@code dst.remaining()} received bytes; 0 when none, -1 at end of stream. */
+    public int receive(ByteBuffer dst) {
+        if (receiveBuffer != null && receiveBuffer.size() > 0 && dst.hasRemaining()) {
+            int n = Math.min(dst.remaining(), receiveBuffer.size());
+            MemorySegment seg = MemorySegment.ofBuffer(dst);
+            receiveBuffer.get(0, seg, 0, n);
+            receiveBuffer.consume(n);
+            dst.position(dst.position() + n);
+            afterRead();
+            return n;
+        }
+        return endOfInput();
+    }
+
+    /** Moves up to {@code len} received bytes into {@code dst}; 0 when none, -1 at end of stream. */
+    public int receive(MemorySegment dst, long offset, int len) {
+        if (receiveBuffer != null && receiveBuffer.size() > 0 && len > 0) {
+            int n = Math.min(len, receiveBuffer.size());
+            receiveBuffer.get(0, dst, offset, n);
+            receiveBuffer.consume(n);
+            afterRead();
+            return n;
+        }
+        return endOfInput();
+    }
+
+    private int endOfInput() {
+        if (pendingError != null && pendingError != TcpError.TIMED_OUT && !finReceived) {
+            throw new TcpException(pendingError, "connection failed: " + pendingError);
+        }
+        if (finReceived || inputShutdown || pendingError != null) {
+            return -1;
+        }
+        if (state == TcpState.CLOSED) {
+            return -1;
+        }
+        return 0;
+    }
+
+    /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
+    private void afterRead() {
+        if (state.synchronized_() && !finReceived) {
+            long opened = rcvNxt + (long) receiveBuffer.free() - rcvAdvRight;
+            int old = rcvAdvRight - rcvNxt;
+            if (opened >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) && old < advertisedMss * 2L) {
+                sendAck();
+            }
+        }
+        notifyReadiness();
+    }
+
+    /** Half-close (RFC 9293 §3.10.4): queue a FIN after the buffered data. */
+    public void shutdownOutput() {
+        if (outputShutdown) {
+            return;
+        }
+        outputShutdown = true;
+        switch (state) {
+            case SYN_SENT -> toClosed();
+            case SYN_RECEIVED, ESTABLISHED -> {
+                finQueued = true;
+                if (state == TcpState.ESTABLISHED) {
+                    setState(TcpState.FIN_WAIT_1);
+                    output(false);
+                }
+            }
+            case CLOSE_WAIT -> {
+                finQueued = true;
+                setState(TcpState.LAST_ACK);
+                output(false);
+            }
+            default -> { /* FIN already queued or nothing to close */ }
+        }
+        notifyReadiness();
+    }
+
+    /** Stops reading: buffered and later data is discarded, receive returns -1. */
+    public void shutdownInput() {
+        inputShutdown = true;
+        if (receiveBuffer != null && receiveBuffer.size() > 0) {
+            receiveBuffer.consume(receiveBuffer.size());
+        }
+        notifyReadiness();
+    }
+
+    /**
+     * Closes the socket (RFC 9293 §3.10.4). SO_LINGER 0 aborts with a RST; unread data also
+     * aborts (RFC 2525 §2.17); otherwise a FIN follows the buffered data and the connection
+     * finishes in the background, bounded by SO_LINGER seconds when set.
+     */
+    public void close() {
+        if (closedByApp) {
+            return;
+        }
+        closedByApp = true;
+        if (state == TcpState.CLOSED) {
+            release();
+            return;
+        }
+        boolean unread = receiveBuffer != null && receiveBuffer.size() > 0;
+        if (lingerSeconds == 0 || unread) {
+            abort();
+            return;
+        }
+        inputShutdown = true;
+        shutdownOutput();
+        if (lingerSeconds > 0 && state != TcpState.CLOSED && state != TcpState.TIME_WAIT) {
+            layer.timers().scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
+        }
+    }
+
+    /** Aborts (RFC 9293 §3.10.5): a RST to the peer in synchronized states, then CLOSED. */
+    public void abort() {
+        closedByApp = true;
+        if (state.synchronized_() && state != TcpState.TIME_WAIT) {
+            sendReset(sndNxt);
+        }
+        toClosed();
+    }
+
+    public boolean noDelay() {
+        return noDelay;
+    }
+
+    /** TCP_NODELAY: disables Nagle's algorithm (RFC 1122 §4.2.3.4). */
+    public void noDelay(boolean on) {
+        noDelay = on;
+        if (on && state.synchronized_()) {
+            output(false);
+        }
+    }
+
+    public int receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    /** SO_RCVBUF: effective before the connection exchanges SYNs (the window scale depends on it). */
+    public void receiveBufferSize(int bytes) {
+        checkBufferSize(bytes);
+        if (state != TcpState.CLOSED || arena != null) {
+            throw new IllegalStateException("SO_RCVBUF can only change before connecting");
+        }
+        receiveBufferSize = bytes;
+    }
+
+    public int sendBufferSize() {
+        return sendBufferSize;
+    }
+
+    public void sendBufferSize(int bytes) {
+        checkBufferSize(bytes);
+        if (arena != null) {
+            throw new IllegalStateException("SO_SNDBUF can only change before connecting");
+        }
+        sendBufferSize = bytes;
+    }
+
+    private static void checkBufferSize(int bytes) {
+        if (bytes < 1024) {
+            throw new IllegalArgumentException("buffer size must be at least 1024 bytes, got " + bytes);
+        }
+    }
+
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** SO_KEEPALIVE with idle, interval (ms) and probe count (RFC 1122 §4.2.3.6). */
+    public void keepAlive(boolean on, long idleMs, long intervalMs, int count) {
+        if (idleMs < 1 || intervalMs < 1 || count < 1) {
+            throw new IllegalArgumentException("keepalive idle, interval and count must be positive");
+        }
+        keepAlive = on;
+        keepAliveIdleNanos = idleMs * 1_000_000L;
+        keepAliveIntervalNanos = intervalMs * 1_000_000L;
+        keepAliveCount = count;
+        if (on) {
+            armKeepAlive();
+        } else {
+            layer.timers().cancel(keepAliveTimer);
+        }
+    }
+
+    public void keepAlive(boolean on) {
+        keepAlive(on, keepAliveIdleNanos / 1_000_000L, keepAliveIntervalNanos / 1_000_000L, keepAliveCount);
+    }
+
+    /** SO_LINGER in seconds; -1 turns it off. */
+    public void linger(int seconds) {
+        if (seconds < -1) {
+            throw new IllegalArgumentException("linger must be -1 (off) or >= 0 seconds, got " + seconds);
+        }
+        lingerSeconds = seconds;
+    }
+
+    public int linger() {
+        return lingerSeconds;
+    }
+
+    /** The effective send MSS (payload bytes per segment). */
+    public int mss() {
+        return mss;
+    }
+
+    public long congestionWindow() {
+        return cc == null ? 0 : cc.cwnd();
+    }
+
+    public long retransmissionTimeoutNanos() {
+        return rto;
+    }
+
+    public long smoothedRttNanos() {
+        return srtt;
+    }
+
+    public int sendWindowScale() {
+        return sndScale;
+    }
+
+    public int receiveWindowScale() {
+        return rcvScale;
+    }
+
+    /** The bytes of receive window currently offered to the peer. */
+    public int receiveWindow() {
+        return rcvAdvRight - rcvNxt;
+    }
+
+    // ------------------------------------------------------------------ segment arrival
+
+    /**
+     * A validated segment for this connection (RFC 9293 §3.10.7). The data is {@code dataLen}
+     * bytes at {@code dataOff} in {@code s}; options were parsed into {@code o}.
+     */
+    void segmentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
+                        int window, int urgent, TcpOptions o) {
+        switch (state) {
+            case SYN_SENT -> synSentArrives(s, dataOff, dataLen, seq, ack, flags, window, o);
+            case CLOSED, LISTEN -> { /* handled by the layer */ }
+            default -> synchronizedArrives(s, dataOff, dataLen, seq, ack, flags, window, urgent, o);
+        }
+        notifyReadiness();
+    }
+
+    /** RFC 9293 §3.10.7.3. */
+    private void synSentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
+                                int window, TcpOptions o) {
+        boolean hasAck = (flags & Tcp.ACK) != 0;
+        if (hasAck && (Seq.le(ack, iss) || Seq.gt(ack, sndMax))) {
+            if ((flags & Tcp.RST) == 0) {
+                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
+            }
+            counters.dropBadAck++;
+            return;
+        }
+        if ((flags & Tcp.RST) != 0) {
+            if (hasAck) {
+                counters.resetsReceived++;
+                fail(TcpError.REFUSED);
+            } else {
+                counters.dropOutOfWindowRst++;
+            }
+            return;
+        }
+        if ((flags & Tcp.SYN) == 0) {
+            counters.dropUnacceptable++;
+            return;
+        }
+        irs = seq;
+        rcvNxt = seq + 1;
+        rcvAdvRight = rcvNxt;
+        negotiate(o, false);
+        if (o.hasTimestamps && timestampsOk) {
+            tsRecent = o.tsVal;
+            tsRecentAge = now();
+        }
+        lastReceiveNanos = now();
+        if (hasAck) {
+            sndUna = ack;
+            sndWnd = window; // unscaled in a SYN
+            maxSndWnd = sndWnd;
+            sndWl1 = seq;
+            sndWl2 = ack;
+            rttSample(o);
+            if (!rttMeasured && backoffCount == 0) {
+                updateRtt(now() - rttStart);
+            }
+            backoffCount = 0;
+            layer.timers().cancel(retransmitTimer);
+            setState(TcpState.ESTABLISHED);
+            armKeepAlive();
+            // data on the SYN-ACK is unusual but legal; take it like any other
+            if (dataLen > 0) {
+                acceptData(s, dataOff, dataLen, seq + 1);
+            }
+            sendAck();
+            if (finQueued) {
+                setState(TcpState.FIN_WAIT_1);
+            }
+            output(false);
+        } else {
+            // simultaneous open (RFC 9293 §3.5, figure 8)
+            setState(TcpState.SYN_RECEIVED);
+            sendSyn(true);
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4, with RFC 5961 and RFC 7323 checks. */
+    private void synchronizedArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
+                                     int window, int urgent, TcpOptions o) {
+        boolean rst = (flags & Tcp.RST) != 0;
+        boolean syn = (flags & Tcp.SYN) != 0;
+        boolean fin = (flags & Tcp.FIN) != 0;
+        long nowNanos = now();
+        // RFC 7323 §5.3 PAWS, before the sequence check
+        if (timestampsOk && o.hasTimestamps && !rst && Seq.lt(o.tsVal, tsRecent)
+                && nowNanos - tsRecentAge < PAWS_IDLE_NANOS) {
+            counters.dropPaws++;
+            sendAck();
+            return;
+        }
+        if (state == TcpState.SYN_RECEIVED && (flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN && seq == irs) {
+            sendSyn(true); // our SYN-ACK was lost and the peer repeats its SYN
+            return;
+        }
+        int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
+        int rcvWnd = Math.max(0, rcvAdvRight - rcvNxt);
+        if (!acceptable(seq, segLen, rcvWnd)) {
+            counters.dropUnacceptable++;
+            if (!rst) {
+                sendAck();
+            }
+            return;
+        }
+        // RFC 5961 §3.2: only an exact RCV.NXT match resets; others in window get a challenge
+        if (rst) {
+            if (seq == rcvNxt) {
+                counters.resetsReceived++;
+                resetReceived();
+            } else {
+                challengeAck();
+            }
+            return;
+        }
+        // RFC 5961 §4: any SYN in a synchronized state gets a challenge ACK
+        if (syn) {
+            challengeAck();
+            return;
+        }
+        if ((flags & Tcp.ACK) == 0) {
+            counters.dropBadAck++;
+            return;
+        }
+        lastReceiveNanos = nowNanos;
+        keepAliveProbes = 0;
+        // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent
+        if (timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
+            tsRecent = o.tsVal;
+            tsRecentAge = nowNanos;
+        }
+        if (state == TcpState.SYN_RECEIVED) {
+            if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
+                sndWnd = (long) window << sndScale;
+                maxSndWnd = Math.max(maxSndWnd, sndWnd);
+                sndWl1 = seq;
+                sndWl2 = ack;
+                sndUna = ack;
+                sndNxt = Seq.max(sndNxt, ack);
+                rttSample(o);
+                if (!rttMeasured && backoffCount == 0) {
+                    updateRtt(nowNanos - rttStart);
+                }
+                backoffCount = 0;
+                layer.timers().cancel(retransmitTimer);
+                setState(finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
+                armKeepAlive();
+                if (parent != null) {
+                    parent.established(this);
+                }
+            } else {
+                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
+                return;
+            }
+        }
+        if (!processAck(seq, ack, window, dataLen, flags, o, nowNanos)) {
+            return;
+        }
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        // urgent pointer (RFC 9293 §3.8.5): noted; the bytes stay in line in the stream
+        if ((flags & Tcp.URG) != 0 && state.receivesData()) {
+            int up = seq + urgent;
+            if (!urgentSeen || Seq.gt(up, rcvUp)) {
+                rcvUp = up;
+            }
+            urgentSeen = true;
+        }
+        // trim to the window (RFC 9293 §3.10.7.4 "first")
+        if (Seq.lt(seq, rcvNxt)) {
+            int d = rcvNxt - seq;
+            if (d > dataLen) {
+                fin = false; // all old, and its FIN (before RCV.NXT) a duplicate
+                dataLen = 0;
+            } else {
+                dataOff += d;
+                dataLen -= d;
+            }
+            seq = rcvNxt;
+        }
+        if (dataLen > 0 && state.receivesData()) {
+            int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
+            if (room <= 0) {
+                dataLen = 0;
+                fin = false;
+            } else if (dataLen > room) {
+                dataLen = room;
+                fin = false;
+            }
+            if (dataLen > 0) {
+                acceptData(s, dataOff, dataLen, seq);
+            }
+        } else if (dataLen > 0) {
+            dataLen = 0; // data after the peer's FIN cannot be accepted
+        }
+        if (fin && state.ordinal() >= TcpState.SYN_RECEIVED.ordinal()) {
+            int finSeq = seq + dataLen;
+            if (finSeq == rcvNxt) {
+                finArrives();
+            } else if (Seq.gt(finSeq, rcvNxt)) {
+                pendingFin = true;
+                pendingFinSeq = finSeq;
+                ackPending = true;
+            }
+        }
+        if (ackPending) {
+            sendAck();
+        }
+        output(false);
+    }
+
+    /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
+    private boolean acceptable(int seq, int segLen, int rcvWnd) {
+        if (segLen == 0) {
+            return rcvWnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + rcvWnd);
+        }
+        if (rcvWnd == 0) {
+            // RFC 9293: with a zero window still take ACKs, URGs and RSTs at RCV.NXT
+            return seq == rcvNxt;
+        }
+        return Seq.inRange(seq, rcvNxt, rcvNxt + rcvWnd) || Seq.inRange(seq + segLen - 1, rcvNxt, rcvNxt + rcvWnd);
+    }
+
+    /** Returns false when the segment must be dropped. */
+    private boolean processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
+        if (Seq.gt(ack, sndMax)) {
+            counters.dropBadAck++;
+            sendAck(); // RFC 9293: an ACK for something not yet sent
+            return false;
+        }
+        // RFC 5961 §5.2: too old an ACK is dropped (with an ACK) so blind injection fails
+        if (Seq.lt(ack, sndUna - (int) Math.min(maxSndWnd, Integer.MAX_VALUE))) {
+            counters.dropBadAck++;
+            challengeAck();
+            return false;
+        }
+        long newWnd = (long) window << sndScale;
+        boolean duplicate = ack == sndUna && dataLen == 0 && (flags & Tcp.FIN) == 0 && newWnd == sndWnd
+                && sndMax != sndUna;
+        if (sackOk && o.sackBlockCount > 0) {
+            for (int i = 0; i < o.sackBlockCount; i++) {
+                int l = o.sackLeft[i];
+                int r = o.sackRight[i];
+                // RFC 2018: ignore blocks outside what is outstanding
+                if (Seq.lt(l, r) && Seq.ge(l, ack) && Seq.le(r, sndMax)) {
+                    scoreboard.add(l, r);
+                }
+            }
+        }
+        if (Seq.gt(ack, sndUna)) {
+            newDataAcked(ack, o, nowNanos);
+        } else if (duplicate) {
+            duplicateAck(nowNanos);
+        }
+        // RFC 9293 §3.10.7.4: window update only from newer segments
+        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
+            boolean opened = newWnd > sndWnd;
+            sndWnd = newWnd;
+            maxSndWnd = Math.max(maxSndWnd, sndWnd);
+            sndWl1 = seq;
+            sndWl2 = ack;
+            if (opened && persisting && sndWnd > 0) {
+                persisting = false;
+                layer.timers().cancel(retransmitTimer);
+                backoffCount = 0;
+            }
+        }
+        return true;
+    }
+
+    private void newDataAcked(int ack, TcpOptions o, long nowNanos) {
+        int acked = ack - sndUna;
+        // bytes of data (not SYN/FIN) now acknowledged leave the send buffer
+        int dataEnd = sendBufferSeq + sendBuffer.size();
+        int dataAcked = Seq.min(ack, dataEnd) - sendBufferSeq;
+        if (dataAcked > 0) {
+            sendBuffer.consume(dataAcked);
+            sendBufferSeq += dataAcked;
+        }
+        sndUna = ack;
+        if (Seq.lt(sndNxt, ack)) {
+            sndNxt = ack;
+        }
+        scoreboard.removeBelow(ack);
+        if (Seq.lt(highRxt, ack)) {
+            highRxt = ack;
+        }
+        // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
+        if (!rttSample(o) && rttTiming && Seq.gt(ack, rttSeq)) {
+            rttTiming = false;
+            updateRtt(nowNanos - rttStart);
+        }
+        backoffCount = 0;
+        persisting = false;
+        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+        if (inRecovery) {
+            if (Seq.ge(ack, recover)) {
+                inRecovery = false;
+                cc.onRecoveryEnd(flight, mss);
+            } else if (!sackOk) {
+                // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
+                sendData(sndUna, Math.min(mss, dataEnd - sndUna), false);
+                counters.retransmits++;
+                cc.setCwnd(cc.cwnd() - acked + mss);
+            }
+        } else {
+            cc.onAck(acked, mss, nowNanos, srtt);
+        }
+        dupAcks = 0;
+        limitedTransmitAllowance = 0;
+        if (sndUna == sndMax) {
+            layer.timers().cancel(retransmitTimer);
+        } else {
+            layer.timers().scheduleIn(retransmitTimer, rto); // RFC 6298 §5.3
+        }
+        // our FIN acknowledged?
+        if (finQueued && sndUna == dataEnd + 1) {
+            finAcked();
+        }
+    }
+
+    private void duplicateAck(long nowNanos) {
+        dupAcks++;
+        if (inRecovery) {
+            if (!sackOk) {
+                cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4
+            }
+            return;
+        }
+        if (dupAcks < 3) {
+            // RFC 3042 limited transmit: one new segment per duplicate ACK
+            limitedTransmitAllowance = (long) dupAcks * mss;
+            return;
+        }
+        if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
+            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery
+            long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+            inRecovery = true;
+            recover = sndMax;
+            highRxt = sndUna;
+            limitedTransmitAllowance = 0;
+            cc.onFastRecovery(flight, mss, nowNanos);
+            counters.fastRetransmits++;
+            rttTiming = false;
+            int dataEnd = sendBufferSeq + sendBuffer.size();
+            int len = Math.min(mss, Seq.max(dataEnd - sndUna, 0));
+            if (sackOk) {
+                counters.sackRecoveries++;
+                len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
+                highRxt = sndUna + Math.max(len, 0);
+            } else {
+                cc.setCwnd(cc.ssthresh() + 3L * mss);
+            }
+            boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
+            if (len > 0 || withFin) {
+                sendData(sndUna, len, withFin);
+                counters.retransmits++;
+            }
+            layer.timers().scheduleIn(retransmitTimer, rto);
+        }
+    }
+
+    private void finAcked() {
+        switch (state) {
+            case FIN_WAIT_1 -> {
+                setState(TcpState.FIN_WAIT_2);
+                if (closedByApp && lingerSeconds < 0) {
+                    // an orphan cannot wait forever for the peer's FIN
+                    layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+                }
+            }
+            case CLOSING -> enterTimeWait();
+            case LAST_ACK -> toClosed();
+            default -> { }
+        }
+    }
+
+    private void finArrives() {
+        rcvNxt++;
+        finReceived = true;
+        pendingFin = false;
+        ackPending = true;
+        switch (state) {
+            case SYN_RECEIVED, ESTABLISHED -> setState(TcpState.CLOSE_WAIT);
+            case FIN_WAIT_1 -> {
+                if (finQueued && sndUna == sendBufferSeq + sendBuffer.size() + 1) {
+                    enterTimeWait();
+                } else {
+                    setState(TcpState.CLOSING);
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait();
+            case TIME_WAIT -> layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+            default -> { }
+        }
+    }
+
+    private void enterTimeWait() {
+        setState(TcpState.TIME_WAIT);
+        layer.timers().cancel(retransmitTimer);
+        layer.timers().cancel(keepAliveTimer);
+        layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+        ackPending = true;
+    }
+
+    /** In-window data at {@code seq} (≥ RCV.NXT, fits the buffer): in order or out of order. */
+    private void acceptData(MemorySegment s, long dataOff, int dataLen, int seq) {
+        if (inputShutdown) {
+            if (seq == rcvNxt) {
+                rcvNxt += dataLen; // discarded, but acknowledged
+                rcvAdvRight = Seq.max(rcvAdvRight, rcvNxt);
+                scheduleAck(dataLen, false);
+            }
+            return;
+        }
+        int offset = receiveBuffer.size() + (seq - rcvNxt);
+        if (seq == rcvNxt) {
+            receiveBuffer.put(offset, s, dataOff, dataLen);
+            receiveBuffer.commit(dataLen);
+            rcvNxt += dataLen;
+            boolean filledHole = outOfOrder.count() > 0;
+            // merge out-of-order data that is now contiguous
+            outOfOrder.removeBelow(rcvNxt);
+            int r = outOfOrder.takeFrom(rcvNxt);
+            while (r != rcvNxt) {
+                receiveBuffer.commit(r - rcvNxt);
+                rcvNxt = r;
+                r = outOfOrder.takeFrom(rcvNxt);
+            }
+            if (pendingFin && rcvNxt == pendingFinSeq) {
+                finArrives();
+            }
+            scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
+        } else {
+            if (outOfOrder.covers(seq, seq + dataLen)) {
+                counters.duplicateSegments++;
+            } else if (outOfOrder.add(seq, seq + dataLen)) {
+                receiveBuffer.put(offset, s, dataOff, dataLen);
+                counters.outOfOrderSegments++;
+            } else {
+                counters.dropOutOfOrderFull++;
+            }
+            ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
+        }
+    }
+
+    /** Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second full segment. */
+    private void scheduleAck(int bytes, boolean now) {
+        bytesSinceAck += bytes;
+        if (bytes > rcvMss) {
+            rcvMss = Math.min(bytes, advertisedMss); // the peer's segment size, as Linux estimates it
+        }
+        if (now || quickAcksLeft > 0 || bytesSinceAck >= 2 * rcvMss) {
+            if (quickAcksLeft > 0) {
+                quickAcksLeft--;
+            }
+            ackPending = true;
+        } else if (!delayedAckTimer.isScheduled()) {
+            layer.timers().scheduleIn(delayedAckTimer, config.delayedAckMs() * 1_000_000L);
+        }
+    }
+
+    private void resetReceived() {
+        if (state == TcpState.SYN_RECEIVED) {
+            if (parent != null) {
+                // RFC 9293 §3.10.7.4: a passive open returns to LISTEN; the listener forgets it
+                toClosed();
+            } else {
+                fail(TcpError.REFUSED); // an active open met a reset during simultaneous open
+            }
+            return;
+        }
+        switch (state) {
+            case CLOSING, LAST_ACK, TIME_WAIT -> toClosed();
+            default -> fail(TcpError.RESET);
+        }
+    }
+
+    private void challengeAck() {
+        if (layer.allowChallengeAck()) {
+            counters.challengeAcks++;
+            sendAck();
+        } else {
+            counters.challengeAcksThrottled++;
+        }
+    }
+
+    // ------------------------------------------------------------------ RTT and timers
+
+    /** An RTT sample from the echoed timestamp (RFC 7323 §4.1); false if none. */
+    private boolean rttSample(TcpOptions o) {
+        if (timestampsOk && o.hasTimestamps && o.tsEcr != 0) {
+            int nowTs = tsNow();
+            int rttMs = nowTs - o.tsEcr;
+            if (rttMs >= 0 && rttMs < 3_600_000) {
+                updateRtt(Math.max(rttMs, 0) * 1_000_000L + 1);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** RFC 6298 §2.2–2.3. */
+    private void updateRtt(long r) {
+        if (r <= 0) {
+            r = 1;
+        }
+        if (!rttMeasured) {
+            srtt = r;
+            rttvar = r / 2;
+            rttMeasured = true;
+        } else {
+            long err = Math.abs(srtt - r);
+            rttvar = rttvar - (rttvar >> 2) + (err >> 2);
+            srtt = srtt - (srtt >> 3) + (r >> 3);
+        }
+        long granularity = 1_000_000L; // 1 ms clock granularity G
+        rto = clampRto(srtt + Math.max(granularity, 4 * rttvar));
+    }
+
+    private long clampRto(long r) {
+        return Math.max(config.rtoMinMs() * 1_000_000L, Math.min(r, config.rtoMaxMs() * 1_000_000L));
+    }
+
+    @Override
+    public void onTimer(Timer timer, long nowNanos) {
+        try {
+            if (timer == retransmitTimer) {
+                retransmitTimeout();
+            } else if (timer == delayedAckTimer) {
+                if (state.synchronized_() && bytesSinceAck > 0) {
+                    sendAck();
+                }
+            } else if (timer == keepAliveTimer) {
+                keepAliveTimeout(nowNanos);
+            } else if (timer == closeTimer) {
+                if (state == TcpState.TIME_WAIT) {
+                    toClosed();
+                } else if (state != TcpState.CLOSED) {
+                    abort(); // SO_LINGER expired or an orphan waited too long in FIN-WAIT-2
+                }
+            }
+        } catch (RuntimeException e) {
+            counters.dropInternalError++;
+            layer.internalError(e);
+        }
+        notifyReadiness();
+    }
+
+    private void retransmitTimeout() {
+        switch (state) {
+            case SYN_SENT, SYN_RECEIVED -> {
+                if (++backoffCount > config.synRetries()) {
+                    counters.connectionsTimedOut++;
+                    if (state == TcpState.SYN_RECEIVED && parent != null) {
+                        toClosed();
+                    } else {
+                        fail(TcpError.TIMED_OUT);
+                    }
+                    return;
+                }
+                counters.rtoExpiries++;
+                counters.retransmits++;
+                rttMeasured = false;
+                sendSyn(state == TcpState.SYN_RECEIVED);
+                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+            }
+            case CLOSED, LISTEN, TIME_WAIT -> { }
+            default -> {
+                if (persisting && sndWnd > 0) {
+                    // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
+                    persisting = false;
+                    output(true);
+                    return;
+                }
+                if (persisting) {
+                    // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
+                    counters.zeroWindowProbes++;
+                    backoffCount = Math.min(backoffCount + 1, 16);
+                    sendProbe();
+                    layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+                    return;
+                }
+                if (sndUna == sndMax) {
+                    return;
+                }
+                if (++backoffCount > config.retries()) {
+                    counters.connectionsTimedOut++;
+                    sendReset(sndNxt);
+                    fail(TcpError.TIMED_OUT);
+                    return;
+                }
+                counters.rtoExpiries++;
+                long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+                cc.onTimeout(flight, mss, now());
+                inRecovery = false;
+                dupAcks = 0;
+                recover = sndMax;
+                scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+                rttTiming = false; // Karn: no samples from retransmissions
+                sndNxt = sndUna;
+                highRxt = sndUna;
+                output(true);
+                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+            }
+        }
+    }
+
+    /** RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum. */
+    private long backedOffRto() {
+        long r = rto;
+        for (int i = 0; i < backoffCount && r < config.rtoMaxMs() * 1_000_000L; i++) {
+            r *= 2;
+        }
+        return clampRto(r);
+    }
+
+    private void keepAliveTimeout(long nowNanos) {
+        if (!keepAlive || !(state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT)) {
+            return;
+        }
+        long idle = nowNanos - lastReceiveNanos;
+        if (keepAliveProbes == 0 && idle < keepAliveIdleNanos) {
+            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
+            return;
+        }
+        if (keepAliveProbes >= keepAliveCount) {
+            counters.connectionsTimedOut++;
+            sendReset(sndNxt);
+            fail(TcpError.TIMED_OUT);
+            return;
+        }
+        keepAliveProbes++;
+        counters.keepAliveProbes++;
+        sendProbe();
+        layer.timers().scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
+    }
+
+    private void armKeepAlive() {
+        if (keepAlive && state.synchronized_()) {
+            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    /**
+     * Sends what the windows allow (RFC 9293 §3.8.6.2.1, RFC 5681, RFC 6675 §5 step 4): in SACK
+     * recovery the holes first, then new data, subject to Nagle (RFC 1122 §4.2.3.4) and sender
+     * SWS avoidance. {@code force} lets one segment go regardless of Nagle (after a timeout).
+     */
+    void output(boolean force) {
+        if (!(state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT || state == TcpState.FIN_WAIT_1
+                || state == TcpState.CLOSING || state == TcpState.LAST_ACK)) {
+            return;
+        }
+        long cwnd = cc.cwnd() + limitedTransmitAllowance;
+        if (inRecovery && sackOk) {
+            retransmitHoles(cwnd);
+        }
+        int dataEnd = sendBufferSeq + sendBuffer.size();
+        for (int guard = 0; guard < 100_000; guard++) {
+            if (sackOk && Seq.lt(sndNxt, sndMax)) {
+                sndNxt = Seq.min(scoreboard.skip(sndNxt), sndMax);
+            }
+            boolean retransmission = Seq.lt(sndNxt, sndMax);
+            long inFlight = inRecovery && sackOk ? pipe() : (sndNxt - sndUna) & 0xFFFF_FFFFL;
+            long cwndRoom = cwnd - inFlight;
+            long wndRoom = sndWnd - ((sndNxt - sndUna) & 0xFFFF_FFFFL);
+            int avail = Math.max(0, dataEnd - sndNxt);
+            long len = Math.min(Math.min(avail, mss), Math.min(cwndRoom, wndRoom));
+            if (retransmission && sackOk) {
+                len = Math.min(len, scoreboard.nextStart(sndNxt, sndMax) - sndNxt);
+            }
+            if (retransmission) {
+                len = Math.min(len, sndMax - sndNxt);
+            }
+            boolean finPending = finQueued && Seq.le(sndNxt, dataEnd) && (!retransmission || Seq.gt(sndMax, dataEnd));
+            boolean withFin = finPending && len >= 0 && sndNxt + len == dataEnd && wndRoom > len && cwndRoom > len;
+            if (len <= 0 && !withFin) {
+                break;
+            }
+            if (!retransmission && !withFin && len < mss && !force) {
+                if (len < avail) {
+                    // cwnd-limited: wait for ACKs; window-limited: silly window avoidance
+                    // (RFC 9293 §3.8.6.2.1), the persist timer overrides it
+                    if (cwndRoom < Math.min(avail, mss) || len < maxSndWnd / 2) {
+                        break;
+                    }
+                } else if (!noDelay && sndMax != sndUna) {
+                    break; // Nagle: one small segment in flight at a time
+                }
+            }
+            if (!sendData(sndNxt, (int) len, withFin)) {
+                break;
+            }
+            if (retransmission) {
+                counters.retransmits++;
+                if (rttTiming && Seq.inRange(rttSeq, sndNxt, sndNxt + (int) len + 1)) {
+                    rttTiming = false;
+                }
+            } else if (!rttTiming && !timestampsOk && len > 0) {
+                rttTiming = true;
+                rttSeq = sndNxt;
+                rttStart = now();
+            }
+            sndNxt += (int) len + (withFin ? 1 : 0);
+            if (Seq.gt(sndNxt, sndMax)) {
+                sndMax = sndNxt;
+            }
+            if (limitedTransmitAllowance > 0) {
+                limitedTransmitAllowance = Math.max(0, limitedTransmitAllowance - len);
+            }
+            if (!retransmitTimer.isScheduled()) {
+                layer.timers().scheduleIn(retransmitTimer, rto);
+            }
+            force = false;
+        }
+        // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
+        boolean waiting = Seq.lt(sndNxt, dataEnd) || (finQueued && Seq.le(sndNxt, dataEnd));
+        if (waiting && sndUna == sndMax && !retransmitTimer.isScheduled()) {
+            persisting = true;
+            layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+        }
+    }
+
+    /** RFC 6675 §4 NextSeg rule 1: resend unsacked holes below the highest SACKed byte. */
+    private void retransmitHoles(long cwnd) {
+        int highSacked = scoreboard.highestRight(sndUna);
+        int dataEnd = sendBufferSeq + sendBuffer.size();
+        for (int guard = 0; guard < 1000 && pipe() + mss <= cwnd; guard++) {
+            int hole = Seq.max(highRxt, sndUna);
+            hole = scoreboard.skip(hole);
+            if (!Seq.lt(hole, highSacked)) {
+                return;
+            }
+            int len = Math.min(mss, scoreboard.nextStart(hole, highSacked) - hole);
+            len = Math.min(len, dataEnd - hole);
+            if (len <= 0) {
+                return;
+            }
+            if (!sendData(hole, len, false)) {
+                return;
+            }
+            counters.retransmits++;
+            highRxt = hole + len;
+        }
+    }
+
+    /**
+     * RFC 6675 §4 SetPipe, simplified: bytes not SACKed above the highest SACKed byte are in
+     * flight; holes below it count once they were retransmitted.
+     */
+    private long pipe() {
+        int highSacked = scoreboard.highestRight(sndUna);
+        long above = (sndMax - highSacked) & 0xFFFF_FFFFL;
+        int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
+        long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - scoreboard.bytesIn(sndUna, rxtEnd);
+        return above + Math.max(0, retransmitted);
+    }
+
+    /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
+    private boolean sendData(int seq, int len, boolean fin) {
+        int flags = Tcp.ACK | (fin ? Tcp.FIN : 0);
+        if (len > 0 && seq + len == sendBufferSeq + sendBuffer.size()) {
+            flags |= Tcp.PSH;
+        }
+        return emit(seq, flags, len, seq - sendBufferSeq);
+    }
+
+    private void sendSyn(boolean withAck) {
+        emit(iss, Tcp.SYN | (withAck ? Tcp.ACK : 0), 0, 0);
+        rttStart = now();
+    }
+
+    /** An ACK with the current window; the delayed ACK, if pending, is satisfied. */
+    void sendAck() {
+        if (state == TcpState.CLOSED || state == TcpState.SYN_SENT) {
+            return;
+        }
+        emit(sndNxt, Tcp.ACK, 0, 0);
+    }
+
+    /** Keepalive and zero-window probe: an old sequence number draws an ACK (RFC 9293 §3.8.4). */
+    private void sendProbe() {
+        emit(sndUna - 1, Tcp.ACK, 0, 0);
+    }
+
+    private void sendReset(int seq) {
+        emit(seq, Tcp.RST | Tcp.ACK, 0, 0);
+        counters.resetsSent++;
+    }
+
+    private boolean emit(int seq, int flags, int len, int ringOffset) {
+        Ipv4Output out = layer.output();
+        boolean syn = (flags & Tcp.SYN) != 0;
+        TcpOptions opt = txOptions;
+        opt.clear();
+        if (syn) {
+            opt.mss = advertisedMss;
+            if (config.windowScaling() && (state == TcpState.SYN_SENT || windowScaleOk)) {
+                opt.windowScale = rcvScale;
+            }
+            opt.sackPermitted = config.sack() && (state == TcpState.SYN_SENT || sackOk);
+            opt.hasTimestamps = config.timestamps() && (state == TcpState.SYN_SENT || timestampsOk);
+        } else {
+            opt.hasTimestamps = timestampsOk;
+        }
+        if (opt.hasTimestamps) {
+            opt.tsVal = tsNow();
+            opt.tsEcr = (flags & Tcp.ACK) != 0 ? tsRecent : 0;
+        }
+        if (!syn && sackOk && outOfOrder.count() > 0 && (flags & Tcp.RST) == 0) {
+            int max = timestampsOk ? 3 : 4;
+            int n = outOfOrder.sackBlocks(sackLeft, sackRight, max);
+            for (int i = 0; i < n; i++) {
+                opt.addSackBlock(sackLeft[i], sackRight[i]);
+            }
+        }
+        int optLen = opt.encodedLength();
+        int hl = Tcp.MIN_HEADER_LENGTH + optLen;
+        PacketBuffer b = out.allocate(layer.owner(), hl + len);
+        if (b == null) {
+            counters.dropNoBuffer++;
+            return false;
+        }
+        MemorySegment s = b.segment();
+        int off = b.offset();
+        opt.write(s, off + Tcp.MIN_HEADER_LENGTH);
+        if (len > 0) {
+            sendBuffer.get(ringOffset, s, off + hl, len);
+        }
+        int windowField = 0;
+        boolean hasAck = (flags & Tcp.ACK) != 0;
+        if ((flags & Tcp.RST) == 0) {
+            windowField = windowToAdvertise(syn);
+        }
+        Tcp.writeHeader(s, off, localPort, remotePort, seq, hasAck ? rcvNxt : 0, hl, flags, windowField, 0);
+        Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
+        b.setRange(off, hl + len);
+        out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, 0, true);
+        counters.segmentsSent++;
+        if (hasAck) {
+            lastAckSent = rcvNxt;
+            bytesSinceAck = 0;
+            ackPending = false;
+            if (delayedAckTimer.isScheduled()) {
+                layer.timers().cancel(delayedAckTimer);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The window field: free receive space (out-of-order bytes sit inside it, measured from
+     * RCV.NXT), scaled; the right edge moves only by a useful amount (receiver SWS avoidance,
+     * RFC 9293 §3.8.6.2.2) and never retreats (RFC 7323 §2.4).
+     */
+    private int windowToAdvertise(boolean syn) {
+        long free = receiveBuffer.free();
+        if (syn) {
+            int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
+            rcvAdvRight = rcvNxt + field;
+            return field;
+        }
+        long current = Math.max(0, rcvAdvRight - rcvNxt);
+        long wnd = free - current >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) ? free : current;
+        long field = Math.min(wnd >> rcvScale, 65535);
+        int right = rcvNxt + (int) (field << rcvScale);
+        if (Seq.gt(right, rcvAdvRight)) {
+            rcvAdvRight = right;
+        }
+        return (int) field;
+    }
+
+    private int tsNow() {
+        return (int) (now() / 1_000_000L) + tsOffset;
+    }
+
+    private long now() {
+        return layer.clock().nanoTime();
+    }
+
+    // ------------------------------------------------------------------ teardown and state
+
+    private void fail(TcpError error) {
+        if (pendingError == null) {
+            pendingError = error;
+        }
+        toClosed();
+    }
+
+    /** Enters CLOSED: timers cancelled, removed from the demux, buffers freed once the app is done. */
+    void toClosed() {
+        if (state != TcpState.CLOSED) {
+            setState(TcpState.CLOSED);
+        }
+        layer.timers().cancel(retransmitTimer);
+        layer.timers().cancel(delayedAckTimer);
+        layer.timers().cancel(keepAliveTimer);
+        layer.timers().cancel(closeTimer);
+        layer.removeConnection(this);
+        if (parent != null) {
+            parent.forget(this);
+        }
+        if (closedByApp || parent != null) {
+            release();
+        }
+        notifyReadiness();
+    }
+
+    private void release() {
+        if (arena != null && state == TcpState.CLOSED) {
+            arena.close();
+            arena = null;
+            receiveBuffer = null;
+            sendBuffer = null;
+        }
+    }
+
+    private void setState(TcpState next) {
+        TcpState prev = state;
+        if (prev == next) {
+            return;
+        }
+        state = next;
+        if (stateObserver != null) {
+            stateObserver.changed(this, prev, next);
+        }
+    }
+
+    /** Readiness as a bit set, compared to tell listeners only about changes. */
+    private int readinessBits() {
+        int bits = 0;
+        if (readable()) {
+            bits |= 1;
+        }
+        if (writable()) {
+            bits |= 2;
+        }
+        if (connected()) {
+            bits |= 4;
+        }
+        if (pendingError != null) {
+            bits |= 8;
+        }
+        return bits;
+    }
+
+    void notifyReadiness() {
+        ReadinessListener l = readinessListener;
+        if (l == null) {
+            return;
+        }
+        int bits = readinessBits();
+        if (bits != lastReadiness) {
+            lastReadiness = bits;
+            l.readinessChanged(this);
+        }
+    }
+
+    /** Whether the application has closed it (it then finishes on its own). */
+    boolean closedByApplication() {
+        return closedByApp;
+    }
+
+    /** A hard ICMP error during connection setup. */
+    void unreachable() {
+        fail(TcpError.UNREACHABLE);
+    }
+
+    /** Destroys a TIME-WAIT connection whose 4-tuple is being reused. */
+    void reuse() {
+        counters.timeWaitReused++;
+        toClosed();
+    }
+
+    int tsRecent() {
+        return tsRecent;
+    }
+
+    long tsRecentAge() {
+        return tsRecentAge;
+    }
+
+    // views for tests and diagnostics
+    public int sndUna() {
+        return sndUna;
+    }
+
+    public int sndNxt() {
+        return sndNxt;
+    }
+
+    public int sndMax() {
+        return sndMax;
+    }
+
+    public long sndWnd() {
+        return sndWnd;
+    }
+
+    public int rcvNxt() {
+        return rcvNxt;
+    }
+
+    public int iss() {
+        return iss;
+    }
+
+    public boolean inRecovery() {
+        return inRecovery;
+    }
+
+    public boolean timestampsEnabled() {
+        return timestampsOk;
+    }
+
+    public boolean sackEnabled() {
+        return sackOk;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpConnection[" + io.slipstream.wire.Ipv4Address.format(localAddress) + ":" + localPort + " -> "
+                + io.slipstream.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort + " " + state + "]";
+    }
+}

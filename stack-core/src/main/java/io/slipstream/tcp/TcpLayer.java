@@ -1,0 +1,539 @@
+package io.slipstream.tcp;
+
+import io.slipstream.buffer.BufferOwner;
+import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.ip.Ipv4Output;
+import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.time.Clock;
+import io.slipstream.time.Timers;
+import io.slipstream.wire.Bytes;
+import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import io.slipstream.wire.WireError;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.collections.impl.map.mutable.primitive.IntObjectHashMap;
+import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
+
+/**
+ * The TCP layer of one stack: demultiplexes segments to connections (by 4-tuple packed in a
+ * long) and listeners (by local port), answers segments for no socket with a RST
+ * (RFC 9293 §3.10.7.1), and owns what connections share: the ISN and port secrets
+ * (RFC 6528, RFC 6056), SYN cookies, the challenge-ACK budget (RFC 5961 §7), the counters.
+ *
+ * <p>Not thread-safe: runs under the stack lock. {@link #receive} never throws: malformed or
+ * hostile segments are dropped and counted.
+ */
+public final class TcpLayer implements Ipv4Transport {
+    private static final long COOKIE_PERIOD_NANOS = 64_000_000_000L;
+    /** RFC 6056: the MSS values a SYN cookie can carry, in 3 bits. */
+    private static final int[] COOKIE_MSS = {536, 1200, 1360, 1400, 1440, 1460, 4312, 8960};
+
+    private final Ipv4Output output;
+    private final Timers timers;
+    private final Clock clock;
+    private final TcpConfig config;
+    private final TcpCounters counters = new TcpCounters();
+    private final BufferOwner owner = new BufferOwner("tcp");
+    private final TcpOptions rxOptions = new TcpOptions();
+    private final SipHash isnHash;
+    private final SipHash portHash;
+    private final SipHash cookieHash;
+    private final LongObjectHashMap<TcpConnection> connections = new LongObjectHashMap<>();
+    private final IntObjectHashMap<TcpListener> listeners = new IntObjectHashMap<>();
+    private int nextEphemeral;
+    private long portDraws;
+    /** Test hook: when set, the next ISN chosen (then cleared). */
+    boolean hasIsnOverride;
+    int isnOverride;
+    private long challengeWindowStart = Long.MIN_VALUE;
+    private int challengeAcksInWindow;
+    private TcpConnection.StateObserver stateObserver;
+    private RuntimeException lastInternalError;
+
+    /**
+     * @param secret at least 48 random bytes (from a SecureRandom) keying ISNs, ports and cookies
+     */
+    public TcpLayer(Ipv4Output output, Timers timers, Clock clock, TcpConfig config, byte[] secret) {
+        if (secret.length < 48) {
+            throw new IllegalArgumentException("the TCP secret needs 48 random bytes, got " + secret.length);
+        }
+        this.output = output;
+        this.timers = timers;
+        this.clock = clock;
+        this.config = config;
+        this.isnHash = new SipHash(word(secret, 0), word(secret, 8));
+        this.portHash = new SipHash(word(secret, 16), word(secret, 24));
+        this.cookieHash = new SipHash(word(secret, 32), word(secret, 40));
+    }
+
+    private static long word(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[off + i] & 0xFF);
+        }
+        return v;
+    }
+
+    static long key(int remoteAddress, int remotePort, int localPort) {
+        return ((long) remoteAddress << 32) | ((long) (remotePort & 0xFFFF) << 16) | (localPort & 0xFFFF);
+    }
+
+    @Override
+    public int protocol() {
+        return Ipv4.PROTO_TCP;
+    }
+
+    public TcpCounters counters() {
+        return counters;
+    }
+
+    public TcpConfig config() {
+        return config;
+    }
+
+    Ipv4Output output() {
+        return output;
+    }
+
+    Timers timers() {
+        return timers;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    BufferOwner owner() {
+        return owner;
+    }
+
+    /** Observes state changes of every connection created from now on (tests, tracing). */
+    public void stateObserver(TcpConnection.StateObserver observer) {
+        this.stateObserver = observer;
+    }
+
+    TcpConnection.StateObserver stateObserver() {
+        return stateObserver;
+    }
+
+    /** The last unexpected exception caught on a receive or timer path, for diagnosis. */
+    public RuntimeException lastInternalError() {
+        return lastInternalError;
+    }
+
+    void internalError(RuntimeException e) {
+        lastInternalError = e;
+    }
+
+    /** A snapshot of the live connections (allocates; for diagnostics and tests). */
+    public List<TcpConnection> connections() {
+        List<TcpConnection> out = new ArrayList<>();
+        connections.forEachValue(out::add);
+        return out;
+    }
+
+    /** Live connections (including TIME-WAIT). */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    // ------------------------------------------------------------------ API
+
+    /**
+     * Opens a connection (RFC 9293 §3.10.1). {@code localPort} 0 picks an ephemeral port
+     * (RFC 6056 algorithm 3).
+     *
+     * @throws IllegalArgumentException bad address or port
+     * @throws IllegalStateException the 4-tuple is in use, or no ephemeral port is free
+     * @throws TcpException UNREACHABLE when there is no route
+     */
+    public TcpConnection connect(int remoteAddress, int remotePort, int localPort, TcpConnectOptions options) {
+        if (remotePort < 1 || remotePort > 65535 || localPort < 0 || localPort > 65535) {
+            throw new IllegalArgumentException("ports must be 1..65535 (local 0 = ephemeral): "
+                    + remotePort + ", " + localPort);
+        }
+        if (remoteAddress == 0 || remoteAddress == -1) {
+            throw new IllegalArgumentException("cannot connect to 0.0.0.0 or the broadcast address");
+        }
+        if (!output.routable(remoteAddress)) {
+            throw new TcpException(TcpError.UNREACHABLE, "no route to " + io.slipstream.wire.Ipv4Address.format(remoteAddress));
+        }
+        int local = output.sourceAddress(remoteAddress);
+        int port = localPort;
+        if (port == 0) {
+            port = pickEphemeral(local, remoteAddress, remotePort);
+        } else {
+            TcpConnection existing = connections.get(key(remoteAddress, remotePort, port));
+            if (existing != null) {
+                if (!reusableTimeWait(existing)) {
+                    throw new IllegalStateException("local port " + port + " is already connected to "
+                            + io.slipstream.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
+                }
+                existing.reuse();
+            }
+        }
+        TcpConnection c = new TcpConnection(this, local, port, remoteAddress, remotePort, options);
+        connections.put(c.key, c);
+        c.openActive();
+        return c;
+    }
+
+    public TcpConnection connect(int remoteAddress, int remotePort) {
+        return connect(remoteAddress, remotePort, 0, TcpConnectOptions.DEFAULT);
+    }
+
+    /** Listens on {@code localPort} with an accept queue of {@code backlog} connections. */
+    public TcpListener listen(int localPort, int backlog, TcpConnectOptions options) {
+        if (localPort < 1 || localPort > 65535) {
+            throw new IllegalArgumentException("listen port must be 1..65535, got " + localPort);
+        }
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be positive, got " + backlog);
+        }
+        if (listeners.containsKey(localPort)) {
+            throw new IllegalStateException("port " + localPort + " already has a listener");
+        }
+        TcpListener l = new TcpListener(this, localPort, backlog, options);
+        listeners.put(localPort, l);
+        return l;
+    }
+
+    public TcpListener listen(int localPort, int backlog) {
+        return listen(localPort, backlog, TcpConnectOptions.DEFAULT);
+    }
+
+    /** RFC 6056 §3.3.3 (algorithm 3): a keyed-hash offset per destination plus a counter. */
+    private int pickEphemeral(int local, int remoteAddress, int remotePort) {
+        int min = config.ephemeralMin();
+        int range = config.ephemeralMax() - min + 1;
+        long offset = portHash.hash(((long) local << 32) | (remoteAddress & 0xFFFF_FFFFL), remotePort);
+        for (int i = 0; i < range; i++) {
+            int port = min + (int) Long.remainderUnsigned(offset + nextEphemeral + i, range);
+            if (listeners.containsKey(port)) {
+                continue;
+            }
+            TcpConnection existing = connections.get(key(remoteAddress, remotePort, port));
+            if (existing == null || reusableTimeWait(existing)) {
+                if (existing != null) {
+                    existing.reuse();
+                }
+                // RFC 6056 §3.3.5 (algorithm 5): a random increment, so that successive ports
+                // towards one destination are not sequential
+                nextEphemeral += i + 1 + (int) ((portHash.hash(nextEphemeral, ++portDraws) >>> 33) % 500);
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free ephemeral port towards "
+                + io.slipstream.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
+    }
+
+    /**
+     * TIME-WAIT reuse for outgoing connects: with timestamps on the old connection, a new one
+     * is safe once the clock has moved at least a second past its last timestamp, since PAWS
+     * on the peer rejects old duplicates (RFC 7323 Appendix B.2, as Linux tcp_tw_reuse).
+     */
+    private boolean reusableTimeWait(TcpConnection c) {
+        return c.state() == TcpState.TIME_WAIT && c.timestampsOk
+                && clock.nanoTime() - c.tsRecentAge() >= 1_000_000_000L;
+    }
+
+    void removeConnection(TcpConnection c) {
+        if (connections.get(c.key) == c) {
+            connections.remove(c.key);
+        }
+    }
+
+    void removeListener(TcpListener l) {
+        if (listeners.get(l.localPort()) == l) {
+            listeners.remove(l.localPort());
+        }
+    }
+
+    void abortHalfOpen(TcpListener l) {
+        List<TcpConnection> doomed = new ArrayList<>();
+        connections.forEachValue(c -> {
+            if (c.parent == l) {
+                doomed.add(c);
+            }
+        });
+        for (TcpConnection c : doomed) {
+            c.parent = null;
+            c.abort();
+        }
+    }
+
+    /** RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
+    int initialSequence(int localAddress, int localPort, int remoteAddress, int remotePort) {
+        if (hasIsnOverride) {
+            hasIsnOverride = false;
+            return isnOverride;
+        }
+        long h = isnHash.hash(((long) localAddress << 32) | (remoteAddress & 0xFFFF_FFFFL),
+                ((long) localPort << 16) | remotePort);
+        return (int) (clock.nanoTime() / 4000) + (int) h;
+    }
+
+    /** A per-connection random offset for timestamps, so they reveal no uptime (RFC 7323 §7.1). */
+    int timestampOffset(int localAddress, int localPort, int remoteAddress, int remotePort) {
+        return (int) (isnHash.hash(((long) remoteAddress << 32) | (localAddress & 0xFFFF_FFFFL),
+                ((long) remotePort << 16) | localPort | (1L << 40)) >>> 32);
+    }
+
+    /** RFC 5961 §7: a layer-wide budget of challenge ACKs per second. */
+    boolean allowChallengeAck() {
+        long now = clock.nanoTime();
+        if (challengeWindowStart == Long.MIN_VALUE || now - challengeWindowStart >= 1_000_000_000L) {
+            challengeWindowStart = now;
+            challengeAcksInWindow = 0;
+        }
+        if (challengeAcksInWindow >= config.challengeAckLimit()) {
+            return false;
+        }
+        challengeAcksInWindow++;
+        return true;
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    @Override
+    public boolean receive(PacketBuffer buffer, BufferOwner from, int source, int destination, int tos) {
+        try {
+            receiveSegment(buffer.segment(), buffer.offset(), buffer.length(), source, destination);
+        } catch (RuntimeException e) {
+            counters.dropInternalError++;
+            lastInternalError = e;
+        }
+        return false; // data is copied into the connection's ring; the IP layer frees the buffer
+    }
+
+    private void receiveSegment(MemorySegment s, long off, int len, int source, int destination) {
+        counters.segmentsReceived++;
+        WireError err = Tcp.validate(s, off, len, source, destination);
+        if (err != null) {
+            if (err == WireError.TCP_BAD_CHECKSUM) {
+                counters.dropBadChecksum++;
+            } else {
+                counters.dropMalformed++;
+            }
+            return;
+        }
+        TcpOptions o = rxOptions;
+        o.parse(s, off);
+        int sport = Tcp.sourcePort(s, off);
+        int dport = Tcp.destinationPort(s, off);
+        int hl = Tcp.headerLength(s, off);
+        int seq = Tcp.sequence(s, off);
+        int ack = Tcp.acknowledgment(s, off);
+        int flags = Tcp.flags(s, off);
+        int window = Tcp.window(s, off);
+        int urgent = Tcp.urgentPointer(s, off);
+        int dataLen = len - hl;
+        if (sport == 0 || dport == 0 || source == 0 || source == -1) {
+            counters.dropMalformed++;
+            return;
+        }
+        TcpConnection c = connections.get(key(source, sport, dport));
+        if (c != null && c.state() == TcpState.TIME_WAIT && (flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN
+                && listeners.containsKey(dport) && newerThanTimeWait(c, seq, o)) {
+            // RFC 6191 / RFC 9293 §3.6.1: a new SYN may end TIME-WAIT early
+            c.reuse();
+            c = null;
+        }
+        if (c != null) {
+            c.segmentArrives(s, off + hl, dataLen, seq, ack, flags, window, urgent, o);
+            return;
+        }
+        TcpListener l = listeners.get(dport);
+        if (l != null) {
+            listenArrives(l, s, off, hl, dataLen, source, destination, sport, dport, seq, ack, flags, window, o);
+            return;
+        }
+        counters.dropNoSocket++;
+        resetForNoSocket(destination, dport, source, sport, seq, ack, flags, dataLen);
+    }
+
+    private static boolean newerThanTimeWait(TcpConnection c, int seq, TcpOptions o) {
+        if (c.timestampsOk && o.hasTimestamps) {
+            return Seq.gt(o.tsVal, c.tsRecent());
+        }
+        return Seq.gt(seq, c.rcvNxt);
+    }
+
+    /** RFC 9293 §3.10.7.1: a segment for no connection draws a RST unless it is one. */
+    private void resetForNoSocket(int local, int localPort, int remote, int remotePort, int seq, int ack,
+                                  int flags, int dataLen) {
+        if ((flags & Tcp.RST) != 0) {
+            return;
+        }
+        if ((flags & Tcp.ACK) != 0) {
+            sendReset(local, localPort, remote, remotePort, ack, 0, false);
+        } else {
+            int segLen = dataLen + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+            sendReset(local, localPort, remote, remotePort, 0, seq + segLen, true);
+        }
+    }
+
+    /** RFC 9293 §3.10.7.2, with SYN cookies when the SYN backlog is full. */
+    private void listenArrives(TcpListener l, MemorySegment s, long off, int hl, int dataLen, int source,
+                               int destination, int sport, int dport, int seq, int ack, int flags, int window,
+                               TcpOptions o) {
+        if ((flags & Tcp.RST) != 0) {
+            return;
+        }
+        if ((flags & Tcp.ACK) != 0) {
+            if ((flags & Tcp.SYN) == 0 && acceptCookie(l, destination, dport, source, sport, seq, ack, window,
+                    s, off + hl, dataLen, flags, o)) {
+                return;
+            }
+            sendReset(destination, dport, source, sport, ack, 0, false);
+            return;
+        }
+        if ((flags & Tcp.SYN) == 0) {
+            return;
+        }
+        if (l.acceptQueueFull()) {
+            counters.dropListenOverflow++;
+            return;
+        }
+        if (l.synQueueFull()) {
+            int rcvbuf = l.options.receiveBuffer() > 0 ? l.options.receiveBuffer() : config.receiveBuffer();
+            sendCookie(destination, dport, source, sport, seq, o, Math.min(65535, rcvbuf));
+            return;
+        }
+        TcpConnection c = new TcpConnection(this, destination, dport, source, sport, l.options);
+        c.parent = l;
+        c.halfOpen = true;
+        l.halfOpen++;
+        connections.put(c.key, c);
+        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport));
+        // data on a SYN is kept by RFC 9293 but rare; it is not queued here and the peer resends it
+    }
+
+    // ------------------------------------------------------------------ SYN cookies
+
+    /**
+     * The cookie ISN: 5 bits of time counter, 24 bits of keyed hash over the 4-tuple, the
+     * counter and the peer's ISN, and 3 bits of MSS index. Options other than MSS are not kept.
+     */
+    private int cookie(int local, int localPort, int remote, int remotePort, int peerIsn, int t, int mssIndex) {
+        long h = cookieHash.hash(((long) local << 32) | (remote & 0xFFFF_FFFFL),
+                ((long) localPort << 48) | ((long) remotePort << 32) | (peerIsn & 0xFFFF_FFFFL)) ^ t;
+        h = cookieHash.hash(h, t);
+        return ((t & 0x1F) << 27) | ((int) (h & 0xFFFFFF) << 3) | mssIndex;
+    }
+
+    private int cookieTime() {
+        return (int) (clock.nanoTime() / COOKIE_PERIOD_NANOS);
+    }
+
+    private void sendCookie(int local, int localPort, int remote, int remotePort, int peerIsn, TcpOptions o,
+                            int window) {
+        int peerMss = o.mss > 0 ? o.mss : TcpConnection.DEFAULT_MSS;
+        int idx = 0;
+        for (int i = COOKIE_MSS.length - 1; i >= 0; i--) {
+            if (COOKIE_MSS[i] <= peerMss) {
+                idx = i;
+                break;
+            }
+        }
+        int isn = cookie(local, localPort, remote, remotePort, peerIsn, cookieTime() & 0x1F, idx);
+        int mss = Math.min(65535, Math.max(64, output.mtu(remote) - 40));
+        counters.synCookiesSent++;
+        sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, window, mss);
+    }
+
+    private boolean acceptCookie(TcpListener l, int local, int localPort, int remote, int remotePort, int seq,
+                                 int ack, int window, MemorySegment s, long dataOff, int dataLen, int flags,
+                                 TcpOptions o) {
+        if (counters.synCookiesSent == 0 || l.acceptQueueFull()) {
+            return false;
+        }
+        int isn = ack - 1;
+        int t = isn >>> 27;
+        int now = cookieTime();
+        int peerIsn = seq - 1;
+        for (int age = 0; age < 2; age++) {
+            int tt = (now - age) & 0x1F;
+            if (tt == t && cookie(local, localPort, remote, remotePort, peerIsn, tt, isn & 7) == isn) {
+                counters.synCookiesAccepted++;
+                TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort, l.options);
+                c.parent = l;
+                connections.put(c.key, c);
+                c.openFromCookie(seq, ack, window, COOKIE_MSS[isn & 7]);
+                l.addEstablished(c);
+                if (dataLen > 0 || (flags & Tcp.FIN) != 0) {
+                    c.segmentArrives(s, dataOff, dataLen, seq, ack, flags, window, 0, o);
+                }
+                return true;
+            }
+        }
+        counters.synCookiesRejected++;
+        return false;
+    }
+
+    // ------------------------------------------------------------------ stateless output
+
+    /** A RST for a segment that has no (acceptable) connection (RFC 9293 §3.10.7.1). */
+    void sendReset(int local, int localPort, int remote, int remotePort, int seq, int ack, boolean withAck) {
+        counters.resetsSent++;
+        sendBare(local, localPort, remote, remotePort, seq, ack, Tcp.RST | (withAck ? Tcp.ACK : 0), 0, -1);
+    }
+
+    private void sendBare(int local, int localPort, int remote, int remotePort, int seq, int ack, int flags,
+                          int window, int mss) {
+        int hl = mss > 0 ? Tcp.MIN_HEADER_LENGTH + 4 : Tcp.MIN_HEADER_LENGTH;
+        PacketBuffer b = output.allocate(owner, hl);
+        if (b == null) {
+            counters.dropNoBuffer++;
+            return;
+        }
+        MemorySegment s = b.segment();
+        int off = b.offset();
+        if (mss > 0) {
+            Bytes.putU8(s, off + 20, TcpOptions.KIND_MSS);
+            Bytes.putU8(s, off + 21, 4);
+            Bytes.putU16(s, off + 22, mss);
+        }
+        Tcp.writeHeader(s, off, localPort, remotePort, seq, ack, hl, flags, window, 0);
+        Tcp.writeChecksum(s, off, hl, local, remote);
+        b.setRange(off, hl);
+        output.send(b, owner, local, remote, Ipv4.PROTO_TCP, 0, true);
+        counters.segmentsSent++;
+    }
+
+    // ------------------------------------------------------------------ ICMP
+
+    /**
+     * ICMP errors (RFC 1122 §4.2.3.9, RFC 5927): hard errors abort a connection still in
+     * SYN-SENT; in synchronized states they are soft (reported only if it then times out).
+     */
+    @Override
+    public void icmpError(int type, int code, int info, MemorySegment quoted, long quotedOffset, int quotedLength) {
+        try {
+            int ihl = Ipv4.headerLength(quoted, quotedOffset);
+            int src = Ipv4.source(quoted, quotedOffset);
+            int dst = Ipv4.destination(quoted, quotedOffset);
+            long t = quotedOffset + ihl;
+            int sport = Tcp.sourcePort(quoted, t);
+            int dport = Tcp.destinationPort(quoted, t);
+            int seq = Tcp.sequence(quoted, t);
+            TcpConnection c = connections.get(key(dst, dport, sport));
+            if (c == null || c.localAddress != src) {
+                return;
+            }
+            // RFC 5927 §4.1: the quoted sequence number must be in flight
+            if (!Seq.inRange(seq, c.sndUna, c.sndMax + 1)) {
+                return;
+            }
+            if (type == 3 && c.state() == TcpState.SYN_SENT && (code == 0 || code == 1 || code == 2 || code == 3)) {
+                c.unreachable();
+            }
+        } catch (RuntimeException e) {
+            counters.dropInternalError++;
+            lastInternalError = e;
+        }
+    }
+}

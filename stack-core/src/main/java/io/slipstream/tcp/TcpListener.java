@@ -1,0 +1,119 @@
+package io.slipstream.tcp;
+
+import java.util.ArrayDeque;
+
+/**
+ * A listening socket (RFC 9293 LISTEN): half-open connections up to the SYN backlog, then
+ * SYN cookies; established ones wait in an accept queue bounded by the listen backlog.
+ */
+public final class TcpListener implements TcpSocket {
+    private final TcpLayer layer;
+    private final int localPort;
+    private final int backlog;
+    final TcpConnectOptions options;
+    private final ArrayDeque<TcpConnection> acceptQueue = new ArrayDeque<>();
+    int halfOpen;
+    private boolean closed;
+    private ReadinessListener readinessListener;
+
+    TcpListener(TcpLayer layer, int localPort, int backlog, TcpConnectOptions options) {
+        this.layer = layer;
+        this.localPort = localPort;
+        this.backlog = backlog;
+        this.options = options;
+    }
+
+    @Override
+    public int localPort() {
+        return localPort;
+    }
+
+    @Override
+    public TcpState state() {
+        return closed ? TcpState.CLOSED : TcpState.LISTEN;
+    }
+
+    public int backlog() {
+        return backlog;
+    }
+
+    @Override
+    public void readinessListener(ReadinessListener listener) {
+        this.readinessListener = listener;
+    }
+
+    /** Whether {@link #accept} would return a connection. */
+    public boolean acceptable() {
+        return !acceptQueue.isEmpty();
+    }
+
+    /** The next established connection, or null. */
+    public TcpConnection accept() {
+        TcpConnection c = acceptQueue.poll();
+        if (c != null) {
+            c.parent = null;
+            layer.counters().connectionsAccepted++;
+        }
+        return c;
+    }
+
+    /** Whether the accept queue has room for another connection. */
+    boolean hasRoom() {
+        return acceptQueue.size() + halfOpen < backlog + layer.config().synBacklog();
+    }
+
+    boolean acceptQueueFull() {
+        return acceptQueue.size() >= backlog;
+    }
+
+    boolean synQueueFull() {
+        return halfOpen >= layer.config().synBacklog();
+    }
+
+    void established(TcpConnection c) {
+        uncount(c);
+        acceptQueue.add(c);
+        if (readinessListener != null) {
+            readinessListener.readinessChanged(this);
+        }
+    }
+
+    void addEstablished(TcpConnection c) {
+        acceptQueue.add(c);
+        if (readinessListener != null) {
+            readinessListener.readinessChanged(this);
+        }
+    }
+
+    /** A connection it created closed before being accepted. */
+    void forget(TcpConnection c) {
+        acceptQueue.remove(c);
+        uncount(c);
+    }
+
+    private void uncount(TcpConnection c) {
+        if (c.halfOpen) {
+            c.halfOpen = false;
+            halfOpen--;
+        }
+    }
+
+    /** Stops listening: queued and half-open connections are reset. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        layer.removeListener(this);
+        TcpConnection c;
+        while ((c = acceptQueue.poll()) != null) {
+            c.parent = null;
+            c.abort();
+        }
+        layer.abortHalfOpen(this);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+}

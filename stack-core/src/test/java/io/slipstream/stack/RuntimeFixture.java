@@ -1,0 +1,125 @@
+package io.slipstream.stack;
+
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
+import io.slipstream.time.Clock;
+import io.slipstream.udp.UdpSocket;
+import io.slipstream.wire.Ipv4Address;
+import java.net.BindException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A stack on a {@link TestNic} with a UDP socket whose readiness wakes {@link #queue}:
+ * datagrams the stack sends to itself (loopback) make it readable at the next poll pass.
+ */
+final class RuntimeFixture implements AutoCloseable {
+    static final int ADDRESS = Ipv4Address.parse("198.18.7.1");
+    static final int PORT = 7000;
+    /** A frame for another MAC: a NIC event that the stack counts and drops. */
+    static final byte[] FOREIGN_FRAME = new byte[60];
+
+    static {
+        FOREIGN_FRAME[0] = 0x02;
+        FOREIGN_FRAME[5] = 0x77;
+        FOREIGN_FRAME[12] = 0x08; // IPv4 EtherType; never parsed, the MAC is not ours
+    }
+
+    final TestNic nic = new TestNic(0x02_00_00_00_07_01L, Clock.SYSTEM);
+    final Stack stack;
+    final WaitQueue queue;
+    final UdpSocket receiver;
+    final UdpSocket sender;
+    final WaitCondition readable;
+
+    RuntimeFixture(Map<String, String> extra) {
+        Map<String, String> m = new HashMap<>();
+        m.put("slipstream.driver", "test");
+        m.put("slipstream.interface", "test0");
+        m.put("slipstream.address", "198.18.7.1/24");
+        m.put("slipstream.mac", "02:00:00:00:07:01");
+        m.put("slipstream.interrupt.thread", "false");
+        m.put("slipstream.poll.usec", "0");
+        m.putAll(extra);
+        stack = Stack.start(StackConfig.from(Settings.of(m)), nic, Clock.SYSTEM);
+        queue = stack.newWaitQueue();
+        stack.enter();
+        try {
+            receiver = stack.udp().open();
+            receiver.bind(PORT);
+            receiver.setReadinessListener(s -> queue.wakeAll());
+            sender = stack.udp().open();
+            sender.bind(0);
+        } catch (BindException e) {
+            throw new AssertionError(e);
+        } finally {
+            stack.exit();
+        }
+        UdpSocket r = receiver;
+        readable = r::isReadable;
+    }
+
+    RuntimeFixture() {
+        this(Map.of());
+    }
+
+    /** Sends one datagram to the receiver through loopback; it arrives at the next poll pass. */
+    void sendToSelf() {
+        stack.enter();
+        try {
+            sender.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), ADDRESS, PORT);
+        } catch (BindException e) {
+            throw new AssertionError(e);
+        } finally {
+            stack.exit();
+        }
+    }
+
+    long count(RuntimeCounter c) {
+        return stack.runtimeCounters().get(c);
+    }
+
+    /** Runs {@code body} in another thread that holds the stack lock until {@link Holder#release()}. */
+    Holder holdLockInAnotherThread() throws InterruptedException {
+        Holder h = new Holder(stack.lock());
+        h.start();
+        h.held.await();
+        return h;
+    }
+
+    static final class Holder extends Thread {
+        private final StackLock lock;
+        final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+
+        Holder(StackLock lock) {
+            this.lock = lock;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            lock.lock();
+            held.countDown();
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                lock.unlock(); // runs deferred work, in this thread
+            }
+        }
+
+        /** Releases the lock and waits until the release (with its deferred work) is done. */
+        void release() throws InterruptedException {
+            go.countDown();
+            join();
+        }
+    }
+
+    @Override
+    public void close() {
+        stack.close();
+    }
+}

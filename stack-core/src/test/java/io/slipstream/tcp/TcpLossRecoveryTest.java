@@ -1,0 +1,233 @@
+package io.slipstream.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.testing.TcpTestNetwork;
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** RFC 2018/6675 SACK, RFC 5681/6582 fast retransmit and NewReno, RFC 3042, RFC 6298 RTO. */
+class TcpLossRecoveryTest {
+
+    /** Drops the first transmission of the data segments with these indices (0-based) from A. */
+    private static void dropDataSegments(TcpTestNetwork net, int... indices) {
+        Set<Integer> wanted = new HashSet<>();
+        for (int i : indices) {
+            wanted.add(i);
+        }
+        Set<Integer> seen = new HashSet<>();
+        int[] counter = {0};
+        net.dropFilter = s -> {
+            if (!s.fromA() || s.payloadLength() == 0 || !seen.add(s.seq())) {
+                return false; // only first transmissions count
+            }
+            return wanted.contains(counter[0]++);
+        };
+    }
+
+    /** Sequence numbers A sent more than once. */
+    private static List<Integer> retransmitted(TcpTestNetwork net) {
+        Set<Integer> seen = new HashSet<>();
+        List<Integer> again = new ArrayList<>();
+        for (TcpTestNetwork.Segment s : net.captured()) {
+            if (s.fromA() && s.payloadLength() > 0 && !seen.add(s.seq())) {
+                again.add(s.seq());
+            }
+        }
+        return again;
+    }
+
+    private static List<Integer> firstSeqs(TcpTestNetwork net) {
+        List<Integer> seqs = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        for (TcpTestNetwork.Segment s : net.captured()) {
+            if (s.fromA() && s.payloadLength() > 0 && seen.add(s.seq())) {
+                seqs.add(s.seq());
+            }
+        }
+        return seqs;
+    }
+
+    @Test
+    void rfc2018_sackBlocksReportOutOfOrderData() {
+        try (TcpTestNetwork net = new TcpTestNetwork(60, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].noDelay(true);
+            dropDataSegments(net, 0);
+            net.clearCaptured();
+            int mss = c[0].mss();
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[3 * mss]));
+            net.runFor(5);
+            int start = c[0].sndUna();
+            TcpTestNetwork.Segment dupAck = null;
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                if (!s.fromA() && s.options().sackBlockCount > 0) {
+                    dupAck = s;
+                }
+            }
+            assertTrue(dupAck != null, "B sent SACK blocks");
+            TcpOptions o = dupAck.options();
+            assertEquals(start, dupAck.ack(), "cumulative ACK stays at the hole");
+            assertEquals(start + mss, o.sackLeft[0]);
+            assertEquals(start + 3 * mss, o.sackRight[0], "the two later segments, merged in one block");
+        }
+    }
+
+    @Test
+    void rfc6675_sackRecoveryRetransmitsOnlyHoles() {
+        try (TcpTestNetwork net = new TcpTestNetwork(61, TcpFixtures.config("rcvbuf", "1048576", "sndbuf", "1048576"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[200_000], 10_000); // open cwnd
+            net.clearCaptured();
+            dropDataSegments(net, 10, 13, 17);
+            byte[] data = TcpFixtures.pattern(150_000, 1);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
+            List<Integer> first = firstSeqs(net);
+            assertEquals(List.of(first.get(10), first.get(13), first.get(17)), retransmitted(net),
+                    "exactly the three holes were sent again");
+            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().sackRecoveries);
+        }
+    }
+
+    @Test
+    void rfc5681_fastRetransmitAfterThreeDuplicateAcks() {
+        try (TcpTestNetwork net = new TcpTestNetwork(62, TcpFixtures.config("sack", "false", "cc", "newreno"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[100_000], 10_000);
+            net.clearCaptured();
+            dropDataSegments(net, 5);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[60_000], 10_000);
+            if (Boolean.getBoolean("tcp.debug")) {
+                net.captured().forEach(s -> System.out.println(s.sentAtNanos() / 1000 + " " + s));
+            }
+            assertEquals(1, net.a.layer.counters().fastRetransmits);
+            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(List.of(firstSeqs(net).get(5)), retransmitted(net));
+        }
+    }
+
+    @Test
+    void rfc6582_newRenoPartialAckRetransmitsNextHole() {
+        try (TcpTestNetwork net = new TcpTestNetwork(63, TcpFixtures.config("sack", "false", "cc", "newreno",
+                "rcvbuf", "1048576", "sndbuf", "1048576"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[200_000], 10_000);
+            net.clearCaptured();
+            dropDataSegments(net, 5, 9);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[100_000], 10_000);
+            assertEquals(1, net.a.layer.counters().fastRetransmits, "one recovery episode for two losses");
+            assertEquals(0, net.a.layer.counters().rtoExpiries, "the partial ACK repaired the second hole");
+            List<Integer> first = firstSeqs(net);
+            assertEquals(List.of(first.get(5), first.get(9)), retransmitted(net));
+        }
+    }
+
+    @Test
+    void rfc3042_limitedTransmitSendsNewData() {
+        try (TcpTestNetwork net = new TcpTestNetwork(64, TcpFixtures.config("sack", "false", "cc", "newreno"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].noDelay(true);
+            long cwnd = c[0].congestionWindow();
+            int mss = c[0].mss();
+            assertEquals(3L * mss, cwnd, "RFC 5681 initial window for this MSS");
+            net.clearCaptured();
+            dropDataSegments(net, 0);
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[6 * mss]));
+            net.runFor(100);
+            List<Integer> first = firstSeqs(net);
+            assertTrue(first.size() >= 5, "two segments beyond the initial window went out on dup ACKs");
+            assertEquals(1, net.a.layer.counters().fastRetransmits, "their dup ACKs made the third");
+            assertEquals(0, net.a.layer.counters().rtoExpiries);
+        }
+    }
+
+    @Test
+    void rfc6298_rtoDoublesOnEachExpiry() {
+        try (TcpTestNetwork net = new TcpTestNetwork(65, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.clearCaptured();
+            net.dropFilter = TcpTestNetwork.Segment::fromA;
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[100]));
+            net.runFor(10_000);
+            List<Long> times = new ArrayList<>();
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                if (s.fromA() && s.payloadLength() > 0) {
+                    times.add(s.sentAtNanos());
+                }
+            }
+            assertTrue(times.size() >= 5);
+            long first = times.get(1) - times.get(0);
+            assertEquals(200_000_000L, first, "RTO = the 200 ms minimum on a fast link");
+            for (int i = 2; i < 5; i++) {
+                assertEquals(2 * (times.get(i - 1) - times.get(i - 2)), times.get(i) - times.get(i - 1));
+            }
+            assertEquals(times.size() - 1, net.a.layer.counters().rtoExpiries);
+        }
+    }
+
+    @Test
+    void rfc6298_minimumRtoIsConfigurable() {
+        try (TcpTestNetwork net = new TcpTestNetwork(66, TcpFixtures.config("rto.min.ms", "50"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.clearCaptured();
+            net.dropFilter = TcpTestNetwork.Segment::fromA;
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[100]));
+            net.runFor(60);
+            assertEquals(2, TcpFixtures.sentBy(net, c[0]).size(), "sent, then resent after 50 ms");
+        }
+    }
+
+    @Test
+    void rfc6298_connectionTimesOutAfterRetries() {
+        try (TcpTestNetwork net = new TcpTestNetwork(67, TcpFixtures.config("retries", "3"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.dropFilter = TcpTestNetwork.Segment::fromA;
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[100]));
+            net.runFor(60_000);
+            assertEquals(TcpState.CLOSED, c[0].state());
+            assertEquals(TcpError.TIMED_OUT, c[0].pendingError());
+            assertEquals(3, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().connectionsTimedOut);
+        }
+    }
+
+    @Test
+    void rfc6298_synTimesOutAfterSynRetries() {
+        try (TcpTestNetwork net = new TcpTestNetwork(68, TcpFixtures.config("syn.retries", "2"))) {
+            net.dropFilter = s -> true;
+            TcpConnection c = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, 80);
+            net.runFor(60_000);
+            assertEquals(TcpError.TIMED_OUT, c.pendingError());
+            assertEquals(3, net.captured().size(), "the SYN and two retransmissions");
+            assertEquals(1_000_000_000L, net.captured().get(1).sentAtNanos() - net.captured().get(0).sentAtNanos(),
+                    "initial RTO of one second");
+            assertEquals(2_000_000_000L, net.captured().get(2).sentAtNanos() - net.captured().get(1).sentAtNanos());
+        }
+    }
+
+    @Test
+    void rfc6298_karnIgnoresRetransmittedSegmentsForRtt() {
+        try (TcpTestNetwork net = new TcpTestNetwork(69, TcpFixtures.config("timestamps", "false"))) {
+            net.delay(10, 0);
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[20_000], 10_000);
+            long srtt = c[0].smoothedRttNanos();
+            assertTrue(Math.abs(srtt - 20_000_000L) < 5_000_000L, "about the 20 ms link RTT: " + srtt);
+            // lose one segment: its late ACK (after a 200 ms RTO) must not count as a 200 ms sample
+            int[] n = {0};
+            net.dropFilter = s -> s.fromA() && s.payloadLength() > 0 && n[0]++ == 0;
+            TcpFixtures.transfer(net, c[0], c[1], new byte[100], 10_000);
+            assertEquals(1, net.a.layer.counters().rtoExpiries);
+            assertTrue(c[0].smoothedRttNanos() < 30_000_000L, "no sample from the retransmission: "
+                    + c[0].smoothedRttNanos());
+        }
+    }
+}

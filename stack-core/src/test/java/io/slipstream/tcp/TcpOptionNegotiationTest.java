@@ -1,0 +1,122 @@
+package io.slipstream.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.testing.TcpTestNetwork;
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** RFC 7323 window scaling, timestamps, PAWS; the MSS option. */
+class TcpOptionNegotiationTest {
+
+    @Test
+    void rfc7323_windowScaleNegotiatedAndApplied() {
+        try (TcpTestNetwork net = new TcpTestNetwork(50, TcpFixtures.config("rcvbuf", "1048576", "sndbuf", "1048576"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertEquals(5, c[0].receiveWindowScale(), "1 MiB needs a shift of 5 to fit 16 bits");
+            assertEquals(5, c[1].sendWindowScale());
+            assertEquals(5, c[1].receiveWindowScale());
+            TcpOptions synOpts = net.captured().get(0).options();
+            assertEquals(5, synOpts.windowScale);
+            byte[] data = TcpFixtures.pattern(2_000_000, 3);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 60_000));
+            assertTrue(c[0].sndWnd() > 65535, "the peer's window exceeds 16 bits once scaled: " + c[0].sndWnd());
+        }
+    }
+
+    @Test
+    void rfc7323_timestampsAreEchoed() {
+        try (TcpTestNetwork net = new TcpTestNetwork(51, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertTrue(c[0].timestampsEnabled() && c[1].timestampsEnabled());
+            net.clearCaptured();
+            TcpFixtures.transfer(net, c[0], c[1], TcpFixtures.pattern(50_000, 4), 10_000);
+            Set<Integer> sentTsVals = new HashSet<>();
+            int echoes = 0;
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                TcpOptions o = s.options();
+                assertTrue(o.hasTimestamps, "every segment carries timestamps: " + s);
+                if (s.fromA()) {
+                    sentTsVals.add(o.tsVal);
+                } else {
+                    assertTrue(sentTsVals.contains(o.tsEcr), "TSecr echoes a TSval A sent: " + s);
+                    echoes++;
+                }
+            }
+            assertTrue(echoes > 0);
+            assertTrue(c[0].smoothedRttNanos() > 0, "RTT measured from timestamps");
+        }
+    }
+
+    @Test
+    void rfc7323_pawsDropsOldTimestamp() {
+        try (TcpTestNetwork net = new TcpTestNetwork(52, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpOptions o = new TcpOptions();
+            o.hasTimestamps = true;
+            o.tsVal = c[0].tsRecent() - 1000;
+            o.tsEcr = 0;
+            net.clearCaptured();
+            TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndNxt(), Tcp.ACK, 1000, o, new byte[50]);
+            assertEquals(0, c[0].available(), "the old duplicate's data is not delivered");
+            assertEquals(1, net.a.layer.counters().dropPaws);
+            assertEquals(1, TcpFixtures.sentBy(net, c[0]).size(), "an ACK answers it");
+            o.tsVal = c[0].tsRecent() + 1;
+            TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndNxt(), Tcp.ACK, 1000, o, new byte[50]);
+            assertEquals(50, c[0].available(), "a newer timestamp passes");
+        }
+    }
+
+    @Test
+    void rfc7323_optionsOffWhenPeerDoesNotOfferThem() {
+        try (TcpTestNetwork net = new TcpTestNetwork(53, TcpFixtures.config(),
+                TcpFixtures.config().withOptions(false, false, false))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertFalse(c[0].timestampsEnabled());
+            assertFalse(c[0].sackEnabled());
+            assertEquals(0, c[0].receiveWindowScale());
+            assertEquals(0, c[0].sendWindowScale());
+            TcpOptions synAck = net.captured().get(1).options();
+            assertFalse(synAck.hasTimestamps || synAck.sackPermitted || synAck.windowScale >= 0);
+            byte[] data = TcpFixtures.pattern(100_000, 5);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                assertFalse(!s.has(Tcp.SYN) && s.options().hasTimestamps, "no timestamps once declined");
+            }
+        }
+    }
+
+    @Test
+    void rfc9293_mssOptionFollowsRouteMtu() {
+        try (TcpTestNetwork net = new TcpTestNetwork(54, TcpFixtures.config())) {
+            net.mtu(1000);
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertEquals(960, net.captured().get(0).options().mss, "MTU 1000 - 40");
+            assertEquals(948, c[0].mss(), "960 less 12 bytes of timestamp option");
+            TcpFixtures.transfer(net, c[0], c[1], TcpFixtures.pattern(40_000, 6), 10_000);
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                assertTrue(s.payloadLength() <= 948, "segment fits the MSS: " + s);
+            }
+        }
+    }
+
+    @Test
+    void rfc9293_missingMssOptionMeans536() {
+        try (TcpTestNetwork net = new TcpTestNetwork(55, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(TcpFixtures.PORT, 4);
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
+                    TcpTestNetwork.ADDRESS_B, 4000, TcpFixtures.PORT, 1, 0, Tcp.SYN, 8000, null, new byte[0]));
+            TcpTestNetwork.Segment synAck = net.captured().get(0);
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
+                    TcpTestNetwork.ADDRESS_B, 4000, TcpFixtures.PORT, 2, synAck.seq() + 1, Tcp.ACK, 8000, null, new byte[0]));
+            TcpConnection s = l.accept();
+            assertEquals(536, s.mss());
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.slipstream.tcp;
+
+import static io.slipstream.tcp.TcpFixtures.PORT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.testing.TcpTestNetwork;
+import io.slipstream.wire.Tcp;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Delayed ACK, Nagle, keepalive, persist, silly-window avoidance, TIME-WAIT reuse, SO_LINGER. */
+class TcpTimersTest {
+
+    private static List<TcpTestNetwork.Segment> acksFromB(TcpTestNetwork net) {
+        return net.captured().stream().filter(s -> !s.fromA() && s.payloadLength() == 0).toList();
+    }
+
+    @Test
+    void rfc1122_delayedAckEverySecondFullSegment() {
+        try (TcpTestNetwork net = new TcpTestNetwork(70, TcpFixtures.config("quickack.segments", "0"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].noDelay(true);
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[2 * c[0].mss()]));
+            net.runFor(1);
+            List<TcpTestNetwork.Segment> acks = acksFromB(net);
+            assertEquals(1, acks.size(), "one ACK for two full segments, at once");
+            assertEquals(c[0].sndNxt(), acks.get(0).ack());
+        }
+    }
+
+    @Test
+    void rfc1122_delayedAckTimerIsFortyMilliseconds() {
+        try (TcpTestNetwork net = new TcpTestNetwork(71, TcpFixtures.config("quickack.segments", "0"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[100]));
+            long sent = net.clock.nanoTime();
+            net.runFor(39);
+            assertEquals(0, acksFromB(net).size(), "held back for the delayed-ACK timer");
+            net.runFor(10);
+            List<TcpTestNetwork.Segment> acks = acksFromB(net);
+            assertEquals(1, acks.size());
+            assertEquals(sent + 1_000_000L + 40_000_000L, acks.get(0).sentAtNanos(), "arrival + 40 ms");
+        }
+    }
+
+    @Test
+    void rfc1122_quickAckAtConnectionStart() {
+        try (TcpTestNetwork net = new TcpTestNetwork(72, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[100]));
+            net.runFor(3);
+            assertEquals(1, acksFromB(net).size(), "the first segments are ACKed at once");
+        }
+    }
+
+    @Test
+    void rfc1122_nagleHoldsSmallSegmentsWhileDataIsUnacknowledged() {
+        try (TcpTestNetwork net = new TcpTestNetwork(73, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.clearCaptured();
+            for (int i = 0; i < 3; i++) {
+                c[0].send(ByteBuffer.wrap(new byte[10]));
+            }
+            List<TcpTestNetwork.Segment> before = TcpFixtures.sentBy(net, c[0]);
+            assertEquals(1, before.size(), "only the first small segment goes out");
+            net.runFor(10);
+            List<TcpTestNetwork.Segment> after = TcpFixtures.sentBy(net, c[0]);
+            assertEquals(2, after.size());
+            assertEquals(20, after.get(1).payloadLength(), "the rest coalesced after the ACK");
+        }
+    }
+
+    @Test
+    void rfc1122_noDelaySendsEachWriteAtOnce() {
+        try (TcpTestNetwork net = new TcpTestNetwork(74, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            net.clearCaptured();
+            for (int i = 0; i < 3; i++) {
+                c[0].send(ByteBuffer.wrap(new byte[10]));
+            }
+            assertEquals(3, TcpFixtures.sentBy(net, c[0]).size());
+        }
+    }
+
+    @Test
+    void rfc1122_keepAliveProbesIdleConnectionAndTimesOut() {
+        try (TcpTestNetwork net = new TcpTestNetwork(75, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].keepAlive(true, 1000, 100, 3);
+            net.clearCaptured();
+            net.runFor(1500);
+            assertTrue(net.a.layer.counters().keepAliveProbes >= 1);
+            TcpTestNetwork.Segment probe = TcpFixtures.sentBy(net, c[0]).get(0);
+            assertEquals(c[0].sndUna() - 1, probe.seq(), "a probe carries an old sequence number");
+            assertEquals(TcpState.ESTABLISHED, c[0].state(), "answered probes keep it alive");
+            net.dropFilter = s -> !s.fromA();
+            net.runFor(5000);
+            assertEquals(TcpState.CLOSED, c[0].state());
+            assertEquals(TcpError.TIMED_OUT, c[0].pendingError());
+        }
+    }
+
+    @Test
+    void rfc9293_zeroWindowIsProbedByPersistTimerUntilItOpens() {
+        try (TcpTestNetwork net = new TcpTestNetwork(76, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4, TcpConnectOptions.DEFAULT.withBuffers(4096, 4096));
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
+            net.runFor(10);
+            TcpConnection server = l.accept();
+            byte[] data = TcpFixtures.pattern(20_000, 7);
+            ByteBuffer src = ByteBuffer.wrap(data);
+            client.send(src);
+            net.runFor(600_000); // ten minutes with a reader that does not read
+            assertEquals(0, client.sndWnd());
+            assertTrue(net.a.layer.counters().zeroWindowProbes >= 5);
+            assertEquals(TcpState.ESTABLISHED, client.state(), "the persist timer never gives up");
+            ByteBuffer got = ByteBuffer.allocate(data.length);
+            assertTrue(net.runUntil(() -> {
+                client.send(src);
+                server.receive(got);
+                return !got.hasRemaining();
+            }, 600_000));
+            assertArrayEquals(data, got.array());
+        }
+    }
+
+    @Test
+    void rfc9293_receiverAvoidsSillyWindowUpdates() {
+        try (TcpTestNetwork net = new TcpTestNetwork(77, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4, TcpConnectOptions.DEFAULT.withBuffers(8192, 8192));
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
+            net.runFor(10);
+            TcpConnection server = l.accept();
+            client.send(ByteBuffer.wrap(new byte[20_000]));
+            net.runFor(3000); // the sender's SWS override timer fills the last small window
+            assertEquals(0, server.receiveWindow(), "full");
+            net.clearCaptured();
+            server.receive(ByteBuffer.allocate(100));
+            net.runFor(1);
+            assertEquals(0, TcpFixtures.sentBy(net, server).size(), "100 bytes is not worth announcing");
+            server.receive(ByteBuffer.allocate(4000));
+            net.runFor(1);
+            List<TcpTestNetwork.Segment> updates = TcpFixtures.sentBy(net, server);
+            assertTrue(!updates.isEmpty() && updates.get(0).window() > 0, "a useful window is announced");
+        }
+    }
+
+    @Test
+    void rfc7323_timeWaitIsReusedForNewConnectWithTimestamps() {
+        try (TcpTestNetwork net = new TcpTestNetwork(78, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            TcpConnection first = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
+            net.runFor(10);
+            TcpConnection server = l.accept();
+            first.close();
+            net.runFor(10);
+            server.close();
+            net.runFor(10);
+            assertEquals(TcpState.TIME_WAIT, first.state());
+            assertThrows(IllegalStateException.class,
+                    () -> net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT),
+                    "too soon after the last timestamp");
+            net.runFor(1500);
+            TcpConnection second = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
+            assertEquals(1, net.a.layer.counters().timeWaitReused);
+            assertTrue(net.runUntil(() -> second.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
+            assertEquals(41000, l.accept().remotePort());
+        }
+    }
+
+    @Test
+    void rfc9293_lingerZeroClosesWithRst() {
+        try (TcpTestNetwork net = new TcpTestNetwork(79, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].linger(0);
+            net.clearCaptured();
+            c[0].close();
+            assertTrue(TcpFixtures.sentBy(net, c[0]).get(0).has(Tcp.RST));
+            assertEquals(TcpState.CLOSED, c[0].state());
+            net.runFor(10);
+            assertEquals(TcpError.RESET, c[1].pendingError());
+        }
+    }
+
+    @Test
+    void rfc9293_lingerBoundsTheCloseWait() {
+        try (TcpTestNetwork net = new TcpTestNetwork(80, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].linger(2);
+            net.dropFilter = TcpTestNetwork.Segment::fromA;
+            c[0].send(ByteBuffer.wrap(new byte[1000]));
+            c[0].close();
+            net.runFor(1990);
+            assertEquals(TcpState.FIN_WAIT_1, c[0].state());
+            net.runFor(20);
+            assertEquals(TcpState.CLOSED, c[0].state(), "aborted when the linger time ran out");
+            assertTrue(net.a.layer.counters().resetsSent >= 1);
+        }
+    }
+
+    @Test
+    void rfc2525_closeWithUnreadDataSendsRst() {
+        try (TcpTestNetwork net = new TcpTestNetwork(81, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[1].send(ByteBuffer.wrap(new byte[10]));
+            net.runFor(10);
+            c[0].close();
+            net.runFor(10);
+            assertEquals(TcpError.RESET, c[1].pendingError());
+        }
+    }
+}
