@@ -100,28 +100,4 @@ public record TcpConfig(
                 s.getInt(PREFIX + "ports.min", d.ephemeralMin, 1024, 65535),
                 s.getInt(PREFIX + "ports.max", d.ephemeralMax, 1024, 65535));
     }
-
-    public TcpConfig withBuffers(int receive, int send) {
-        return new TcpConfig(rtoMinMs, rtoMaxMs, rtoInitialMs, retries, synRetries, delayedAckMs, quickAckSegments,
-                congestionControl, mslMs, receive, send, synBacklog, keepAliveIdleMs, keepAliveIntervalMs,
-                keepAliveCount, timestamps, windowScaling, sack, challengeAckLimit, ephemeralMin, ephemeralMax);
-    }
-
-    public TcpConfig withCongestionControl(String cc) {
-        return new TcpConfig(rtoMinMs, rtoMaxMs, rtoInitialMs, retries, synRetries, delayedAckMs, quickAckSegments,
-                cc, mslMs, receiveBuffer, sendBuffer, synBacklog, keepAliveIdleMs, keepAliveIntervalMs,
-                keepAliveCount, timestamps, windowScaling, sack, challengeAckLimit, ephemeralMin, ephemeralMax);
-    }
-
-    public TcpConfig withOptions(boolean ts, boolean ws, boolean sackOn) {
-        return new TcpConfig(rtoMinMs, rtoMaxMs, rtoInitialMs, retries, synRetries, delayedAckMs, quickAckSegments,
-                congestionControl, mslMs, receiveBuffer, sendBuffer, synBacklog, keepAliveIdleMs, keepAliveIntervalMs,
-                keepAliveCount, ts, ws, sackOn, challengeAckLimit, ephemeralMin, ephemeralMax);
-    }
-
-    public TcpConfig withSynBacklog(int backlog) {
-        return new TcpConfig(rtoMinMs, rtoMaxMs, rtoInitialMs, retries, synRetries, delayedAckMs, quickAckSegments,
-                congestionControl, mslMs, receiveBuffer, sendBuffer, backlog, keepAliveIdleMs, keepAliveIntervalMs,
-                keepAliveCount, timestamps, windowScaling, sack, challengeAckLimit, ephemeralMin, ephemeralMax);
-    }
 }

@@ -27,6 +27,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** RFC 7323 §5.5: timestamps older than 24 days are no longer compared. */
     private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
     private static final int MAX_OOO_RANGES = 32;
+    /** Where receive-window auto-tuning starts. */
+    static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
 
     private final TcpLayer layer;
     private final TcpCounters counters;
@@ -134,6 +136,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private boolean closedByApp;
     private int receiveBufferSize;
     private int sendBufferSize;
+    /**
+     * Receive-window auto-tuning: the window covers at most this many bytes of the buffer and
+     * grows while the application keeps up (as Linux's tcp_rcv_space_adjust), so an idle or slow
+     * reader does not invite a full buffer of data. Fixed at the buffer size when SO_RCVBUF is set.
+     */
+    private int rcvWindowLimit;
+    private boolean autoTune;
+    private long autoTuneStart;
+    private long copiedSinceTune;
 
     private final Timer retransmitTimer = new Timer(this);
     private final Timer delayedAckTimer = new Timer(this);
@@ -159,6 +170,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
         this.receiveBufferSize = options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+        this.autoTune = options.receiveBuffer() == 0;
         this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
@@ -174,6 +186,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void allocateBuffers() {
         if (arena == null) {
+            rcvWindowLimit = autoTune ? Math.min(receiveBufferSize, INITIAL_WINDOW_LIMIT) : receiveBufferSize;
             arena = Arena.ofShared();
             sendBuffer = new ByteRing(arena.allocate(sendBufferSize, 64));
             receiveBuffer = new ByteRing(arena.allocate(receiveBufferSize, 64));
@@ -360,20 +373,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
     public int send(ByteBuffer src) {
-        if (src.isDirect() || src.hasArray()) {
-            MemorySegment seg = MemorySegment.ofBuffer(src);
-            int n = send(seg, 0, src.remaining());
-            src.position(src.position() + n);
-            return n;
-        }
-        throw new IllegalArgumentException("read-only heap buffers are not supported");
+        // the segment view spans position..limit of any buffer, heap, direct or read-only
+        int n = send(MemorySegment.ofBuffer(src), 0, src.remaining());
+        src.position(src.position() + n);
+        return n;
     }
 
     /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
     public int send(MemorySegment src, long offset, int len) {
         checkSendable();
         int n = sendBuffer.append(src, offset, len);
-        if (n > 0 && state.synchronized_()) {
+        if (n > 0 && state.isSynchronized()) {
             output(false);
         }
         notifyReadiness();
@@ -400,7 +410,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             receiveBuffer.get(0, seg, 0, n);
             receiveBuffer.consume(n);
             dst.position(dst.position() + n);
-            afterRead();
+            afterRead(n);
             return n;
         }
         return endOfInput();
@@ -412,17 +422,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             int n = Math.min(len, receiveBuffer.size());
             receiveBuffer.get(0, dst, offset, n);
             receiveBuffer.consume(n);
-            afterRead();
+            afterRead(n);
             return n;
         }
         return endOfInput();
     }
 
     private int endOfInput() {
-        if (pendingError != null && pendingError != TcpError.TIMED_OUT && !finReceived) {
+        if (pendingError != null && !finReceived && !inputShutdown) {
             throw new TcpException(pendingError, "connection failed: " + pendingError);
         }
-        if (finReceived || inputShutdown || pendingError != null) {
+        if (finReceived || inputShutdown) {
             return -1;
         }
         if (state == TcpState.CLOSED) {
@@ -432,15 +442,49 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
-    private void afterRead() {
-        if (state.synchronized_() && !finReceived) {
-            long opened = rcvNxt + (long) receiveBuffer.free() - rcvAdvRight;
+    private void afterRead(int n) {
+        autoTune(n);
+        if (state.isSynchronized() && !finReceived) {
+            long opened = rcvNxt + receiveSpace() - rcvAdvRight;
             int old = rcvAdvRight - rcvNxt;
-            if (opened >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) && old < advertisedMss * 2L) {
+            if (opened >= Math.min(rcvWindowLimit / 2, advertisedMss) && old < advertisedMss * 2L) {
                 sendAck();
             }
         }
         notifyReadiness();
+    }
+
+    /**
+     * Grows the window limit when the application read at least half of it within one RTT:
+     * the window then limits throughput (Linux's dynamic right-sizing).
+     */
+    private void autoTune(int n) {
+        if (!autoTune || rcvWindowLimit >= receiveBufferSize) {
+            return;
+        }
+        copiedSinceTune += n;
+        long now = now();
+        long rtt = Math.max(srtt, 1_000_000L);
+        if (now - autoTuneStart >= rtt) {
+            if (copiedSinceTune * 2 >= rcvWindowLimit) {
+                rcvWindowLimit = (int) Math.min(receiveBufferSize, Math.max(2L * rcvWindowLimit, 2 * copiedSinceTune));
+            }
+            autoTuneStart = now;
+            copiedSinceTune = 0;
+        }
+    }
+
+    /** Receive space the window may offer from RCV.NXT: the buffer's free room within the limit. */
+    private long receiveSpace() {
+        if (receiveBuffer == null) {
+            return 0; // released in TIME-WAIT
+        }
+        return Math.max(0, Math.min(receiveBuffer.free(), (long) rcvWindowLimit - receiveBuffer.size()));
+    }
+
+    /** The current auto-tuned limit of the receive window (the buffer size when not tuning). */
+    public int receiveWindowLimit() {
+        return rcvWindowLimit;
     }
 
     /** Half-close (RFC 9293 §3.10.4): queue a FIN after the buffered data. */
@@ -487,7 +531,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         closedByApp = true;
-        if (state == TcpState.CLOSED) {
+        if (state == TcpState.CLOSED || state == TcpState.TIME_WAIT) {
             release();
             return;
         }
@@ -500,14 +544,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         shutdownOutput();
         if (lingerSeconds > 0 && state != TcpState.CLOSED && state != TcpState.TIME_WAIT) {
             layer.timers().scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
+        } else if (state == TcpState.FIN_WAIT_2) {
+            // an orphan cannot wait forever for the peer's FIN (as Linux's tcp_fin_timeout)
+            layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
         }
     }
 
     /** Aborts (RFC 9293 §3.10.5): a RST to the peer in synchronized states, then CLOSED. */
     public void abort() {
         closedByApp = true;
-        if (state.synchronized_() && state != TcpState.TIME_WAIT) {
-            sendReset(sndNxt);
+        if (state.isSynchronized() && state != TcpState.TIME_WAIT) {
+            sendReset(sndMax);
         }
         toClosed();
     }
@@ -519,7 +566,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** TCP_NODELAY: disables Nagle's algorithm (RFC 1122 §4.2.3.4). */
     public void noDelay(boolean on) {
         noDelay = on;
-        if (on && state.synchronized_()) {
+        if (on && state.isSynchronized()) {
             output(false);
         }
     }
@@ -828,10 +875,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 ackPending = true;
             }
         }
+        output(false); // data segments carry the ACK
         if (ackPending) {
             sendAck();
         }
-        output(false);
     }
 
     /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
@@ -877,8 +924,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
-        // RFC 9293 §3.10.7.4: window update only from newer segments
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
+        // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
+        // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
+        // stale update cannot shrink the window under data already sent
+        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && (Seq.lt(sndWl2, ack) || (sndWl2 == ack && newWnd > sndWnd)))) {
             boolean opened = newWnd > sndWnd;
             sndWnd = newWnd;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -889,6 +938,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 layer.timers().cancel(retransmitTimer);
                 backoffCount = 0;
             }
+        } else if (Seq.gt(sndUna, sndWl2)) {
+            // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
+            // ACK moved SND.UNA without a window, so keep the same right edge
+            sndWnd = Math.max(0, sndWnd - ((sndUna - sndWl2) & 0xFFFF_FFFFL));
+            sndWl2 = sndUna;
         }
         return true;
     }
@@ -924,7 +978,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 cc.onRecoveryEnd(flight, mss);
             } else if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
-                sendData(sndUna, Math.min(mss, dataEnd - sndUna), false);
+                sendData(sndUna, Math.min(mss, Seq.min(dataEnd, sndMax) - sndUna), false);
                 counters.retransmits++;
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
@@ -968,7 +1022,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             counters.fastRetransmits++;
             rttTiming = false;
             int dataEnd = sendBufferSeq + sendBuffer.size();
-            int len = Math.min(mss, Seq.max(dataEnd - sndUna, 0));
+            // a retransmission never reaches past what was sent (SND.MAX)
+            int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
             if (sackOk) {
                 counters.sackRecoveries++;
                 len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
@@ -1022,6 +1077,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void enterTimeWait() {
         setState(TcpState.TIME_WAIT);
+        if (closedByApp) {
+            release(); // nothing more to read or send: the 2·MSL wait keeps only the state
+        }
         layer.timers().cancel(retransmitTimer);
         layer.timers().cancel(keepAliveTimer);
         layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
@@ -1153,7 +1211,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (timer == retransmitTimer) {
                 retransmitTimeout();
             } else if (timer == delayedAckTimer) {
-                if (state.synchronized_() && bytesSinceAck > 0) {
+                if (state.isSynchronized() && bytesSinceAck > 0) {
                     sendAck();
                 }
             } else if (timer == keepAliveTimer) {
@@ -1211,7 +1269,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
                 if (++backoffCount > config.retries()) {
                     counters.connectionsTimedOut++;
-                    sendReset(sndNxt);
+                    sendReset(sndMax);
                     fail(TcpError.TIMED_OUT);
                     return;
                 }
@@ -1251,7 +1309,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         if (keepAliveProbes >= keepAliveCount) {
             counters.connectionsTimedOut++;
-            sendReset(sndNxt);
+            sendReset(sndMax);
             fail(TcpError.TIMED_OUT);
             return;
         }
@@ -1262,7 +1320,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private void armKeepAlive() {
-        if (keepAlive && state.synchronized_()) {
+        if (keepAlive && state.isSynchronized()) {
             layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
         }
     }
@@ -1403,7 +1461,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (state == TcpState.CLOSED || state == TcpState.SYN_SENT) {
             return;
         }
-        emit(sndNxt, Tcp.ACK, 0, 0);
+        // SND.MAX, not SND.NXT: after a timeout SND.NXT goes back, and a pure ACK with an old
+        // sequence number would fail the peer's acceptability test and be dropped
+        emit(sndMax, Tcp.ACK, 0, 0);
     }
 
     /** Keepalive and zero-window probe: an old sequence number draws an ACK (RFC 9293 §3.8.4). */
@@ -1482,14 +1542,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * RFC 9293 §3.8.6.2.2) and never retreats (RFC 7323 §2.4).
      */
     private int windowToAdvertise(boolean syn) {
-        long free = receiveBuffer.free();
+        long free = receiveSpace();
+        if (receiveBuffer == null) {
+            return 0;
+        }
         if (syn) {
             int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
             rcvAdvRight = rcvNxt + field;
             return field;
         }
         long current = Math.max(0, rcvAdvRight - rcvNxt);
-        long wnd = free - current >= Math.min(receiveBuffer.capacity() / 2, advertisedMss) ? free : current;
+        long wnd = free - current >= Math.min(rcvWindowLimit / 2, advertisedMss) ? free : current;
         long field = Math.min(wnd >> rcvScale, 65535);
         int right = rcvNxt + (int) (field << rcvScale);
         if (Seq.gt(right, rcvAdvRight)) {
@@ -1535,7 +1598,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private void release() {
-        if (arena != null && state == TcpState.CLOSED) {
+        if (arena != null && (state == TcpState.CLOSED || state == TcpState.TIME_WAIT)) {
             arena.close();
             arena = null;
             receiveBuffer = null;
@@ -1587,6 +1650,26 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Whether the application has closed it (it then finishes on its own). */
     boolean closedByApplication() {
         return closedByApp;
+    }
+
+    /**
+     * ICMP fragmentation needed (RFC 1191 §6.3 / RFC 9293 §3.7.2): the path takes smaller
+     * datagrams; shrink the MSS and resend what is outstanding at the new size.
+     */
+    void pathMtu(int nextHopMtu) {
+        int newMss = Math.max(68 - TCP_IP_HEADERS, nextHopMtu - TCP_IP_HEADERS - (timestampsOk ? TS_OPTION_SPACE : 0));
+        newMss = Math.max(newMss, 64);
+        if (newMss >= mss || !state.isSynchronized() || state == TcpState.TIME_WAIT) {
+            return;
+        }
+        mss = newMss;
+        if (sndUna != sndMax) {
+            sndNxt = sndUna; // not a congestion signal: no window reduction (RFC 1191)
+            scoreboard.clear();
+            highRxt = sndUna;
+            rttTiming = false;
+            output(true);
+        }
     }
 
     /** A hard ICMP error during connection setup. */
@@ -1643,6 +1726,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     public boolean sackEnabled() {
         return sackOk;
+    }
+
+    /** The sequence-space variables, for test failure messages. */
+    public String debugState() {
+        return "una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt) + " max="
+                + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " wl1=" + Integer.toUnsignedString(sndWl1)
+                + " wl2=" + Integer.toUnsignedString(sndWl2) + " rcvNxt=" + Integer.toUnsignedString(rcvNxt)
+                + " adv=" + Integer.toUnsignedString(rcvAdvRight) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
+                + " recovery=" + inRecovery + " persist=" + persisting + " dupAcks=" + dupAcks;
     }
 
     @Override

@@ -528,9 +528,12 @@ public final class TcpLayer implements Ipv4Transport {
             if (!Seq.inRange(seq, c.sndUna, c.sndMax + 1)) {
                 return;
             }
-            if (type == 3 && c.state() == TcpState.SYN_SENT && (code == 0 || code == 1 || code == 2 || code == 3)) {
+            if (type == 3 && code == 4 && info >= 68) {
+                c.pathMtu(info);
+            } else if (type == 3 && c.state() == TcpState.SYN_SENT && code <= 3) {
                 c.unreachable();
             }
+            c.notifyReadiness();
         } catch (RuntimeException e) {
             counters.dropInternalError++;
             lastInternalError = e;

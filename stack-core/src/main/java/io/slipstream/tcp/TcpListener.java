@@ -57,11 +57,6 @@ public final class TcpListener implements TcpSocket {
         return c;
     }
 
-    /** Whether the accept queue has room for another connection. */
-    boolean hasRoom() {
-        return acceptQueue.size() + halfOpen < backlog + layer.config().synBacklog();
-    }
-
     boolean acceptQueueFull() {
         return acceptQueue.size() >= backlog;
     }

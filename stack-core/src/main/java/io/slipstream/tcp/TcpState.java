@@ -6,7 +6,7 @@ public enum TcpState {
     LAST_ACK, TIME_WAIT;
 
     /** Whether the state is synchronized (RFC 9293 §3.5: both ISNs known). */
-    public boolean synchronized_() {
+    public boolean isSynchronized() {
         return ordinal() >= SYN_RECEIVED.ordinal();
     }
 

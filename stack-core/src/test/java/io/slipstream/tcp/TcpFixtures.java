@@ -15,7 +15,7 @@ final class TcpFixtures {
     private TcpFixtures() {}
 
     static TcpConfig config() {
-        return TcpConfig.defaults().withBuffers(64 * 1024, 64 * 1024);
+        return config(new String[0]);
     }
 
     /** A config from {@code slipstream.tcp.*} settings given as name/value pairs ("rto.min.ms", "50"). */

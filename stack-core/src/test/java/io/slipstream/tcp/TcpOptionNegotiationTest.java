@@ -31,6 +31,24 @@ class TcpOptionNegotiationTest {
     }
 
     @Test
+    void rfc7323_receiveWindowAutoTunesWithinTheBuffer() {
+        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("rcvbuf", "1048576", "sndbuf", "1048576"))) {
+            net.delay(10, 0);
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertEquals(TcpConnection.INITIAL_WINDOW_LIMIT, c[1].receiveWindowLimit(), "starts small");
+            assertTrue(c[1].receiveWindow() <= TcpConnection.INITIAL_WINDOW_LIMIT);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[8_000_000], 600_000);
+            assertTrue(c[1].receiveWindowLimit() > 4 * TcpConnection.INITIAL_WINDOW_LIMIT,
+                    "grew with a reader that keeps up: " + c[1].receiveWindowLimit());
+            assertTrue(c[1].receiveWindowLimit() <= 1048576, "never beyond the buffer");
+        }
+        try (TcpTestNetwork net = new TcpTestNetwork(57, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withBuffers(300_000, 300_000));
+            assertEquals(300_000, c[1].receiveWindowLimit(), "an explicit SO_RCVBUF turns tuning off");
+        }
+    }
+
+    @Test
     void rfc7323_timestampsAreEchoed() {
         try (TcpTestNetwork net = new TcpTestNetwork(51, TcpFixtures.config())) {
             TcpConnection[] c = TcpFixtures.connect(net);
@@ -76,7 +94,7 @@ class TcpOptionNegotiationTest {
     @Test
     void rfc7323_optionsOffWhenPeerDoesNotOfferThem() {
         try (TcpTestNetwork net = new TcpTestNetwork(53, TcpFixtures.config(),
-                TcpFixtures.config().withOptions(false, false, false))) {
+                TcpFixtures.config("timestamps", "false", "window.scaling", "false", "sack", "false"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
             assertFalse(c[0].timestampsEnabled());
             assertFalse(c[0].sackEnabled());

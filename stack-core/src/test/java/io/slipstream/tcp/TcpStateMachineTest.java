@@ -145,7 +145,7 @@ class TcpStateMachineTest {
 
     @Test
     void rfc9293_urgentDataIsDeliveredInLine() {
-        try (TcpTestNetwork net = new TcpTestNetwork(18, TcpFixtures.config().withOptions(false, false, false))) {
+        try (TcpTestNetwork net = new TcpTestNetwork(18, TcpFixtures.config("timestamps", "false", "window.scaling", "false", "sack", "false"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
             byte[] payload = "hello!".getBytes();
             byte[] seg = TcpTestNetwork.craft(c[0].remoteAddress(), c[0].localAddress(), c[0].remotePort(),

@@ -216,4 +216,45 @@ class TcpTimersTest {
             assertEquals(TcpError.RESET, c[1].pendingError());
         }
     }
+
+    @Test
+    void rfc9293_senderAvoidsSillyWindowSegments() {
+        try (TcpTestNetwork net = new TcpTestNetwork(82, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[100_000], 10_000); // SND.WND has been large
+            net.dropFilter = s -> !s.fromA(); // B stays silent; the test speaks for it
+            // the peer acknowledges everything but offers only 100 bytes
+            TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndMax(), Tcp.ACK, 100 >> c[0].sendWindowScale(),
+                    null, new byte[0]);
+            long window = c[0].sndWnd();
+            assertTrue(window > 0 && window <= 100);
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[5000]));
+            net.runFor(100);
+            assertEquals(0, TcpFixtures.sentBy(net, c[0]).size(), "no tiny segment into a tiny window");
+            net.runFor(2000);
+            List<TcpTestNetwork.Segment> sent = TcpFixtures.sentBy(net, c[0]);
+            assertTrue(!sent.isEmpty(), "the override timer eventually sends");
+            assertEquals(window, sent.get(0).payloadLength(), "exactly what the window takes");
+        }
+    }
+
+    @Test
+    void rfc6191_timeWaitAcceptsANewerSyn() {
+        try (TcpTestNetwork net = new TcpTestNetwork(83, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
+            net.runFor(10);
+            TcpConnection server = l.accept();
+            server.close(); // the server closes first and keeps the TIME-WAIT
+            net.runFor(10);
+            client.close();
+            net.runFor(10);
+            assertEquals(TcpState.TIME_WAIT, server.state());
+            net.runFor(1500);
+            TcpConnection again = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
+            assertTrue(net.runUntil(() -> again.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
+            assertEquals(1, net.b.layer.counters().timeWaitReused, "the SYN with a newer timestamp ended TIME-WAIT");
+        }
+    }
 }

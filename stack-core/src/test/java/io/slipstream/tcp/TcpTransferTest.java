@@ -29,7 +29,7 @@ class TcpTransferTest {
     @Test
     void rfc6298_transferSurvivesTwentyPercentLoss() {
         for (String cc : new String[] {"cubic", "newreno"}) {
-            try (TcpTestNetwork net = new TcpTestNetwork(2, TcpFixtures.config().withCongestionControl(cc))) {
+            try (TcpTestNetwork net = new TcpTestNetwork(2, TcpFixtures.config("cc", cc))) {
                 net.impair(0.2, 0.05, 0.1).delay(5, 2000);
                 TcpConnection[] c = TcpFixtures.connect(net);
                 byte[] data = TcpFixtures.pattern(200_000, 9);

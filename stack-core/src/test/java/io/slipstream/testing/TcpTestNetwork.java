@@ -159,7 +159,7 @@ public final class TcpTestNetwork implements AutoCloseable {
 
     public final VirtualClock clock = new VirtualClock();
     public final Random random;
-    private final BufferPool pool = BufferPool.allocate(1024, BufferPool.DEFAULT_FRAME_SIZE);
+    private final BufferPool pool = BufferPool.allocate(256, BufferPool.DEFAULT_FRAME_SIZE);
     public final Node a;
     public final Node b;
     private final PriorityQueue<InFlight> inFlight = new PriorityQueue<>((x, y) -> x.deliverAt != y.deliverAt
@@ -175,6 +175,8 @@ public final class TcpTestNetwork implements AutoCloseable {
     private long jitterNanos;
     /** Segments for which this returns true are dropped (after capture). */
     public Predicate<Segment> dropFilter = s -> false;
+    /** Runs after every delivered segment and every timer batch (invariant checks). */
+    public Runnable afterEachEvent = () -> { };
     private final List<Segment> captured = new ArrayList<>();
     private boolean capture = true;
     private long segmentsCarried;
@@ -271,12 +273,15 @@ public final class TcpTestNetwork implements AutoCloseable {
                 inFlight.poll();
                 Node to = f.segment.destination == ADDRESS_A ? a : b;
                 to.receive(f.segment.source, f.segment.bytes);
+                afterEachEvent.run();
                 did = true;
             }
             if (a.timers.expire() > 0) {
+                afterEachEvent.run();
                 did = true;
             }
             if (b.timers.expire() > 0) {
+                afterEachEvent.run();
                 did = true;
             }
             if (!did) {

@@ -30,7 +30,7 @@ class TcpPcap4jCrossCheckProperties {
         return (Inet4Address) InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
     }
 
-    @Property(tries = 300)
+    @Property
     void pcap4jBuiltSegmentsParseWithOurs(@ForAll @IntRange(max = 65535) int sp, @ForAll @IntRange(max = 65535) int dp,
                                           @ForAll int seq, @ForAll int ack, @ForAll boolean syn, @ForAll boolean fin,
                                           @ForAll @IntRange(max = 65535) int win, @ForAll int tsv, @ForAll int tse,
@@ -77,7 +77,7 @@ class TcpPcap4jCrossCheckProperties {
         assertEquals(tse, o.tsEcr);
     }
 
-    @Property(tries = 300)
+    @Property
     void ourSegmentsParseWithPcap4j(@ForAll @IntRange(max = 65535) int sp, @ForAll int seq, @ForAll int ack,
                                     @ForAll @IntRange(max = 63) int flags, @ForAll int tsv, @ForAll int tse,
                                     @ForAll @IntRange(max = 3) int blocks, @ForAll byte[] payload,
