@@ -1,7 +1,8 @@
 package io.slipstream.shim;
 
 import io.slipstream.stack.Stack;
-import io.slipstream.stack.StackLock;
+import io.slipstream.stack.WaitCondition;
+import io.slipstream.stack.WaitQueue;
 import io.slipstream.udp.UdpCounter;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
@@ -20,30 +21,32 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The accelerated inside of a {@link ShimDatagramChannel}: a UDP socket of a Slipstream stack,
- * operated under the stack lock. Its readiness callback (run by whichever thread processes the
- * stack) unparks a blocked reader and wakes the selectors the channel is registered with.
+ * operated between {@link Stack#enter()} and {@link Stack#exit()}. Its readiness callback (run
+ * by whichever thread processes the stack) wakes the socket's wait queue and the selectors the
+ * channel is registered with; blocked callers wait with {@link Stack#await}.
  */
 final class AcceleratedUdp implements UdpSocket.ReadinessListener {
     private final Stack stack;
-    private final StackLock lock;
     private final UdpSocket socket;
     private final SelectionKeys keys;
     private final InetAddress localAddress;
-    private volatile Thread reader;
+    private final WaitQueue queue;
+    private final WaitCondition readable;
+    private volatile boolean closed;
     private InetSocketAddress lastSource;
 
     private AcceleratedUdp(Stack stack, UdpSocket socket, SelectionKeys keys) {
         this.stack = stack;
-        this.lock = stack.lock();
         this.socket = socket;
         this.keys = keys;
         this.localAddress = inet(stack.address());
+        this.queue = stack.newWaitQueue();
+        this.readable = () -> closed || socket.isReadable();
     }
 
     /** Opens a socket on {@code stack} bound to {@code port} (0: ephemeral); a negative rcvbuf keeps the default. */
     static AcceleratedUdp open(Stack stack, int port, int receiveBuffer, SelectionKeys keys) throws IOException {
-        StackLock lock = stack.lock();
-        lock.lock();
+        stack.enter();
         try {
             UdpSocket s = stack.udp().open();
             if (receiveBuffer > 0) {
@@ -59,7 +62,7 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
             s.setReadinessListener(u);
             return u;
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
@@ -73,10 +76,7 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
 
     @Override
     public void readinessChanged(UdpSocket s) {
-        Thread t = reader;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        queue.wakeAll();
         keys.acceleratedReady();
     }
 
@@ -93,20 +93,20 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         if (!reaches(remote.getAddress())) {
             throw new SocketException("Network is unreachable");
         }
-        lock.lock();
+        stack.enter();
         try {
             socket.connect(ipv4(remote.getAddress()), remote.getPort());
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
     void disconnect() {
-        lock.lock();
+        stack.enter();
         try {
             socket.disconnect();
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
@@ -115,11 +115,8 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
      * An ICMP error reported for the connected peer is thrown instead, once.
      */
     InetSocketAddress receive(ByteBuffer dst) throws IOException {
-        lock.lock();
+        stack.enter();
         try {
-            if (!socket.isReadable()) {
-                stack.poll();
-            }
             UdpSocket.Error error = socket.takeError();
             if (error != null) {
                 throw switch (error) {
@@ -133,7 +130,7 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
             }
             return source(socket.lastSourceAddress(), socket.lastSourcePort());
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
@@ -161,7 +158,7 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
             address = ipv4(target.getAddress());
             port = target.getPort();
         }
-        lock.lock();
+        stack.enter();
         try {
             long noBuffer = stack.udp().counters().get(UdpCounter.TX_NO_BUFFER);
             int n = socket.send(src, address, port);
@@ -170,87 +167,67 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
             }
             return n;
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
     /**
-     * Parks the calling reader until the socket may be readable, it is unparked (close,
-     * interrupt), or {@code timeoutNanos} pass (0: no limit).
+     * Blocks until the socket may be readable, it is closed, the thread is interrupted, or
+     * {@code timeoutNanos} pass (0: no limit); the caller re-checks.
      */
     void awaitReadable(long timeoutNanos) {
-        Thread me = Thread.currentThread();
-        reader = me;
-        try {
-            lock.lock();
-            try {
-                if (socket.isReadable() || stack.poll() > 0 && socket.isReadable()) {
-                    return;
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (timeoutNanos > 0) {
-                LockSupport.parkNanos(this, timeoutNanos);
-            } else {
-                LockSupport.park(this);
-            }
-        } finally {
-            reader = null;
-        }
+        stack.await(queue, readable, timeoutNanos > 0 ? timeoutNanos : -1);
     }
 
     /** Waits a little for transmit buffers to come back (the NIC completing sends). */
     void awaitBuffers() {
-        stack.poll();
+        stack.requestFlush();
         LockSupport.parkNanos(this, 50_000);
     }
 
     int readyOps(int interestOps) {
         int ops = interestOps & SelectionKey.OP_WRITE;
         if ((interestOps & SelectionKey.OP_READ) != 0) {
-            lock.lock();
+            stack.enter();
             try {
                 if (socket.isReadable()) {
                     ops |= SelectionKey.OP_READ;
                 }
             } finally {
-                lock.unlock();
+                stack.exit();
             }
         }
         return ops;
     }
 
     int receiveBufferSize() {
-        lock.lock();
+        stack.enter();
         try {
             return socket.receiveBufferSize();
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
     void setReceiveBufferSize(int bytes) {
-        lock.lock();
+        stack.enter();
         try {
             socket.setReceiveBufferSize(Math.max(bytes, 2048));
         } finally {
-            lock.unlock();
+            stack.exit();
         }
     }
 
     /** Releases the socket and wakes a blocked reader. */
     void close() {
-        lock.lock();
+        closed = true;
+        stack.enter();
         try {
             socket.close();
         } finally {
-            lock.unlock();
+            stack.exit();
         }
-        Thread t = reader;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        queue.wakeAll();
     }
 
     static int ipv4(InetAddress a) {

@@ -98,7 +98,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
             provider.fallBack(optionReason, isa);
             return null;
         }
-        return provider.accelerate(provider.routeLocal(isa.getAddress()), isa);
+        return stackOf(provider.accelerate(provider.routeLocal(isa.getAddress()), isa));
     }
 
     /** An unbound channel about to talk to {@code remote}: on a stack if one routes there. Under stateLock. */
@@ -113,7 +113,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 provider.fallBack(optionReason, remote);
                 stack = null;
             } else {
-                stack = provider.accelerate(provider.routeRemote(remote.getAddress()), remote);
+                stack = stackOf(provider.accelerate(provider.routeRemote(remote.getAddress()), remote));
             }
             if (stack != null) {
                 accelerate(stack, 0);
@@ -122,6 +122,10 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
         kernel.bind(Addresses.wildcard(family));
         localAddress = (InetSocketAddress) kernel.localAddress();
+    }
+
+    private static Stack stackOf(ShimStacks.Opened opened) {
+        return opened == null ? null : opened.stack();
     }
 
     private void accelerate(Stack stack, int port) throws IOException {

@@ -40,7 +40,6 @@ import java.util.function.Consumer;
  */
 final class ShimSelector extends AbstractSelector {
     private static final int MAX_EVENTS = 256;
-    private static final int MAX_POLL_PASSES = 16;
 
     private final EpollSet epoll;
     private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
@@ -295,25 +294,20 @@ final class ShimSelector extends AbstractSelector {
         }
     }
 
-    /** Polls the stacks of the accelerated keys until they are idle (a bounded number of passes). */
+    /**
+     * The select poll hook on each stack of the accelerated keys: a poll pass unless the
+     * stack's interrupt is enabled (it is then up to date already, DESIGN §1).
+     */
     private void pollStacks() {
         if (accelerated.isEmpty()) {
             return;
         }
-        List<Stack> stacks = new ArrayList<>(2);
+        List<Stack> polled = new ArrayList<>(2);
         for (ShimSelectionKey k : accelerated) {
             Stack s = k.shimChannel().stack();
-            if (s != null && !stacks.contains(s)) {
-                stacks.add(s);
-            }
-        }
-        for (int pass = 0; pass < MAX_POLL_PASSES; pass++) {
-            int work = 0;
-            for (int i = 0; i < stacks.size(); i++) {
-                work += stacks.get(i).poll();
-            }
-            if (work == 0) {
-                return;
+            if (s != null && !polled.contains(s)) {
+                polled.add(s);
+                s.pollHook();
             }
         }
     }

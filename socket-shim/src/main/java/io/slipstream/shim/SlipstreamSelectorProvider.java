@@ -3,7 +3,6 @@ package io.slipstream.shim;
 import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
@@ -131,7 +130,7 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
      * The stack {@code route} leads to, opened if need be; null means the kernel, after the
      * fallback was counted (or refused under {@code slipstream.fallback=error}).
      */
-    Stack accelerate(Route route, Object what) throws IOException {
+    ShimStacks.Opened accelerate(Route route, Object what) throws IOException {
         if (route.stack() == null) {
             fallback.fallBack(route.reason(), what);
             return null;
@@ -166,9 +165,9 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
         return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
     }
 
-    private Stack open(StackConfig config, Object what) throws IOException {
+    private ShimStacks.Opened open(StackConfig config, Object what) throws IOException {
         try {
-            return StackRegistry.get(config);
+            return ShimStacks.get(config);
         } catch (RuntimeException e) {
             if (fallback.isError()) {
                 throw new IOException("Slipstream: cannot open " + config + ": " + e.getMessage(), e);

@@ -31,7 +31,7 @@ class SlipstreamRoutingTest {
 
     @Test
     void datagramChannelsOnAStackAddressRunOnThatStack() throws Exception {
-        Stack b = StackRegistry.get(Env.config(Env.LINK, Env.B_CIDR));
+        Stack b = ShimStacks.get(Env.config(Env.LINK, Env.B_CIDR)).stack();
         long before = b.udp().counters().get(UdpCounter.RX_DATAGRAMS);
         try (DatagramChannel server = PROVIDER.openDatagramChannel().bind(new InetSocketAddress("198.18.7.2", 0));
                 DatagramChannel client = PROVIDER.openDatagramChannel()) {
