@@ -16,6 +16,8 @@ final class ShimSelectionKey extends AbstractSelectionKey {
     /** What the selector registered in its epoll set (selecting thread only). */
     KernelFd registeredFd;
     int registeredEvents;
+    /** Kernel readiness of a channel that is also accelerated, merged with the stack's (selecting thread only). */
+    int kernelReady;
 
     ShimSelectionKey(SelectableChannel channel, ShimSelector selector) {
         this.channel = channel;

@@ -338,6 +338,11 @@ final class ShimSelector extends AbstractSelector {
             }
             int ops = key.shimChannel().readyOps(epoll.events(i), key.interest());
             sawReadiness = true;
+            if (key.shimChannel().stack() != null) {
+                // Both kernel and stack readiness (a wildcard listener): reported once, with the stack's.
+                key.kernelReady |= ops;
+                continue;
+            }
             updated += report(key, ops, action);
         }
         return updated;
@@ -347,7 +352,8 @@ final class ShimSelector extends AbstractSelector {
         int updated = 0;
         for (ShimSelectionKey key : accelerated) {
             if (key.isValid()) {
-                int ops = key.shimChannel().acceleratedReadyOps(key.interest());
+                int ops = key.shimChannel().acceleratedReadyOps(key.interest()) | key.kernelReady;
+                key.kernelReady = 0;
                 if (ops != 0) {
                     sawReadiness = true;
                     updated += report(key, ops, action);

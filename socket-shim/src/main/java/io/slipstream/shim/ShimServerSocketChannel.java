@@ -4,6 +4,7 @@ import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -17,21 +18,35 @@ import java.nio.channels.NotYetBoundException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.net.StandardSocketOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Slipstream's ServerSocketChannel; in this phase a kernel listener (TCP acceleration arrives
- * with the TCP engine), routed at bind so the fallback is counted with its reason.
+ * Slipstream's ServerSocketChannel. Bound to a stack's address it listens on that stack only;
+ * bound to the wildcard address it listens on the kernel and on every configured stack at the
+ * same port, and accepts from whichever has a connection; bound anywhere else (loopback, another
+ * interface) it is a kernel listener, counted as a fallback.
  */
 final class ShimServerSocketChannel extends ServerSocketChannel implements ShimChannel {
     private final SlipstreamSelectorProvider provider;
     private final ReentrantLock acceptLock = new ReentrantLock();
     private final Object stateLock = new Object();
     private final SelectionKeys keys = new SelectionKeys();
-    private final KernelSocket kernel;
+    /** The kernel listener; null when bound to a stack's address only. */
+    private volatile KernelSocket kernel;
+    /** Listeners on stacks (empty for a kernel-only listener). */
+    private volatile List<AcceleratedListener> stackListeners = List.of();
     private final int family;
     private InetSocketAddress localAddress;
+    /** Options set by the application, reported back for a listener that has no kernel socket. */
+    private final Map<SocketOption<?>, Object> options = new HashMap<>();
+    /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
+    private static final int LISTENER_RCVBUF = 131_072;
     private ServerSocketAdaptor adaptor;
 
     ShimServerSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
@@ -62,13 +77,53 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 throw new AlreadyBoundException();
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
+            int queue = backlog < 1 ? 50 : backlog;
             SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
-            provider.fallBack(route.stack() != null ? FallbackReason.TCP_NOT_ACCELERATED : route.reason(), isa);
+            if (route.stack() != null) {
+                ShimStacks.Opened stack = provider.accelerate(route, isa);
+                if (stack != null) {
+                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, keys);
+                    stackListeners = List.of(l);
+                    KernelSocket k = kernel;
+                    kernel = null;
+                    k.close();
+                    localAddress = new InetSocketAddress(isa.getAddress(), l.port());
+                    keys.backingChanged();
+                    return this;
+                }
+            }
             kernel.bind(isa);
-            kernel.listen(backlog < 1 ? 50 : backlog);
+            kernel.listen(queue);
             localAddress = (InetSocketAddress) kernel.localAddress();
+            if (route.reason() == FallbackReason.WILDCARD_BIND) {
+                listenOnEveryStack(localAddress, queue);
+            } else {
+                provider.fallBack(route.reason(), isa);
+            }
         }
         return this;
+    }
+
+    /** A wildcard listener also listens on each stack, at the kernel listener's port. */
+    private void listenOnEveryStack(InetSocketAddress bound, int queue) throws IOException {
+        List<AcceleratedListener> ls = new ArrayList<>();
+        try {
+            for (ShimStacks.Opened stack : provider.allStacks(bound)) {
+                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, keys));
+            }
+        } catch (IOException e) {
+            for (AcceleratedListener l : ls) {
+                l.close();
+            }
+            throw e;
+        }
+        stackListeners = List.copyOf(ls);
+        keys.backingChanged();
+    }
+
+    /** True when at least one stack listens for this channel. */
+    boolean isAccelerated() {
+        return !stackListeners.isEmpty();
     }
 
     boolean isBound() {
@@ -107,14 +162,14 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 }
             }
             boolean blocking = isBlocking();
-            KernelSocket accepted = null;
+            SocketChannel accepted = null;
             try {
                 if (blocking) {
                     begin();
                 }
                 long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                 while (true) {
-                    accepted = kernel.accept();
+                    accepted = acceptOnce();
                     if (accepted != null || !blocking || !isOpen()) {
                         break;
                     }
@@ -125,24 +180,73 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                             throw new SocketTimeoutException("Accept timed out");
                         }
                     }
-                    Poller.awaitReadable(kernel.fd(), wait);
+                    awaitAcceptable(wait);
                 }
             } finally {
                 if (blocking) {
                     end(accepted != null);
                 }
             }
-            if (accepted == null) {
-                return null;
-            }
-            try {
-                return new ShimSocketChannel(provider, accepted);
-            } catch (IOException e) {
-                accepted.close();
-                throw e;
-            }
+            return accepted;
         } finally {
             acceptLock.unlock();
+        }
+    }
+
+    /** A connection from any of the listeners, or null. */
+    private SocketChannel acceptOnce() throws IOException {
+        for (AcceleratedListener l : stackListeners) {
+            io.slipstream.tcp.TcpConnection c = l.accept();
+            if (c != null) {
+                return new ShimSocketChannel(provider, l.opened(), c);
+            }
+        }
+        KernelSocket k = kernel;
+        if (k == null) {
+            return null;
+        }
+        KernelSocket accepted = k.accept();
+        if (accepted == null) {
+            return null;
+        }
+        try {
+            return new ShimSocketChannel(provider, accepted);
+        } catch (IOException e) {
+            accepted.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for a connection: on the stack, on the kernel poller, or, for a wildcard listener,
+     * on the kernel poller with the stacks' listeners unparking the thread too.
+     */
+    private void awaitAcceptable(long timeoutNanos) {
+        List<AcceleratedListener> ls = stackListeners;
+        KernelSocket k = kernel;
+        if (k == null) {
+            ls.get(0).await(timeoutNanos);
+            return;
+        }
+        if (ls.isEmpty()) {
+            Poller.awaitReadable(k.fd(), timeoutNanos);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        for (AcceleratedListener l : ls) {
+            l.mixedWaiter = me;
+        }
+        try {
+            for (AcceleratedListener l : ls) {
+                if (l.acceptable()) {
+                    return;
+                }
+            }
+            Poller.awaitReadable(k.fd(), timeoutNanos);
+        } finally {
+            for (AcceleratedListener l : ls) {
+                l.mixedWaiter = null;
+            }
         }
     }
 
@@ -151,7 +255,11 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         KernelOptions.check(KernelOptions.LISTENER, name, value);
         synchronized (stateLock) {
             ensureOpen();
-            KernelOptions.set(kernel, name, value);
+            KernelSocket k = kernel;
+            if (k != null) {
+                KernelOptions.set(k, name, value);
+            }
+            options.put(name, value);
         }
         return this;
     }
@@ -161,7 +269,17 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         KernelOptions.checkName(KernelOptions.LISTENER, name);
         synchronized (stateLock) {
             ensureOpen();
-            return KernelOptions.get(kernel, name);
+            KernelSocket k = kernel;
+            if (k != null) {
+                return KernelOptions.get(k, name);
+            }
+            Object v = options.get(name);
+            if (v == null) {
+                v = name == StandardSocketOptions.SO_RCVBUF ? (Object) LISTENER_RCVBUF : (Object) Boolean.valueOf(name == StandardSocketOptions.SO_REUSEADDR);
+            }
+            @SuppressWarnings("unchecked")
+            T typed = (T) v;
+            return typed;
         }
     }
 
@@ -182,7 +300,13 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     protected void implCloseSelectableChannel() {
-        kernel.close();
+        for (AcceleratedListener l : stackListeners) {
+            l.close();
+        }
+        KernelSocket k = kernel;
+        if (k != null) {
+            k.close();
+        }
     }
 
     @Override
@@ -192,7 +316,26 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     public KernelFd kernelFd() {
-        return kernel.fd();
+        KernelSocket k = kernel;
+        return k == null ? null : k.fd();
+    }
+
+    @Override
+    public Stack stack() {
+        List<AcceleratedListener> ls = stackListeners;
+        return ls.isEmpty() ? null : ls.get(0).stack();
+    }
+
+    @Override
+    public int acceleratedReadyOps(int interestOps) {
+        if ((interestOps & SelectionKey.OP_ACCEPT) != 0) {
+            for (AcceleratedListener l : stackListeners) {
+                if (l.acceptable()) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+            }
+        }
+        return 0;
     }
 
     @Override
@@ -216,6 +359,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             return "ShimServerSocketChannel[closed]";
         }
         InetSocketAddress a = localAddressOrNull();
-        return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString()) + " kernel]";
+        return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
+                + (kernel != null ? " kernel" : "") + (stackListeners.isEmpty() ? "" : " accelerated") + "]";
     }
 }

@@ -5,6 +5,7 @@ import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -21,18 +22,23 @@ import java.nio.channels.NoConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.net.StandardSocketOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Slipstream's SocketChannel. In this phase the connection always runs on a kernel socket
- * (TCP acceleration arrives with the TCP engine); the route is still decided at connect, so the
- * fallback is counted with its reason. The socket is opened at once, as the JDK does, so options
- * set before connect act on it exactly as they would on the JDK's.
+ * Slipstream's SocketChannel: a connection of a Slipstream stack's TCP engine when the
+ * destination (or the bound address) is a stack's, a kernel socket otherwise. The kernel socket
+ * is opened at once, as the JDK does, so options set before connect act on it exactly as on the
+ * JDK's; when connect moves the channel onto a stack, they are replayed there and the kernel
+ * socket is closed.
  *
- * <p>Blocking calls never block in a system call: the socket is non-blocking and a waiting
- * thread parks on the {@link Poller}, which interrupt and close wake.
+ * <p>Blocking calls never block in a system call: a kernel socket is non-blocking and a waiting
+ * thread parks on the {@link Poller}; an accelerated one waits with {@code Stack.await}. Both
+ * are woken by interrupt and close.
  */
 final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private static final int UNCONNECTED = 0;
@@ -45,7 +51,16 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private final ReentrantLock writeLock = locks.writeLock;
     private final Object stateLock = locks.stateLock;
     private final SelectionKeys keys = new SelectionKeys();
-    private final KernelSocket kernel;
+    /** The kernel socket, until the channel moves onto a stack (then null). */
+    private volatile KernelSocket kernel;
+    /** The stack's connection once accelerated. */
+    private volatile AcceleratedTcp tcp;
+    /** Options the application set, replayed onto the stack's connection. */
+    private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    /** Set before the decision when an option the stack cannot honour was set. */
+    private FallbackReason optionReason;
+    /** Bound to a stack's address: connect goes through that stack, from this port (0: ephemeral). */
+    private ShimStacks.Opened boundStack;
     private final int family;
     private volatile int state;
     private volatile boolean inputShutdown;
@@ -72,6 +87,23 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         this.routed = true;
         this.localAddress = (InetSocketAddress) accepted.localAddress();
         this.remoteAddress = (InetSocketAddress) accepted.remoteAddress();
+    }
+
+    /** A connection accepted by a stack's listener: connected, in blocking mode. */
+    ShimSocketChannel(SlipstreamSelectorProvider provider, ShimStacks.Opened stack, io.slipstream.tcp.TcpConnection accepted) {
+        super(provider);
+        this.provider = provider;
+        this.family = io.slipstream.driver.linux.Sockets.AF_INET;
+        this.tcp = AcceleratedTcp.accepted(stack.stack(), stack.tcp(), accepted, keys);
+        this.state = CONNECTED;
+        this.routed = true;
+        this.localAddress = tcp.localAddress();
+        this.remoteAddress = tcp.remoteAddress();
+    }
+
+    /** True when the connection runs on a Slipstream stack. */
+    boolean isAccelerated() {
+        return tcp != null;
     }
 
     // ---------------------------------------------------------------- state
@@ -149,8 +181,18 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 throw new AlreadyBoundException();
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
-            if (!isa.getAddress().isAnyLocalAddress()) {
-                route(provider.routeLocal(isa.getAddress()), isa);
+            if (!isa.getAddress().isAnyLocalAddress() && !routed) {
+                SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
+                ShimStacks.Opened stack = route.stack() != null && optionReason == null
+                        ? provider.accelerate(route, isa) : null;
+                if (stack != null) {
+                    // The stack reserves the port when the connection starts (documented difference).
+                    routed = true;
+                    boundStack = stack;
+                    localAddress = isa;
+                    return this;
+                }
+                countFallback(route, isa);
             }
             kernel.bind(isa);
             localAddress = (InetSocketAddress) kernel.localAddress();
@@ -159,16 +201,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     /** Counts the fallback once, at the first address that decides it. */
-    private void route(SlipstreamSelectorProvider.Route route, Object what) throws IOException {
-        if (routed) {
-            return;
+    private void countFallback(SlipstreamSelectorProvider.Route route, Object what) throws IOException {
+        if (!routed) {
+            routed = true;
+            provider.fallBack(optionReason != null ? optionReason : route.reason(), what);
         }
-        if (route.stack() != null) {
-            provider.fallBack(FallbackReason.TCP_NOT_ACCELERATED, what);
-        } else {
-            provider.fallBack(route.reason(), what);
-        }
-        routed = true;
     }
 
     @Override
@@ -188,12 +225,33 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (state == PENDING) {
                     throw new ConnectionPendingException();
                 }
-                route(provider.routeRemote(isa.getAddress()), isa);
+                ShimStacks.Opened stack = boundStack;
+                if (!routed) {
+                    SlipstreamSelectorProvider.Route route = provider.routeRemote(isa.getAddress());
+                    stack = route.stack() != null && optionReason == null ? provider.accelerate(route, isa) : null;
+                    if (stack == null) {
+                        countFallback(route, isa);
+                    }
+                    routed = true;
+                }
+                if (stack != null) {
+                    moveOntoStack(stack, isa);
+                }
                 remoteAddress = isa;
                 state = PENDING;
             }
             return completeConnect(true, isa, timeoutNanos);
         });
+    }
+
+    /** Starts the stack's connection (its SYN) and retires the kernel socket. Under stateLock. */
+    private void moveOntoStack(ShimStacks.Opened stack, InetSocketAddress remote) throws IOException {
+        int port = localAddress == null ? 0 : localAddress.getPort();
+        tcp = AcceleratedTcp.connect(stack, remote, port, options, keys);
+        KernelSocket k = kernel;
+        kernel = null;
+        k.close();
+        keys.backingChanged();
     }
 
     /**
@@ -208,7 +266,12 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (blocking) {
                     begin();
                 }
-                connected = start ? kernel.connect(isa) : kernel.finishConnect();
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    connected = t.finishConnect();
+                } else {
+                    connected = start ? kernel.connect(isa) : kernel.finishConnect();
+                }
                 if (!connected && blocking) {
                     connected = awaitConnect(timeoutNanos);
                 }
@@ -224,7 +287,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         if (connected) {
             synchronized (stateLock) {
                 state = CONNECTED;
-                localAddress = (InetSocketAddress) kernel.localAddress();
+                AcceleratedTcp t = tcp;
+                localAddress = t != null ? t.localAddress() : (InetSocketAddress) kernel.localAddress();
             }
         }
         return connected;
@@ -232,8 +296,9 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     private boolean awaitConnect(long timeoutNanos) throws IOException {
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        AcceleratedTcp t = tcp;
         while (isOpen()) {
-            if (kernel.finishConnect()) {
+            if (t != null ? t.finishConnect() : kernel.finishConnect()) {
                 return true;
             }
             long wait = 0;
@@ -243,7 +308,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     throw new SocketTimeoutException("Connect timed out");
                 }
             }
-            Poller.awaitWritable(kernel.fd(), wait);
+            if (t != null) {
+                t.awaitConnect(wait);
+            } else {
+                Poller.awaitWritable(kernel.fd(), wait);
+            }
         }
         return false;
     }
@@ -300,7 +369,9 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     return n;
                 }
                 checkWritable(dst, dsts, offset, length);
-                n = FdIo.read(kernel.fd(), dst, dsts, offset, length, true, blocking, timeoutNanos);
+                AcceleratedTcp t = tcp;
+                n = t != null ? readAccelerated(t, dst, dsts, offset, length, blocking, timeoutNanos)
+                        : FdIo.read(kernel.fd(), dst, dsts, offset, length, true, blocking, timeoutNanos);
                 return n == FdIo.UNAVAILABLE ? 0 : n;
             } finally {
                 if (blocking) {
@@ -310,6 +381,53 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         } finally {
             readLock.unlock();
         }
+    }
+
+    /** Reads from the stack's connection with the FdIo conventions (UNAVAILABLE when nothing came). */
+    private long readAccelerated(AcceleratedTcp t, ByteBuffer dst, ByteBuffer[] dsts, int offset, int length,
+            boolean blocking, long timeoutNanos) throws IOException {
+        if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
+            return 0;
+        }
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        while (true) {
+            long n = dst != null ? t.read(dst) : scatter(t, dsts, offset, length);
+            if (n != 0) {
+                return n;
+            }
+            if (!blocking || !isOpen()) {
+                return FdIo.UNAVAILABLE;
+            }
+            long wait = 0;
+            if (timeoutNanos > 0) {
+                wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    throw new SocketTimeoutException("Read timed out");
+                }
+            }
+            t.awaitReadable(wait);
+            if (!isOpen()) {
+                return FdIo.UNAVAILABLE; // closed while waiting: reported as an asynchronous close
+            }
+        }
+    }
+
+    private static long scatter(AcceleratedTcp t, ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            if (!dsts[i].hasRemaining()) {
+                continue;
+            }
+            int n = t.read(dsts[i]);
+            if (n < 0) {
+                return total == 0 ? -1 : total;
+            }
+            total += n;
+            if (dsts[i].hasRemaining()) {
+                break;
+            }
+        }
+        return total;
     }
 
     private static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
@@ -353,7 +471,9 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (outputShutdown) {
                     throw new ClosedChannelException();
                 }
-                written = FdIo.write(kernel.fd(), src, srcs, offset, length, true, blocking);
+                AcceleratedTcp t = tcp;
+                written = t != null ? writeAccelerated(t, src, srcs, offset, length, blocking)
+                        : FdIo.write(kernel.fd(), src, srcs, offset, length, true, blocking);
                 return written;
             } finally {
                 if (blocking) {
@@ -365,6 +485,36 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         }
     }
 
+    /** Queues bytes on the stack's connection; in blocking mode all of them, waiting for room. */
+    private long writeAccelerated(AcceleratedTcp t, ByteBuffer src, ByteBuffer[] srcs, int offset, int length,
+            boolean blocking) throws IOException {
+        long written = 0;
+        int i = offset;
+        while (isOpen()) {
+            ByteBuffer b = src;
+            if (b == null) {
+                while (i < offset + length && !srcs[i].hasRemaining()) {
+                    i++;
+                }
+                if (i == offset + length) {
+                    return written;
+                }
+                b = srcs[i];
+            } else if (!b.hasRemaining()) {
+                return written;
+            }
+            int n = t.write(b);
+            written += n;
+            if (n == 0) {
+                if (!blocking) {
+                    return written;
+                }
+                t.awaitWritable();
+            }
+        }
+        return written;
+    }
+
     @Override
     public SocketChannel shutdownInput() throws IOException {
         synchronized (stateLock) {
@@ -373,7 +523,12 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 throw new NotYetConnectedException();
             }
             if (!inputShutdown) {
-                kernel.shutdown(Sockets.SHUT_RD);
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    t.shutdownInput();
+                } else {
+                    kernel.shutdown(Sockets.SHUT_RD);
+                }
                 inputShutdown = true;
             }
         }
@@ -388,7 +543,12 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 throw new NotYetConnectedException();
             }
             if (!outputShutdown) {
-                kernel.shutdown(Sockets.SHUT_WR);
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    t.shutdownOutput();
+                } else {
+                    kernel.shutdown(Sockets.SHUT_WR);
+                }
                 outputShutdown = true;
             }
         }
@@ -402,7 +562,21 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         KernelOptions.check(KernelOptions.STREAM, name, value);
         synchronized (stateLock) {
             ensureOpen();
-            KernelOptions.set(kernel, name, value);
+            Object v = name == StandardSocketOptions.SO_LINGER ? (Object) KernelOptions.intValue(name, value) : value;
+            AcceleratedTcp t = tcp;
+            if (t != null) {
+                KernelOptions.intValue(name, value); // the JDK's validation
+                if (!AcceleratedTcp.supports(name, value)) {
+                    throw new UnsupportedOperationException("'" + name + "' cannot be set on a socket Slipstream accelerates");
+                }
+                t.set(name, v);
+            } else {
+                KernelOptions.set(kernel, name, value);
+                if (!routed && !AcceleratedTcp.supports(name, value) && optionReason == null) {
+                    optionReason = FallbackReason.UNSUPPORTED_OPTION;
+                }
+            }
+            options.put(name, v);
         }
         return this;
     }
@@ -412,7 +586,20 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         KernelOptions.checkName(KernelOptions.STREAM, name);
         synchronized (stateLock) {
             ensureOpen();
-            return KernelOptions.get(kernel, name);
+            AcceleratedTcp t = tcp;
+            if (t == null) {
+                return KernelOptions.get(kernel, name);
+            }
+            Object v = t.get(name);
+            if (v == null) {
+                v = options.get(name);
+            }
+            if (v == null) {
+                v = name.type() == Boolean.class ? (Object) Boolean.FALSE : (Object) 0;
+            }
+            @SuppressWarnings("unchecked")
+            T typed = (T) v;
+            return typed;
         }
     }
 
@@ -435,7 +622,14 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     protected void implCloseSelectableChannel() {
-        kernel.close();
+        AcceleratedTcp t = tcp;
+        if (t != null) {
+            t.close();
+        }
+        KernelSocket k = kernel;
+        if (k != null) {
+            k.close();
+        }
     }
 
     @Override
@@ -445,7 +639,20 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public KernelFd kernelFd() {
-        return kernel.fd();
+        KernelSocket k = kernel;
+        return k == null ? null : k.fd();
+    }
+
+    @Override
+    public Stack stack() {
+        AcceleratedTcp t = tcp;
+        return t == null ? null : t.stack();
+    }
+
+    @Override
+    public int acceleratedReadyOps(int interestOps) {
+        AcceleratedTcp t = tcp;
+        return t == null ? 0 : t.readyOps(interestOps, state == PENDING);
     }
 
     @Override
@@ -485,7 +692,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         } else {
             synchronized (stateLock) {
                 sb.append(state == CONNECTED ? "connected" : state == PENDING ? "connection-pending" : "unconnected");
-                sb.append(" kernel");
+                sb.append(tcp != null ? " accelerated" : " kernel");
                 if (localAddress != null) {
                     sb.append(" local=").append(localAddress);
                 }

@@ -138,6 +138,18 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
         return open(route.stack(), what);
     }
 
+    /** Every configured stack that can be opened, for a listener bound to the wildcard address. */
+    List<ShimStacks.Opened> allStacks(Object what) throws IOException {
+        List<ShimStacks.Opened> all = new java.util.ArrayList<>(stacks.size());
+        for (StackConfig c : stacks) {
+            ShimStacks.Opened o = open(c, what);
+            if (o != null) {
+                all.add(o);
+            }
+        }
+        return all;
+    }
+
     /** Counts (or refuses) a fallback decided by the channel itself. */
     void fallBack(FallbackReason reason, Object what) throws IOException {
         fallback.fallBack(reason, what);

@@ -13,8 +13,9 @@ import java.util.stream.Stream;
 
 /**
  * One side of the differential suite: a provider and the addresses its sockets use. The JDK's
- * default provider runs everything on kernel loopback; Slipstream's runs TCP on kernel loopback
- * (fallback, phase 1) and UDP accelerated between two stacks joined by the in-memory NIC.
+ * default provider runs everything on kernel loopback; Slipstream's runs TCP and UDP
+ * accelerated between two stacks joined by the in-memory NIC, and, as "slipstream-kernel", TCP
+ * on kernel loopback (its fallback sockets).
  */
 record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddress udpServerHost,
         InetAddress udpClientHost) {
@@ -39,7 +40,13 @@ record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddr
     }
 
     static Env slipstream() {
-        return new Env("slipstream", SLIPSTREAM, address("127.0.0.1"), address("198.18.7.2"), address("198.18.7.1"));
+        return new Env("slipstream", SLIPSTREAM, address("198.18.7.2"), address("198.18.7.2"), address("198.18.7.1"));
+    }
+
+    /** Slipstream's provider with its sockets on kernel loopback: the fallback path. */
+    static Env slipstreamKernel() {
+        InetAddress lo = address("127.0.0.1");
+        return new Env("slipstream-kernel", SLIPSTREAM, lo, lo, lo);
     }
 
     /** The shared Slipstream provider, for tests that look inside it. */
@@ -49,6 +56,11 @@ record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddr
 
     static Stream<Env> both() {
         return Stream.of(jdk(), slipstream());
+    }
+
+    /** The JDK's provider, Slipstream's accelerated, and Slipstream's kernel fallback. */
+    static Stream<Env> all() {
+        return Stream.of(jdk(), slipstream(), slipstreamKernel());
     }
 
     InetSocketAddress tcpAny() {

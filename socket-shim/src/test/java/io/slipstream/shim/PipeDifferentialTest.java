@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PipeDifferentialTest {
 
     static java.util.stream.Stream<Env> envs() {
-        return Env.both();
+        return Env.all();
     }
 
     @ParameterizedTest

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SelectorSemanticsTest {
 
     static java.util.stream.Stream<Env> envs() {
-        return Env.both();
+        return Env.all();
     }
 
     /** select(timeout) in another thread. */

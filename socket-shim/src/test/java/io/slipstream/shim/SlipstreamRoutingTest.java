@@ -75,18 +75,44 @@ class SlipstreamRoutingTest {
         Fallback f = PROVIDER.fallback();
         long loopback = f.count(FallbackReason.LOOPBACK);
         long wildcard = f.count(FallbackReason.WILDCARD_BIND);
-        long tcp = f.count(FallbackReason.TCP_NOT_ACCELERATED);
+        long notRouted = f.count(FallbackReason.NOT_ROUTED);
         try (DatagramChannel a = PROVIDER.openDatagramChannel().bind(new InetSocketAddress("127.0.0.1", 0));
                 DatagramChannel w = PROVIDER.openDatagramChannel().bind(null);
+                SocketChannel lo = PROVIDER.openSocketChannel();
                 ServerSocketChannel l = PROVIDER.openServerSocketChannel().bind(new InetSocketAddress("198.18.7.2", 0))) {
             assertFalse(((ShimDatagramChannel) a).isAccelerated());
             assertFalse(((ShimDatagramChannel) w).isAccelerated());
-        } catch (java.net.BindException notOnThisHost) {
-            // 198.18.7.2 belongs to the in-memory stack, not to the kernel: the kernel listener cannot bind it.
+            assertTrue(((ShimServerSocketChannel) l).isAccelerated());
+            // 192.0.2.0/24 (TEST-NET-1) is no stack's: the kernel takes it; nothing is sent (not connected).
+            assertThrows(java.net.BindException.class, () -> lo.bind(new InetSocketAddress("192.0.2.1", 0)));
         }
         assertEquals(loopback + 1, f.count(FallbackReason.LOOPBACK));
         assertEquals(wildcard + 1, f.count(FallbackReason.WILDCARD_BIND));
-        assertEquals(tcp + 1, f.count(FallbackReason.TCP_NOT_ACCELERATED));
+        assertEquals(notRouted + 1, f.count(FallbackReason.NOT_ROUTED));
+    }
+
+    @Test
+    void tcpToAStackAddressRunsOnTheStacksAndAWildcardListenerAcceptsFromThem() throws Exception {
+        try (ServerSocketChannel wildcard = PROVIDER.openServerSocketChannel().bind(null);
+                SocketChannel viaStack = PROVIDER.openSocketChannel();
+                SocketChannel viaKernel = PROVIDER.openSocketChannel()) {
+            int port = ((InetSocketAddress) wildcard.getLocalAddress()).getPort();
+            assertTrue(((ShimServerSocketChannel) wildcard).isAccelerated());
+            viaStack.connect(new InetSocketAddress("198.18.7.2", port));
+            assertTrue(((ShimSocketChannel) viaStack).isAccelerated());
+            viaKernel.connect(new InetSocketAddress("127.0.0.1", port));
+            assertFalse(((ShimSocketChannel) viaKernel).isAccelerated());
+            int accelerated = 0;
+            for (int i = 0; i < 2; i++) {
+                try (SocketChannel a = wildcard.accept()) {
+                    accelerated += ((ShimSocketChannel) a).isAccelerated() ? 1 : 0;
+                    a.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                }
+            }
+            assertEquals(1, accelerated, "one connection came through the stack, one through the kernel");
+            assertTrue(viaStack.read(ByteBuffer.allocate(1)) >= 0);
+            assertTrue(viaKernel.read(ByteBuffer.allocate(1)) >= 0);
+        }
     }
 
     @Test

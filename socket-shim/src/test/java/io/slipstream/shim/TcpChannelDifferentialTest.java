@@ -52,7 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TcpChannelDifferentialTest {
 
     static java.util.stream.Stream<Env> envs() {
-        return Env.both();
+        return Env.all();
     }
 
     /** A listener, a connected client and the accepted end, all blocking. */
