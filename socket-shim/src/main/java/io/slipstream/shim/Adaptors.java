@@ -35,6 +35,12 @@ final class Adaptors {
         }
     }
 
+    /** {@link #set} for a name and value whose type was checked elsewhere (SocketImpl's untyped options). */
+    @SuppressWarnings("unchecked")
+    static void setUntyped(NetworkChannel channel, SocketOption<?> name, Object value) throws SocketException {
+        set(channel, (SocketOption<Object>) name, value);
+    }
+
     static <T> T get(NetworkChannel channel, SocketOption<T> name) throws SocketException {
         try {
             return channel.getOption(name);

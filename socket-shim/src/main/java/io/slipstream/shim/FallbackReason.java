@@ -18,8 +18,8 @@ public enum FallbackReason {
     UNSUPPORTED_OPTION("socket option not supported by Slipstream"),
     /** Multicast membership or multicast options. */
     MULTICAST("multicast"),
-    /** TCP runs on Slipstream once the TCP engine is wired in (phase 2); until then on the kernel. */
-    TCP_NOT_ACCELERATED("TCP is not accelerated yet");
+    /** A classic Socket whose connection the default ProxySelector sends through a SOCKS or HTTP proxy. */
+    PROXY("connection through a proxy");
 
     private final String text;
 

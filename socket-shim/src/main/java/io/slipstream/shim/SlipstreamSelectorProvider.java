@@ -45,7 +45,8 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
     }
 
     /**
-     * One stack when {@code slipstream.driver} is set, none otherwise. A configuration that
+     * One stack per address of {@code slipstream.address} (comma-separated) when
+     * {@code slipstream.driver} is set, none otherwise. A configuration that
      * names a driver but is wrong fails here naming the property when
      * {@code slipstream.fallback=error}; otherwise it is logged and every socket falls back.
      */
@@ -65,7 +66,20 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
             return List.of();
         }
         try {
-            return List.of(StackConfig.from(settings));
+            // Several comma-separated addresses give one stack each on the same interface (two
+            // stacks joined by the in-memory NIC, or a host with several addresses).
+            String addresses = settings.get(StackConfig.ADDRESS, "");
+            if (addresses.indexOf(',') < 0) {
+                return List.of(StackConfig.from(settings));
+            }
+            List<StackConfig> all = new java.util.ArrayList<>();
+            for (String cidr : addresses.split(",")) {
+                java.util.Map<String, String> one = new java.util.HashMap<>(settings.asMap());
+                one.put(StackConfig.ADDRESS, cidr.trim());
+                one.remove(StackConfig.MAC);
+                all.add(StackConfig.from(Settings.of(one)));
+            }
+            return List.copyOf(all);
         } catch (ConfigException e) {
             if (fallback.isError()) {
                 throw e;
