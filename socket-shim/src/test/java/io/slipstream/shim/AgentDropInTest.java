@@ -26,7 +26,7 @@ class AgentDropInTest {
     Path dir;
 
     /** An agent jar naming the agent class; the classes themselves come from the class path. */
-    private Path agentJar() throws IOException {
+    static Path agentJar(Path dir) throws IOException {
         Manifest m = new Manifest();
         m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         m.getMainAttributes().putValue("Premain-Class", SlipstreamAgent.class.getName());
@@ -41,7 +41,7 @@ class AgentDropInTest {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-javaagent:" + agentJar());
+        cmd.add("-javaagent:" + agentJar(dir));
         cmd.addAll(List.of(properties));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
