@@ -4,6 +4,8 @@ import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.EpollSet;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.stack.Stack;
+import io.slipstream.stack.WaitCondition;
+import io.slipstream.stack.WaitQueue;
 import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
@@ -29,8 +31,10 @@ import java.util.function.Consumer;
 /**
  * The Selector of Slipstream channels. It waits on one epoll set holding the kernel sockets'
  * descriptors and two eventfds: one for {@link #wakeup}, one that accelerated sockets signal
- * when they become ready while the selector waits. Before it blocks it polls the stacks of its
- * accelerated keys, so readiness the stack already holds is reported without waiting.
+ * when they become ready while the selector waits; a selector whose keys are all accelerated
+ * sockets of one stack waits as a blocked thread of that stack instead. Before it blocks it runs
+ * the poll hook of the stacks of its accelerated keys, so readiness the stack already holds is
+ * reported without waiting.
  *
  * <p>Semantics follow the JDK's SelectorImpl: interest changes are queued and applied at the
  * start of the next select; cancelled keys are flushed before and after the wait; a key already
@@ -52,9 +56,15 @@ final class ShimSelector extends AbstractSelector {
     /** Keys whose channel is currently accelerated (selecting thread only). */
     private final Set<ShimSelectionKey> accelerated = new LinkedHashSet<>();
     private final Object wakeupLock = new Object();
-    private boolean wakeupPending; // guarded by wakeupLock
+    private volatile boolean wakeupPending; // written under wakeupLock
     private volatile boolean waiting;
     private final AtomicBoolean signalled = new AtomicBoolean();
+    /** Wait queues of the stacks this selector has waited on as a blocked thread (selecting thread only). */
+    private final Map<Stack, WaitQueue> queues = new HashMap<>();
+    /** The queue the selecting thread waits on right now, or null (it waits in epoll_wait or not at all). */
+    private volatile WaitQueue stackQueue;
+    /** The stack wait's condition: made once, reads only flags, so waiting allocates nothing. */
+    private final WaitCondition woken = () -> signalled.get() || isWakeupPendingUnlocked() || !isOpen();
     /** Whether the current pass found any key ready, counted or not (selecting thread only). */
     private boolean sawReadiness;
 
@@ -134,7 +144,7 @@ final class ShimSelector extends AbstractSelector {
                     int n;
                     begin();
                     try {
-                        n = epoll.await(wait);
+                        n = await(wait);
                     } finally {
                         end();
                     }
@@ -158,9 +168,51 @@ final class ShimSelector extends AbstractSelector {
         }
     }
 
+    /**
+     * Waits up to {@code waitMillis} (-1: no limit). A selector whose keys are all accelerated
+     * sockets of one stack waits as a blocked thread of that stack ({@link Stack#await}): it
+     * spins, then counts for the stack's interrupt rules, and is woken by the readiness
+     * callbacks and by {@link #wakeup}. Any other selector waits in epoll_wait, its accelerated
+     * keys signalling the eventfd. Returns the epoll entries to process.
+     */
+    private int await(int waitMillis) throws IOException {
+        Stack only = waitMillis != 0 && byFd.isEmpty() ? singleStack() : null;
+        if (only == null) {
+            return epoll.await(waitMillis);
+        }
+        WaitQueue q = queues.computeIfAbsent(only, Stack::newWaitQueue);
+        stackQueue = q;
+        try {
+            if (!isWakeupPending()) {
+                only.await(q, woken, waitMillis < 0 ? -1 : waitMillis * 1_000_000L);
+            }
+        } finally {
+            stackQueue = null;
+        }
+        return 0;
+    }
+
+    /** The one stack all accelerated keys are on, or null if none or several. */
+    private Stack singleStack() {
+        Stack only = null;
+        for (ShimSelectionKey k : accelerated) {
+            Stack s = k.shimChannel().stack();
+            if (s == null || (only != null && s != only)) {
+                return null;
+            }
+            only = s;
+        }
+        return only;
+    }
+
     private static long remainingMillis(long deadline) {
         long left = deadline - System.nanoTime();
         return left <= 0 ? 0 : (left + 999_999) / 1_000_000;
+    }
+
+    /** A racy read, good enough for a wait condition: a wakeup also wakes the queue. */
+    private boolean isWakeupPendingUnlocked() {
+        return wakeupPending;
     }
 
     private boolean isWakeupPending() {
@@ -188,13 +240,22 @@ final class ShimSelector extends AbstractSelector {
                 epoll.wakeup();
             }
         }
+        WaitQueue q = stackQueue;
+        if (q != null) {
+            q.wakeAll();
+        }
         return this;
     }
 
     /** An accelerated socket in this selector became ready (any thread, often under a stack lock). */
     void acceleratedReady() {
         if (waiting && signalled.compareAndSet(false, true)) {
-            epoll.signal();
+            WaitQueue q = stackQueue;
+            if (q != null) {
+                q.wakeAll();
+            } else {
+                epoll.signal();
+            }
         }
     }
 
