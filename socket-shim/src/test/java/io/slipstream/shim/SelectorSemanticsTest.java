@@ -262,4 +262,25 @@ class SelectorSemanticsTest {
             assertTrue(sel.keys().isEmpty());
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void wakeupInterruptAndReadinessEndASelectOverOneSocket(Env env) throws Exception {
+        // With Slipstream's provider and a stack address, the selector waits as a stack's blocked thread.
+        try (Selector sel = env.provider().openSelector();
+                DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel peer = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            dc.configureBlocking(false);
+            SelectionKey key = dc.register(sel, SelectionKey.OP_READ);
+            AtomicInteger result = new AtomicInteger(-1);
+            assertNull(Blocked.thrownWhen(true, () -> result.set(sel.select()), t -> sel.wakeup()));
+            assertEquals(0, result.get());
+            assertNull(Blocked.thrownWhen(false, () -> result.set(sel.select()), Thread::interrupt));
+            assertEquals(0, result.get());
+            assertNull(Blocked.thrownWhen(true, () -> result.set(sel.select()),
+                    t -> peer.send(ByteBuffer.wrap(new byte[] {7}), dc.getLocalAddress())));
+            assertEquals(1, result.get());
+            assertTrue(sel.selectedKeys().contains(key));
+        }
+    }
 }

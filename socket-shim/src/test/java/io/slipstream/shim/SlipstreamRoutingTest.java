@@ -116,6 +116,33 @@ class SlipstreamRoutingTest {
     }
 
     @Test
+    void aSelectorOverOneStacksSocketsWaitsAsABlockedThreadOfThatStack() throws Exception {
+        Stack b = ShimStacks.get(Env.config(Env.LINK, Env.B_CIDR)).stack();
+        try (java.nio.channels.Selector sel = PROVIDER.openSelector();
+                DatagramChannel dc = PROVIDER.openDatagramChannel().bind(new InetSocketAddress("198.18.7.2", 0))) {
+            dc.configureBlocking(false);
+            dc.register(sel, java.nio.channels.SelectionKey.OP_READ);
+            int before = b.blockedThreads();
+            Thread t = Thread.ofVirtual().start(() -> {
+                try {
+                    sel.select();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            boolean counted = false;
+            for (int i = 0; i < 5_000 && !counted; i++) {
+                counted = b.blockedThreads() > before;
+                Thread.sleep(1);
+            }
+            sel.wakeup();
+            t.join(10_000);
+            assertTrue(counted, "the selecting thread was one of the stack's blocked threads");
+            assertFalse(t.isAlive());
+        }
+    }
+
+    @Test
     void withoutANicEverySocketRunsOnTheKernel() throws Exception {
         SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()));
         assertTrue(p.stackConfigs().isEmpty());
