@@ -15,7 +15,6 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.HashMap;
@@ -174,33 +173,7 @@ final class ShimSocketImpl extends SocketImpl {
         if (proxied != null) {
             return proxied.getInputStream();
         }
-        ShimSocketChannel c = connected();
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                Objects.checkFromIndexSize(off, len, b.length);
-                if (len == 0) {
-                    return 0;
-                }
-                return c.read(ByteBuffer.wrap(b, off, len), timeoutMillis * 1_000_000L);
-            }
-
-            @Override
-            public int available() {
-                return 0;
-            }
-
-            @Override
-            public void close() throws IOException {
-                c.close();
-            }
-        };
+        return ChannelStreams.input(connected(), () -> timeoutMillis);
     }
 
     @Override
@@ -208,27 +181,7 @@ final class ShimSocketImpl extends SocketImpl {
         if (proxied != null) {
             return proxied.getOutputStream();
         }
-        ShimSocketChannel c = connected();
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                Objects.checkFromIndexSize(off, len, b.length);
-                ByteBuffer src = ByteBuffer.wrap(b, off, len);
-                while (src.hasRemaining()) {
-                    c.write(src);
-                }
-            }
-
-            @Override
-            public void close() throws IOException {
-                c.close();
-            }
-        };
+        return ChannelStreams.output(connected());
     }
 
     private ShimSocketChannel connected() throws SocketException {

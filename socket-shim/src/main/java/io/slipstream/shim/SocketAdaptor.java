@@ -10,10 +10,8 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SocketChannel;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -118,40 +116,7 @@ final class SocketAdaptor extends Socket {
         if (channel.isInputShutdown()) {
             throw new SocketException("Socket input is shutdown");
         }
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n < 0 ? -1 : one[0] & 0xFF;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                Objects.checkFromIndexSize(off, len, b.length);
-                if (len == 0) {
-                    return 0;
-                }
-                if (!channel.isBlocking()) {
-                    throw new IllegalBlockingModeException();
-                }
-                try {
-                    return channel.read(ByteBuffer.wrap(b, off, len), timeoutMillis * 1_000_000L);
-                } catch (java.nio.channels.ClosedChannelException e) {
-                    throw Adaptors.toSocketException(e);
-                }
-            }
-
-            @Override
-            public int available() throws IOException {
-                return 0;
-            }
-
-            @Override
-            public void close() throws IOException {
-                channel.close();
-            }
-        };
+        return ChannelStreams.input(channel, () -> timeoutMillis);
     }
 
     @Override
@@ -160,33 +125,7 @@ final class SocketAdaptor extends Socket {
         if (channel.isOutputShutdown()) {
             throw new SocketException("Socket output is shutdown");
         }
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                Objects.checkFromIndexSize(off, len, b.length);
-                if (!channel.isBlocking()) {
-                    throw new IllegalBlockingModeException();
-                }
-                ByteBuffer src = ByteBuffer.wrap(b, off, len);
-                try {
-                    while (src.hasRemaining()) {
-                        channel.write(src);
-                    }
-                } catch (java.nio.channels.ClosedChannelException e) {
-                    throw Adaptors.toSocketException(e);
-                }
-            }
-
-            @Override
-            public void close() throws IOException {
-                channel.close();
-            }
-        };
+        return ChannelStreams.output(channel);
     }
 
     private void checkStreamable() throws SocketException {
