@@ -24,6 +24,47 @@ import java.util.SplittableRandom;
 public final class DropInProgram {
     private DropInProgram() {}
 
+    /** A Netty NIO echo server and client with default settings; returns what came back. */
+    static String nettyEcho(InetAddress host, String message) throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(2);
+        try {
+            io.netty.channel.Channel server = new io.netty.bootstrap.ServerBootstrap().group(group)
+                    .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+                    .childHandler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg);
+                        }
+                    })
+                    .bind(host, 0).sync().channel();
+            java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
+            int length = message.length();
+            io.netty.channel.Channel client = new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+                    .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        private final StringBuilder got = new StringBuilder();
+
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            io.netty.buffer.ByteBuf b = (io.netty.buffer.ByteBuf) msg;
+                            got.append(b.toString(java.nio.charset.StandardCharsets.UTF_8));
+                            b.release();
+                            if (got.length() >= length) {
+                                reply.complete(got.toString());
+                            }
+                        }
+                    })
+                    .connect(server.localAddress()).sync().channel();
+            client.writeAndFlush(io.netty.buffer.Unpooled.copiedBuffer(message, java.nio.charset.StandardCharsets.UTF_8));
+            String r = reply.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            client.close().sync();
+            server.close().sync();
+            return r;
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         InetAddress host = InetAddress.getByName(args[0]);
         System.out.println("provider " + SelectorProvider.provider().getClass().getName());
@@ -65,6 +106,8 @@ public final class DropInProgram {
         } finally {
             http.stop(0);
         }
+        System.out.println("netty " + nettyEcho(host, "through netty"));
+
         if (SelectorProvider.provider() instanceof SlipstreamSelectorProvider p) {
             System.out.println("fallbacks " + p.fallback().counts());
         }
