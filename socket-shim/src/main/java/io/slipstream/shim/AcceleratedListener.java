@@ -40,11 +40,12 @@ final class AcceleratedListener implements ReadinessListener {
     }
 
     /**
-     * Listens on {@code port} of {@code opened}'s stack; port 0 picks a free dynamic port
+     * Listens on {@code port} of {@code opened}'s stack, accepted connections getting the
+     * buffer sizes among the channel's {@code options}; port 0 picks a free dynamic port
      * (RFC 6335's range, random start, as the kernel does).
      */
-    static AcceleratedListener listen(ShimStacks.Opened opened, int port, int backlog, SelectionKeys keys)
-            throws IOException {
+    static AcceleratedListener listen(ShimStacks.Opened opened, int port, int backlog,
+            java.util.Map<java.net.SocketOption<?>, Object> options, SelectionKeys keys) throws IOException {
         Stack stack = opened.stack();
         stack.enter();
         try {
@@ -52,7 +53,8 @@ final class AcceleratedListener implements ReadinessListener {
             for (int i = 0; i < tries; i++) {
                 int p = port != 0 ? port : EPHEMERAL_LOW + ThreadLocalRandom.current().nextInt(65536 - EPHEMERAL_LOW);
                 try {
-                    return new AcceleratedListener(opened, opened.tcp().listen(p, backlog), keys);
+                    return new AcceleratedListener(opened,
+                            opened.tcp().listen(p, backlog, AcceleratedTcp.connectOptions(options)), keys);
                 } catch (IllegalStateException inUse) {
                     // try another dynamic port, or report the fixed one busy
                 }

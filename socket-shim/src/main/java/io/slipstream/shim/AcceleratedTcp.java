@@ -83,9 +83,14 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    /** A connection a listener accepted (called between enter and exit). */
+    /** A connection a listener accepted. */
     static AcceleratedTcp accepted(Stack stack, TcpLayer tcp, TcpConnection c, SelectionKeys keys) {
-        return new AcceleratedTcp(stack, tcp, c, keys);
+        stack.enter();
+        try {
+            return new AcceleratedTcp(stack, tcp, c, keys);
+        } finally {
+            stack.exit();
+        }
     }
 
     /** The options fixed in the SYN (buffer sizes decide the window scale). */

@@ -82,7 +82,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             if (route.stack() != null) {
                 ShimStacks.Opened stack = provider.accelerate(route, isa);
                 if (stack != null) {
-                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, keys);
+                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys);
                     stackListeners = List.of(l);
                     KernelSocket k = kernel;
                     kernel = null;
@@ -109,7 +109,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         List<AcceleratedListener> ls = new ArrayList<>();
         try {
             for (ShimStacks.Opened stack : provider.allStacks(bound)) {
-                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, keys));
+                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, options, keys));
             }
         } catch (IOException e) {
             for (AcceleratedListener l : ls) {
