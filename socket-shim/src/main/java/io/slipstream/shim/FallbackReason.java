@@ -18,6 +18,8 @@ public enum FallbackReason {
     UNSUPPORTED_OPTION("socket option not supported by Slipstream"),
     /** Multicast membership or multicast options. */
     MULTICAST("multicast"),
+    /** A socket inherited from the parent process (inetd, socket activation): the kernel's already. */
+    INHERITED("socket inherited from the parent process"),
     /** A classic Socket whose connection the default ProxySelector sends through a SOCKS or HTTP proxy. */
     PROXY("connection through a proxy");
 

@@ -65,6 +65,17 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         this.kernel = KernelSocket.open(this.family, false);
     }
 
+    /** A datagram socket inherited from the parent process (System.inheritedChannel): stays on the kernel. */
+    ShimDatagramChannel(SlipstreamSelectorProvider provider, KernelSocket inherited) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = inherited.family();
+        this.kernel = inherited;
+        this.decided = true;
+        this.localAddress = (InetSocketAddress) inherited.localAddress();
+        this.remoteAddress = (InetSocketAddress) inherited.remoteAddress();
+    }
+
     private void ensureOpen() throws ClosedChannelException {
         if (!isOpen()) {
             throw new ClosedChannelException();

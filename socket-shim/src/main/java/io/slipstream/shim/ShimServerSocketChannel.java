@@ -63,6 +63,15 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         }
     }
 
+    /** A listening kernel socket inherited from the parent process (System.inheritedChannel). */
+    ShimServerSocketChannel(SlipstreamSelectorProvider provider, KernelSocket listening) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = listening.family();
+        this.kernel = listening;
+        this.localAddress = (InetSocketAddress) listening.localAddress();
+    }
+
     private void ensureOpen() throws ClosedChannelException {
         if (!isOpen()) {
             throw new ClosedChannelException();

@@ -3,6 +3,7 @@ package io.slipstream.shim;
 import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import io.slipstream.shim.kernel.KernelSocket;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
@@ -38,6 +39,8 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
 
     private final Fallback fallback;
     private final List<StackConfig> stacks;
+    private boolean inheritedLookedUp; // guarded by this
+    private Channel inherited; // guarded by this
 
     /** Reads the configuration from {@code slipstream.*} system properties and {@code SLIPSTREAM_*} variables. */
     public SlipstreamSelectorProvider() {
@@ -208,7 +211,7 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
 
     @Override
     public DatagramChannel openDatagramChannel() throws IOException {
-        return new ShimDatagramChannel(this, null);
+        return new ShimDatagramChannel(this, (ProtocolFamily) null);
     }
 
     @Override
@@ -229,7 +232,7 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
 
     @Override
     public ServerSocketChannel openServerSocketChannel() throws IOException {
-        return new ShimServerSocketChannel(this, null);
+        return new ShimServerSocketChannel(this, (ProtocolFamily) null);
     }
 
     @Override
@@ -250,12 +253,21 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
     }
 
     /**
-     * Always null: a program started by inetd or systemd socket activation with this provider
-     * gets no inherited channel (System.inheritedChannel() returns null). Documented in
-     * docs/COMPATIBILITY.md.
+     * The socket on descriptor 0 that started this program (inetd, {@code systemd-socket-activate
+     * --inetd}, or a listening socket), as a Slipstream channel on the kernel in blocking mode;
+     * null when descriptor 0 is not an IPv4/IPv6 socket. Looked up once, as the JDK does.
      */
     @Override
-    public Channel inheritedChannel() {
-        return null;
+    public synchronized Channel inheritedChannel() throws IOException {
+        if (!inheritedLookedUp) {
+            inheritedLookedUp = true;
+            KernelSocket k = KernelSocket.inherit(0);
+            if (k != null) {
+                fallback.fallBack(FallbackReason.INHERITED, k);
+                inherited = !k.isStream() ? new ShimDatagramChannel(this, k)
+                        : k.isListening() ? new ShimServerSocketChannel(this, k) : new ShimSocketChannel(this, k);
+            }
+        }
+        return inherited;
     }
 }

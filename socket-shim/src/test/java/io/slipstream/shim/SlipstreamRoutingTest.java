@@ -189,7 +189,7 @@ class SlipstreamRoutingTest {
     }
 
     @Test
-    void inheritedChannelIsNull() {
+    void inheritedChannelIsNullWhenStandardInputIsNoSocket() throws Exception {
         assertNull(PROVIDER.inheritedChannel());
     }
 }

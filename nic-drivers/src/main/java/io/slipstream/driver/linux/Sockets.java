@@ -39,6 +39,10 @@ public final class Sockets {
     public static final int SO_OOBINLINE = 10;
     public static final int SO_LINGER = 13;
     public static final int SO_REUSEPORT = 15;
+    public static final int SO_ACCEPTCONN = 30;
+    public static final int SO_DOMAIN = 39;
+    /** ioctl that sets or clears O_NONBLOCK on a descriptor (asm-generic/ioctls.h). */
+    public static final long FIONBIO = 0x5421;
     public static final int IPPROTO_IP = 0;
     public static final int IP_TOS = 1;
     public static final int IP_TTL = 2;

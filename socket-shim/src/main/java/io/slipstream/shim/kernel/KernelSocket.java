@@ -59,6 +59,39 @@ public final class KernelSocket {
         return k;
     }
 
+    /**
+     * The IPv4 or IPv6 socket a parent process left on descriptor {@code fd} (inetd, systemd
+     * socket activation), switched to non-blocking; null when {@code fd} is no such socket.
+     */
+    public static KernelSocket inherit(int fd) throws IOException {
+        NativeScratch n = NativeScratch.get();
+        int type = optionOf(n, fd, Sockets.SO_TYPE);
+        int family = optionOf(n, fd, Sockets.SO_DOMAIN);
+        if (type < 0 || (family != Sockets.AF_INET && family != Sockets.AF_INET6)
+                || (type != Sockets.SOCK_STREAM && type != Sockets.SOCK_DGRAM)) {
+            return null;
+        }
+        n.value.set(JAVA_INT, 0, 1);
+        if (n.sockets.libc().ioctl(fd, Sockets.FIONBIO, n.value) < 0) {
+            throw new IOException(n.sockets.libc().failure("ioctl FIONBIO"));
+        }
+        return new KernelSocket(fd, family, type == Sockets.SOCK_STREAM);
+    }
+
+    /** An int SOL_SOCKET option of a raw descriptor, or -1 if it is not a socket. */
+    private static int optionOf(NativeScratch n, int fd, int name) {
+        n.length.set(JAVA_INT, 0, 4);
+        if (n.sockets.getSockOpt(fd, Sockets.SOL_SOCKET, name, n.value, n.length) < 0) {
+            return -1;
+        }
+        return n.value.get(JAVA_INT, 0);
+    }
+
+    /** Whether this is a listening stream socket. */
+    public boolean isListening() throws IOException {
+        return stream && getInt(Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) != 0;
+    }
+
     /** Whether this machine can open IPv6 sockets (checked once). */
     public static boolean ipv6Available() {
         Boolean v = ipv6;
