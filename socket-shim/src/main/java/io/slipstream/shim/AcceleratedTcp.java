@@ -281,10 +281,8 @@ final class AcceleratedTcp implements ReadinessListener {
             applyKeepAlive((Boolean) value);
         } else if (name == StandardSocketOptions.SO_LINGER) {
             connection.linger((Integer) value);
-        } else if (name == StandardSocketOptions.SO_RCVBUF) {
-            connection.receiveBufferSize(Math.max(1024, (Integer) value));
-        } else if (name == StandardSocketOptions.SO_SNDBUF) {
-            connection.sendBufferSize(Math.max(1024, (Integer) value));
+        } else if (name == StandardSocketOptions.SO_RCVBUF || name == StandardSocketOptions.SO_SNDBUF) {
+            applyBufferSize(name, Math.max(1024, (Integer) value));
         } else if (name == ExtendedSocketOptions.TCP_KEEPIDLE) {
             keepIdleSeconds = (Integer) value;
             applyKeepAlive(connection.keepAlive());
@@ -296,6 +294,23 @@ final class AcceleratedTcp implements ReadinessListener {
             applyKeepAlive(connection.keepAlive());
         }
         // SO_REUSEADDR, and IP_TOS 0 / SO_REUSEPORT false: nothing to do on the stack.
+    }
+
+    /**
+     * The engine sizes its buffers when the connection starts (the window scale in the SYN
+     * depends on them); later changes are hints it cannot take, as SO_RCVBUF/SO_SNDBUF allow,
+     * so they are ignored (documented in docs/COMPATIBILITY.md).
+     */
+    private void applyBufferSize(SocketOption<?> name, int bytes) {
+        try {
+            if (name == StandardSocketOptions.SO_RCVBUF) {
+                connection.receiveBufferSize(bytes);
+            } else {
+                connection.sendBufferSize(bytes);
+            }
+        } catch (IllegalStateException fixedOnceConnected) {
+            // keep the sizes the connection started with
+        }
     }
 
     private void applyKeepAlive(boolean on) {

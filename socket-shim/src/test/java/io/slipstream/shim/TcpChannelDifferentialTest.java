@@ -503,4 +503,43 @@ class TcpChannelDifferentialTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void optionsRoundTripOnAConnectedChannel(Env env) throws Exception {
+        try (Conn c = Conn.open(env)) {
+            SocketChannel sc = c.client();
+            sc.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            assertTrue(sc.getOption(StandardSocketOptions.TCP_NODELAY));
+            sc.setOption(StandardSocketOptions.TCP_NODELAY, false);
+            assertFalse(sc.getOption(StandardSocketOptions.TCP_NODELAY));
+            sc.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            assertTrue(sc.getOption(StandardSocketOptions.SO_KEEPALIVE));
+            assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
+            sc.setOption(StandardSocketOptions.SO_LINGER, 9);
+            assertEquals(9, sc.getOption(StandardSocketOptions.SO_LINGER));
+            sc.setOption(StandardSocketOptions.SO_LINGER, -1);
+            assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
+            sc.setOption(StandardSocketOptions.SO_RCVBUF, 65_536);
+            assertTrue(sc.getOption(StandardSocketOptions.SO_RCVBUF) >= 65_536);
+            sc.setOption(StandardSocketOptions.SO_SNDBUF, 65_536);
+            assertTrue(sc.getOption(StandardSocketOptions.SO_SNDBUF) >= 65_536);
+            sc.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 40);
+            assertEquals(40, sc.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
+            sc.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 6);
+            assertEquals(6, sc.getOption(ExtendedSocketOptions.TCP_KEEPINTERVAL));
+            sc.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+            assertEquals(3, sc.getOption(ExtendedSocketOptions.TCP_KEEPCOUNT));
+            assertEquals(0, sc.getOption(StandardSocketOptions.IP_TOS));
+            assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_LINGER, null));
+            // the connection still works after all that
+            sc.write(ByteBuffer.wrap(new byte[] {7}));
+            ByteBuffer b = ByteBuffer.allocate(1);
+            assertEquals(1, c.accepted().read(b));
+            Socket s = sc.socket();
+            assertEquals(-1, s.getSoLinger());
+            assertTrue(s.getKeepAlive());
+            assertFalse(s.getTcpNoDelay());
+        }
+    }
 }
