@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
@@ -35,8 +36,7 @@ final class Addresses {
             return Sockets.AF_INET6;
         }
         if (family == StandardProtocolFamily.UNIX) {
-            // Documented in docs/COMPATIBILITY.md: UNIX-domain channels are not offered yet.
-            throw new UnsupportedOperationException("UNIX domain sockets are not supported by Slipstream yet");
+            return Sockets.AF_UNIX;
         }
         throw new UnsupportedOperationException("Protocol family not supported");
     }
@@ -66,6 +66,23 @@ final class Addresses {
             return new InetSocketAddress(loopback, isa.getPort());
         }
         return isa;
+    }
+
+    /**
+     * A UNIX-domain address to bind or connect to; bind(null) gets a fresh name in the temporary
+     * directory ({@code jdk.net.unixdomain.tmpdir}, else {@code java.io.tmpdir}), as the JDK does.
+     */
+    static UnixDomainSocketAddress checkUnix(SocketAddress address, boolean bind) {
+        if (address == null && bind) {
+            String dir = System.getProperty("jdk.net.unixdomain.tmpdir", System.getProperty("java.io.tmpdir"));
+            long id = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+            return UnixDomainSocketAddress.of(java.nio.file.Path.of(dir, "socket_" + id));
+        }
+        Objects.requireNonNull(address);
+        if (!(address instanceof UnixDomainSocketAddress unix)) {
+            throw new UnsupportedAddressTypeException();
+        }
+        return unix;
     }
 
     /** The wildcard address with an ephemeral port, for bind(null). */

@@ -23,6 +23,12 @@ final class KernelOptions {
             ExtendedSocketOptions.TCP_KEEPIDLE, ExtendedSocketOptions.TCP_KEEPINTERVAL,
             ExtendedSocketOptions.TCP_KEEPCOUNT, ExtendedSocketOptions.TCP_QUICKACK);
 
+    /** UNIX-domain stream sockets: what the JDK offers on them. */
+    static final Set<SocketOption<?>> UNIX_STREAM = Set.of(
+            StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_LINGER);
+
+    static final Set<SocketOption<?>> UNIX_LISTENER = Set.of(StandardSocketOptions.SO_RCVBUF);
+
     static final Set<SocketOption<?>> LISTENER = Set.of(
             StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT);
 

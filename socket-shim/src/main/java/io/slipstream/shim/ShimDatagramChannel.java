@@ -61,6 +61,9 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     ShimDatagramChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
         super(provider);
         this.provider = provider;
+        if (family == java.net.StandardProtocolFamily.UNIX) {
+            throw new UnsupportedOperationException("Protocol family not supported"); // as the JDK's
+        }
         this.family = Addresses.kernelFamily(family);
         this.kernel = KernelSocket.open(this.family, false);
     }

@@ -42,7 +42,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     /** Listeners on stacks (empty for a kernel-only listener). */
     private volatile List<AcceleratedListener> stackListeners = List.of();
     private final int family;
-    private InetSocketAddress localAddress;
+    private SocketAddress localAddress;
     /** Options set by the application, reported back for a listener that has no kernel socket. */
     private final Map<SocketOption<?>, Object> options = new HashMap<>();
     /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
@@ -69,7 +69,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         this.provider = provider;
         this.family = listening.family();
         this.kernel = listening;
-        this.localAddress = (InetSocketAddress) listening.localAddress();
+        this.localAddress = listening.localAddress();
     }
 
     private void ensureOpen() throws ClosedChannelException {
@@ -85,8 +85,15 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             if (localAddress != null) {
                 throw new AlreadyBoundException();
             }
-            InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
             int queue = backlog < 1 ? 50 : backlog;
+            if (family == Sockets.AF_UNIX) {
+                // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
+                kernel.bind(Addresses.checkUnix(local, true));
+                kernel.listen(queue);
+                localAddress = kernel.localAddress();
+                return this;
+            }
+            InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
             SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
             if (route.stack() != null) {
                 ShimStacks.Opened stack = provider.accelerate(route, isa);
@@ -103,9 +110,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             }
             kernel.bind(isa);
             kernel.listen(queue);
-            localAddress = (InetSocketAddress) kernel.localAddress();
+            InetSocketAddress bound = (InetSocketAddress) kernel.localAddress();
+            localAddress = bound;
             if (route.reason() == FallbackReason.WILDCARD_BIND) {
-                listenOnEveryStack(localAddress, queue);
+                listenOnEveryStack(bound, queue);
             } else {
                 provider.fallBack(route.reason(), isa);
             }
@@ -149,9 +157,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         }
     }
 
+    /** The local Internet address even after close (for the ServerSocket view, which UNIX channels do not have). */
     InetSocketAddress localAddressOrNull() {
         synchronized (stateLock) {
-            return localAddress;
+            return localAddress instanceof InetSocketAddress i ? i : null;
         }
     }
 
@@ -261,7 +270,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        KernelOptions.check(KernelOptions.LISTENER, name, value);
+        KernelOptions.check(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
             KernelSocket k = kernel;
@@ -275,7 +284,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        KernelOptions.checkName(KernelOptions.LISTENER, name);
+        KernelOptions.checkName(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
             KernelSocket k = kernel;
@@ -294,11 +303,14 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        return KernelOptions.LISTENER;
+        return family == Sockets.AF_UNIX ? KernelOptions.UNIX_LISTENER : KernelOptions.LISTENER;
     }
 
     @Override
     public ServerSocket socket() {
+        if (family == Sockets.AF_UNIX) {
+            throw new UnsupportedOperationException("Not supported");
+        }
         synchronized (stateLock) {
             if (adaptor == null) {
                 adaptor = ServerSocketAdaptor.create(this);
@@ -367,7 +379,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         if (!isOpen()) {
             return "ShimServerSocketChannel[closed]";
         }
-        InetSocketAddress a = localAddressOrNull();
+        SocketAddress a;
+        synchronized (stateLock) {
+            a = localAddress;
+        }
         return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
                 + (kernel != null ? " kernel" : "") + (stackListeners.isEmpty() ? "" : " accelerated") + "]";
     }

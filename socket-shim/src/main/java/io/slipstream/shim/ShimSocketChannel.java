@@ -65,8 +65,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private volatile int state;
     private volatile boolean inputShutdown;
     private volatile boolean outputShutdown;
-    private InetSocketAddress localAddress;
-    private InetSocketAddress remoteAddress;
+    private SocketAddress localAddress;
+    private SocketAddress remoteAddress;
     private boolean routed;
     private SocketAdaptor adaptor;
 
@@ -85,8 +85,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         this.kernel = accepted;
         this.state = CONNECTED;
         this.routed = true;
-        this.localAddress = (InetSocketAddress) accepted.localAddress();
-        this.remoteAddress = (InetSocketAddress) accepted.remoteAddress();
+        this.localAddress = accepted.localAddress();
+        this.remoteAddress = accepted.remoteAddress();
     }
 
     /** A connection accepted by a stack's listener: connected, in blocking mode. */
@@ -156,15 +156,16 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     /** The local address even after close (for the Socket adaptor's getters). */
+    /** The local Internet address even after close (for the Socket views, which UNIX channels do not have). */
     InetSocketAddress localAddressOrNull() {
         synchronized (stateLock) {
-            return localAddress;
+            return localAddress instanceof InetSocketAddress i ? i : null;
         }
     }
 
     InetSocketAddress remoteAddressOrNull() {
         synchronized (stateLock) {
-            return remoteAddress;
+            return remoteAddress instanceof InetSocketAddress i ? i : null;
         }
     }
 
@@ -179,6 +180,12 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             }
             if (localAddress != null) {
                 throw new AlreadyBoundException();
+            }
+            if (family == Sockets.AF_UNIX) {
+                // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
+                kernel.bind(Addresses.checkUnix(local, true));
+                localAddress = kernel.localAddress();
+                return this;
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
             if (!isa.getAddress().isAnyLocalAddress() && !routed) {
@@ -195,7 +202,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 countFallback(route, isa);
             }
             kernel.bind(isa);
-            localAddress = (InetSocketAddress) kernel.localAddress();
+            localAddress = kernel.localAddress();
             return this;
         });
     }
@@ -215,7 +222,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     /** Connects, in blocking mode giving up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
     boolean connect(SocketAddress remote, long timeoutNanos) throws IOException {
-        InetSocketAddress isa = Addresses.checkRemote(remote, family);
+        SocketAddress target = family == Sockets.AF_UNIX ? Addresses.checkUnix(remote, false)
+                : Addresses.checkRemote(remote, family);
         return locks.both(() -> {
             synchronized (stateLock) {
                 ensureOpen();
@@ -226,7 +234,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     throw new ConnectionPendingException();
                 }
                 ShimStacks.Opened stack = boundStack;
-                if (!routed) {
+                if (!routed && target instanceof InetSocketAddress isa) {
                     SlipstreamSelectorProvider.Route route = provider.routeRemote(isa.getAddress());
                     stack = route.stack() != null && optionReason == null ? provider.accelerate(route, isa) : null;
                     if (stack == null) {
@@ -235,18 +243,18 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     routed = true;
                 }
                 if (stack != null) {
-                    moveOntoStack(stack, isa);
+                    moveOntoStack(stack, (InetSocketAddress) target);
                 }
-                remoteAddress = isa;
+                remoteAddress = target;
                 state = PENDING;
             }
-            return completeConnect(true, isa, timeoutNanos);
+            return completeConnect(true, target, timeoutNanos);
         });
     }
 
     /** Starts the stack's connection (its SYN) and retires the kernel socket. Under stateLock. */
     private void moveOntoStack(ShimStacks.Opened stack, InetSocketAddress remote) throws IOException {
-        int port = localAddress == null ? 0 : localAddress.getPort();
+        int port = localAddress instanceof InetSocketAddress bound ? bound.getPort() : 0;
         tcp = AcceleratedTcp.connect(stack, remote, port, options, keys);
         KernelSocket k = kernel;
         kernel = null;
@@ -258,7 +266,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
      * Starts ({@code start}) or continues a connect: in blocking mode until it completes. A
      * failure closes the channel, as the JDK's does.
      */
-    private boolean completeConnect(boolean start, InetSocketAddress isa, long timeoutNanos) throws IOException {
+    private boolean completeConnect(boolean start, SocketAddress target, long timeoutNanos) throws IOException {
         boolean blocking = isBlocking();
         boolean connected = false;
         try {
@@ -270,7 +278,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (t != null) {
                     connected = t.finishConnect();
                 } else {
-                    connected = start ? kernel.connect(isa) : kernel.finishConnect();
+                    connected = start ? kernel.connect(target) : kernel.finishConnect();
                 }
                 if (!connected && blocking) {
                     connected = awaitConnect(timeoutNanos);
@@ -288,7 +296,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             synchronized (stateLock) {
                 state = CONNECTED;
                 AcceleratedTcp t = tcp;
-                localAddress = t != null ? t.localAddress() : (InetSocketAddress) kernel.localAddress();
+                localAddress = t != null ? t.localAddress() : kernel.localAddress();
             }
         }
         return connected;
@@ -559,7 +567,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        KernelOptions.check(KernelOptions.STREAM, name, value);
+        KernelOptions.check(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
             Object v = name == StandardSocketOptions.SO_LINGER ? (Object) KernelOptions.intValue(name, value) : value;
@@ -583,7 +591,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        KernelOptions.checkName(KernelOptions.STREAM, name);
+        KernelOptions.checkName(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
             AcceleratedTcp t = tcp;
@@ -605,11 +613,14 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        return KernelOptions.STREAM;
+        return family == Sockets.AF_UNIX ? KernelOptions.UNIX_STREAM : KernelOptions.STREAM;
     }
 
     @Override
     public Socket socket() {
+        if (family == Sockets.AF_UNIX) {
+            throw new UnsupportedOperationException("Not supported");
+        }
         synchronized (stateLock) {
             if (adaptor == null) {
                 adaptor = SocketAdaptor.create(this);
