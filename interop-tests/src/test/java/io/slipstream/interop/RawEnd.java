@@ -6,6 +6,8 @@ import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.VirtualInterface;
 import io.slipstream.time.Clock;
+import io.slipstream.wire.Arp;
+import io.slipstream.wire.Ethernet;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -22,8 +24,19 @@ final class RawEnd implements AutoCloseable {
     private final EventHandler handler = new EventHandler() {
         @Override
         public void onRx(PacketBuffer frame) {
-            received.add(frame.segment().asSlice(frame.offset(), frame.length()).toArray(ValueLayout.JAVA_BYTE));
+            byte[] f = frame.segment().asSlice(frame.offset(), frame.length()).toArray(ValueLayout.JAVA_BYTE);
             frame.release(vi.stackOwner());
+            MemorySegment s = MemorySegment.ofArray(f);
+            if (answerArpFor != 0 && f.length >= 42 && Ethernet.outerType(s, 0) == Ethernet.TYPE_ARP
+                    && Arp.operation(s, 14) == Arp.OP_REQUEST && Arp.targetIp(s, 14) == answerArpFor) {
+                byte[] reply = new byte[60];
+                MemorySegment r = MemorySegment.ofArray(reply);
+                Ethernet.write(r, 0, Arp.senderMac(s, 14), mac, Ethernet.TYPE_ARP);
+                Arp.write(r, 14, Arp.OP_REPLY, mac, answerArpFor, Arp.senderMac(s, 14), Arp.senderIp(s, 14));
+                pendingReplies.add(reply);
+                return;
+            }
+            received.add(f);
         }
 
         @Override
@@ -38,9 +51,19 @@ final class RawEnd implements AutoCloseable {
         public void onWakeup() {}
     };
 
+    private final long mac;
+    private int answerArpFor;
+
     RawEnd(String link, long mac, Clock clock) {
+        this.mac = mac;
         vi = NicDriver.byName("memory").open(NicConfig.of(link, mac, Map.of()), clock);
         refill();
+    }
+
+    /** From now on, answer ARP requests for {@code ip} with this end's MAC. */
+    RawEnd answerArp(int ip) {
+        this.answerArpFor = ip;
+        return this;
     }
 
     private void refill() {
@@ -60,6 +83,10 @@ final class RawEnd implements AutoCloseable {
     /** Sends {@code frame} as it is (at most one buffer's worth). */
     void send(byte[] frame) {
         poll();
+        transmit(frame);
+    }
+
+    private void transmit(byte[] frame) {
         PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
         if (b == null) {
             throw new IllegalStateException("raw end out of buffers");
@@ -74,9 +101,15 @@ final class RawEnd implements AutoCloseable {
         vi.tx().doorbell();
     }
 
+    private final List<byte[]> pendingReplies = new ArrayList<>();
+
     int poll() {
         int n = vi.events().poll(handler, 256);
         refill();
+        while (!pendingReplies.isEmpty()) {
+            transmit(pendingReplies.remove(0));
+            n++;
+        }
         return n;
     }
 

@@ -12,7 +12,8 @@ import io.slipstream.config.Settings;
  * @param duplicate probability that a frame arrives twice
  * @param reorder probability that a frame is held back and arrives behind the next frame of
  *     its direction (or {@link #REORDER_HOLD_NANOS} late if no frame follows)
- * @param corrupt probability that one random bit of the received copy is flipped
+ * @param corrupt probability that one random bit of the received copy (the first, if duplicated)
+ *     is flipped
  * @param delayNanos one-way delay
  * @param jitterNanos the delay varies uniformly by up to this much either way; frames keep
  *     their order (only {@code reorder} reorders)

@@ -93,7 +93,8 @@ final class LinkDirection {
      * Puts one frame (owned by the sender's tx ring) on the wire at {@code now}: draws its fate,
      * then either completes it at once (lost, or no room in flight) or queues it for release.
      * The same number of draws is made for every frame, so one frame's fate never shifts the
-     * random stream of the next.
+     * random stream of the next. The caller follows with {@link #releaseDue}, which delivers
+     * what is due at once and publishes the next release time.
      */
     void transmit(PacketBuffer frame, long now) {
         double lossDraw = random.nextDouble();
@@ -108,13 +109,16 @@ final class LinkDirection {
         stats.increment(NicCounter.TX_FRAMES);
         stats.add(NicCounter.TX_BYTES, length);
 
+        if (inFlightCount() >= limit) {
+            drop(frame); // tail drop: the bottleneck queue is full, the frame never reaches the wire
+            return;
+        }
         // The wire serialises frames one after another at the configured rate; a lost frame
         // still used its slot on the wire.
         long start = busyUntil - now > 0 ? busyUntil : now;
         busyUntil = start + impairments.serialisationNanos(length);
-        if (lossDraw < impairments.loss() || inFlightCount() >= limit) {
-            stats.increment(NicCounter.LINK_DROPS);
-            from.complete(frame);
+        if (lossDraw < impairments.loss()) {
+            drop(frame);
             return;
         }
         long jitter = impairments.jitterNanos() == 0 ? 0
@@ -216,10 +220,14 @@ final class LinkDirection {
             int slot = inFlight.takeFirst();
             PacketBuffer frame = inFlight.frame(slot);
             inFlight.free(slot);
-            stats.increment(NicCounter.LINK_DROPS);
-            from.complete(frame);
+            drop(frame);
         }
         publishNextRelease();
+    }
+
+    private void drop(PacketBuffer frame) {
+        stats.increment(NicCounter.LINK_DROPS);
+        from.complete(frame);
     }
 
     private void publishNextRelease() {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -239,7 +240,8 @@ class MemoryDriverTest {
         // Nothing was opened: the name is still free.
         try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
                 StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
-            assertEquals(link, b.vi.name());
+            assertTrue(((MemoryInterface) a.vi).label().endsWith("end A"));
+            assertTrue(((MemoryInterface) b.vi).label().endsWith("end B"));
         }
     }
 
@@ -252,12 +254,14 @@ class MemoryDriverTest {
             assertContains(e.getMessage(), "'" + link + "'", "slipstream.memory");
             // The same settings, or none at all, join the link.
             try (StackEnd b = StackEnd.open(config(link, Map.of(Impairments.SEED, "7", Impairments.LOSS, "0.5")), clock)) {
+                assertSame(((MemoryInterface) a.vi).link(), ((MemoryInterface) b.vi).link());
                 assertEquals(0.5, ((MemoryInterface) b.vi).link().impairments().loss());
             }
         }
         String other = linkName("inherit");
         try (StackEnd a = StackEnd.open(config(other, Map.of(Impairments.DELAY_USEC, "100")), clock);
                 StackEnd b = StackEnd.open(config(other, Map.of()), clock)) {
+            assertSame(((MemoryInterface) a.vi).link(), ((MemoryInterface) b.vi).link());
             assertEquals(100_000, ((MemoryInterface) b.vi).link().impairments().delayNanos());
         }
     }

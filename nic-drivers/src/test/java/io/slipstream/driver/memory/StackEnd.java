@@ -25,11 +25,15 @@ final class StackEnd implements EventHandler, AutoCloseable {
 
     final VirtualInterface vi;
     final List<byte[]> received = new ArrayList<>();
+    /** received.size(), readable from other threads. */
+    final AtomicInteger receivedCount = new AtomicInteger();
     int completions;
     int timers;
     int wakeups;
-    /** Whether {@link #poll()} keeps the rx ring full after it drains the events. */
+    /** Whether received buffers are posted again at once and {@link #poll()} tops the ring up. */
     boolean refillRx = true;
+    /** Whether {@link #received} keeps a copy of each frame (false: only count, allocating nothing). */
+    boolean keepFrames = true;
 
     StackEnd(VirtualInterface vi) {
         this.vi = vi;
@@ -75,18 +79,26 @@ final class StackEnd implements EventHandler, AutoCloseable {
     /** Posts empty buffers until the rx ring or the pool is full; returns how many. */
     int fillRx() {
         int n = 0;
-        while (vi.rx().posted() < vi.rx().capacity()) {
-            PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
-            if (b == null) {
-                break;
-            }
-            if (!vi.rx().post(b)) {
-                b.release(vi.stackOwner());
-                break;
-            }
+        while (fillRxOne()) {
             n++;
         }
         return n;
+    }
+
+    /** Posts one empty buffer; false if the ring is full or the pool empty. */
+    boolean fillRxOne() {
+        if (vi.rx().posted() >= vi.rx().capacity()) {
+            return false;
+        }
+        PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
+        if (b == null) {
+            return false;
+        }
+        if (!vi.rx().post(b)) {
+            b.release(vi.stackOwner());
+            return false;
+        }
+        return true;
     }
 
     /** Queues one frame on the tx ring (no doorbell); false if no buffer or ring space. */
@@ -140,10 +152,15 @@ final class StackEnd implements EventHandler, AutoCloseable {
 
     @Override
     public void onRx(PacketBuffer frame) {
-        byte[] copy = new byte[frame.length()];
-        MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), copy, 0, frame.length());
-        received.add(copy);
-        frame.release(vi.stackOwner());
+        if (keepFrames) {
+            byte[] copy = new byte[frame.length()];
+            MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), copy, 0, frame.length());
+            received.add(copy);
+        }
+        receivedCount.incrementAndGet();
+        if (!refillRx || !vi.rx().post(frame)) {
+            frame.release(vi.stackOwner());
+        }
     }
 
     @Override
