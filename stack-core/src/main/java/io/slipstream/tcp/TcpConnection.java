@@ -169,7 +169,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
-        this.receiveBufferSize = options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+        this.receiveBufferSize = receiveBufferFor(options, config);
         this.autoTune = options.receiveBuffer() == 0;
         this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
@@ -214,7 +214,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
-    void openPassive(int seq, int window, TcpOptions o, int isn) {
+    void openPassive(int seq, int window, TcpOptions o, int isn, MemorySegment s, long dataOff, int dataLen) {
         allocateBuffers();
         state = TcpState.LISTEN; // conceptually forked from the listener
         irs = seq;
@@ -238,13 +238,34 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
+        if (dataLen > 0) {
+            // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
+            // the SYN-ACK acknowledges what fits the initial window
+            int n = Math.min(dataLen, (int) Math.min(receiveSpace(), 65535));
+            receiveBuffer.put(0, s, dataOff, n);
+            receiveBuffer.commit(n);
+            rcvNxt += n;
+        }
         sendSyn(true);
         layer.timers().scheduleIn(retransmitTimer, rto);
     }
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
-    void openFromCookie(int seq, int ack, int window, int cookieMss) {
+    void openFromCookie(int seq, int ack, int window, int cookieMss, TcpOptions ackOptions) {
         allocateBuffers();
+        tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
+        // options the SYN offered travel in the low bits of our SYN-ACK's timestamp, which the
+        // ACK echoes (as Linux does); without timestamps only the MSS survives
+        if (config.timestamps() && ackOptions.hasTimestamps) {
+            int wscale = ackOptions.tsEcr & TcpLayer.COOKIE_WSCALE_MASK;
+            timestampsOk = true;
+            sackOk = config.sack() && (ackOptions.tsEcr & TcpLayer.COOKIE_SACK_BIT) != 0;
+            windowScaleOk = config.windowScaling() && wscale != TcpLayer.COOKIE_NO_WSCALE;
+            sndScale = windowScaleOk ? Math.min(wscale, TcpOptions.MAX_WINDOW_SCALE) : 0;
+            rcvScale = windowScaleOk ? scaleFor(receiveBufferSize) : 0;
+            tsRecent = ackOptions.tsVal;
+            tsRecentAge = now();
+        }
         state = TcpState.LISTEN;
         irs = seq - 1;
         rcvNxt = seq;
@@ -255,9 +276,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = ack;
         recover = iss;
         highRxt = iss;
-        mss = Math.min(cookieMss, advertisedMss);
+        mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
-        sndWnd = window;
+        sndWnd = (long) window << sndScale; // the ACK's window is scaled
         maxSndWnd = sndWnd;
         sndWl1 = seq;
         sndWl2 = ack;
@@ -284,7 +305,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         cc = CongestionControl.create(config.congestionControl(), mss);
     }
 
-    private static int scaleFor(int bufferBytes) {
+    /** The receive buffer a connection made with these options gets. */
+    static int receiveBufferFor(TcpConnectOptions options, TcpConfig config) {
+        return options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
+    }
+
+    static int scaleFor(int bufferBytes) {
         int s = 0;
         while (s < TcpOptions.MAX_WINDOW_SCALE && (bufferBytes >> s) > 65535) {
             s++;
@@ -924,6 +950,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
+        checkSackLoss(nowNanos);
         // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
         // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
         // stale update cannot shrink the window under data already sent
@@ -1012,32 +1039,47 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery
-            long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-            inRecovery = true;
-            recover = sndMax;
-            highRxt = sndUna;
-            limitedTransmitAllowance = 0;
-            cc.onFastRecovery(flight, mss, nowNanos);
-            counters.fastRetransmits++;
-            rttTiming = false;
-            int dataEnd = sendBufferSeq + sendBuffer.size();
-            // a retransmission never reaches past what was sent (SND.MAX)
-            int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
-            if (sackOk) {
-                counters.sackRecoveries++;
-                len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
-                highRxt = sndUna + Math.max(len, 0);
-            } else {
-                cc.setCwnd(cc.ssthresh() + 3L * mss);
-            }
-            boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
-            if (len > 0 || withFin) {
-                sendData(sndUna, len, withFin);
-                counters.retransmits++;
-            }
-            layer.timers().scheduleIn(retransmitTimer, rto);
+            enterRecovery(nowNanos);
         }
+    }
+
+    /**
+     * RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh − 1)·SMSS bytes above it were SACKed,
+     * which starts recovery even when duplicate ACKs were lost or carried window changes.
+     */
+    private void checkSackLoss(long nowNanos) {
+        if (sackOk && !inRecovery && sndUna != sndMax && Seq.ge(sndUna, recover)
+                && scoreboard.bytesIn(sndUna, sndMax) > 2L * mss) {
+            enterRecovery(nowNanos);
+        }
+    }
+
+    /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
+    private void enterRecovery(long nowNanos) {
+        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+        inRecovery = true;
+        recover = sndMax;
+        highRxt = sndUna;
+        limitedTransmitAllowance = 0;
+        cc.onFastRecovery(flight, mss, nowNanos);
+        counters.fastRetransmits++;
+        rttTiming = false;
+        int dataEnd = sendBufferSeq + sendBuffer.size();
+        // a retransmission never reaches past what was sent (SND.MAX)
+        int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
+        if (sackOk) {
+            counters.sackRecoveries++;
+            len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
+            highRxt = sndUna + Math.max(len, 0);
+        } else {
+            cc.setCwnd(cc.ssthresh() + 3L * mss);
+        }
+        boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
+        if (len > 0 || withFin) {
+            sendData(sndUna, len, withFin);
+            counters.retransmits++;
+        }
+        layer.timers().scheduleIn(retransmitTimer, rto);
     }
 
     private void finAcked() {

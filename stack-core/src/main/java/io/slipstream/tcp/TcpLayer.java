@@ -6,7 +6,6 @@ import io.slipstream.ip.Ipv4Output;
 import io.slipstream.ip.Ipv4Transport;
 import io.slipstream.time.Clock;
 import io.slipstream.time.Timers;
-import io.slipstream.wire.Bytes;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
@@ -30,6 +29,12 @@ public final class TcpLayer implements Ipv4Transport {
     private static final long COOKIE_PERIOD_NANOS = 64_000_000_000L;
     /** RFC 6056: the MSS values a SYN cookie can carry, in 3 bits. */
     private static final int[] COOKIE_MSS = {536, 1200, 1360, 1400, 1440, 1460, 4312, 8960};
+    /** Low timestamp bits of a cookie SYN-ACK: the peer's window scale (15 = none) and SACK-permitted. */
+    static final int COOKIE_WSCALE_MASK = 0xF;
+    static final int COOKIE_NO_WSCALE = 0xF;
+    static final int COOKIE_SACK_BIT = 0x10;
+    private static final int COOKIE_TS_BITS = 0x3F;
+    private final TcpOptions cookieOptions = new TcpOptions();
 
     private final Ipv4Output output;
     private final Timers timers;
@@ -52,6 +57,17 @@ public final class TcpLayer implements Ipv4Transport {
     private int challengeAcksInWindow;
     private TcpConnection.StateObserver stateObserver;
     private RuntimeException lastInternalError;
+
+    /** A layer keyed with 48 fresh bytes from a {@link java.security.SecureRandom}. */
+    public TcpLayer(Ipv4Output output, Timers timers, Clock clock, TcpConfig config) {
+        this(output, timers, clock, config, freshSecret());
+    }
+
+    private static byte[] freshSecret() {
+        byte[] s = new byte[48];
+        new java.security.SecureRandom().nextBytes(s);
+        return s;
+    }
 
     /**
      * @param secret at least 48 random bytes (from a SecureRandom) keying ISNs, ports and cookies
@@ -399,8 +415,7 @@ public final class TcpLayer implements Ipv4Transport {
             return;
         }
         if (l.synQueueFull()) {
-            int rcvbuf = l.options.receiveBuffer() > 0 ? l.options.receiveBuffer() : config.receiveBuffer();
-            sendCookie(destination, dport, source, sport, seq, o, Math.min(65535, rcvbuf));
+            sendCookie(destination, dport, source, sport, seq, o, TcpConnection.receiveBufferFor(l.options, config));
             return;
         }
         TcpConnection c = new TcpConnection(this, destination, dport, source, sport, l.options);
@@ -408,8 +423,7 @@ public final class TcpLayer implements Ipv4Transport {
         c.halfOpen = true;
         l.halfOpen++;
         connections.put(c.key, c);
-        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport));
-        // data on a SYN is kept by RFC 9293 but rare; it is not queued here and the peer resends it
+        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport), s, off + hl, dataLen);
     }
 
     // ------------------------------------------------------------------ SYN cookies
@@ -430,7 +444,7 @@ public final class TcpLayer implements Ipv4Transport {
     }
 
     private void sendCookie(int local, int localPort, int remote, int remotePort, int peerIsn, TcpOptions o,
-                            int window) {
+                            int rcvbuf) {
         int peerMss = o.mss > 0 ? o.mss : TcpConnection.DEFAULT_MSS;
         int idx = 0;
         for (int i = COOKIE_MSS.length - 1; i >= 0; i--) {
@@ -440,9 +454,27 @@ public final class TcpLayer implements Ipv4Transport {
             }
         }
         int isn = cookie(local, localPort, remote, remotePort, peerIsn, cookieTime() & 0x1F, idx);
-        int mss = Math.min(65535, Math.max(64, output.mtu(remote) - 40));
+        TcpOptions out = cookieOptions;
+        out.clear();
+        out.mss = Math.min(65535, Math.max(64, output.mtu(remote) - 40));
+        if (config.timestamps() && o.hasTimestamps) {
+            boolean ws = config.windowScaling() && o.windowScale >= 0;
+            boolean sack = config.sack() && o.sackPermitted;
+            int bits = (ws ? o.windowScale : COOKIE_NO_WSCALE) | (sack ? COOKIE_SACK_BIT : 0);
+            int now = (int) (clock.nanoTime() / 1_000_000L) + timestampOffset(local, localPort, remote, remotePort);
+            int ts = (now & ~COOKIE_TS_BITS) | bits;
+            if (Seq.gt(ts, now)) {
+                ts -= COOKIE_TS_BITS + 1; // never ahead of the connection's later timestamps (PAWS)
+            }
+            out.hasTimestamps = true;
+            out.tsVal = ts;
+            out.tsEcr = o.tsVal;
+            out.sackPermitted = sack;
+            out.windowScale = ws ? TcpConnection.scaleFor(rcvbuf) : -1;
+        }
         counters.synCookiesSent++;
-        sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, window, mss);
+        sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, Math.min(65535, rcvbuf),
+                out);
     }
 
     private boolean acceptCookie(TcpListener l, int local, int localPort, int remote, int remotePort, int seq,
@@ -462,7 +494,7 @@ public final class TcpLayer implements Ipv4Transport {
                 TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort, l.options);
                 c.parent = l;
                 connections.put(c.key, c);
-                c.openFromCookie(seq, ack, window, COOKIE_MSS[isn & 7]);
+                c.openFromCookie(seq, ack, window, COOKIE_MSS[isn & 7], o);
                 l.addEstablished(c);
                 if (dataLen > 0 || (flags & Tcp.FIN) != 0) {
                     c.segmentArrives(s, dataOff, dataLen, seq, ack, flags, window, 0, o);
@@ -479,12 +511,12 @@ public final class TcpLayer implements Ipv4Transport {
     /** A RST for a segment that has no (acceptable) connection (RFC 9293 §3.10.7.1). */
     void sendReset(int local, int localPort, int remote, int remotePort, int seq, int ack, boolean withAck) {
         counters.resetsSent++;
-        sendBare(local, localPort, remote, remotePort, seq, ack, Tcp.RST | (withAck ? Tcp.ACK : 0), 0, -1);
+        sendBare(local, localPort, remote, remotePort, seq, ack, Tcp.RST | (withAck ? Tcp.ACK : 0), 0, null);
     }
 
     private void sendBare(int local, int localPort, int remote, int remotePort, int seq, int ack, int flags,
-                          int window, int mss) {
-        int hl = mss > 0 ? Tcp.MIN_HEADER_LENGTH + 4 : Tcp.MIN_HEADER_LENGTH;
+                          int window, TcpOptions options) {
+        int hl = Tcp.MIN_HEADER_LENGTH + (options == null ? 0 : options.encodedLength());
         PacketBuffer b = output.allocate(owner, hl);
         if (b == null) {
             counters.dropNoBuffer++;
@@ -492,10 +524,8 @@ public final class TcpLayer implements Ipv4Transport {
         }
         MemorySegment s = b.segment();
         int off = b.offset();
-        if (mss > 0) {
-            Bytes.putU8(s, off + 20, TcpOptions.KIND_MSS);
-            Bytes.putU8(s, off + 21, 4);
-            Bytes.putU16(s, off + 22, mss);
+        if (options != null) {
+            options.write(s, off + Tcp.MIN_HEADER_LENGTH);
         }
         Tcp.writeHeader(s, off, localPort, remotePort, seq, ack, hl, flags, window, 0);
         Tcp.writeChecksum(s, off, hl, local, remote);

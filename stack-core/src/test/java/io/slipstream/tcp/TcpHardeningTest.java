@@ -146,10 +146,7 @@ class TcpHardeningTest {
     void rfc4987_synCookieCompletesHandshakeWhenBacklogIsFull() {
         try (TcpTestNetwork net = new TcpTestNetwork(41, TcpFixtures.config("syn.backlog", "1"))) {
             TcpListener l = net.b.layer.listen(PORT, 8);
-            // a half-open connection from a spoofed port whose SYN-ACK goes nowhere fills the backlog
-            net.dropFilter = s -> s.destinationPort() == 1234;
-            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
-                    TcpTestNetwork.ADDRESS_B, 1234, PORT, 99, 0, Tcp.SYN, 1000, null, new byte[0]));
+            fillSynBacklog(net);
             TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
             assertTrue(net.runUntil(l::acceptable, 1000));
             assertEquals(1, net.b.layer.counters().synCookiesSent);
@@ -157,6 +154,12 @@ class TcpHardeningTest {
             TcpConnection server = l.accept();
             assertNotNull(server);
             assertEquals(TcpState.ESTABLISHED, client.state());
+            // the SYN's options came back through the timestamp echo
+            assertTrue(server.timestampsEnabled() && client.timestampsEnabled());
+            assertTrue(server.sackEnabled() && client.sackEnabled());
+            assertEquals(client.receiveWindowScale(), server.sendWindowScale());
+            assertEquals(server.receiveWindowScale(), client.sendWindowScale());
+            assertEquals(client.mss(), server.mss());
             byte[] data = TcpFixtures.pattern(30_000, 5);
             assertArrayEquals(data, TcpFixtures.transfer(net, client, server, data, 10_000));
             assertArrayEquals(data, TcpFixtures.transfer(net, server, client, data, 10_000));
@@ -167,9 +170,7 @@ class TcpHardeningTest {
     void rfc4987_forgedCookieAckIsRejected() {
         try (TcpTestNetwork net = new TcpTestNetwork(42, TcpFixtures.config("syn.backlog", "1"))) {
             TcpListener l = net.b.layer.listen(PORT, 8);
-            net.dropFilter = s -> s.destinationPort() == 1234;
-            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
-                    TcpTestNetwork.ADDRESS_B, 1234, PORT, 99, 0, Tcp.SYN, 1000, null, new byte[0]));
+            fillSynBacklog(net);
             net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
                     TcpTestNetwork.ADDRESS_B, 1235, PORT, 500, 0, Tcp.SYN, 1000, null, new byte[0]));
             assertEquals(1, net.b.layer.counters().synCookiesSent);
@@ -179,5 +180,28 @@ class TcpHardeningTest {
             assertEquals(1, net.b.layer.counters().synCookiesRejected);
             assertTrue(!l.acceptable());
         }
+    }
+
+    @Test
+    void rfc4987_synCookieWithoutTimestampsKeepsOnlyTheMss() {
+        TcpConfig noTs = TcpFixtures.config("timestamps", "false");
+        try (TcpTestNetwork net = new TcpTestNetwork(43, noTs, TcpFixtures.config("syn.backlog", "1"))) {
+            TcpListener l = net.b.layer.listen(PORT, 8);
+            fillSynBacklog(net);
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
+            assertTrue(net.runUntil(l::acceptable, 1000));
+            TcpConnection server = l.accept();
+            assertTrue(!server.sackEnabled() && server.sendWindowScale() == 0 && !server.timestampsEnabled());
+            assertEquals(1460, server.mss());
+            byte[] data = TcpFixtures.pattern(100_000, 6);
+            assertArrayEquals(data, TcpFixtures.transfer(net, server, client, data, 10_000));
+        }
+    }
+
+    /** A half-open connection from a spoofed port whose SYN-ACK goes nowhere fills a backlog of 1. */
+    private static void fillSynBacklog(TcpTestNetwork net) {
+        net.dropFilter = s -> s.destinationPort() == 1234;
+        net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
+                TcpTestNetwork.ADDRESS_B, 1234, PORT, 99, 0, Tcp.SYN, 1000, null, new byte[0]));
     }
 }

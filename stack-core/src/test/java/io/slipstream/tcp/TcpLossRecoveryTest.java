@@ -230,4 +230,25 @@ class TcpLossRecoveryTest {
                     + c[0].smoothedRttNanos());
         }
     }
+
+    @Test
+    void rfc6675_sackedBytesDetectLossWithoutThreeDuplicateAcks() {
+        try (TcpTestNetwork net = new TcpTestNetwork(70, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].noDelay(true);
+            TcpFixtures.transfer(net, c[0], c[1], new byte[50_000], 10_000); // cwnd well above 4 segments
+            net.clearCaptured();
+            dropDataSegments(net, 0);
+            int[] acks = {0};
+            java.util.function.Predicate<TcpTestNetwork.Segment> dropData = net.dropFilter;
+            // of B's duplicate ACKs only the last (SACKing three segments) gets through
+            net.dropFilter = s -> dropData.test(s) || (!s.fromA() && s.options().sackBlockCount > 0 && ++acks[0] < 3);
+            int mss = c[0].mss();
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[4 * mss]));
+            net.runFor(50);
+            assertEquals(1, net.a.layer.counters().sackRecoveries, "recovery from one SACK covering 3 MSS");
+            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(4 * mss, c[1].available(), "the hole was repaired");
+        }
+    }
 }

@@ -210,4 +210,23 @@ class TcpStateMachineTest {
             assertEquals(777, rst.seq(), "RST carries SEQ = SEG.ACK");
         }
     }
+
+    @Test
+    void rfc9293_dataOnSynIsDeliveredAfterTheHandshake() {
+        try (TcpTestNetwork net = new TcpTestNetwork(23, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            byte[] early = "early data".getBytes();
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4001, PORT, 1000, 0, Tcp.SYN, 8000, null, early));
+            TcpTestNetwork.Segment synAck = net.captured().get(0);
+            assertEquals(1000 + 1 + early.length, synAck.ack(), "the SYN-ACK acknowledges the data");
+            assertFalse(l.acceptable(), "nothing to accept before the handshake completes");
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4001, PORT, 1001 + early.length, synAck.seq() + 1, Tcp.ACK, 8000, null, new byte[0]));
+            TcpConnection server = l.accept();
+            ByteBuffer got = ByteBuffer.allocate(64);
+            assertEquals(early.length, server.receive(got));
+            assertArrayEquals(early, java.util.Arrays.copyOf(got.array(), early.length));
+        }
+    }
 }
