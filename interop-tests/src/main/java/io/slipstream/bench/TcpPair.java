@@ -6,7 +6,6 @@ import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.time.Clock;
-import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,12 +45,10 @@ public final class TcpPair implements AutoCloseable {
         return StackConfig.from(Settings.of(m));
     }
 
-    /** Adds a TCP layer keyed with fresh random secrets to {@code stack}. */
+    /** Adds a TCP layer (keyed with fresh random secrets) to {@code stack}. */
     public static TcpLayer attachTcp(Stack stack) {
-        byte[] secret = new byte[48];
-        new SecureRandom().nextBytes(secret);
         TcpLayer tcp = new TcpLayer(stack.ip(), stack.timers(), stack.clock(),
-                TcpConfig.from(stack.config().settings()), secret);
+                TcpConfig.from(stack.config().settings()));
         stack.register(tcp);
         return tcp;
     }

@@ -44,6 +44,8 @@ final class StackPair implements AutoCloseable {
         m.put("slipstream.driver", "memory");
         m.put("slipstream.interface", link);
         m.put("slipstream.address", cidr);
+        // The test thread drives both stacks on virtual time: no interrupt thread polling behind its back.
+        m.putIfAbsent("slipstream.interrupt.thread", "false");
         return StackConfig.from(Settings.of(m));
     }
 

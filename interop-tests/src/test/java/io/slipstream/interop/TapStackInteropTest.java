@@ -51,7 +51,10 @@ class TapStackInteropTest {
         stack = Stack.open(StackConfig.from(Settings.of(Map.of(
                 "slipstream.driver", "tap",
                 "slipstream.interface", device,
-                "slipstream.address", STACK_IP + "/24"))));
+                "slipstream.address", STACK_IP + "/24",
+                // This thread drives the stack by polling and uses its socket outside the
+                // stack lock: no interrupt thread may process the stack behind its back.
+                "slipstream.interrupt.thread", "false"))));
         // The device is created in our namespace; the kernel's side of it moves into the sandbox.
         NetNs.run("ip", "link", "set", device, "netns", ns.name()).orThrow();
         ns.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").orThrow();

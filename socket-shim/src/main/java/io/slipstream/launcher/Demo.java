@@ -49,7 +49,10 @@ final class Demo {
         return StackConfig.from(Settings.of(Map.of(
                 "slipstream.driver", "memory",
                 "slipstream.interface", "demo0",
-                "slipstream.address", cidr)));
+                "slipstream.address", cidr,
+                // One thread drives both stacks by polling and uses sockets outside the lock:
+                // no interrupt thread may process them behind its back.
+                "slipstream.interrupt.thread", "false")));
     }
 
     private static void ping(Stack a, Stack b, int count) {

@@ -1,6 +1,7 @@
 package io.slipstream.stack;
 
 import io.slipstream.nic.Interrupt;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -69,8 +70,13 @@ final class InterruptThread implements Runnable {
 
     /** The NIC timer was armed at {@code deadline}: wake the wait if it would end later. */
     void timerArmed(long deadline) {
-        if (awaitingInterrupt && deadline - waitUntil < 0) {
-            interrupt.wake();
+        // Dekker with step(): either it sees the new deadline, or we see it waiting.
+        VarHandle.fullFence();
+        if (awaitingInterrupt) {
+            long until = waitUntil;
+            if (until == Long.MAX_VALUE || deadline - until < 0) {
+                interrupt.wake();
+            }
         }
     }
 
@@ -97,12 +103,16 @@ final class InterruptThread implements Runnable {
                 return;
             }
         }
-        long wait = Math.min(watchdogNanos, stack.nicTimerRemaining());
         boolean fired = false;
         if (stack.interruptsEnabled()) {
-            waitUntil = stack.clock().nanoTime() + wait;
+            // Announce the wait before reading the deadline, so a deadline armed from now on
+            // either is read here or wakes the wait (timerArmed).
+            waitUntil = Long.MAX_VALUE;
             awaitingInterrupt = true;
             try {
+                VarHandle.fullFence();
+                long wait = Math.min(watchdogNanos, stack.nicTimerRemaining());
+                waitUntil = stack.clock().nanoTime() + wait;
                 fired = wait == 0 || interrupt.await(wait);
             } finally {
                 awaitingInterrupt = false;
@@ -110,7 +120,8 @@ final class InterruptThread implements Runnable {
             // A driver may leave a due timer to us: with threads waiting, that is an interrupt too.
             fired |= stack.interruptsEnabled() && stack.nicTimerRemaining() == 0;
         } else {
-            LockSupport.parkNanos(this, wait);
+            // Interrupt off: a due timer is an event like any other, for the stall watchdog.
+            LockSupport.parkNanos(this, watchdogNanos);
         }
         if (stopped) {
             return;

@@ -41,7 +41,7 @@ public record RuntimeConfig(
                 pollUsec < 0 ? -1 : pollUsec * 1000,
                 s.getLong("slipstream.poll.rate", 100_000, 1, Long.MAX_VALUE / 2),
                 s.getLong("slipstream.stall.usec", 1000, 1, 60_000_000) * 1000,
-                s.getLong("slipstream.interrupt.latency.usec", 20, 0, 1_000_000) * 1000,
+                s.getLong("slipstream.interrupt.latency.usec", 20, 0, 60_000_000) * 1000,
                 s.getLong("slipstream.interrupt.overflow.usec", defaultOverflowUsec, 1, 60_000_000) * 1000,
                 s.getLong("slipstream.exit.linger.ms", 30_000, 0, 3_600_000) * 1_000_000,
                 s.getBoolean("slipstream.interrupt.thread", true),

@@ -44,7 +44,7 @@ import java.util.concurrent.locks.LockSupport;
  * above it (ARP, IPv4, ICMP, UDP, and TCP when registered).
  *
  * <p>Processing happens in whichever thread calls into the stack, under the {@link StackLock}
- * (docs/ARCHITECTURE and DESIGN §4): a socket operation brackets itself with {@link #enter()}
+ * (DESIGN §4): a socket operation brackets itself with {@link #enter()}
  * and {@link #exit()}, which bring the stack up to date on the way in; a blocking operation
  * waits with {@link #await}, which spins polling the stack, then decides whether the NIC
  * interrupt must be enabled (onload's three rules, see {@link #decideInterrupt()}) and parks.
@@ -52,6 +52,15 @@ import java.util.concurrent.locks.LockSupport;
  * interrupt fires while threads wait, and rescues a stack whose events wait unpolled.
  * Frames sent while not polling ring the doorbell at once (latency); frames sent while
  * polling share one doorbell at the end of the pass.
+ *
+ * <p>How a socket layer (the java.nio shim) uses the runtime: every operation runs between
+ * {@code enter()} and {@code exit()}; each socket and each selector keeps one {@link WaitQueue}
+ * ({@link #newWaitQueue()}) and one {@link WaitCondition}; the socket's readiness listener
+ * calls {@code wakeAll()} on its own queue and on the queues of the selectors it is
+ * registered with; a blocking call loops "try the operation, else {@link #await}"; a
+ * {@code select} calls {@link #pollHook()} once, collects ready keys and otherwise awaits on
+ * the selector's queue ({@code Selector.wakeup} is a flag in its condition plus
+ * {@code wakeAll()}). {@link #INTERRUPTED} becomes {@code ClosedByInterruptException}.
  */
 public final class Stack implements AutoCloseable {
     /** Events handled per poll pass, so one pass never monopolises the lock. */
@@ -287,8 +296,9 @@ public final class Stack implements AutoCloseable {
     /** A poll pass by an application thread (under the lock). */
     private int appPoll(int budget) {
         runtimeCounters.increment(RuntimeCounter.APP_POLLS);
-        lastAppPollNanos = System.nanoTime();
-        return pollLocked(budget);
+        int work = pollLocked(budget);
+        lastAppPollNanos = lastPollNanos; // one clock read per pass
+        return work;
     }
 
     private int pollLocked(int budget) {
@@ -671,16 +681,20 @@ public final class Stack implements AutoCloseable {
 
     private void processAsInterrupt() {
         int limit = Math.max(1, nic.rx().capacity() / runtime.pollBatch()) + 1;
+        int woken = 0;
         for (int i = 0; i < limit; i++) {
             runtimeCounters.increment(RuntimeCounter.INTERRUPT_POLLS);
-            if (pollLocked(runtime.pollBatch()) < runtime.pollBatch()) {
+            int work = pollLocked(runtime.pollBatch());
+            woken += wokenThisPass;
+            if (work < runtime.pollBatch()) {
                 break;
             }
         }
-        if (blocked.get() > 0 && !interruptsEnabled && !closed) {
+        // Threads just woken still count as blocked until they run; they will poll themselves.
+        if (blocked.get() > woken && !interruptsEnabled && !closed) {
             runtimeCounters.increment(RuntimeCounter.INTERRUPTS_REENABLED);
             enableInterrupt();
-        } else if (blocked.get() == 0) {
+        } else if (blocked.get() <= woken) {
             interruptsEnabled = false;
         }
     }

@@ -217,6 +217,19 @@ class InterruptRulesTest {
     }
 
     @Test
+    void aFlushRequestedWhileTheLockIsHeldIsRunByTheHolder() throws Exception {
+        try (RuntimeFixture f = new RuntimeFixture()) {
+            RuntimeFixture.Holder holder = f.holdLockInAnotherThread();
+            f.stack.requestFlush();
+            assertEquals(StackLock.TX_PENDING, f.stack.lock().deferredBits());
+            holder.release();
+            assertEquals(0, f.stack.lock().deferredBits());
+            assertEquals(1, f.count(RuntimeCounter.DEFERRED_WORK_RUNS));
+            assertEquals(0, f.count(RuntimeCounter.DEFERRED_POLLS), "a flush is not a poll");
+        }
+    }
+
+    @Test
     void blockedWaitEndsOnThreadInterruptWithTheStatusKept() throws Exception {
         try (RuntimeFixture f = new RuntimeFixture()) {
             AtomicInteger result = new AtomicInteger(99);

@@ -80,6 +80,15 @@ final class TestNic implements VirtualInterface {
         }
     }
 
+    private int locked(java.util.function.IntSupplier read) {
+        lock.lock();
+        try {
+            return read.getAsInt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private boolean queued() {
         return !rxEvents.isEmpty() || !txDone.isEmpty() || wakeups.get() > 0;
     }
@@ -132,12 +141,7 @@ final class TestNic implements VirtualInterface {
 
         @Override
         public int posted() {
-            lock.lock();
-            try {
-                return posted.size();
-            } finally {
-                lock.unlock();
-            }
+            return locked(posted::size);
         }
     };
 
@@ -176,12 +180,7 @@ final class TestNic implements VirtualInterface {
 
         @Override
         public int posted() {
-            lock.lock();
-            try {
-                return txWaiting.size() + txDone.size();
-            } finally {
-                lock.unlock();
-            }
+            return locked(() -> txWaiting.size() + txDone.size());
         }
     };
 
