@@ -371,6 +371,21 @@ class TcpChannelDifferentialTest {
         }
     }
 
+    /** Buffer sizes are hints (at least what was asked); keepalive timing reads back exactly. */
+    private static void assertBuffersAndKeepAliveRoundTrip(SocketChannel sc, int idle, int interval, int count)
+            throws Exception {
+        sc.setOption(StandardSocketOptions.SO_RCVBUF, 65_536);
+        assertTrue(sc.getOption(StandardSocketOptions.SO_RCVBUF) >= 65_536);
+        sc.setOption(StandardSocketOptions.SO_SNDBUF, 65_536);
+        assertTrue(sc.getOption(StandardSocketOptions.SO_SNDBUF) >= 65_536);
+        sc.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, idle);
+        assertEquals(idle, sc.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
+        sc.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, interval);
+        assertEquals(interval, sc.getOption(ExtendedSocketOptions.TCP_KEEPINTERVAL));
+        sc.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, count);
+        assertEquals(count, sc.getOption(ExtendedSocketOptions.TCP_KEEPCOUNT));
+    }
+
     @ParameterizedTest
     @MethodSource("envs")
     void optionsRoundTrip(Env env) throws Exception {
@@ -391,18 +406,9 @@ class TcpChannelDifferentialTest {
             assertEquals(65_535, sc.getOption(StandardSocketOptions.SO_LINGER));
             sc.setOption(StandardSocketOptions.SO_LINGER, -1);
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_RCVBUF, 65_536);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_RCVBUF) >= 65_536);
-            sc.setOption(StandardSocketOptions.SO_SNDBUF, 65_536);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_SNDBUF) >= 65_536);
+            assertBuffersAndKeepAliveRoundTrip(sc, 30, 5, 4);
             sc.setOption(StandardSocketOptions.IP_TOS, 0x10);
             assertEquals(0x10, sc.getOption(StandardSocketOptions.IP_TOS));
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 30);
-            assertEquals(30, sc.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 5);
-            assertEquals(5, sc.getOption(ExtendedSocketOptions.TCP_KEEPINTERVAL));
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 4);
-            assertEquals(4, sc.getOption(ExtendedSocketOptions.TCP_KEEPCOUNT));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.IP_TOS, 256));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_RCVBUF, -1));
             assertThrows(UnsupportedOperationException.class, () -> sc.setOption(StandardSocketOptions.SO_BROADCAST, true));
@@ -520,16 +526,7 @@ class TcpChannelDifferentialTest {
             assertEquals(9, sc.getOption(StandardSocketOptions.SO_LINGER));
             sc.setOption(StandardSocketOptions.SO_LINGER, -1);
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_RCVBUF, 65_536);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_RCVBUF) >= 65_536);
-            sc.setOption(StandardSocketOptions.SO_SNDBUF, 65_536);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_SNDBUF) >= 65_536);
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 40);
-            assertEquals(40, sc.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 6);
-            assertEquals(6, sc.getOption(ExtendedSocketOptions.TCP_KEEPINTERVAL));
-            sc.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
-            assertEquals(3, sc.getOption(ExtendedSocketOptions.TCP_KEEPCOUNT));
+            assertBuffersAndKeepAliveRoundTrip(sc, 40, 6, 3);
             assertEquals(0, sc.getOption(StandardSocketOptions.IP_TOS));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_LINGER, null));
             // the connection still works after all that
