@@ -26,6 +26,23 @@ public final class Errno {
     public static final int EBADFD = 77;
     public static final int EMSGSIZE = 90;
     public static final int ENOBUFS = 105;
+    public static final int EPIPE = 32;
+    public static final int EPROTO = 71;
+    public static final int ENOPROTOOPT = 92;
+    public static final int EOPNOTSUPP = 95;
+    public static final int EAFNOSUPPORT = 97;
+    public static final int EADDRINUSE = 98;
+    public static final int EADDRNOTAVAIL = 99;
+    public static final int ENETUNREACH = 101;
+    public static final int ECONNABORTED = 103;
+    public static final int ECONNRESET = 104;
+    public static final int EISCONN = 106;
+    public static final int ENOTCONN = 107;
+    public static final int ETIMEDOUT = 110;
+    public static final int ECONNREFUSED = 111;
+    public static final int EHOSTUNREACH = 113;
+    public static final int EALREADY = 114;
+    public static final int EINPROGRESS = 115;
 
     /** Index = errno; null where the number is an alias or unused. */
     private static final String[] NAMES = {

@@ -79,10 +79,16 @@ public final class Libc {
         this.callState = arena.allocate(CALL_STATE);
     }
 
-    private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+    /** Binds a libc function; shared with the other binding classes of this package. */
+    static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no function " + name));
         return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    /** The errno capture segment, for the other binding classes of this package to pass along. */
+    MemorySegment callState() {
+        return callState;
     }
 
     /** errno as the last call through this instance left it. */
@@ -222,7 +228,7 @@ public final class Libc {
      * A downcall threw: a closed arena (IllegalStateException) or a binding that does not match
      * the call, never an errno. Runtime exceptions and errors pass unchanged.
      */
-    private static RuntimeException linkageFailure(String function, Throwable t) {
+    static RuntimeException linkageFailure(String function, Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }

@@ -1,0 +1,92 @@
+package io.slipstream.launcher;
+
+import io.slipstream.config.ConfigException;
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bin/slipstream run [--driver D] [--interface IF] [--address CIDR[,CIDR]] [--fallback
+ * kernel|error] -- <java command line>}: runs an unmodified Java program on Slipstream, the way
+ * {@code onload} wraps a program. The java command gets native access, the javaagent and the
+ * {@code slipstream.*} properties right after its executable; {@code java} on its own is
+ * replaced by the JDK the launcher runs on (JDK 25 or newer, found as the build finds it).
+ */
+public final class RunCommand {
+    static final String USAGE = "usage: slipstream run [--driver D] [--interface IF] [--address CIDR[,CIDR...]]"
+            + " [--fallback kernel|error] -- <java command line>";
+
+    private RunCommand() {}
+
+    /**
+     * The command to execute for {@code args} (the options, "--", then the java command line),
+     * given the agent jar and the java executable that replaces a bare {@code java}.
+     *
+     * @throws IllegalArgumentException for a malformed command line (the message is the usage)
+     * @throws ConfigException for a bad setting (the message names it)
+     */
+    public static List<String> build(List<String> args, Path agentJar, Path java) {
+        Map<String, String> settings = new HashMap<>();
+        int i = 0;
+        for (; i < args.size() && !args.get(i).equals("--"); i++) {
+            String option = args.get(i);
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
+            }
+            String value = args.get(++i);
+            switch (option) {
+                case "--driver" -> settings.put(StackConfig.DRIVER, value);
+                case "--interface" -> settings.put(StackConfig.INTERFACE, value);
+                case "--address" -> settings.put(StackConfig.ADDRESS, value);
+                case "--fallback" -> settings.put("slipstream.fallback", value);
+                default -> throw new IllegalArgumentException("unknown option " + option + "\n" + USAGE);
+            }
+        }
+        if (i >= args.size() - 1) {
+            throw new IllegalArgumentException("no java command line after --\n" + USAGE);
+        }
+        check(settings);
+        List<String> command = new ArrayList<>(args.subList(i + 1, args.size()));
+        String executable = command.get(0);
+        if (executable.equals("java")) {
+            command.set(0, java.toString());
+        } else if (!Path.of(executable).getFileName().toString().equals("java")) {
+            throw new IllegalArgumentException("the command after -- must start with java, got " + executable + "\n" + USAGE);
+        }
+        List<String> injected = new ArrayList<>();
+        injected.add("--enable-native-access=ALL-UNNAMED");
+        injected.add("-javaagent:" + agentJar);
+        settings.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> injected.add("-D" + e.getKey() + "=" + e.getValue()));
+        command.addAll(1, injected);
+        return command;
+    }
+
+    /** Checks the stack settings now, so a mistake is one line naming the option, not a failure in the program. */
+    private static void check(Map<String, String> settings) {
+        String mode = settings.get("slipstream.fallback");
+        if (mode != null && !mode.equals("kernel") && !mode.equals("error")) {
+            throw new ConfigException("--fallback (slipstream.fallback): expected kernel or error, got '" + mode + "'");
+        }
+        if (!settings.containsKey(StackConfig.DRIVER) && !settings.containsKey(StackConfig.INTERFACE)
+                && !settings.containsKey(StackConfig.ADDRESS)) {
+            return; // configured by slipstream.* properties in the command line or the environment
+        }
+        for (String cidr : settings.getOrDefault(StackConfig.ADDRESS, "").split(",")) {
+            Map<String, String> one = new HashMap<>(settings);
+            one.put(StackConfig.ADDRESS, cidr.trim());
+            StackConfig.from(Settings.of(one));
+        }
+    }
+
+    /** Runs the command with this process's standard streams; returns its exit status. */
+    public static int run(List<String> args, Path agentJar, Path java) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(build(args, agentJar, java)).inheritIO().start();
+        return p.waitFor();
+    }
+}

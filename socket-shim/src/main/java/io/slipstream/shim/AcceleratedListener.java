@@ -1,0 +1,125 @@
+package io.slipstream.shim;
+
+import io.slipstream.stack.Stack;
+import io.slipstream.stack.WaitCondition;
+import io.slipstream.stack.WaitQueue;
+import io.slipstream.tcp.ReadinessListener;
+import io.slipstream.tcp.TcpConnection;
+import io.slipstream.tcp.TcpListener;
+import io.slipstream.tcp.TcpSocket;
+import java.io.IOException;
+import java.net.BindException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A listener on one Slipstream stack, inside a {@link ShimServerSocketChannel}. Its readiness
+ * callback wakes the listener's wait queue, the selectors the channel is in, and a thread that
+ * waits on this listener and a kernel listener at once (a wildcard bind).
+ */
+final class AcceleratedListener implements ReadinessListener {
+    private static final int EPHEMERAL_LOW = 49152;
+    private static final int EPHEMERAL_TRIES = 64;
+
+    private final ShimStacks.Opened opened;
+    private final TcpListener listener;
+    private final SelectionKeys keys;
+    private final WaitQueue queue;
+    private final WaitCondition acceptable;
+    private volatile boolean closed;
+    /** A thread blocked on this listener and a kernel listener together, parked on the kernel poller. */
+    volatile Thread mixedWaiter;
+
+    private AcceleratedListener(ShimStacks.Opened opened, TcpListener listener, SelectionKeys keys) {
+        this.opened = opened;
+        this.listener = listener;
+        this.keys = keys;
+        this.queue = opened.stack().newWaitQueue();
+        this.acceptable = () -> closed || listener.acceptable();
+        listener.readinessListener(this);
+    }
+
+    /**
+     * Listens on {@code port} of {@code opened}'s stack, accepted connections getting the
+     * buffer sizes among the channel's {@code options}; port 0 picks a free dynamic port
+     * (RFC 6335's range, random start, as the kernel does).
+     */
+    static AcceleratedListener listen(ShimStacks.Opened opened, int port, int backlog,
+            java.util.Map<java.net.SocketOption<?>, Object> options, SelectionKeys keys) throws IOException {
+        Stack stack = opened.stack();
+        stack.enter();
+        try {
+            int tries = port == 0 ? EPHEMERAL_TRIES : 1;
+            for (int i = 0; i < tries; i++) {
+                int p = port != 0 ? port : EPHEMERAL_LOW + ThreadLocalRandom.current().nextInt(65536 - EPHEMERAL_LOW);
+                try {
+                    return new AcceleratedListener(opened,
+                            opened.tcp().listen(p, backlog, AcceleratedTcp.connectOptions(options)), keys);
+                } catch (IllegalStateException inUse) {
+                    // try another dynamic port, or report the fixed one busy
+                }
+            }
+            throw new BindException("Address already in use");
+        } finally {
+            stack.exit();
+        }
+    }
+
+    ShimStacks.Opened opened() {
+        return opened;
+    }
+
+    Stack stack() {
+        return opened.stack();
+    }
+
+    int port() {
+        return listener.localPort();
+    }
+
+    @Override
+    public void readinessChanged(TcpSocket socket) {
+        queue.wakeAll();
+        keys.acceleratedReady();
+        Thread t = mixedWaiter;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** A connection from the accept queue, or null. */
+    TcpConnection accept() {
+        Stack stack = opened.stack();
+        stack.enter();
+        try {
+            return listener.accept();
+        } finally {
+            stack.exit();
+        }
+    }
+
+    boolean acceptable() {
+        return acceptable.ready();
+    }
+
+    /** Waits (0: no limit) until a connection waits, the listener closes or the thread is interrupted. */
+    void await(long timeoutNanos) {
+        opened.stack().await(queue, acceptable, timeoutNanos > 0 ? timeoutNanos : -1);
+    }
+
+    void close() {
+        closed = true;
+        Stack stack = opened.stack();
+        stack.enter();
+        try {
+            listener.close();
+        } finally {
+            stack.exit();
+        }
+        queue.wakeAll();
+        Thread t = mixedWaiter;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package io.slipstream.shim;
+
+import io.slipstream.stack.Stack;
+import io.slipstream.stack.WaitCondition;
+import io.slipstream.stack.WaitQueue;
+import io.slipstream.udp.UdpCounter;
+import io.slipstream.udp.UdpSocket;
+import io.slipstream.wire.Ipv4Address;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The accelerated inside of a {@link ShimDatagramChannel}: a UDP socket of a Slipstream stack,
+ * operated between {@link Stack#enter()} and {@link Stack#exit()}. Its readiness callback (run
+ * by whichever thread processes the stack) wakes the socket's wait queue and the selectors the
+ * channel is registered with; blocked callers wait with {@link Stack#await}.
+ */
+final class AcceleratedUdp implements UdpSocket.ReadinessListener {
+    private final Stack stack;
+    private final UdpSocket socket;
+    private final SelectionKeys keys;
+    private final InetAddress localAddress;
+    private final WaitQueue queue;
+    private final WaitCondition readable;
+    private volatile boolean closed;
+    private InetSocketAddress lastSource;
+
+    private AcceleratedUdp(Stack stack, UdpSocket socket, SelectionKeys keys) {
+        this.stack = stack;
+        this.socket = socket;
+        this.keys = keys;
+        this.localAddress = inet(stack.address());
+        this.queue = stack.newWaitQueue();
+        this.readable = () -> closed || socket.isReadable();
+    }
+
+    /** Opens a socket on {@code stack} bound to {@code port} (0: ephemeral); a negative rcvbuf keeps the default. */
+    static AcceleratedUdp open(Stack stack, int port, int receiveBuffer, SelectionKeys keys) throws IOException {
+        stack.enter();
+        try {
+            UdpSocket s = stack.udp().open();
+            if (receiveBuffer > 0) {
+                s.setReceiveBufferSize(receiveBuffer);
+            }
+            try {
+                s.bind(port);
+            } catch (BindException e) {
+                s.close();
+                throw new BindException("Address already in use");
+            }
+            AcceleratedUdp u = new AcceleratedUdp(stack, s, keys);
+            s.setReadinessListener(u);
+            return u;
+        } finally {
+            stack.exit();
+        }
+    }
+
+    Stack stack() {
+        return stack;
+    }
+
+    InetSocketAddress localAddress() {
+        return new InetSocketAddress(localAddress, socket.localPort());
+    }
+
+    @Override
+    public void readinessChanged(UdpSocket s) {
+        queue.wakeAll();
+        keys.acceleratedReady();
+    }
+
+    /** Whether {@code address} can be reached through this stack. */
+    boolean reaches(InetAddress address) {
+        if (!(address instanceof Inet4Address)) {
+            return false;
+        }
+        int a = ipv4(address);
+        return stack.config().onLink(a) || stack.config().gateway() != Ipv4Address.ANY;
+    }
+
+    void connect(InetSocketAddress remote) throws IOException {
+        if (!reaches(remote.getAddress())) {
+            throw new SocketException("Network is unreachable");
+        }
+        stack.enter();
+        try {
+            socket.connect(ipv4(remote.getAddress()), remote.getPort());
+        } finally {
+            stack.exit();
+        }
+    }
+
+    void disconnect() {
+        stack.enter();
+        try {
+            socket.disconnect();
+        } finally {
+            stack.exit();
+        }
+    }
+
+    /**
+     * Receives one datagram into {@code dst}; returns its source, or null when none is queued.
+     * An ICMP error reported for the connected peer is thrown instead, once.
+     */
+    InetSocketAddress receive(ByteBuffer dst) throws IOException {
+        stack.enter();
+        try {
+            UdpSocket.Error error = socket.takeError();
+            if (error != null) {
+                throw switch (error) {
+                    case PORT_UNREACHABLE -> new PortUnreachableException();
+                    case HOST_UNREACHABLE -> new NoRouteToHostException("No route to host");
+                    case NET_UNREACHABLE -> new SocketException("Network is unreachable");
+                };
+            }
+            if (socket.receive(dst) < 0) {
+                return null;
+            }
+            return source(socket.lastSourceAddress(), socket.lastSourcePort());
+        } finally {
+            stack.exit();
+        }
+    }
+
+    private InetSocketAddress source(int address, int port) {
+        InetSocketAddress last = lastSource;
+        if (last != null && last.getPort() == port && ipv4(last.getAddress()) == address) {
+            return last;
+        }
+        last = new InetSocketAddress(inet(address), port);
+        lastSource = last;
+        return last;
+    }
+
+    /**
+     * Sends {@code src} as one datagram to {@code target} (null: the connected peer); returns
+     * the bytes sent, or -1 when no buffer was free (try again).
+     */
+    int send(ByteBuffer src, InetSocketAddress target) throws IOException {
+        int address = 0;
+        int port = 0;
+        if (target != null) {
+            if (!reaches(target.getAddress())) {
+                throw new SocketException("Network is unreachable");
+            }
+            address = ipv4(target.getAddress());
+            port = target.getPort();
+        }
+        stack.enter();
+        try {
+            long noBuffer = stack.udp().counters().get(UdpCounter.TX_NO_BUFFER);
+            int n = socket.send(src, address, port);
+            if (n == 0 && stack.udp().counters().get(UdpCounter.TX_NO_BUFFER) != noBuffer) {
+                return -1;
+            }
+            return n;
+        } finally {
+            stack.exit();
+        }
+    }
+
+    /**
+     * Blocks until the socket may be readable, it is closed, the thread is interrupted, or
+     * {@code timeoutNanos} pass (0: no limit); the caller re-checks.
+     */
+    void awaitReadable(long timeoutNanos) {
+        stack.await(queue, readable, timeoutNanos > 0 ? timeoutNanos : -1);
+    }
+
+    /** Waits a little for transmit buffers to come back (the NIC completing sends). */
+    void awaitBuffers() {
+        stack.requestFlush();
+        LockSupport.parkNanos(this, 50_000);
+    }
+
+    int readyOps(int interestOps) {
+        int ops = interestOps & SelectionKey.OP_WRITE;
+        if ((interestOps & SelectionKey.OP_READ) != 0) {
+            stack.enter();
+            try {
+                if (socket.isReadable()) {
+                    ops |= SelectionKey.OP_READ;
+                }
+            } finally {
+                stack.exit();
+            }
+        }
+        return ops;
+    }
+
+    int receiveBufferSize() {
+        stack.enter();
+        try {
+            return socket.receiveBufferSize();
+        } finally {
+            stack.exit();
+        }
+    }
+
+    void setReceiveBufferSize(int bytes) {
+        stack.enter();
+        try {
+            socket.setReceiveBufferSize(Math.max(bytes, 2048));
+        } finally {
+            stack.exit();
+        }
+    }
+
+    /** Releases the socket and wakes a blocked reader. */
+    void close() {
+        closed = true;
+        stack.enter();
+        try {
+            socket.close();
+        } finally {
+            stack.exit();
+        }
+        queue.wakeAll();
+    }
+
+    static int ipv4(InetAddress a) {
+        byte[] b = a.getAddress();
+        return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+    }
+
+    static InetAddress inet(int address) {
+        try {
+            return InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

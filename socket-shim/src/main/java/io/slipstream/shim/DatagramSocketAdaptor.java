@@ -1,0 +1,362 @@
+package io.slipstream.shim;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.DatagramSocketImpl;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.IllegalBlockingModeException;
+import java.util.Set;
+
+/** The {@link DatagramSocket} view of a {@link ShimDatagramChannel} ({@code channel.socket()}). */
+final class DatagramSocketAdaptor extends DatagramSocket {
+    private final ShimDatagramChannel channel;
+    private volatile int timeoutMillis;
+
+    private DatagramSocketAdaptor(ShimDatagramChannel channel) {
+        super(new NoDatagramSocketImpl());
+        this.channel = channel;
+    }
+
+    static DatagramSocketAdaptor create(ShimDatagramChannel channel) {
+        return new DatagramSocketAdaptor(channel);
+    }
+
+    @Override
+    public DatagramChannel getChannel() {
+        return channel;
+    }
+
+    @Override
+    public void bind(SocketAddress local) throws SocketException {
+        try {
+            channel.bind(local);
+        } catch (Exception x) {
+            throw Adaptors.toSocketException(x);
+        }
+    }
+
+    @Override
+    public void connect(InetAddress address, int port) {
+        try {
+            connect(new InetSocketAddress(address, port));
+        } catch (SocketException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void connect(SocketAddress remote) throws SocketException {
+        if (remote == null) {
+            throw new IllegalArgumentException("Address can't be null");
+        }
+        try {
+            channel.connect(remote);
+        } catch (Exception x) {
+            throw Adaptors.toSocketException(x);
+        }
+    }
+
+    @Override
+    public void disconnect() {
+        try {
+            channel.disconnect();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public boolean isBound() {
+        return channel.localAddressOrNull() != null;
+    }
+
+    @Override
+    public boolean isConnected() {
+        return channel.remoteAddressOrNull() != null;
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+        InetSocketAddress a = channel.remoteAddressOrNull();
+        return a == null ? null : a.getAddress();
+    }
+
+    @Override
+    public int getPort() {
+        InetSocketAddress a = channel.remoteAddressOrNull();
+        return a == null ? -1 : a.getPort();
+    }
+
+    @Override
+    public SocketAddress getRemoteSocketAddress() {
+        return channel.remoteAddressOrNull();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return isClosed() ? null : channel.localAddressOrNull();
+    }
+
+    @Override
+    public InetAddress getLocalAddress() {
+        InetSocketAddress a = channel.localAddressOrNull();
+        return isClosed() || a == null ? null : a.getAddress();
+    }
+
+    @Override
+    public int getLocalPort() {
+        InetSocketAddress a = channel.localAddressOrNull();
+        if (isClosed()) {
+            return -1;
+        }
+        return a == null ? 0 : a.getPort();
+    }
+
+    @Override
+    public void send(DatagramPacket p) throws IOException {
+        if (!channel.isBlocking()) {
+            throw new IllegalBlockingModeException();
+        }
+        ByteBuffer src;
+        SocketAddress target;
+        synchronized (p) {
+            src = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength());
+            target = p.getAddress() == null ? channel.remoteAddressOrNull() : p.getSocketAddress();
+        }
+        if (target == null) {
+            throw new IllegalArgumentException("Address not set");
+        }
+        try {
+            if (channel.isConnected()) {
+                channel.write(src);
+            } else {
+                channel.send(src, target);
+            }
+        } catch (java.nio.channels.AlreadyConnectedException e) {
+            throw new IllegalArgumentException("Connected and packet address differ");
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw Adaptors.toSocketException(e);
+        }
+    }
+
+    @Override
+    public void receive(DatagramPacket p) throws IOException {
+        if (!channel.isBlocking()) {
+            throw new IllegalBlockingModeException();
+        }
+        synchronized (p) {
+            ByteBuffer dst = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getData().length - p.getOffset());
+            SocketAddress from;
+            try {
+                from = channel.receive(dst, timeoutMillis * 1_000_000L);
+            } catch (java.nio.channels.ClosedChannelException e) {
+                throw Adaptors.toSocketException(e);
+            }
+            p.setLength(dst.position() - p.getOffset());
+            p.setSocketAddress(from);
+        }
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+        timeoutMillis = Adaptors.checkTimeout(channel, timeout);
+    }
+
+    @Override
+    public int getSoTimeout() throws SocketException {
+        Adaptors.ensureOpen(channel);
+        return timeoutMillis;
+    }
+
+    @Override
+    public void setSendBufferSize(int size) throws SocketException {
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_SNDBUF, size);
+    }
+
+    @Override
+    public int getSendBufferSize() throws SocketException {
+        return Adaptors.get(channel, StandardSocketOptions.SO_SNDBUF);
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+        Adaptors.setBufferSize(channel, StandardSocketOptions.SO_RCVBUF, size);
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+        return Adaptors.get(channel, StandardSocketOptions.SO_RCVBUF);
+    }
+
+    @Override
+    public void setReuseAddress(boolean on) throws SocketException {
+        Adaptors.set(channel, StandardSocketOptions.SO_REUSEADDR, on);
+    }
+
+    @Override
+    public boolean getReuseAddress() throws SocketException {
+        return Adaptors.get(channel, StandardSocketOptions.SO_REUSEADDR);
+    }
+
+    @Override
+    public void setBroadcast(boolean on) throws SocketException {
+        Adaptors.set(channel, StandardSocketOptions.SO_BROADCAST, on);
+    }
+
+    @Override
+    public boolean getBroadcast() throws SocketException {
+        return Adaptors.get(channel, StandardSocketOptions.SO_BROADCAST);
+    }
+
+    @Override
+    public void setTrafficClass(int tc) throws SocketException {
+        if (tc < 0 || tc > 255) {
+            throw new IllegalArgumentException("tc is not in range 0 -- 255");
+        }
+        Adaptors.set(channel, StandardSocketOptions.IP_TOS, tc);
+    }
+
+    @Override
+    public int getTrafficClass() throws SocketException {
+        return Adaptors.get(channel, StandardSocketOptions.IP_TOS);
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return !channel.isOpen();
+    }
+
+    @Override
+    public <T> DatagramSocket setOption(SocketOption<T> name, T value) throws IOException {
+        channel.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return channel.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return channel.supportedOptions();
+    }
+
+    @Override
+    public void joinGroup(SocketAddress group, NetworkInterface netIf) throws IOException {
+        throw new SocketException("multicast membership is not supported by Slipstream yet");
+    }
+
+    @Override
+    public void leaveGroup(SocketAddress group, NetworkInterface netIf) throws IOException {
+        throw new SocketException("multicast membership is not supported by Slipstream yet");
+    }
+
+    /** The impl handed to DatagramSocket's constructor; never used, since every method is overridden. */
+    private static final class NoDatagramSocketImpl extends DatagramSocketImpl {
+        @Override
+        protected void create() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void bind(int lport, InetAddress laddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void send(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int peek(InetAddress i) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int peekData(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void receive(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        @Deprecated
+        protected void setTTL(byte ttl) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        @Deprecated
+        protected byte getTTL() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void setTimeToLive(int ttl) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int getTimeToLive() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void join(InetAddress inetaddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void leave(InetAddress inetaddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void joinGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void leaveGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void close() {
+            // nothing was opened
+        }
+
+        @Override
+        public void setOption(int optID, Object value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Object getOption(int optID) {
+            throw new UnsupportedOperationException();
+        }
+    }
+}

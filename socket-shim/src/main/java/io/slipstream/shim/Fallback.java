@@ -1,0 +1,69 @@
+package io.slipstream.shim;
+
+import io.slipstream.config.ConfigException;
+import io.slipstream.config.Settings;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.SocketException;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The fallback policy ({@code slipstream.fallback}: {@code kernel}, the default, or
+ * {@code error}) and the count of sockets that fell back, per reason. Each reason is logged
+ * once, at DEBUG, the first time it happens.
+ */
+public final class Fallback {
+    public static final String PROPERTY = "slipstream.fallback";
+    private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
+
+    private final boolean error;
+    private final AtomicLongArray counts = new AtomicLongArray(FallbackReason.values().length);
+
+    Fallback(boolean error) {
+        this.error = error;
+    }
+
+    static Fallback from(Settings settings) {
+        String mode = settings.get(PROPERTY, "kernel");
+        return switch (mode) {
+            case "kernel" -> new Fallback(false);
+            case "error" -> new Fallback(true);
+            default -> throw new ConfigException(PROPERTY + ": expected kernel or error, got '" + mode + "'");
+        };
+    }
+
+    public boolean isError() {
+        return error;
+    }
+
+    /**
+     * A socket is about to run on the kernel for {@code reason}: counts it, or throws when the
+     * policy is {@code error}.
+     */
+    void fallBack(FallbackReason reason, Object what) throws IOException {
+        if (error) {
+            throw new SocketException(PROPERTY + "=error: " + what + " would fall back to the kernel: " + reason.text());
+        }
+        if (counts.getAndIncrement(reason.ordinal()) == 0) {
+            LOG.log(Level.DEBUG, () -> "Slipstream: sockets fall back to the kernel: " + reason.text() + " (first: " + what + ")");
+        }
+    }
+
+    public long count(FallbackReason reason) {
+        return counts.get(reason.ordinal());
+    }
+
+    /** Non-zero counts, for the stack dump. */
+    public Map<FallbackReason, Long> counts() {
+        Map<FallbackReason, Long> m = new EnumMap<>(FallbackReason.class);
+        for (FallbackReason r : FallbackReason.values()) {
+            long c = counts.get(r.ordinal());
+            if (c != 0) {
+                m.put(r, c);
+            }
+        }
+        return m;
+    }
+}

@@ -1,0 +1,635 @@
+package io.slipstream.shim;
+
+import io.slipstream.shim.kernel.BufferVectors;
+import io.slipstream.shim.kernel.FdIo;
+import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Slipstream's DatagramChannel. It starts as a kernel socket (so options set early act exactly
+ * as on the JDK's) and is moved onto a Slipstream stack when it is bound to a stack's address,
+ * or connected or first sent to a destination in a stack's subnet while still unbound; options
+ * set so far are replayed onto the stack's socket. Bound to the wildcard, multicast, or set up
+ * with an option the stack cannot honour, it stays on the kernel (counted as a fallback).
+ */
+final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
+    /** No UDP payload is larger (IPv6's 65,535-byte payload less the UDP header, and IPv4's less). */
+    private static final int MAX_DATAGRAM = 65_527;
+    private final SlipstreamSelectorProvider provider;
+    private final ChannelLocks locks = new ChannelLocks();
+    private final ReentrantLock readLock = locks.readLock;
+    private final ReentrantLock writeLock = locks.writeLock;
+    private final Object stateLock = locks.stateLock;
+    private final SelectionKeys keys = new SelectionKeys();
+    private final int family;
+    /** Options set by the application, replayed onto an accelerated socket. */
+    private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    private volatile KernelSocket kernel;
+    private volatile AcceleratedUdp udp;
+    private boolean decided;
+    private FallbackReason optionReason;
+    private InetSocketAddress localAddress;
+    private InetSocketAddress remoteAddress;
+    private DatagramSocketAdaptor adaptor;
+
+    ShimDatagramChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
+        super(provider);
+        this.provider = provider;
+        if (family == java.net.StandardProtocolFamily.UNIX) {
+            throw new UnsupportedOperationException("Protocol family not supported"); // as the JDK's
+        }
+        this.family = Addresses.kernelFamily(family);
+        this.kernel = KernelSocket.open(this.family, false);
+    }
+
+    /** A datagram socket inherited from the parent process (System.inheritedChannel): stays on the kernel. */
+    ShimDatagramChannel(SlipstreamSelectorProvider provider, KernelSocket inherited) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = inherited.family();
+        this.kernel = inherited;
+        this.decided = true;
+        this.localAddress = (InetSocketAddress) inherited.localAddress();
+        this.remoteAddress = (InetSocketAddress) inherited.remoteAddress();
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** True when the datagrams go through a Slipstream stack. */
+    boolean isAccelerated() {
+        return udp != null;
+    }
+
+    // ---------------------------------------------------------------- the decision
+
+    /** Binds to {@code local} (null: wildcard), choosing stack or kernel by the address. Under stateLock. */
+    private void bindInternal(SocketAddress local) throws IOException {
+        InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
+        if (!decided) {
+            decided = true;
+            Stack stack = decideLocal(isa);
+            if (stack != null) {
+                accelerate(stack, isa.getPort());
+                return;
+            }
+        }
+        kernel.bind(isa);
+        localAddress = (InetSocketAddress) kernel.localAddress();
+    }
+
+    private Stack decideLocal(InetSocketAddress isa) throws IOException {
+        if (optionReason != null) {
+            provider.fallBack(optionReason, isa);
+            return null;
+        }
+        return stackOf(provider.accelerate(provider.routeLocal(isa.getAddress()), isa));
+    }
+
+    /** An unbound channel about to talk to {@code remote}: on a stack if one routes there. Under stateLock. */
+    private void ensureBoundFor(InetSocketAddress remote) throws IOException {
+        if (localAddress != null) {
+            return;
+        }
+        if (!decided) {
+            decided = true;
+            Stack stack;
+            if (optionReason != null) {
+                provider.fallBack(optionReason, remote);
+                stack = null;
+            } else {
+                stack = stackOf(provider.accelerate(provider.routeRemote(remote.getAddress()), remote));
+            }
+            if (stack != null) {
+                accelerate(stack, 0);
+                return;
+            }
+        }
+        kernel.bind(Addresses.wildcard(family));
+        localAddress = (InetSocketAddress) kernel.localAddress();
+    }
+
+    private static Stack stackOf(ShimStacks.Opened opened) {
+        return opened == null ? null : opened.stack();
+    }
+
+    private void accelerate(Stack stack, int port) throws IOException {
+        Object rcvbuf = options.get(StandardSocketOptions.SO_RCVBUF);
+        AcceleratedUdp u = AcceleratedUdp.open(stack, port, rcvbuf == null ? -1 : (Integer) rcvbuf, keys);
+        KernelSocket k = kernel;
+        udp = u;
+        kernel = null;
+        localAddress = u.localAddress();
+        k.close();
+        keys.backingChanged();
+    }
+
+    // ---------------------------------------------------------------- bind, connect
+
+    @Override
+    public DatagramChannel bind(SocketAddress local) throws IOException {
+        return locks.all(() -> {
+            ensureOpen();
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
+            }
+            bindInternal(local);
+            return this;
+        });
+    }
+
+    @Override
+    public boolean isConnected() {
+        synchronized (stateLock) {
+            return remoteAddress != null;
+        }
+    }
+
+    @Override
+    public DatagramChannel connect(SocketAddress remote) throws IOException {
+        InetSocketAddress isa = Addresses.check(remote, family);
+        return locks.all(() -> {
+            ensureOpen();
+            if (remoteAddress != null) {
+                throw new AlreadyConnectedException();
+            }
+            if (isa.getPort() == 0) {
+                throw new SocketException("Can't connect to port 0");
+            }
+            ensureBoundFor(isa);
+            AcceleratedUdp u = udp;
+            if (u != null) {
+                u.connect(isa);
+            } else {
+                kernel.connect(isa);
+                localAddress = (InetSocketAddress) kernel.localAddress();
+            }
+            remoteAddress = isa;
+            return this;
+        });
+    }
+
+    @Override
+    public DatagramChannel disconnect() throws IOException {
+        return locks.all(() -> {
+            if (!isOpen() || remoteAddress == null) {
+                return this;
+            }
+            AcceleratedUdp u = udp;
+            if (u != null) {
+                u.disconnect();
+            } else {
+                InetSocketAddress before = localAddress;
+                kernel.disconnect();
+                localAddress = (InetSocketAddress) kernel.localAddress();
+                if (localAddress.getPort() != before.getPort()) {
+                    // Linux forgets an ephemeral port on disconnect; bind it again, as the JDK does.
+                    kernel.bind(before);
+                    localAddress = (InetSocketAddress) kernel.localAddress();
+                }
+            }
+            remoteAddress = null;
+            return this;
+        });
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return remoteAddress;
+        }
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    InetSocketAddress localAddressOrNull() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
+    }
+
+    InetSocketAddress remoteAddressOrNull() {
+        synchronized (stateLock) {
+            return remoteAddress;
+        }
+    }
+
+    // ---------------------------------------------------------------- receive and send
+
+    @Override
+    public SocketAddress receive(ByteBuffer dst) throws IOException {
+        return receive(dst, 0);
+    }
+
+    /** Receives; in blocking mode gives up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
+    SocketAddress receive(ByteBuffer dst, long timeoutNanos) throws IOException {
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+        readLock.lock();
+        try {
+            ensureOpen();
+            boolean blocking = isBlocking();
+            SocketAddress sender = null;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (localAddress == null) {
+                        bindInternal(null);
+                    }
+                }
+                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                while (true) {
+                    sender = receiveOnce(dst);
+                    if (sender != null || !blocking || !isOpen()) {
+                        break;
+                    }
+                    awaitReadable(timeoutNanos, deadline);
+                }
+                return sender;
+            } finally {
+                if (blocking) {
+                    end(sender != null);
+                }
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private SocketAddress receiveOnce(ByteBuffer dst) throws IOException {
+        AcceleratedUdp u = udp;
+        if (u != null) {
+            try {
+                return u.receive(dst);
+            } catch (IllegalStateException closed) {
+                throw new ClosedChannelException();
+            }
+        }
+        return kernel.receive(dst);
+    }
+
+    private void awaitReadable(long timeoutNanos, long deadline) throws SocketTimeoutException {
+        long wait = 0;
+        if (timeoutNanos > 0) {
+            wait = deadline - System.nanoTime();
+            if (wait <= 0) {
+                throw new SocketTimeoutException("Receive timed out");
+            }
+        }
+        AcceleratedUdp u = udp;
+        if (u != null) {
+            u.awaitReadable(wait);
+        } else {
+            Poller.awaitReadable(kernel.fd(), wait);
+        }
+    }
+
+    @Override
+    public int send(ByteBuffer src, SocketAddress target) throws IOException {
+        Objects.requireNonNull(src);
+        InetSocketAddress isa = Addresses.check(target, family);
+        writeLock.lock();
+        try {
+            ensureOpen();
+            boolean blocking = isBlocking();
+            int n = 0;
+            boolean completed = false;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                boolean connected;
+                synchronized (stateLock) {
+                    ensureOpen();
+                    connected = remoteAddress != null;
+                    if (connected && !isa.equals(remoteAddress)) {
+                        throw new AlreadyConnectedException();
+                    }
+                    // Bound first, as the JDK does: even a send that fails leaves the channel bound.
+                    ensureBoundFor(isa);
+                    if (!connected && isa.getPort() == 0) {
+                        throw new SocketException("Can't send to port 0");
+                    }
+                }
+                n = sendLoop(src, connected ? null : isa, blocking);
+                completed = n >= 0;
+                return Math.max(n, 0);
+            } finally {
+                if (blocking) {
+                    end(completed);
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends one datagram, waiting for room in blocking mode; -1 if it could not be sent. */
+    private int sendLoop(ByteBuffer src, InetSocketAddress target, boolean blocking) throws IOException {
+        while (true) {
+            int n;
+            AcceleratedUdp u = udp;
+            if (u != null) {
+                try {
+                    n = u.send(src, target);
+                } catch (IllegalStateException closed) {
+                    throw new ClosedChannelException();
+                }
+                if (n >= 0 || !blocking || !isOpen()) {
+                    return n;
+                }
+                u.awaitBuffers();
+            } else {
+                n = kernel.send(src, target);
+                if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
+                    return n == FdIo.UNAVAILABLE ? -1 : n;
+                }
+                Poller.awaitWritable(kernel.fd(), 0);
+            }
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst);
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+        readLock.lock();
+        try {
+            ensureOpen();
+            synchronized (stateLock) {
+                if (remoteAddress == null) {
+                    throw new NotYetConnectedException();
+                }
+            }
+            int before = dst.position();
+            SocketAddress sender = receive(dst, 0);
+            return sender == null ? 0 : dst.position() - before;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        // One datagram spread over the buffers: received whole into a staging buffer first.
+        ByteBuffer staging = ByteBuffer.allocate(stagingSize(dsts, offset, length));
+        int n = read(staging);
+        BufferVectors.scatter(staging.flip(), dsts, offset, length);
+        return n;
+    }
+
+    private static int stagingSize(ByteBuffer[] bufs, int offset, int length) {
+        return (int) Math.min(BufferVectors.remaining(bufs, offset, length), MAX_DATAGRAM);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src);
+        writeLock.lock();
+        try {
+            ensureOpen();
+            boolean blocking = isBlocking();
+            int n = 0;
+            boolean completed = false;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (remoteAddress == null) {
+                        throw new NotYetConnectedException();
+                    }
+                }
+                n = sendLoop(src, null, blocking);
+                completed = n >= 0;
+                return Math.max(n, 0);
+            } finally {
+                if (blocking) {
+                    end(completed);
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        ByteBuffer staging = ByteBuffer.allocate(stagingSize(srcs, offset, length));
+        BufferVectors.gather(srcs, offset, length, staging);
+        int n = write(staging.flip());
+        BufferVectors.consume(srcs, offset, length, n);
+        return n;
+    }
+
+    // ---------------------------------------------------------------- options
+
+    @Override
+    public <T> DatagramChannel setOption(SocketOption<T> name, T value) throws IOException {
+        KernelOptions.check(KernelOptions.DATAGRAM, name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            int v = KernelOptions.intValue(name, value);
+            AcceleratedUdp u = udp;
+            if (u == null) {
+                KernelOptions.set(kernel, name, value);
+                if (!decided) {
+                    FallbackReason r = unsupportedOnStack(name, v);
+                    if (r != null && optionReason == null) {
+                        optionReason = r;
+                    }
+                }
+            } else {
+                if (unsupportedOnStack(name, v) != null) {
+                    throw new UnsupportedOperationException("'" + name + "' cannot be changed on a socket Slipstream accelerates");
+                }
+                if (name == StandardSocketOptions.SO_RCVBUF) {
+                    u.setReceiveBufferSize(v);
+                }
+            }
+            options.put(name, value);
+        }
+        return this;
+    }
+
+    /** Options with values the stack's UDP cannot honour; null when it can. */
+    private static FallbackReason unsupportedOnStack(SocketOption<?> name, int value) {
+        if (name == StandardSocketOptions.IP_MULTICAST_TTL || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
+            return FallbackReason.MULTICAST;
+        }
+        if ((name == StandardSocketOptions.IP_TOS || name == StandardSocketOptions.SO_REUSEPORT) && value != 0) {
+            return FallbackReason.UNSUPPORTED_OPTION;
+        }
+        return null;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        KernelOptions.checkName(KernelOptions.DATAGRAM, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            AcceleratedUdp u = udp;
+            if (u == null) {
+                return KernelOptions.get(kernel, name);
+            }
+            if (name == StandardSocketOptions.SO_RCVBUF) {
+                return (T) Integer.valueOf(u.receiveBufferSize());
+            }
+            Object v = options.get(name);
+            if (v != null) {
+                return (T) v;
+            }
+            return (T) acceleratedDefault(name);
+        }
+    }
+
+    private static Object acceleratedDefault(SocketOption<?> name) {
+        if (name == StandardSocketOptions.SO_SNDBUF) {
+            return 212_992; // Linux's default wmem, what the kernel socket would report
+        }
+        if (name == StandardSocketOptions.IP_TOS) {
+            return 0;
+        }
+        if (name == StandardSocketOptions.IP_MULTICAST_TTL) {
+            return 1;
+        }
+        if (name == StandardSocketOptions.IP_MULTICAST_LOOP) {
+            return Boolean.TRUE;
+        }
+        return Boolean.FALSE; // SO_REUSEADDR, SO_REUSEPORT, SO_BROADCAST
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return KernelOptions.DATAGRAM;
+    }
+
+    @Override
+    public DatagramSocket socket() {
+        synchronized (stateLock) {
+            if (adaptor == null) {
+                adaptor = DatagramSocketAdaptor.create(this);
+            }
+            return adaptor;
+        }
+    }
+
+    // ---------------------------------------------------------------- multicast
+
+    @Override
+    public MembershipKey join(InetAddress group, NetworkInterface interf) throws IOException {
+        throw new UnsupportedOperationException("multicast membership is not supported by Slipstream yet");
+    }
+
+    @Override
+    public MembershipKey join(InetAddress group, NetworkInterface interf, InetAddress source) throws IOException {
+        throw new UnsupportedOperationException("multicast membership is not supported by Slipstream yet");
+    }
+
+    // ---------------------------------------------------------------- closing and selection
+
+    @Override
+    protected void implCloseSelectableChannel() {
+        AcceleratedUdp u = udp;
+        if (u != null) {
+            u.close();
+        }
+        KernelSocket k = kernel;
+        if (k != null) {
+            k.close();
+        }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath.
+    }
+
+    @Override
+    public KernelFd kernelFd() {
+        KernelSocket k = kernel;
+        return k == null ? null : k.fd();
+    }
+
+    @Override
+    public int epollEvents(int interestOps) {
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
+    }
+
+    @Override
+    public int readyOps(int events, int interestOps) {
+        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
+    }
+
+    @Override
+    public Stack stack() {
+        AcceleratedUdp u = udp;
+        return u == null ? null : u.stack();
+    }
+
+    @Override
+    public int acceleratedReadyOps(int interestOps) {
+        AcceleratedUdp u = udp;
+        return u == null ? 0 : u.readyOps(interestOps);
+    }
+
+    @Override
+    public SelectionKeys keys() {
+        return keys;
+    }
+
+    @Override
+    public String toString() {
+        if (!isOpen()) {
+            return "ShimDatagramChannel[closed]";
+        }
+        return "ShimDatagramChannel[" + (udp != null ? "accelerated" : "kernel") + " local=" + localAddressOrNull()
+                + (remoteAddressOrNull() == null ? "" : " remote=" + remoteAddressOrNull()) + "]";
+    }
+}

@@ -1,0 +1,389 @@
+package io.slipstream.shim;
+
+import io.slipstream.driver.linux.Sockets;
+import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.ServerSocket;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NotYetBoundException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.net.StandardSocketOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Slipstream's ServerSocketChannel. Bound to a stack's address it listens on that stack only;
+ * bound to the wildcard address it listens on the kernel and on every configured stack at the
+ * same port, and accepts from whichever has a connection; bound anywhere else (loopback, another
+ * interface) it is a kernel listener, counted as a fallback.
+ */
+final class ShimServerSocketChannel extends ServerSocketChannel implements ShimChannel {
+    private final SlipstreamSelectorProvider provider;
+    private final ReentrantLock acceptLock = new ReentrantLock();
+    private final Object stateLock = new Object();
+    private final SelectionKeys keys = new SelectionKeys();
+    /** The kernel listener; null when bound to a stack's address only. */
+    private volatile KernelSocket kernel;
+    /** Listeners on stacks (empty for a kernel-only listener). */
+    private volatile List<AcceleratedListener> stackListeners = List.of();
+    private final int family;
+    private SocketAddress localAddress;
+    /** Options set by the application, reported back for a listener that has no kernel socket. */
+    private final Map<SocketOption<?>, Object> options = new HashMap<>();
+    /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
+    private static final int LISTENER_RCVBUF = 131_072;
+    private ServerSocketAdaptor adaptor;
+
+    ShimServerSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = Addresses.kernelFamily(family);
+        this.kernel = KernelSocket.open(this.family, true);
+        try {
+            // The JDK's listeners have SO_REUSEADDR on by default, so restarts find their port free.
+            kernel.setInt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
+        } catch (IOException e) {
+            kernel.close();
+            throw e;
+        }
+    }
+
+    /** A listening kernel socket inherited from the parent process (System.inheritedChannel). */
+    ShimServerSocketChannel(SlipstreamSelectorProvider provider, KernelSocket listening) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = listening.family();
+        this.kernel = listening;
+        this.localAddress = listening.localAddress();
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public ServerSocketChannel bind(SocketAddress local, int backlog) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
+            }
+            int queue = backlog < 1 ? 50 : backlog;
+            if (family == Sockets.AF_UNIX) {
+                // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
+                kernel.bind(Addresses.checkUnix(local, true));
+                kernel.listen(queue);
+                localAddress = kernel.localAddress();
+                return this;
+            }
+            InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
+            SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
+            if (route.stack() != null) {
+                ShimStacks.Opened stack = provider.accelerate(route, isa);
+                if (stack != null) {
+                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys);
+                    stackListeners = List.of(l);
+                    KernelSocket k = kernel;
+                    kernel = null;
+                    k.close();
+                    localAddress = new InetSocketAddress(isa.getAddress(), l.port());
+                    keys.backingChanged();
+                    return this;
+                }
+            }
+            kernel.bind(isa);
+            kernel.listen(queue);
+            InetSocketAddress bound = (InetSocketAddress) kernel.localAddress();
+            localAddress = bound;
+            if (route.reason() == FallbackReason.WILDCARD_BIND) {
+                listenOnEveryStack(bound, queue);
+            } else {
+                provider.fallBack(route.reason(), isa);
+            }
+        }
+        return this;
+    }
+
+    /** A wildcard listener also listens on each stack, at the kernel listener's port. */
+    private void listenOnEveryStack(InetSocketAddress bound, int queue) throws IOException {
+        List<AcceleratedListener> ls = new ArrayList<>();
+        try {
+            for (ShimStacks.Opened stack : provider.allStacks(bound)) {
+                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, options, keys));
+            }
+        } catch (IOException e) {
+            for (AcceleratedListener l : ls) {
+                l.close();
+            }
+            throw e;
+        }
+        stackListeners = List.copyOf(ls);
+        keys.backingChanged();
+    }
+
+    /** True when at least one stack listens for this channel. */
+    boolean isAccelerated() {
+        return !stackListeners.isEmpty();
+    }
+
+    boolean isBound() {
+        synchronized (stateLock) {
+            return localAddress != null;
+        }
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    /** The local Internet address even after close (for the ServerSocket view, which UNIX channels do not have). */
+    InetSocketAddress localAddressOrNull() {
+        synchronized (stateLock) {
+            return localAddress instanceof InetSocketAddress i ? i : null;
+        }
+    }
+
+    @Override
+    public SocketChannel accept() throws IOException {
+        return accept(0);
+    }
+
+    /** Accepts; in blocking mode gives up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
+    SocketChannel accept(long timeoutNanos) throws IOException {
+        acceptLock.lock();
+        try {
+            synchronized (stateLock) {
+                ensureOpen();
+                if (localAddress == null) {
+                    throw new NotYetBoundException();
+                }
+            }
+            boolean blocking = isBlocking();
+            SocketChannel accepted = null;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                while (true) {
+                    accepted = acceptOnce();
+                    if (accepted != null || !blocking || !isOpen()) {
+                        break;
+                    }
+                    long wait = 0;
+                    if (timeoutNanos > 0) {
+                        wait = deadline - System.nanoTime();
+                        if (wait <= 0) {
+                            throw new SocketTimeoutException("Accept timed out");
+                        }
+                    }
+                    awaitAcceptable(wait);
+                }
+            } finally {
+                if (blocking) {
+                    end(accepted != null);
+                }
+            }
+            return accepted;
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+
+    /** A connection from any of the listeners, or null. */
+    private SocketChannel acceptOnce() throws IOException {
+        for (AcceleratedListener l : stackListeners) {
+            io.slipstream.tcp.TcpConnection c = l.accept();
+            if (c != null) {
+                return new ShimSocketChannel(provider, l.opened(), c);
+            }
+        }
+        KernelSocket k = kernel;
+        if (k == null) {
+            return null;
+        }
+        KernelSocket accepted = k.accept();
+        if (accepted == null) {
+            return null;
+        }
+        try {
+            return new ShimSocketChannel(provider, accepted);
+        } catch (IOException e) {
+            accepted.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for a connection: on the stack, on the kernel poller, or, for a wildcard listener,
+     * on the kernel poller with the stacks' listeners unparking the thread too.
+     */
+    private void awaitAcceptable(long timeoutNanos) {
+        List<AcceleratedListener> ls = stackListeners;
+        KernelSocket k = kernel;
+        if (k == null) {
+            ls.get(0).await(timeoutNanos);
+            return;
+        }
+        if (ls.isEmpty()) {
+            Poller.awaitReadable(k.fd(), timeoutNanos);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        for (AcceleratedListener l : ls) {
+            l.mixedWaiter = me;
+        }
+        try {
+            for (AcceleratedListener l : ls) {
+                if (l.acceptable()) {
+                    return;
+                }
+            }
+            Poller.awaitReadable(k.fd(), timeoutNanos);
+        } finally {
+            for (AcceleratedListener l : ls) {
+                l.mixedWaiter = null;
+            }
+        }
+    }
+
+    @Override
+    public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        KernelOptions.check(supportedOptions(), name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            KernelSocket k = kernel;
+            if (k != null) {
+                KernelOptions.set(k, name, value);
+            }
+            options.put(name, value);
+        }
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        KernelOptions.checkName(supportedOptions(), name);
+        synchronized (stateLock) {
+            ensureOpen();
+            KernelSocket k = kernel;
+            if (k != null) {
+                return KernelOptions.get(k, name);
+            }
+            Object v = options.get(name);
+            if (v == null) {
+                v = name == StandardSocketOptions.SO_RCVBUF ? (Object) LISTENER_RCVBUF : (Object) Boolean.valueOf(name == StandardSocketOptions.SO_REUSEADDR);
+            }
+            @SuppressWarnings("unchecked")
+            T typed = (T) v;
+            return typed;
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return family == Sockets.AF_UNIX ? KernelOptions.UNIX_LISTENER : KernelOptions.LISTENER;
+    }
+
+    @Override
+    public ServerSocket socket() {
+        if (family == Sockets.AF_UNIX) {
+            throw new UnsupportedOperationException("Not supported");
+        }
+        synchronized (stateLock) {
+            if (adaptor == null) {
+                adaptor = ServerSocketAdaptor.create(this);
+            }
+            return adaptor;
+        }
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() {
+        for (AcceleratedListener l : stackListeners) {
+            l.close();
+        }
+        KernelSocket k = kernel;
+        if (k != null) {
+            k.close();
+        }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath.
+    }
+
+    @Override
+    public KernelFd kernelFd() {
+        KernelSocket k = kernel;
+        return k == null ? null : k.fd();
+    }
+
+    @Override
+    public Stack stack() {
+        List<AcceleratedListener> ls = stackListeners;
+        return ls.isEmpty() ? null : ls.get(0).stack();
+    }
+
+    @Override
+    public int acceleratedReadyOps(int interestOps) {
+        if ((interestOps & SelectionKey.OP_ACCEPT) != 0) {
+            for (AcceleratedListener l : stackListeners) {
+                if (l.acceptable()) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public int epollEvents(int interestOps) {
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_ACCEPT, 0);
+    }
+
+    @Override
+    public int readyOps(int events, int interestOps) {
+        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_ACCEPT, 0);
+    }
+
+    @Override
+    public SelectionKeys keys() {
+        return keys;
+    }
+
+    @Override
+    public String toString() {
+        if (!isOpen()) {
+            return "ShimServerSocketChannel[closed]";
+        }
+        SocketAddress a;
+        synchronized (stateLock) {
+            a = localAddress;
+        }
+        return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
+                + (kernel != null ? " kernel" : "") + (stackListeners.isEmpty() ? "" : " accelerated") + "]";
+    }
+}

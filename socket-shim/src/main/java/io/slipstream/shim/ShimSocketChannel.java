@@ -1,0 +1,717 @@
+package io.slipstream.shim;
+
+import io.slipstream.driver.linux.Sockets;
+import io.slipstream.shim.kernel.FdIo;
+import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.NoConnectionPendingException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.net.StandardSocketOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Slipstream's SocketChannel: a connection of a Slipstream stack's TCP engine when the
+ * destination (or the bound address) is a stack's, a kernel socket otherwise. The kernel socket
+ * is opened at once, as the JDK does, so options set before connect act on it exactly as on the
+ * JDK's; when connect moves the channel onto a stack, they are replayed there and the kernel
+ * socket is closed.
+ *
+ * <p>Blocking calls never block in a system call: a kernel socket is non-blocking and a waiting
+ * thread parks on the {@link Poller}; an accelerated one waits with {@code Stack.await}. Both
+ * are woken by interrupt and close.
+ */
+final class ShimSocketChannel extends SocketChannel implements ShimChannel {
+    private static final int UNCONNECTED = 0;
+    private static final int PENDING = 1;
+    private static final int CONNECTED = 2;
+
+    private final SlipstreamSelectorProvider provider;
+    private final ChannelLocks locks = new ChannelLocks();
+    private final ReentrantLock readLock = locks.readLock;
+    private final ReentrantLock writeLock = locks.writeLock;
+    private final Object stateLock = locks.stateLock;
+    private final SelectionKeys keys = new SelectionKeys();
+    /** The kernel socket, until the channel moves onto a stack (then null). */
+    private volatile KernelSocket kernel;
+    /** The stack's connection once accelerated. */
+    private volatile AcceleratedTcp tcp;
+    /** Options the application set, replayed onto the stack's connection. */
+    private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    /** Set before the decision when an option the stack cannot honour was set. */
+    private FallbackReason optionReason;
+    /** Bound to a stack's address: connect goes through that stack, from this port (0: ephemeral). */
+    private ShimStacks.Opened boundStack;
+    private final int family;
+    private volatile int state;
+    private volatile boolean inputShutdown;
+    private volatile boolean outputShutdown;
+    private SocketAddress localAddress;
+    private SocketAddress remoteAddress;
+    private boolean routed;
+    private SocketAdaptor adaptor;
+
+    ShimSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = Addresses.kernelFamily(family);
+        this.kernel = KernelSocket.open(this.family, true);
+    }
+
+    /** A connection accepted by a kernel listener: connected, in blocking mode. */
+    ShimSocketChannel(SlipstreamSelectorProvider provider, KernelSocket accepted) throws IOException {
+        super(provider);
+        this.provider = provider;
+        this.family = accepted.family();
+        this.kernel = accepted;
+        this.state = CONNECTED;
+        this.routed = true;
+        this.localAddress = accepted.localAddress();
+        this.remoteAddress = accepted.remoteAddress();
+    }
+
+    /** A connection accepted by a stack's listener: connected, in blocking mode. */
+    ShimSocketChannel(SlipstreamSelectorProvider provider, ShimStacks.Opened stack, io.slipstream.tcp.TcpConnection accepted) {
+        super(provider);
+        this.provider = provider;
+        this.family = io.slipstream.driver.linux.Sockets.AF_INET;
+        this.tcp = AcceleratedTcp.accepted(stack.stack(), stack.tcp(), accepted, keys);
+        this.state = CONNECTED;
+        this.routed = true;
+        this.localAddress = tcp.localAddress();
+        this.remoteAddress = tcp.remoteAddress();
+    }
+
+    /** True when the connection runs on a Slipstream stack. */
+    boolean isAccelerated() {
+        return tcp != null;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void ensureOpenAndConnected() throws ClosedChannelException {
+        ensureOpen();
+        if (state != CONNECTED) {
+            throw new NotYetConnectedException();
+        }
+    }
+
+    @Override
+    public boolean isConnected() {
+        return state == CONNECTED;
+    }
+
+    @Override
+    public boolean isConnectionPending() {
+        return state == PENDING;
+    }
+
+    boolean isInputShutdown() {
+        return inputShutdown;
+    }
+
+    boolean isOutputShutdown() {
+        return outputShutdown;
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return remoteAddress;
+        }
+    }
+
+    /** The local address even after close (for the Socket adaptor's getters). */
+    /** The local Internet address even after close (for the Socket views, which UNIX channels do not have). */
+    InetSocketAddress localAddressOrNull() {
+        synchronized (stateLock) {
+            return localAddress instanceof InetSocketAddress i ? i : null;
+        }
+    }
+
+    InetSocketAddress remoteAddressOrNull() {
+        synchronized (stateLock) {
+            return remoteAddress instanceof InetSocketAddress i ? i : null;
+        }
+    }
+
+    // ---------------------------------------------------------------- bind and connect
+
+    @Override
+    public SocketChannel bind(SocketAddress local) throws IOException {
+        return locks.all(() -> {
+            ensureOpen();
+            if (state == PENDING) {
+                throw new ConnectionPendingException();
+            }
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
+            }
+            if (family == Sockets.AF_UNIX) {
+                // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
+                kernel.bind(Addresses.checkUnix(local, true));
+                localAddress = kernel.localAddress();
+                return this;
+            }
+            InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
+            if (!isa.getAddress().isAnyLocalAddress() && !routed) {
+                SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
+                ShimStacks.Opened stack = route.stack() != null && optionReason == null
+                        ? provider.accelerate(route, isa) : null;
+                if (stack != null) {
+                    // The stack reserves the port when the connection starts (documented difference).
+                    routed = true;
+                    boundStack = stack;
+                    localAddress = isa;
+                    return this;
+                }
+                countFallback(route, isa);
+            }
+            kernel.bind(isa);
+            localAddress = kernel.localAddress();
+            return this;
+        });
+    }
+
+    /** Counts the fallback once, at the first address that decides it. */
+    private void countFallback(SlipstreamSelectorProvider.Route route, Object what) throws IOException {
+        if (!routed) {
+            routed = true;
+            provider.fallBack(optionReason != null ? optionReason : route.reason(), what);
+        }
+    }
+
+    @Override
+    public boolean connect(SocketAddress remote) throws IOException {
+        return connect(remote, 0);
+    }
+
+    /** Connects, in blocking mode giving up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
+    boolean connect(SocketAddress remote, long timeoutNanos) throws IOException {
+        SocketAddress target = family == Sockets.AF_UNIX ? Addresses.checkUnix(remote, false)
+                : Addresses.checkRemote(remote, family);
+        return locks.both(() -> {
+            synchronized (stateLock) {
+                ensureOpen();
+                if (state == CONNECTED) {
+                    throw new AlreadyConnectedException();
+                }
+                if (state == PENDING) {
+                    throw new ConnectionPendingException();
+                }
+                ShimStacks.Opened stack = boundStack;
+                if (!routed && target instanceof InetSocketAddress isa) {
+                    SlipstreamSelectorProvider.Route route = provider.routeRemote(isa.getAddress());
+                    stack = route.stack() != null && optionReason == null ? provider.accelerate(route, isa) : null;
+                    if (stack == null) {
+                        countFallback(route, isa);
+                    }
+                    routed = true;
+                }
+                if (stack != null) {
+                    moveOntoStack(stack, (InetSocketAddress) target);
+                }
+                remoteAddress = target;
+                state = PENDING;
+            }
+            return completeConnect(true, target, timeoutNanos);
+        });
+    }
+
+    /** Starts the stack's connection (its SYN) and retires the kernel socket. Under stateLock. */
+    private void moveOntoStack(ShimStacks.Opened stack, InetSocketAddress remote) throws IOException {
+        int port = localAddress instanceof InetSocketAddress bound ? bound.getPort() : 0;
+        tcp = AcceleratedTcp.connect(stack, remote, port, options, keys);
+        KernelSocket k = kernel;
+        kernel = null;
+        k.close();
+        keys.backingChanged();
+    }
+
+    /**
+     * Starts ({@code start}) or continues a connect: in blocking mode until it completes. A
+     * failure closes the channel, as the JDK's does.
+     */
+    private boolean completeConnect(boolean start, SocketAddress target, long timeoutNanos) throws IOException {
+        boolean blocking = isBlocking();
+        boolean connected = false;
+        try {
+            try {
+                if (blocking) {
+                    begin();
+                }
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    connected = t.finishConnect();
+                } else {
+                    connected = start ? kernel.connect(target) : kernel.finishConnect();
+                }
+                if (!connected && blocking) {
+                    connected = awaitConnect(timeoutNanos);
+                }
+            } finally {
+                if (blocking) {
+                    end(connected);
+                }
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+        if (connected) {
+            synchronized (stateLock) {
+                state = CONNECTED;
+                AcceleratedTcp t = tcp;
+                localAddress = t != null ? t.localAddress() : kernel.localAddress();
+            }
+        }
+        return connected;
+    }
+
+    private boolean awaitConnect(long timeoutNanos) throws IOException {
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        AcceleratedTcp t = tcp;
+        while (isOpen()) {
+            if (t != null ? t.finishConnect() : kernel.finishConnect()) {
+                return true;
+            }
+            long wait = 0;
+            if (timeoutNanos > 0) {
+                wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    throw new SocketTimeoutException("Connect timed out");
+                }
+            }
+            if (t != null) {
+                t.awaitConnect(wait);
+            } else {
+                Poller.awaitWritable(kernel.fd(), wait);
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
+        return locks.both(() -> {
+            synchronized (stateLock) {
+                ensureOpen();
+                if (state == CONNECTED) {
+                    return true;
+                }
+                if (state != PENDING) {
+                    throw new NoConnectionPendingException();
+                }
+            }
+            return completeConnect(false, null, 0);
+        });
+    }
+
+    // ---------------------------------------------------------------- data
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst);
+        return (int) read(dst, null, 0, 0, 0);
+    }
+
+    /** Reads; in blocking mode gives up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
+    int read(ByteBuffer dst, long timeoutNanos) throws IOException {
+        Objects.requireNonNull(dst);
+        return (int) read(dst, null, 0, 0, timeoutNanos);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        return read(null, dsts, offset, length, 0);
+    }
+
+    /** Reads into {@code dst}, or scatters into {@code dsts} when it is null. */
+    private long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length, long timeoutNanos) throws IOException {
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = FdIo.UNAVAILABLE;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                if (inputShutdown) {
+                    n = FdIo.EOF;
+                    return n;
+                }
+                checkWritable(dst, dsts, offset, length);
+                AcceleratedTcp t = tcp;
+                n = t != null ? readAccelerated(t, dst, dsts, offset, length, blocking, timeoutNanos)
+                        : FdIo.read(kernel.fd(), dst, dsts, offset, length, true, blocking, timeoutNanos);
+                return n == FdIo.UNAVAILABLE ? 0 : n;
+            } finally {
+                if (blocking) {
+                    end(n != FdIo.UNAVAILABLE);
+                }
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Reads from the stack's connection with the FdIo conventions (UNAVAILABLE when nothing came). */
+    private long readAccelerated(AcceleratedTcp t, ByteBuffer dst, ByteBuffer[] dsts, int offset, int length,
+            boolean blocking, long timeoutNanos) throws IOException {
+        if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
+            return 0;
+        }
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        while (true) {
+            long n = dst != null ? t.read(dst) : scatter(t, dsts, offset, length);
+            if (n != 0) {
+                return n;
+            }
+            if (!blocking || !isOpen()) {
+                return FdIo.UNAVAILABLE;
+            }
+            long wait = 0;
+            if (timeoutNanos > 0) {
+                wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    throw new SocketTimeoutException("Read timed out");
+                }
+            }
+            t.awaitReadable(wait);
+            if (!isOpen()) {
+                return FdIo.UNAVAILABLE; // closed while waiting: reported as an asynchronous close
+            }
+        }
+    }
+
+    private static long scatter(AcceleratedTcp t, ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            if (!dsts[i].hasRemaining()) {
+                continue;
+            }
+            int n = t.read(dsts[i]);
+            if (n < 0) {
+                return total == 0 ? -1 : total;
+            }
+            total += n;
+            if (dsts[i].hasRemaining()) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    private static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
+        if (dst != null ? dst.isReadOnly() : anyReadOnly(dsts, offset, length)) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+    }
+
+    private static boolean anyReadOnly(ByteBuffer[] bufs, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            if (bufs[i].isReadOnly()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src);
+        return (int) write(src, null, 0, 0);
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        return write(null, srcs, offset, length);
+    }
+
+    /** Writes {@code src}, or gathers {@code srcs} when it is null. */
+    private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long written = 0;
+            try {
+                if (blocking) {
+                    begin();
+                }
+                if (outputShutdown) {
+                    throw new ClosedChannelException();
+                }
+                AcceleratedTcp t = tcp;
+                written = t != null ? writeAccelerated(t, src, srcs, offset, length, blocking)
+                        : FdIo.write(kernel.fd(), src, srcs, offset, length, true, blocking);
+                return written;
+            } finally {
+                if (blocking) {
+                    end(written > 0 || !(src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length)));
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Queues bytes on the stack's connection; in blocking mode all of them, waiting for room. */
+    private long writeAccelerated(AcceleratedTcp t, ByteBuffer src, ByteBuffer[] srcs, int offset, int length,
+            boolean blocking) throws IOException {
+        long written = 0;
+        int i = offset;
+        while (isOpen()) {
+            ByteBuffer b = src;
+            if (b == null) {
+                while (i < offset + length && !srcs[i].hasRemaining()) {
+                    i++;
+                }
+                if (i == offset + length) {
+                    return written;
+                }
+                b = srcs[i];
+            } else if (!b.hasRemaining()) {
+                return written;
+            }
+            int n = t.write(b);
+            written += n;
+            if (n == 0) {
+                if (!blocking) {
+                    return written;
+                }
+                t.awaitWritable();
+            }
+        }
+        return written;
+    }
+
+    @Override
+    public SocketChannel shutdownInput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (state != CONNECTED) {
+                throw new NotYetConnectedException();
+            }
+            if (!inputShutdown) {
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    t.shutdownInput();
+                } else {
+                    kernel.shutdown(Sockets.SHUT_RD);
+                }
+                inputShutdown = true;
+            }
+        }
+        return this;
+    }
+
+    @Override
+    public SocketChannel shutdownOutput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (state != CONNECTED) {
+                throw new NotYetConnectedException();
+            }
+            if (!outputShutdown) {
+                AcceleratedTcp t = tcp;
+                if (t != null) {
+                    t.shutdownOutput();
+                } else {
+                    kernel.shutdown(Sockets.SHUT_WR);
+                }
+                outputShutdown = true;
+            }
+        }
+        return this;
+    }
+
+    // ---------------------------------------------------------------- options
+
+    @Override
+    public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        KernelOptions.check(supportedOptions(), name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            Object v = name == StandardSocketOptions.SO_LINGER ? (Object) KernelOptions.intValue(name, value) : value;
+            AcceleratedTcp t = tcp;
+            if (t != null) {
+                KernelOptions.intValue(name, value); // the JDK's validation
+                if (!AcceleratedTcp.supports(name, value)) {
+                    throw new UnsupportedOperationException("'" + name + "' cannot be set on a socket Slipstream accelerates");
+                }
+                t.set(name, v);
+            } else {
+                KernelOptions.set(kernel, name, value);
+                if (!routed && !AcceleratedTcp.supports(name, value) && optionReason == null) {
+                    optionReason = FallbackReason.UNSUPPORTED_OPTION;
+                }
+            }
+            options.put(name, v);
+        }
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        KernelOptions.checkName(supportedOptions(), name);
+        synchronized (stateLock) {
+            ensureOpen();
+            AcceleratedTcp t = tcp;
+            if (t == null) {
+                return KernelOptions.get(kernel, name);
+            }
+            Object v = t.get(name);
+            if (v == null) {
+                v = options.get(name);
+            }
+            if (v == null) {
+                v = name.type() == Boolean.class ? (Object) Boolean.FALSE : (Object) 0;
+            }
+            @SuppressWarnings("unchecked")
+            T typed = (T) v;
+            return typed;
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return family == Sockets.AF_UNIX ? KernelOptions.UNIX_STREAM : KernelOptions.STREAM;
+    }
+
+    @Override
+    public Socket socket() {
+        if (family == Sockets.AF_UNIX) {
+            throw new UnsupportedOperationException("Not supported");
+        }
+        synchronized (stateLock) {
+            if (adaptor == null) {
+                adaptor = SocketAdaptor.create(this);
+            }
+            return adaptor;
+        }
+    }
+
+    // ---------------------------------------------------------------- closing and selection
+
+    @Override
+    protected void implCloseSelectableChannel() {
+        AcceleratedTcp t = tcp;
+        if (t != null) {
+            t.close();
+        }
+        KernelSocket k = kernel;
+        if (k != null) {
+            k.close();
+        }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // The kernel socket is always non-blocking; blocking mode is how this class waits.
+    }
+
+    @Override
+    public KernelFd kernelFd() {
+        KernelSocket k = kernel;
+        return k == null ? null : k.fd();
+    }
+
+    @Override
+    public Stack stack() {
+        AcceleratedTcp t = tcp;
+        return t == null ? null : t.stack();
+    }
+
+    @Override
+    public int acceleratedReadyOps(int interestOps) {
+        AcceleratedTcp t = tcp;
+        return t == null ? 0 : t.readyOps(interestOps, state == PENDING);
+    }
+
+    @Override
+    public int epollEvents(int interestOps) {
+        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
+    }
+
+    @Override
+    public int readyOps(int events, int interestOps) {
+        if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
+            return interestOps;
+        }
+        int ops = 0;
+        int s = state;
+        if ((events & Sockets.EPOLLIN) != 0 && (interestOps & SelectionKey.OP_READ) != 0 && s == CONNECTED) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if ((events & Sockets.EPOLLOUT) != 0 && (interestOps & SelectionKey.OP_CONNECT) != 0 && s == PENDING) {
+            ops |= SelectionKey.OP_CONNECT;
+        }
+        if ((events & Sockets.EPOLLOUT) != 0 && (interestOps & SelectionKey.OP_WRITE) != 0 && s == CONNECTED) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        return ops;
+    }
+
+    @Override
+    public SelectionKeys keys() {
+        return keys;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(getClass().getSimpleName()).append('[');
+        if (!isOpen()) {
+            sb.append("closed");
+        } else {
+            synchronized (stateLock) {
+                sb.append(state == CONNECTED ? "connected" : state == PENDING ? "connection-pending" : "unconnected");
+                sb.append(tcp != null ? " accelerated" : " kernel");
+                if (localAddress != null) {
+                    sb.append(" local=").append(localAddress);
+                }
+                if (remoteAddress != null) {
+                    sb.append(" remote=").append(remoteAddress);
+                }
+            }
+        }
+        return sb.append(']').toString();
+    }
+}

@@ -1,0 +1,134 @@
+package io.slipstream.shim.kernel;
+
+import io.slipstream.driver.linux.Errno;
+import io.slipstream.driver.linux.EventFd;
+import io.slipstream.driver.linux.Libc;
+import io.slipstream.driver.linux.Sockets;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An epoll set for one selector, with two eventfds in it: one that {@link #wakeup} signals and
+ * one that {@link #signal} signals (accelerated sockets becoming ready). Registration and
+ * waiting belong to the selecting thread; the signals may come from any thread.
+ */
+public final class EpollSet implements AutoCloseable {
+    /** epoll data of the wakeup eventfd; descriptors use their own number, never negative. */
+    public static final long WAKEUP = -1;
+    /** epoll data of the signal eventfd. */
+    public static final long SIGNAL = -2;
+
+    private final Arena arena = Arena.ofShared();
+    private final int epfd;
+    private final EventFd wakeup;
+    private final EventFd signal;
+    private final MemorySegment ready;
+    private final MemorySegment event;
+    private final int capacity;
+    private boolean closed;
+
+    public EpollSet(int capacity) throws IOException {
+        this.capacity = capacity;
+        Sockets s = NativeScratch.sockets();
+        int fd = s.epollCreate();
+        if (fd < 0) {
+            arena.close();
+            throw new IOException(s.libc().failure("epoll_create1"));
+        }
+        this.epfd = fd;
+        EventFd w = null;
+        EventFd g = null;
+        try {
+            w = EventFd.open(s.libc(), arena);
+            g = EventFd.open(s.libc(), arena);
+        } catch (IOException e) {
+            if (w != null) {
+                w.close(s.libc());
+            }
+            s.close(fd);
+            arena.close();
+            throw e;
+        }
+        this.wakeup = w;
+        this.signal = g;
+        this.ready = arena.allocate(Sockets.EPOLL_EVENT_SIZE * capacity, 8);
+        this.event = arena.allocate(16, 8);
+        s.epollCtl(epfd, Sockets.EPOLL_CTL_ADD, wakeup.fd(), Sockets.EPOLLIN, WAKEUP, event);
+        s.epollCtl(epfd, Sockets.EPOLL_CTL_ADD, signal.fd(), Sockets.EPOLLIN, SIGNAL, event);
+    }
+
+    /** Adds, modifies or deletes ({@code op}) a descriptor's interest; data is the descriptor number. */
+    public void control(int op, int fd, int events) throws IOException {
+        Sockets s = NativeScratch.sockets();
+        if (s.epollCtl(epfd, op, fd, events, fd, event) < 0) {
+            int e = s.errno();
+            if (op == Sockets.EPOLL_CTL_DEL && (e == Errno.ENOENT || e == Errno.EBADF)) {
+                return; // already gone with its descriptor
+            }
+            throw new IOException(s.libc().failure("epoll_ctl"));
+        }
+    }
+
+    /** Waits up to {@code timeoutMillis} (negative: forever, 0: not at all); returns the entries ready. */
+    public int await(int timeoutMillis) throws IOException {
+        Sockets s = NativeScratch.sockets();
+        int n = s.epollWait(epfd, ready, capacity, timeoutMillis);
+        if (n < 0) {
+            if (s.errno() == Errno.EINTR) {
+                return 0;
+            }
+            throw new IOException(s.libc().failure("epoll_wait"));
+        }
+        return n;
+    }
+
+    public int events(int index) {
+        return Sockets.epollEvents(ready, index);
+    }
+
+    public long data(int index) {
+        return Sockets.epollData(ready, index);
+    }
+
+    public synchronized void wakeup() {
+        if (closed) {
+            return;
+        }
+        wakeup.signal(NativeScratch.sockets().libc());
+    }
+
+    public synchronized void drainWakeup() {
+        if (closed) {
+            return;
+        }
+        wakeup.drain(NativeScratch.sockets().libc());
+    }
+
+    public synchronized void signal() {
+        if (closed) {
+            return;
+        }
+        signal.signal(NativeScratch.sockets().libc());
+    }
+
+    public synchronized void drainSignal() {
+        if (closed) {
+            return;
+        }
+        signal.drain(NativeScratch.sockets().libc());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Libc libc = NativeScratch.sockets().libc();
+        wakeup.close(libc);
+        signal.close(libc);
+        libc.close(epfd);
+        arena.close();
+    }
+}

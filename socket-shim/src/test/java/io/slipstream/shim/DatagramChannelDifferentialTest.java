@@ -1,0 +1,302 @@
+package io.slipstream.shim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The UDP half of the differential suite: the JDK's provider on kernel loopback against
+ * Slipstream's, whose datagram channels run accelerated over two in-memory stacks.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DatagramChannelDifferentialTest {
+
+    static java.util.stream.Stream<Env> envs() {
+        return Env.both();
+    }
+
+    private static ByteBuffer text(String s) {
+        return ByteBuffer.wrap(s.getBytes());
+    }
+
+    private static String text(ByteBuffer b) {
+        b.flip();
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return new String(a);
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void sendAndReceiveCarryDataAndSource(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            InetSocketAddress serverAddress = (InetSocketAddress) server.getLocalAddress();
+            assertEquals(env.udpServerHost(), serverAddress.getAddress());
+            assertTrue(serverAddress.getPort() > 0);
+            assertEquals(5, client.send(text("hello"), serverAddress));
+            ByteBuffer got = ByteBuffer.allocate(64);
+            SocketAddress from = server.receive(got);
+            assertEquals(client.getLocalAddress(), from);
+            assertEquals("hello", text(got));
+            // and back to the source it reported
+            assertEquals(5, server.send(text("world"), from));
+            ByteBuffer back = ByteBuffer.allocateDirect(64);
+            assertEquals(serverAddress, client.receive(back));
+            assertEquals("world", text(back));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void unboundChannelBindsWhenItFirstSends(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            assertNull(client.getLocalAddress());
+            client.send(text("first"), server.getLocalAddress());
+            InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
+            assertTrue(local.getPort() > 0);
+            ByteBuffer got = ByteBuffer.allocate(16);
+            InetSocketAddress from = (InetSocketAddress) server.receive(got);
+            assertEquals(local.getPort(), from.getPort());
+            assertEquals("first", text(got));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void longDatagramIsTruncatedToTheBuffer(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            byte[] data = new byte[1000];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) i;
+            }
+            client.send(ByteBuffer.wrap(data), server.getLocalAddress());
+            client.send(text("next"), server.getLocalAddress());
+            ByteBuffer small = ByteBuffer.allocate(10);
+            server.receive(small);
+            assertEquals(10, small.position());
+            assertArrayEquals(java.util.Arrays.copyOf(data, 10), small.array());
+            ByteBuffer next = ByteBuffer.allocate(100);
+            server.receive(next);
+            assertEquals("next", text(next), "the rest of the long datagram was discarded");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void largeDatagramsNeedingFragmentationArriveWhole(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            server.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            for (int size : new int[] {0, 1, 1472, 1473, 9000, 30_000}) {
+                byte[] data = new byte[size];
+                new java.util.SplittableRandom(size).nextBytes(data);
+                assertEquals(size, client.send(ByteBuffer.wrap(data), server.getLocalAddress()));
+                ByteBuffer got = ByteBuffer.allocate(65_536);
+                server.receive(got);
+                assertEquals(size, got.position(), "size " + size);
+                assertArrayEquals(data, java.util.Arrays.copyOf(got.array(), size));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void connectedChannelsReadAndWrite(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            client.connect(server.getLocalAddress());
+            assertTrue(client.isConnected());
+            assertEquals(server.getLocalAddress(), client.getRemoteAddress());
+            assertEquals(4, client.write(text("ping")));
+            ByteBuffer got = ByteBuffer.allocate(16);
+            SocketAddress from = server.receive(got);
+            assertEquals("ping", text(got));
+            server.connect(from);
+            assertEquals(4, server.write(text("pong")));
+            ByteBuffer back = ByteBuffer.allocate(2);
+            assertEquals(2, client.read(back), "read returns what fitted");
+            assertThrows(AlreadyConnectedException.class, () -> client.connect(server.getLocalAddress()));
+            assertThrows(AlreadyConnectedException.class, () -> client.send(text("x"), new InetSocketAddress(env.udpServerHost(), 9)));
+            client.disconnect();
+            assertFalse(client.isConnected());
+            assertNull(client.getRemoteAddress());
+            assertThrows(NotYetConnectedException.class, () -> client.read(ByteBuffer.allocate(1)));
+            assertThrows(NotYetConnectedException.class, () -> client.write(text("x")));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void sendingToAClosedPortReportsPortUnreachableOnTheConnectedChannel(Env env) throws Exception {
+        InetSocketAddress closedPort;
+        try (DatagramChannel probe = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
+            closedPort = (InetSocketAddress) probe.getLocalAddress();
+        }
+        try (DatagramChannel client = env.provider().openDatagramChannel()) {
+            client.connect(closedPort);
+            client.write(text("anyone?"));
+            assertThrows(PortUnreachableException.class, () -> client.read(ByteBuffer.allocate(16)));
+            assertTrue(client.isOpen(), "the error is reported, the channel stays open");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void nonBlockingReceiveAndSelector(Env env) throws Exception {
+        try (Selector sel = env.provider().openSelector();
+                DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            server.configureBlocking(false);
+            assertNull(server.receive(ByteBuffer.allocate(8)));
+            SelectionKey key = server.register(sel, SelectionKey.OP_READ);
+            assertEquals(0, sel.selectNow());
+            client.send(text("wake"), server.getLocalAddress());
+            assertEquals(1, sel.select(10_000));
+            assertTrue(sel.selectedKeys().contains(key));
+            assertTrue(key.isReadable());
+            ByteBuffer got = ByteBuffer.allocate(8);
+            assertEquals(client.getLocalAddress(), server.receive(got));
+            assertEquals("wake", text(got));
+            sel.selectedKeys().clear();
+            assertEquals(0, sel.selectNow());
+            key.interestOps(SelectionKey.OP_WRITE);
+            assertEquals(1, sel.selectNow());
+            assertTrue(key.isWritable());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void blockingReceiveWokenByADatagramFromAnotherThread(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(100);
+                    client.send(text("later"), server.getLocalAddress());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(client.getLocalAddress(), server.receive(got));
+            assertEquals("later", text(got));
+            sender.join();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void interruptingABlockedReceiveClosesTheChannel(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
+            Throwable t = Blocked.thrownWhen(true, () -> server.receive(ByteBuffer.allocate(8)), Thread::interrupt);
+            assertInstanceOf(ClosedByInterruptException.class, t);
+            assertFalse(server.isOpen());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void closingWhileAnotherThreadReceivesGivesAsynchronousClose(Env env) throws Exception {
+        DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+        Throwable t = Blocked.thrownWhen(false, () -> server.receive(ByteBuffer.allocate(8)), x -> server.close());
+        assertInstanceOf(AsynchronousCloseException.class, t);
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void datagramSocketAdaptorSendsReceivesAndTimesOut(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            DatagramSocket s = server.socket();
+            s.setSoTimeout(100);
+            DatagramPacket p = new DatagramPacket(new byte[32], 32);
+            assertThrows(SocketTimeoutException.class, () -> s.receive(p));
+            DatagramSocket c = client.socket();
+            byte[] data = "packet".getBytes();
+            c.send(new DatagramPacket(data, data.length, server.getLocalAddress()));
+            s.receive(p);
+            assertEquals("packet", new String(p.getData(), 0, p.getLength()));
+            assertEquals(client.getLocalAddress(), p.getSocketAddress());
+            assertEquals(((InetSocketAddress) server.getLocalAddress()).getPort(), s.getLocalPort());
+            assertTrue(s.isBound());
+            assertFalse(s.isConnected());
+            s.close();
+            assertTrue(s.isClosed());
+            assertFalse(server.isOpen());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void optionsRoundTrip(Env env) throws Exception {
+        try (DatagramChannel dc = env.provider().openDatagramChannel()) {
+            dc.setOption(StandardSocketOptions.SO_RCVBUF, 100_000);
+            dc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            dc.setOption(StandardSocketOptions.SO_BROADCAST, true);
+            dc.bind(env.udpServerAny());
+            assertTrue(dc.getOption(StandardSocketOptions.SO_RCVBUF) >= 100_000);
+            assertTrue(dc.getOption(StandardSocketOptions.SO_REUSEADDR));
+            assertTrue(dc.getOption(StandardSocketOptions.SO_BROADCAST));
+            dc.setOption(StandardSocketOptions.SO_RCVBUF, 200_000);
+            assertTrue(dc.getOption(StandardSocketOptions.SO_RCVBUF) >= 200_000);
+            assertTrue(dc.getOption(StandardSocketOptions.SO_SNDBUF) > 0);
+            assertEquals(0, dc.getOption(StandardSocketOptions.IP_TOS));
+            assertThrows(UnsupportedOperationException.class, () -> dc.setOption(StandardSocketOptions.TCP_NODELAY, true));
+            assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.SO_SNDBUF, -5));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void misuseThrowsWhatTheJdkThrows(Env env) throws Exception {
+        try (DatagramChannel dc = env.provider().openDatagramChannel()) {
+            assertThrows(NotYetConnectedException.class, () -> dc.read(ByteBuffer.allocate(1)));
+            assertThrows(NotYetConnectedException.class, () -> dc.write(text("x")));
+            assertThrows(UnresolvedAddressException.class,
+                    () -> dc.send(text("x"), InetSocketAddress.createUnresolved("nowhere.invalid", 9)));
+            assertThrows(SocketException.class, () -> dc.send(text("x"), new InetSocketAddress(env.udpServerHost(), 0)));
+            assertThrows(SocketException.class, () -> dc.connect(new InetSocketAddress(env.udpServerHost(), 0)));
+            assertThrows(IllegalArgumentException.class, () -> dc.receive(ByteBuffer.allocate(1).asReadOnlyBuffer()));
+            assertNotNull(dc.getLocalAddress(), "a send binds the channel first, even one that then fails");
+            assertThrows(AlreadyBoundException.class, () -> dc.bind(env.udpServerAny()));
+        }
+        DatagramChannel closed = env.provider().openDatagramChannel();
+        closed.close();
+        assertThrows(ClosedChannelException.class, () -> closed.send(text("x"), new InetSocketAddress(env.udpServerHost(), 9)));
+        assertThrows(ClosedChannelException.class, () -> closed.receive(ByteBuffer.allocate(1)));
+        assertThrows(ClosedChannelException.class, closed::getLocalAddress);
+    }
+}

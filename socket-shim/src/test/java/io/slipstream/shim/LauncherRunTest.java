@@ -1,0 +1,67 @@
+package io.slipstream.shim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.config.ConfigException;
+import io.slipstream.launcher.RunCommand;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bin/slipstream run}'s Java side: the command it builds, its errors, and one real run. */
+class LauncherRunTest {
+    private static final Path AGENT = Path.of("/opt/slipstream/socket-shim.jar");
+    private static final Path JAVA = Path.of("/usr/lib/jvm/jdk-25/bin/java");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void addsNativeAccessTheAgentAndTheSettingsAfterTheJavaExecutable() {
+        List<String> cmd = RunCommand.build(List.of("--driver", "tap", "--interface", "tap0", "--address", "198.18.5.2/24",
+                "--", "java", "-Xmx1g", "-jar", "app.jar", "--port", "80"), AGENT, JAVA);
+        assertEquals(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED", "-javaagent:" + AGENT,
+                "-Dslipstream.address=198.18.5.2/24", "-Dslipstream.driver=tap", "-Dslipstream.interface=tap0",
+                "-Xmx1g", "-jar", "app.jar", "--port", "80"), cmd);
+        List<String> explicit = RunCommand.build(List.of("--", "/opt/jdk/bin/java", "Main"), AGENT, JAVA);
+        assertEquals(List.of("/opt/jdk/bin/java", "--enable-native-access=ALL-UNNAMED", "-javaagent:" + AGENT, "Main"), explicit);
+    }
+
+    @Test
+    void malformedCommandLinesAndSettingsAreOneClearError() {
+        IllegalArgumentException noCommand = assertThrows(IllegalArgumentException.class,
+                () -> RunCommand.build(List.of("--driver", "tap", "--"), AGENT, JAVA));
+        assertTrue(noCommand.getMessage().contains("usage: slipstream run"), noCommand.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.build(List.of("--speed", "9", "--", "java"), AGENT, JAVA));
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.build(List.of("--", "python3", "x.py"), AGENT, JAVA));
+        ConfigException cidr = assertThrows(ConfigException.class, () -> RunCommand.build(
+                List.of("--driver", "memory", "--interface", "x", "--address", "198.18.5.2", "--", "java", "Main"), AGENT, JAVA));
+        assertTrue(cidr.getMessage().contains("slipstream.address"), cidr.getMessage());
+        ConfigException policy = assertThrows(ConfigException.class,
+                () -> RunCommand.build(List.of("--fallback", "maybe", "--", "java", "Main"), AGENT, JAVA));
+        assertTrue(policy.getMessage().contains("--fallback"), policy.getMessage());
+    }
+
+    @Test
+    void runsAnUnmodifiedProgramOnTwoInMemoryStacks() throws Exception {
+        Path out = dir.resolve("out.txt");
+        List<String> args = new ArrayList<>(List.of("--driver", "memory", "--interface", "launched",
+                "--address", "198.18.10.1/24,198.18.10.2/24", "--",
+                "java", "-cp", System.getProperty("java.class.path"), DropInProgram.class.getName(), "198.18.10.2"));
+        Path javaHome = Path.of(System.getProperty("java.home"), "bin", "java");
+        // Run through the builder, with the output captured instead of inherited.
+        Process p = new ProcessBuilder(RunCommand.build(args, AgentDropInTest.agentJar(dir), javaHome))
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the program did not finish");
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(0, p.exitValue(), lines.toString());
+        assertTrue(lines.contains("classic hello"), lines.toString());
+        assertTrue(lines.contains("http 200 10485760 digest-ok"), lines.toString());
+        assertTrue(lines.contains("fallbacks {}"), lines.toString());
+    }
+}
