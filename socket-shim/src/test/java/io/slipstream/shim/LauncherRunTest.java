@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.ConfigException;
 import io.slipstream.launcher.RunCommand;
+import io.slipstream.testing.AgentJars;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,7 +56,7 @@ class LauncherRunTest {
                 "java", "-cp", System.getProperty("java.class.path"), DropInProgram.class.getName(), "198.18.10.2"));
         Path javaHome = Path.of(System.getProperty("java.home"), "bin", "java");
         // Run through the builder, with the output captured instead of inherited.
-        Process p = new ProcessBuilder(RunCommand.build(args, AgentDropInTest.agentJar(dir), javaHome))
+        Process p = new ProcessBuilder(RunCommand.build(args, AgentJars.premainOnly(dir), javaHome))
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the program did not finish");
         List<String> lines = Files.readAllLines(out);

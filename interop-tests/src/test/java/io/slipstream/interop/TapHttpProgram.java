@@ -1,0 +1,102 @@
+package io.slipstream.interop;
+
+import com.sun.net.httpserver.HttpServer;
+import io.slipstream.shim.SlipstreamSelectorProvider;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+
+/**
+ * An ordinary program using only the JDK's HTTP server and client, run by
+ * {@link TapHttpInteropTest} in a child JVM with the Slipstream agent on a TAP device:
+ *
+ * <ul>
+ *   <li>{@code serve ADDRESS PORT BYTES}: serves {@code BYTES} deterministic bytes at /data,
+ *       prints READY, and stops when its standard input closes.
+ *   <li>{@code fetch ADDRESS URL}: brings its stack up (a UDP socket bound to ADDRESS), prints
+ *       READY, waits for GO on standard input, fetches URL and prints
+ *       {@code FETCHED status length sha256}.
+ * </ul>
+ *
+ * Both print which provider ran them and the fallbacks it counted.
+ */
+public final class TapHttpProgram {
+    private TapHttpProgram() {}
+
+    /** The body {@code serve} sends: the same bytes for the same length, every time. */
+    static void writeBody(OutputStream out, long length) throws java.io.IOException {
+        SplittableRandom random = new SplittableRandom(42);
+        byte[] block = new byte[64 * 1024];
+        for (long sent = 0; sent < length; sent += block.length) {
+            random.nextBytes(block);
+            out.write(block, 0, (int) Math.min(block.length, length - sent));
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        SelectorProvider provider = SelectorProvider.provider();
+        System.out.println("provider " + provider.getClass().getSimpleName());
+        BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        switch (args[0]) {
+            case "serve" -> {
+                long length = Long.parseLong(args[3]);
+                HttpServer server = HttpServer.create(
+                        new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2])), 16);
+                server.createContext("/data", exchange -> {
+                    exchange.sendResponseHeaders(200, length);
+                    try (OutputStream body = exchange.getResponseBody()) {
+                        writeBody(body, length);
+                    }
+                });
+                server.start();
+                System.out.println("READY");
+                while (stdin.readLine() != null) {
+                    // serve until the test closes our input
+                }
+                server.stop(0);
+            }
+            case "fetch" -> {
+                try (DatagramChannel up = DatagramChannel.open()) {
+                    up.bind(new InetSocketAddress(InetAddress.getByName(args[1]), 0)); // opens the stack
+                    System.out.println("READY");
+                    if (!"GO".equals(stdin.readLine())) {
+                        throw new IllegalStateException("expected GO on standard input");
+                    }
+                }
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                HttpResponse<InputStream> response = client.send(
+                        HttpRequest.newBuilder(URI.create(args[2])).build(), HttpResponse.BodyHandlers.ofInputStream());
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                long length = 0;
+                try (InputStream body = response.body()) {
+                    byte[] buf = new byte[64 * 1024];
+                    int n;
+                    while ((n = body.read(buf)) > 0) {
+                        digest.update(buf, 0, n);
+                        length += n;
+                    }
+                }
+                System.out.println("FETCHED " + response.statusCode() + " " + length + " "
+                        + HexFormat.of().formatHex(digest.digest()));
+            }
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+        if (provider instanceof SlipstreamSelectorProvider p) {
+            System.out.println("fallbacks " + p.fallback().counts());
+        }
+        System.out.println("DONE");
+    }
+}
