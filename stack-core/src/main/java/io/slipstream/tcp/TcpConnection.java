@@ -962,8 +962,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sndWl2 = ack;
             if (opened && persisting && sndWnd > 0) {
                 persisting = false;
-                layer.timers().cancel(retransmitTimer);
                 backoffCount = 0;
+                if (sndUna == sndMax) {
+                    layer.timers().cancel(retransmitTimer);
+                } else {
+                    // the window had shrunk to zero under data in flight and its RTO expired
+                    // (see retransmitTimeout): the retransmission it deferred goes now
+                    retransmitAfterTimeout();
+                }
             }
         } else if (Seq.gt(sndUna, sndWl2)) {
             // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
@@ -1293,13 +1299,22 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             case CLOSED, LISTEN, TIME_WAIT -> { }
             default -> {
                 if (persisting && sndWnd > 0) {
-                    // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
                     persisting = false;
-                    output(true);
-                    return;
+                    if (sndUna == sndMax) {
+                        // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
+                        output(true);
+                        return;
+                    }
+                    backoffCount = 0; // a shrunken window opened again: an ordinary timeout below
                 }
-                if (persisting) {
+                // RFC 9293 §3.8.6: the window can also shrink to zero under data in flight (a
+                // receiver shrinking it, or a reordered older window update passing the SND.WL1
+                // test); nothing in the window can be resent, so probe it like any zero window
+                // (MUST-35) and do not time the connection out over data beyond it (SHLD-17);
+                // the retransmission follows when the window opens (processAck)
+                if (persisting || (sndWnd == 0 && sndUna != sndMax)) {
                     // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
+                    persisting = true;
                     counters.zeroWindowProbes++;
                     backoffCount = Math.min(backoffCount + 1, 16);
                     sendProbe();
@@ -1316,19 +1331,24 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     return;
                 }
                 counters.rtoExpiries++;
-                long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-                cc.onTimeout(flight, mss, now());
-                inRecovery = false;
-                dupAcks = 0;
-                recover = sndMax;
-                scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
-                rttTiming = false; // Karn: no samples from retransmissions
-                sndNxt = sndUna;
-                highRxt = sndUna;
-                output(true);
-                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+                retransmitAfterTimeout();
             }
         }
+    }
+
+    /** RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend from SND.UNA after a timeout, restart the timer. */
+    private void retransmitAfterTimeout() {
+        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+        cc.onTimeout(flight, mss, now());
+        inRecovery = false;
+        dupAcks = 0;
+        recover = sndMax;
+        scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+        rttTiming = false; // Karn: no samples from retransmissions
+        sndNxt = sndUna;
+        highRxt = sndUna;
+        output(true);
+        layer.timers().scheduleIn(retransmitTimer, backedOffRto());
     }
 
     /** RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum. */
@@ -1756,6 +1776,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     public int iss() {
         return iss;
+    }
+
+    /** Whether the retransmission (or persist) timer is running. */
+    boolean retransmitTimerArmed() {
+        return retransmitTimer.isScheduled();
     }
 
     public boolean inRecovery() {
