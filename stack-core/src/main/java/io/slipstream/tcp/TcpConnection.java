@@ -1011,7 +1011,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 cc.onRecoveryEnd(flight, mss);
             } else if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
-                sendData(sndUna, Math.min(mss, Seq.min(dataEnd, sndMax) - sndUna), false);
+                sendData(sndUna, Math.min(maxPayload(), Seq.min(dataEnd, sndMax) - sndUna), false);
                 counters.retransmits++;
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
@@ -1072,7 +1072,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         rttTiming = false;
         int dataEnd = sendBufferSeq + sendBuffer.size();
         // a retransmission never reaches past what was sent (SND.MAX)
-        int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
+        int len = Math.min(maxPayload(), Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
         if (sackOk) {
             counters.sackRecoveries++;
             len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
@@ -1404,6 +1404,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             retransmitHoles(cwnd);
         }
         int dataEnd = sendBufferSeq + sendBuffer.size();
+        int segment = maxPayload();
         for (int guard = 0; guard < 100_000; guard++) {
             if (sackOk && Seq.lt(sndNxt, sndMax)) {
                 sndNxt = Seq.min(scoreboard.skip(sndNxt), sndMax);
@@ -1413,7 +1414,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             long cwndRoom = cwnd - inFlight;
             long wndRoom = sndWnd - ((sndNxt - sndUna) & 0xFFFF_FFFFL);
             int avail = Math.max(0, dataEnd - sndNxt);
-            long len = Math.min(Math.min(avail, mss), Math.min(cwndRoom, wndRoom));
+            long len = Math.min(Math.min(avail, segment), Math.min(cwndRoom, wndRoom));
             if (retransmission && sackOk) {
                 len = Math.min(len, scoreboard.nextStart(sndNxt, sndMax) - sndNxt);
             }
@@ -1425,11 +1426,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (len <= 0 && !withFin) {
                 break;
             }
-            if (!retransmission && !withFin && len < mss && !force) {
+            if (!retransmission && !withFin && len < segment && !force) {
                 if (len < avail) {
                     // cwnd-limited: wait for ACKs; window-limited: silly window avoidance
                     // (RFC 9293 §3.8.6.2.1), the persist timer overrides it
-                    if (cwndRoom < Math.min(avail, mss) || len < maxSndWnd / 2) {
+                    if (cwndRoom < Math.min(avail, segment) || len < maxSndWnd / 2) {
                         break;
                     }
                 } else if (!noDelay && sndMax != sndUna) {
@@ -1479,7 +1480,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (!Seq.lt(hole, highSacked)) {
                 return;
             }
-            int len = Math.min(mss, scoreboard.nextStart(hole, highSacked) - hole);
+            int len = Math.min(maxPayload(), scoreboard.nextStart(hole, highSacked) - hole);
             len = Math.min(len, dataEnd - hole);
             if (len <= 0) {
                 return;
@@ -1502,6 +1503,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
         long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - scoreboard.bytesIn(sndUna, rxtEnd);
         return above + Math.max(0, retransmitted);
+    }
+
+    /**
+     * Payload bytes one data segment may carry now. {@link #mss} already leaves room for the
+     * timestamp option; while out-of-order data waits, every segment also carries SACK blocks
+     * (RFC 2018 §4), and those come out of the payload too: the effective send MSS counts
+     * every TCP option (RFC 9293 §3.7.1, RFC 6691), or the datagram exceeds the path MTU.
+     */
+    private int maxPayload() {
+        int blocks = sackOk ? Math.min(outOfOrder.count(), timestampsOk ? 3 : 4) : 0;
+        return blocks == 0 ? mss : Math.max(1, mss - (4 + 8 * blocks)); // NOP NOP kind len + blocks
     }
 
     /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
