@@ -9,6 +9,7 @@ import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
 import io.slipstream.tcp.TcpConfig;
+import io.slipstream.tcp.TcpCounter;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpError;
 import io.slipstream.tcp.TcpLayer;
@@ -269,10 +270,17 @@ final class TcpOverStacks implements AutoCloseable {
         assertTrue(run(() -> tcpA.connectionCount() + tcpB.connectionCount() == 0),
                 "TIME-WAIT ended: A=" + tcpA.connections() + " B=" + tcpB.connections());
         assertHealthy();
+        // the stack dump shows TCP's counters like every other layer's
+        assertTrue(a.counterSnapshot().get("tcp").get("segments_sent") > 0, () -> "A's dump: " + a.counterSnapshot());
+        assertEquals(tcpB.counters().snapshot(), b.counterSnapshot().get("tcp"));
         // what the impairments did to TCP, so the properties can check they were felt
-        Statistics.label(RETRANSMITTED).collect(tcpA.counters().retransmits + tcpB.counters().retransmits > 0);
-        Statistics.label(OUT_OF_ORDER).collect(tcpA.counters().outOfOrderSegments + tcpB.counters().outOfOrderSegments
-                + tcpA.counters().duplicateSegments + tcpB.counters().duplicateSegments > 0);
+        Statistics.label(RETRANSMITTED).collect(bothCount(TcpCounter.RETRANSMITS) > 0);
+        Statistics.label(OUT_OF_ORDER).collect(
+                bothCount(TcpCounter.OUT_OF_ORDER_SEGMENTS) + bothCount(TcpCounter.DUPLICATE_SEGMENTS) > 0);
+    }
+
+    private long bothCount(TcpCounter c) {
+        return tcpA.counters().get(c) + tcpB.counters().get(c);
     }
 
     /**
@@ -375,8 +383,8 @@ final class TcpOverStacks implements AutoCloseable {
         assertEquals(0, b.ip().counters().get(IpCounter.TX_TOO_BIG), "B sent a segment larger than the MTU");
         assertEquals(0, a.counters().get(StackCounter.INTERNAL_ERRORS), () -> "A: " + a.firstInternalError());
         assertEquals(0, b.counters().get(StackCounter.INTERNAL_ERRORS), () -> "B: " + b.firstInternalError());
-        assertEquals(0, tcpA.counters().dropInternalError, () -> "A: " + tcpA.lastInternalError());
-        assertEquals(0, tcpB.counters().dropInternalError, () -> "B: " + tcpB.lastInternalError());
+        assertEquals(0, tcpA.counters().get(TcpCounter.DROP_INTERNAL_ERROR), () -> "A: " + tcpA.lastInternalError());
+        assertEquals(0, tcpB.counters().get(TcpCounter.DROP_INTERNAL_ERROR), () -> "B: " + tcpB.lastInternalError());
     }
 
     static byte[] pattern(int n, long seed) {

@@ -2,6 +2,7 @@ package io.slipstream.tcp;
 
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
+import io.slipstream.stats.Counters;
 import io.slipstream.time.Timer;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
@@ -31,7 +32,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
 
     private final TcpLayer layer;
-    private final TcpCounters counters;
+    private final Counters<TcpCounter> counters;
     private final TcpConfig config;
     final long key;
     final int localAddress;
@@ -210,7 +211,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         setState(TcpState.SYN_SENT);
         sendSyn(false);
         layer.timers().scheduleIn(retransmitTimer, rto);
-        counters.connectionsOpened++;
+        counters.increment(TcpCounter.CONNECTIONS_OPENED);
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
@@ -718,20 +719,20 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if ((flags & Tcp.RST) == 0) {
                 layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
             }
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
         if ((flags & Tcp.RST) != 0) {
             if (hasAck) {
-                counters.resetsReceived++;
+                counters.increment(TcpCounter.RESETS_RECEIVED);
                 fail(TcpError.REFUSED);
             } else {
-                counters.dropOutOfWindowRst++;
+                counters.increment(TcpCounter.DROP_OUT_OF_WINDOW_RST);
             }
             return;
         }
         if ((flags & Tcp.SYN) == 0) {
-            counters.dropUnacceptable++;
+            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             return;
         }
         irs = seq;
@@ -783,7 +784,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         // RFC 7323 §5.3 PAWS, before the sequence check
         if (timestampsOk && o.hasTimestamps && !rst && Seq.lt(o.tsVal, tsRecent)
                 && nowNanos - tsRecentAge < PAWS_IDLE_NANOS) {
-            counters.dropPaws++;
+            counters.increment(TcpCounter.DROP_PAWS);
             sendAck();
             return;
         }
@@ -794,7 +795,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
         int rcvWnd = Math.max(0, rcvAdvRight - rcvNxt);
         if (!acceptable(seq, segLen, rcvWnd)) {
-            counters.dropUnacceptable++;
+            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             if (!rst) {
                 sendAck();
             }
@@ -803,7 +804,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         // RFC 5961 §3.2: only an exact RCV.NXT match resets; others in window get a challenge
         if (rst) {
             if (seq == rcvNxt) {
-                counters.resetsReceived++;
+                counters.increment(TcpCounter.RESETS_RECEIVED);
                 resetReceived();
             } else {
                 challengeAck();
@@ -816,7 +817,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if ((flags & Tcp.ACK) == 0) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
         lastReceiveNanos = nowNanos;
@@ -922,13 +923,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Returns false when the segment must be dropped. */
     private boolean processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
         if (Seq.gt(ack, sndMax)) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             sendAck(); // RFC 9293: an ACK for something not yet sent
             return false;
         }
         // RFC 5961 §5.2: too old an ACK is dropped (with an ACK) so blind injection fails
         if (Seq.lt(ack, sndUna - (int) Math.min(maxSndWnd, Integer.MAX_VALUE))) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             challengeAck();
             return false;
         }
@@ -1012,7 +1013,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             } else if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
                 sendData(sndUna, Math.min(maxPayload(), Seq.min(dataEnd, sndMax) - sndUna), false);
-                counters.retransmits++;
+                counters.increment(TcpCounter.RETRANSMITS);
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
         } else {
@@ -1068,13 +1069,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         highRxt = sndUna;
         limitedTransmitAllowance = 0;
         cc.onFastRecovery(flight, mss, nowNanos);
-        counters.fastRetransmits++;
+        counters.increment(TcpCounter.FAST_RETRANSMITS);
         rttTiming = false;
         int dataEnd = sendBufferSeq + sendBuffer.size();
         // a retransmission never reaches past what was sent (SND.MAX)
         int len = Math.min(maxPayload(), Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
         if (sackOk) {
-            counters.sackRecoveries++;
+            counters.increment(TcpCounter.SACK_RECOVERIES);
             len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
             highRxt = sndUna + Math.max(len, 0);
         } else {
@@ -1083,7 +1084,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
         if (len > 0 || withFin) {
             sendData(sndUna, len, withFin);
-            counters.retransmits++;
+            counters.increment(TcpCounter.RETRANSMITS);
         }
         layer.timers().scheduleIn(retransmitTimer, rto);
     }
@@ -1164,12 +1165,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
         } else {
             if (outOfOrder.covers(seq, seq + dataLen)) {
-                counters.duplicateSegments++;
+                counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
             } else if (outOfOrder.add(seq, seq + dataLen)) {
                 receiveBuffer.put(offset, s, dataOff, dataLen);
-                counters.outOfOrderSegments++;
+                counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
             } else {
-                counters.dropOutOfOrderFull++;
+                counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
             }
             ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
         }
@@ -1209,10 +1210,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void challengeAck() {
         if (layer.allowChallengeAck()) {
-            counters.challengeAcks++;
+            counters.increment(TcpCounter.CHALLENGE_ACKS);
             sendAck();
         } else {
-            counters.challengeAcksThrottled++;
+            counters.increment(TcpCounter.CHALLENGE_ACKS_THROTTLED);
         }
     }
 
@@ -1272,7 +1273,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
             }
         } catch (RuntimeException e) {
-            counters.dropInternalError++;
+            counters.increment(TcpCounter.DROP_INTERNAL_ERROR);
             layer.internalError(e);
         }
         notifyReadiness();
@@ -1282,7 +1283,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         switch (state) {
             case SYN_SENT, SYN_RECEIVED -> {
                 if (++backoffCount > config.synRetries()) {
-                    counters.connectionsTimedOut++;
+                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     if (state == TcpState.SYN_RECEIVED && parent != null) {
                         toClosed();
                     } else {
@@ -1290,8 +1291,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     }
                     return;
                 }
-                counters.rtoExpiries++;
-                counters.retransmits++;
+                counters.increment(TcpCounter.RTO_EXPIRIES);
+                counters.increment(TcpCounter.RETRANSMITS);
                 rttMeasured = false;
                 sendSyn(state == TcpState.SYN_RECEIVED);
                 layer.timers().scheduleIn(retransmitTimer, backedOffRto());
@@ -1315,7 +1316,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 if (persisting || (sndWnd == 0 && sndUna != sndMax)) {
                     // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
                     persisting = true;
-                    counters.zeroWindowProbes++;
+                    counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
                     backoffCount = Math.min(backoffCount + 1, 16);
                     sendProbe();
                     layer.timers().scheduleIn(retransmitTimer, backedOffRto());
@@ -1325,12 +1326,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     return;
                 }
                 if (++backoffCount > config.retries()) {
-                    counters.connectionsTimedOut++;
+                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     sendReset(sndMax);
                     fail(TcpError.TIMED_OUT);
                     return;
                 }
-                counters.rtoExpiries++;
+                counters.increment(TcpCounter.RTO_EXPIRIES);
                 retransmitAfterTimeout();
             }
         }
@@ -1370,13 +1371,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if (keepAliveProbes >= keepAliveCount) {
-            counters.connectionsTimedOut++;
+            counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
             sendReset(sndMax);
             fail(TcpError.TIMED_OUT);
             return;
         }
         keepAliveProbes++;
-        counters.keepAliveProbes++;
+        counters.increment(TcpCounter.KEEP_ALIVE_PROBES);
         sendProbe();
         layer.timers().scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
     }
@@ -1441,7 +1442,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 break;
             }
             if (retransmission) {
-                counters.retransmits++;
+                counters.increment(TcpCounter.RETRANSMITS);
                 if (rttTiming && Seq.inRange(rttSeq, sndNxt, sndNxt + (int) len + 1)) {
                     rttTiming = false;
                 }
@@ -1488,7 +1489,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (!sendData(hole, len, false)) {
                 return;
             }
-            counters.retransmits++;
+            counters.increment(TcpCounter.RETRANSMITS);
             highRxt = hole + len;
         }
     }
@@ -1547,7 +1548,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void sendReset(int seq) {
         emit(seq, Tcp.RST | Tcp.ACK, 0, 0);
-        counters.resetsSent++;
+        counters.increment(TcpCounter.RESETS_SENT);
     }
 
     private boolean emit(int seq, int flags, int len, int ringOffset) {
@@ -1580,7 +1581,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int hl = Tcp.MIN_HEADER_LENGTH + optLen;
         PacketBuffer b = out.allocate(layer.owner(), hl + len);
         if (b == null) {
-            counters.dropNoBuffer++;
+            counters.increment(TcpCounter.DROP_NO_BUFFER);
             return false;
         }
         MemorySegment s = b.segment();
@@ -1598,7 +1599,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
         b.setRange(off, hl + len);
         out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, 0, true);
-        counters.segmentsSent++;
+        counters.increment(TcpCounter.SEGMENTS_SENT);
         if (hasAck) {
             lastAckSent = rcvNxt;
             bytesSinceAck = 0;
@@ -1753,7 +1754,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Destroys a TIME-WAIT connection whose 4-tuple is being reused. */
     void reuse() {
-        counters.timeWaitReused++;
+        counters.increment(TcpCounter.TIME_WAIT_REUSED);
         toClosed();
     }
 

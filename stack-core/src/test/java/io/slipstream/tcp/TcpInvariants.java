@@ -39,7 +39,8 @@ final class TcpInvariants {
         for (TcpConnection c : tracked) {
             checkConnection(c);
         }
-        if (net.a.layer.counters().dropInternalError + net.b.layer.counters().dropInternalError > 0) {
+        if (net.a.layer.counters().get(TcpCounter.DROP_INTERNAL_ERROR)
+                + net.b.layer.counters().get(TcpCounter.DROP_INTERNAL_ERROR) > 0) {
             RuntimeException e = net.a.layer.lastInternalError() != null ? net.a.layer.lastInternalError()
                     : net.b.layer.lastInternalError();
             throw new AssertionError("exception inside the TCP layer", e);

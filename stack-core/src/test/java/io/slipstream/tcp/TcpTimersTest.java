@@ -96,7 +96,7 @@ class TcpTimersTest {
             c[0].keepAlive(true, 1000, 100, 3);
             net.clearCaptured();
             net.runFor(1500);
-            assertTrue(net.a.layer.counters().keepAliveProbes >= 1);
+            assertTrue(net.a.layer.counters().get(TcpCounter.KEEP_ALIVE_PROBES) >= 1);
             TcpTestNetwork.Segment probe = TcpFixtures.sentBy(net, c[0]).get(0);
             assertEquals(c[0].sndUna() - 1, probe.seq(), "a probe carries an old sequence number");
             assertEquals(TcpState.ESTABLISHED, c[0].state(), "answered probes keep it alive");
@@ -119,7 +119,7 @@ class TcpTimersTest {
             client.send(src);
             net.runFor(600_000); // ten minutes with a reader that does not read
             assertEquals(0, client.sndWnd());
-            assertTrue(net.a.layer.counters().zeroWindowProbes >= 5);
+            assertTrue(net.a.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) >= 5);
             assertEquals(TcpState.ESTABLISHED, client.state(), "the persist timer never gives up");
             ByteBuffer got = ByteBuffer.allocate(data.length);
             assertTrue(net.runUntil(() -> {
@@ -201,8 +201,8 @@ class TcpTimersTest {
             }, 600_000), "the three bytes arrive: " + b + " " + b.debugState() + " " + net.b.layer.counters());
             assertArrayEquals(three, java.util.Arrays.copyOf(got.array(), 3));
             assertEquals(null, b.pendingError());
-            assertEquals(0, net.b.layer.counters().connectionsTimedOut);
-            assertTrue(net.b.layer.counters().zeroWindowProbes > 0, "the shrunken window was probed");
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.CONNECTIONS_TIMED_OUT));
+            assertTrue(net.b.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) > 0, "the shrunken window was probed");
             TcpFixtures.closeBoth(net, a, b);
             inv.check();
         }
@@ -246,7 +246,7 @@ class TcpTimersTest {
                     "too soon after the last timestamp");
             net.runFor(1500);
             TcpConnection second = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
-            assertEquals(1, net.a.layer.counters().timeWaitReused);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.TIME_WAIT_REUSED));
             assertTrue(net.runUntil(() -> second.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
             assertEquals(41000, l.accept().remotePort());
         }
@@ -278,7 +278,7 @@ class TcpTimersTest {
             assertEquals(TcpState.FIN_WAIT_1, c[0].state());
             net.runFor(20);
             assertEquals(TcpState.CLOSED, c[0].state(), "aborted when the linger time ran out");
-            assertTrue(net.a.layer.counters().resetsSent >= 1);
+            assertTrue(net.a.layer.counters().get(TcpCounter.RESETS_SENT) >= 1);
         }
     }
 
@@ -331,7 +331,8 @@ class TcpTimersTest {
             net.runFor(1500);
             TcpConnection again = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
             assertTrue(net.runUntil(() -> again.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
-            assertEquals(1, net.b.layer.counters().timeWaitReused, "the SYN with a newer timestamp ended TIME-WAIT");
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.TIME_WAIT_REUSED),
+                    "the SYN with a newer timestamp ended TIME-WAIT");
         }
     }
 }
