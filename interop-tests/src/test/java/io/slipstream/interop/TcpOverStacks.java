@@ -3,7 +3,6 @@ package io.slipstream.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
@@ -47,6 +46,13 @@ final class TcpOverStacks implements AutoCloseable {
     private static final long LIMIT_NANOS = 3_600_000_000_000L;
     private static final AtomicInteger LINKS = new AtomicInteger();
     private static final int MAX_CONNECT_ATTEMPTS = 20;
+    /** Small rings and pools keep a try cheap; TCP's traffic needs no fragment reassembly. */
+    private static final Map<String, String> SMALL_STACK = Map.of(
+            "slipstream.nic.buffers", "256",
+            "slipstream.nic.rx.ring", "64",
+            "slipstream.nic.tx.ring", "64",
+            "slipstream.ip.reassembly.slots", "0",
+            "slipstream.ip.jumbo.buffers", "1");
     /** Statistics labels: a try in which some segment was retransmitted / arrived out of order or twice. */
     static final String RETRANSMITTED = "retransmitted";
     static final String OUT_OF_ORDER = "out of order or duplicate";
@@ -101,21 +107,11 @@ final class TcpOverStacks implements AutoCloseable {
     }
 
     private static StackConfig config(String link, String cidr, String mac, long seed, Map<String, String> common) {
-        Map<String, String> m = new HashMap<>(common);
-        m.put("slipstream.driver", "memory");
-        m.put("slipstream.interface", link);
-        m.put("slipstream.address", cidr);
+        Map<String, String> m = new HashMap<>(SMALL_STACK);
+        m.putAll(common);
         m.put("slipstream.mac", mac);
         m.put("slipstream.random.seed", Long.toString(seed));
-        // the test thread drives both stacks on virtual time
-        m.put("slipstream.interrupt.thread", "false");
-        // small rings and pools keep a try cheap; no fragments in TCP's traffic
-        m.putIfAbsent("slipstream.nic.buffers", "256");
-        m.putIfAbsent("slipstream.nic.rx.ring", "64");
-        m.putIfAbsent("slipstream.nic.tx.ring", "64");
-        m.put("slipstream.ip.reassembly.slots", "0");
-        m.put("slipstream.ip.jumbo.buffers", "1");
-        return StackConfig.from(Settings.of(m));
+        return StackPair.config(link, cidr, m); // memory driver, driven by the test thread on virtual time
     }
 
     /** A TCP layer on {@code stack} whose ISN, port and cookie secret comes from the seed. */
@@ -221,6 +217,14 @@ final class TcpOverStacks implements AutoCloseable {
         public String toString() {
             return name + "[" + conn + " wrote " + written + "/" + out.length + " read " + read + "/" + expected.length
                     + (eof ? " eof" : "") + " " + conn.debugState() + "]";
+        }
+    }
+
+    /** Opens a pair with these settings, runs one {@link #exchange} and closes it, checking for leaks. */
+    static void exchange(long seed, Map<String, String> link, Map<String, String> tcp, int sizeAB, int sizeBA,
+                         int maxWrite, int maxRead, Closing closing) {
+        try (TcpOverStacks net = new TcpOverStacks(seed, link, tcp)) {
+            net.exchange(seed, sizeAB, sizeBA, maxWrite, maxRead, closing);
         }
     }
 

@@ -48,9 +48,7 @@ class TcpOverStacksProperties {
         Map<String, String> link = Map.of(
                 "slipstream.memory.loss", Double.toString(loss),
                 "slipstream.memory.delay.usec", Integer.toString(delayUsec));
-        try (TcpOverStacks net = new TcpOverStacks(seed, link, Map.of())) {
-            net.exchange(seed, sizeAB, sizeBA, maxWrite, maxRead, closing);
-        }
+        TcpOverStacks.exchange(seed, link, Map.of(), sizeAB, sizeBA, maxWrite, maxRead, closing);
         Statistics.label(TcpOverStacks.RETRANSMITTED).coverage(c -> c.check(true).percentage(p -> p > 60));
     }
 
@@ -69,9 +67,7 @@ class TcpOverStacksProperties {
                 "slipstream.memory.reorder", Double.toString(reorder),
                 "slipstream.memory.loss", Double.toString(loss),
                 "slipstream.memory.delay.usec", Integer.toString(delayUsec));
-        try (TcpOverStacks net = new TcpOverStacks(seed, link, Map.of())) {
-            net.exchange(seed, sizeAB, sizeBA, maxWrite, maxRead, closing);
-        }
+        TcpOverStacks.exchange(seed, link, Map.of(), sizeAB, sizeBA, maxWrite, maxRead, closing);
         Statistics.label(TcpOverStacks.OUT_OF_ORDER).coverage(c -> c.check(true).percentage(p -> p > 60));
     }
 
@@ -97,9 +93,7 @@ class TcpOverStacksProperties {
         Map<String, String> tcp = Map.of(
                 "slipstream.tcp.rcvbuf", Integer.toString(bufferBytes),
                 "slipstream.tcp.sndbuf", Integer.toString(bufferBytes));
-        try (TcpOverStacks net = new TcpOverStacks(seed, link, tcp)) {
-            net.exchange(seed, sizeAB, sizeBA, maxWrite, maxRead, closing);
-        }
+        TcpOverStacks.exchange(seed, link, tcp, sizeAB, sizeBA, maxWrite, maxRead, closing);
         Statistics.label(TcpOverStacks.RETRANSMITTED).coverage(c -> c.check(true).percentage(p -> p > 30));
     }
 
@@ -114,8 +108,6 @@ class TcpOverStacksProperties {
         Map<String, String> link = Map.of(
                 "slipstream.memory.loss", "0.16710029853125336",
                 "slipstream.memory.delay.usec", "274");
-        try (TcpOverStacks net = new TcpOverStacks(seed, link, Map.of())) {
-            net.exchange(seed, 47_686, 84_217, 13_628, 12_429, Closing.BOTH_HALF_CLOSE);
-        }
+        TcpOverStacks.exchange(seed, link, Map.of(), 47_686, 84_217, 13_628, 12_429, Closing.BOTH_HALF_CLOSE);
     }
 }
