@@ -822,11 +822,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         lastReceiveNanos = nowNanos;
         keepAliveProbes = 0;
-        // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent
-        if (timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = o.tsVal;
-            tsRecentAge = nowNanos;
-        }
         if (state == TcpState.SYN_RECEIVED) {
             if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
                 sndWnd = (long) window << sndScale;
@@ -851,9 +846,18 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 return;
             }
         }
-        if (!processAck(seq, ack, window, dataLen, flags, o, nowNanos)) {
+        if (!ackAcceptable(ack)) {
             return;
         }
+        // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent. Only
+        // once the segment is known acceptable, ACK included (as Linux does): a forged
+        // in-window segment with an impossible ACK must not move TS.Recent, or every genuine
+        // segment after it would fail PAWS and the connection could never finish.
+        if (timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
+            tsRecent = o.tsVal;
+            tsRecentAge = nowNanos;
+        }
+        processAck(seq, ack, window, dataLen, flags, o, nowNanos);
         if (state == TcpState.CLOSED) {
             return;
         }
@@ -921,7 +925,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Returns false when the segment must be dropped. */
-    private boolean processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
+    /**
+     * RFC 9293 §3.10.7.4 "fifth" with RFC 5961 §5.2: an ACK of something not yet sent, or too
+     * old to be genuine, drops the segment (answered with an ACK or a challenge ACK).
+     */
+    private boolean ackAcceptable(int ack) {
         if (Seq.gt(ack, sndMax)) {
             counters.increment(TcpCounter.DROP_BAD_ACK);
             sendAck(); // RFC 9293: an ACK for something not yet sent
@@ -933,6 +941,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             challengeAck();
             return false;
         }
+        return true;
+    }
+
+    /** Processes an acceptable ACK: acknowledged data, duplicate ACKs, SACK, the send window. */
+    private void processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
         long newWnd = (long) window << sndScale;
         boolean duplicate = ack == sndUna && dataLen == 0 && (flags & Tcp.FIN) == 0 && newWnd == sndWnd
                 && sndMax != sndUna;
@@ -978,7 +991,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sndWnd = Math.max(0, sndWnd - ((sndUna - sndWl2) & 0xFFFF_FFFFL));
             sndWl2 = sndUna;
         }
-        return true;
     }
 
     private void newDataAcked(int ack, TcpOptions o, long nowNanos) {

@@ -93,6 +93,30 @@ class TcpOptionNegotiationTest {
         }
     }
 
+    /**
+     * A forged segment inside the window but acknowledging data never sent is dropped; its
+     * timestamp must not become TS.Recent, or every genuine segment after it would fail PAWS
+     * (found by TcpStatefulProperties: a connection stuck in LAST_ACK behind a zero window).
+     */
+    @Test
+    void rfc7323_forgedSegmentWithUnacceptableAckDoesNotMoveTsRecent() {
+        try (TcpTestNetwork net = new TcpTestNetwork(54, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            int recent = c[0].tsRecent();
+            TcpOptions forged = new TcpOptions();
+            forged.hasTimestamps = true;
+            forged.tsVal = recent + 1_000_000_000; // far in the future of the peer's clock
+            forged.tsEcr = 0;
+            TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndMax() + 100_000, Tcp.ACK, 1000, forged, new byte[0]);
+            assertEquals(recent, c[0].tsRecent(), "TS.Recent untouched by a segment that was dropped");
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.DROP_BAD_ACK));
+            byte[] data = TcpFixtures.pattern(20_000, 9);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[1], c[0], data, 10_000),
+                    "the genuine peer's segments still pass PAWS");
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.DROP_PAWS));
+        }
+    }
+
     @Test
     void rfc7323_optionsOffWhenPeerDoesNotOfferThem() {
         try (TcpTestNetwork net = new TcpTestNetwork(53, TcpFixtures.config(),
