@@ -3,6 +3,8 @@ package io.slipstream.shim.kernel;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.slipstream.driver.linux.Errno;
+import io.slipstream.driver.linux.Libc;
+import io.slipstream.driver.linux.MulticastRequest;
 import io.slipstream.driver.linux.SockAddr;
 import io.slipstream.driver.linux.Sockets;
 import java.io.IOException;
@@ -48,8 +50,10 @@ public final class KernelSocket {
             if (family == Sockets.AF_INET6) {
                 // One socket for both families, as the JDK opens by default.
                 k.setInt(Sockets.IPPROTO_IPV6, Sockets.IPV6_V6ONLY, 0);
-            } else if (family == Sockets.AF_INET && !stream) {
-                // Linux delivers every joined group to every socket unless told not to (the JDK clears it too).
+            }
+            if (!stream && family != Sockets.AF_UNIX) {
+                // Linux delivers every group any socket joined to every socket bound to the port
+                // unless told not to (the JDK clears it too); a dual-stack socket takes the IPv4 option.
                 k.setInt(Sockets.IPPROTO_IP, Sockets.IP_MULTICAST_ALL, 0);
             }
         } catch (IOException e) {
@@ -301,6 +305,62 @@ public final class KernelSocket {
             if (n.sockets.setSockOpt(f, level, name, n.value, 4) < 0) {
                 throw KernelErrors.socketError(n.sockets.errno());
             }
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * An IPv4 multicast request at level IPPROTO_IP (also on a dual-stack socket): struct
+     * ip_mreqn (group, interface address, interface index) for IP_ADD/DROP_MEMBERSHIP and
+     * IP_MULTICAST_IF. A kernel without the option → UnsupportedOperationException, as the JDK.
+     */
+    public void setMembership(int option, int group, int interfaceAddress, int interfaceIndex) throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            int len = MulticastRequest.membership(n.value, group, interfaceAddress, interfaceIndex);
+            setRequest(n, f, option, len);
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * An IPv4 source-filter request (struct ip_mreq_source) for IP_ADD/DROP_SOURCE_MEMBERSHIP
+     * and IP_BLOCK/UNBLOCK_SOURCE (RFC 3678 §4.1).
+     */
+    public void setSourceFilter(int option, int group, int interfaceAddress, int source) throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            int len = MulticastRequest.source(n.value, group, interfaceAddress, source);
+            setRequest(n, f, option, len);
+        } finally {
+            fd.release();
+        }
+    }
+
+    private static void setRequest(NativeScratch n, int f, int option, int length) throws IOException {
+        if (n.sockets.setSockOpt(f, Sockets.IPPROTO_IP, option, n.value, length) < 0) {
+            int e = n.sockets.errno();
+            if (e == Errno.ENOPROTOOPT || e == Errno.EOPNOTSUPP) {
+                throw new UnsupportedOperationException(Libc.strerror(e));
+            }
+            throw KernelErrors.socketError(e);
+        }
+    }
+
+    /** An option whose value is an IPv4 address (IP_MULTICAST_IF), as an int; 0 when unset. */
+    public int getInAddr(int level, int name) throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            n.length.set(JAVA_INT, 0, 4);
+            if (n.sockets.getSockOpt(f, level, name, n.value, n.length) < 0) {
+                throw KernelErrors.socketError(n.sockets.errno());
+            }
+            return MulticastRequest.inAddr(n.value);
         } finally {
             fd.release();
         }
