@@ -146,6 +146,10 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private void accelerate(Stack stack, int port) throws IOException {
         Object rcvbuf = options.get(StandardSocketOptions.SO_RCVBUF);
         AcceleratedUdp u = AcceleratedUdp.open(stack, port, rcvbuf == null ? -1 : (Integer) rcvbuf, keys);
+        Object tos = options.get(StandardSocketOptions.IP_TOS);
+        if (tos != null) {
+            u.setTos((Integer) tos);
+        }
         KernelSocket k = kernel;
         udp = u;
         kernel = null;
@@ -491,6 +495,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 }
                 if (name == StandardSocketOptions.SO_RCVBUF) {
                     u.setReceiveBufferSize(v);
+                } else if (name == StandardSocketOptions.IP_TOS) {
+                    u.setTos(v);
                 }
             }
             options.put(name, value);
@@ -504,7 +510,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
             return FallbackReason.MULTICAST;
         }
-        if ((name == StandardSocketOptions.IP_TOS || name == StandardSocketOptions.SO_REUSEPORT) && value != 0) {
+        if (name == StandardSocketOptions.SO_REUSEPORT && value != 0) {
             return FallbackReason.UNSUPPORTED_OPTION;
         }
         return null;

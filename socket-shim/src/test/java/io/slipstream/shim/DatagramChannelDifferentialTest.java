@@ -278,8 +278,28 @@ class DatagramChannelDifferentialTest {
             assertTrue(dc.getOption(StandardSocketOptions.SO_RCVBUF) >= 200_000);
             assertTrue(dc.getOption(StandardSocketOptions.SO_SNDBUF) > 0);
             assertEquals(0, dc.getOption(StandardSocketOptions.IP_TOS));
+            dc.setOption(StandardSocketOptions.IP_TOS, 0x28); // DSCP AF11, no ECN bits
+            assertEquals(0x28, dc.getOption(StandardSocketOptions.IP_TOS));
+            dc.socket().setTrafficClass(0xB8); // DSCP EF
+            assertEquals(0xB8, dc.socket().getTrafficClass());
+            assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.IP_TOS, 256));
             assertThrows(UnsupportedOperationException.class, () -> dc.setOption(StandardSocketOptions.TCP_NODELAY, true));
             assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.SO_SNDBUF, -5));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void ipTosSetBeforeBindIsKeptAndDatagramsStillFlow(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            client.setOption(StandardSocketOptions.IP_TOS, 0x48);
+            client.bind(env.udpClientAny());
+            assertEquals(0x48, client.getOption(StandardSocketOptions.IP_TOS));
+            client.send(text("marked"), server.getLocalAddress());
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(client.getLocalAddress(), server.receive(got));
+            assertEquals("marked", text(got));
         }
     }
 
