@@ -156,13 +156,13 @@ final class KernelOptions {
             }
             k.setInt(Sockets.IPPROTO_IPV6, Sockets.IPV6_MULTICAST_IF, index);
             try {
-                k.setMembership(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), index);
+                k.setMulticastRequest(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), index);
             } catch (IOException noIpv4) {
                 // IPv6-only interface: the IPv6 setting above is all there is.
             }
             return;
         }
-        k.setMembership(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), Math.max(index, 0));
+        k.setMulticastRequest(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), Math.max(index, 0));
     }
 
     /** The outgoing multicast interface, or null when the kernel chooses (nothing set). */

@@ -79,11 +79,8 @@ final class Memberships {
             NetworkInterface interf, InetAddress source) throws IOException {
         int interfaceAddress = interf == null ? 0 : ipv4AddressOf(interf);
         ShimMembershipKey key = new ShimMembershipKey(channel, group, interf, source, interfaceAddress);
-        if (source == null) {
-            kernel.setMembership(Sockets.IP_ADD_MEMBERSHIP, key.groupAddress, interfaceAddress, key.interfaceIndex);
-        } else {
-            kernel.setSourceFilter(Sockets.IP_ADD_SOURCE_MEMBERSHIP, key.groupAddress, interfaceAddress, key.sourceAddress);
-        }
+        kernel.setMulticastRequest(source == null ? Sockets.IP_ADD_MEMBERSHIP : Sockets.IP_ADD_SOURCE_MEMBERSHIP,
+                key.groupAddress, interfaceAddress, key.lastField());
         keys.add(key);
         return key;
     }
@@ -93,12 +90,8 @@ final class Memberships {
         if (!key.isValid()) {
             return;
         }
-        if (key.sourceAddress() == null) {
-            kernel.setMembership(Sockets.IP_DROP_MEMBERSHIP, key.groupAddress, key.interfaceAddress, key.interfaceIndex);
-        } else {
-            kernel.setSourceFilter(Sockets.IP_DROP_SOURCE_MEMBERSHIP, key.groupAddress, key.interfaceAddress,
-                    key.sourceAddress);
-        }
+        kernel.setMulticastRequest(key.sourceAddress() == null ? Sockets.IP_DROP_MEMBERSHIP : Sockets.IP_DROP_SOURCE_MEMBERSHIP,
+                key.groupAddress, key.interfaceAddress, key.lastField());
         key.invalidate();
         keys.remove(key);
     }
@@ -109,7 +102,7 @@ final class Memberships {
             throw new IllegalStateException("key is no longer valid");
         }
         checkSource(key.group(), source);
-        kernel.setSourceFilter(block ? Sockets.IP_BLOCK_SOURCE : Sockets.IP_UNBLOCK_SOURCE, key.groupAddress,
+        kernel.setMulticastRequest(block ? Sockets.IP_BLOCK_SOURCE : Sockets.IP_UNBLOCK_SOURCE, key.groupAddress,
                 key.interfaceAddress, AcceleratedUdp.ipv4(source));
     }
 

@@ -38,6 +38,11 @@ final class ShimMembershipKey extends MembershipKey {
         this.sourceAddress = source == null ? 0 : AcceleratedUdp.ipv4(source);
     }
 
+    /** The last field of this membership's request: the interface index (any-source) or the source. */
+    int lastField() {
+        return source == null ? interfaceIndex : sourceAddress;
+    }
+
     @Override
     public boolean isValid() {
         return valid;

@@ -18,25 +18,20 @@ public final class MulticastRequest {
     private MulticastRequest() {}
 
     /**
-     * struct ip_mreqn for IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP and IP_MULTICAST_IF; Linux uses
-     * the index when it is not 0, else the interface address (0 with index 0: the kernel
-     * chooses by route). Returns the length to pass.
+     * Writes the request {@code option} takes and returns its length. IP_ADD_MEMBERSHIP,
+     * IP_DROP_MEMBERSHIP and IP_MULTICAST_IF take struct ip_mreqn, whose {@code last} field is
+     * the interface index (Linux uses the index when it is not 0, else the interface address;
+     * both 0: the kernel chooses by route). The source-filter options (IP_ADD/DROP_SOURCE_MEMBERSHIP,
+     * IP_BLOCK/UNBLOCK_SOURCE, RFC 3678 §4.1) take struct ip_mreq_source, whose {@code last}
+     * field is the source address.
      */
-    public static int membership(MemorySegment out, int group, int interfaceAddress, int interfaceIndex) {
+    public static int write(MemorySegment out, int option, int group, int interfaceAddress, int last) {
         out.set(NETWORK_INT, 0, group);
         out.set(NETWORK_INT, 4, interfaceAddress);
-        out.set(ValueLayout.JAVA_INT_UNALIGNED, 8, interfaceIndex); // a host-order int
-        return LENGTH;
-    }
-
-    /**
-     * struct ip_mreq_source for IP_ADD/DROP_SOURCE_MEMBERSHIP and IP_BLOCK/UNBLOCK_SOURCE: the
-     * interface is named by its address only. Returns the length to pass.
-     */
-    public static int source(MemorySegment out, int group, int interfaceAddress, int source) {
-        out.set(NETWORK_INT, 0, group);
-        out.set(NETWORK_INT, 4, interfaceAddress);
-        out.set(NETWORK_INT, 8, source);
+        boolean mreqn = option == Sockets.IP_ADD_MEMBERSHIP || option == Sockets.IP_DROP_MEMBERSHIP
+                || option == Sockets.IP_MULTICAST_IF;
+        // ip_mreqn's index is a host-order int; ip_mreq_source's source an in_addr.
+        out.set(mreqn ? ValueLayout.JAVA_INT_UNALIGNED : NETWORK_INT, 8, last);
         return LENGTH;
     }
 

@@ -284,6 +284,11 @@ public final class KernelSocket {
     }
 
     public int getInt(int level, int name) throws IOException {
+        return getFourBytes(level, name).get(JAVA_INT, 0);
+    }
+
+    /** A 4-byte option value, left in this thread's scratch segment (read it before the next call). */
+    private MemorySegment getFourBytes(int level, int name) throws IOException {
         int f = begin();
         try {
             NativeScratch n = NativeScratch.get();
@@ -291,7 +296,7 @@ public final class KernelSocket {
             if (n.sockets.getSockOpt(f, level, name, n.value, n.length) < 0) {
                 throw KernelErrors.socketError(n.sockets.errno());
             }
-            return n.value.get(JAVA_INT, 0);
+            return n.value;
         } finally {
             fd.release();
         }
@@ -311,59 +316,30 @@ public final class KernelSocket {
     }
 
     /**
-     * An IPv4 multicast request at level IPPROTO_IP (also on a dual-stack socket): struct
-     * ip_mreqn (group, interface address, interface index) for IP_ADD/DROP_MEMBERSHIP and
-     * IP_MULTICAST_IF. A kernel without the option → UnsupportedOperationException, as the JDK.
+     * An IPv4 multicast request at level IPPROTO_IP (also on a dual-stack socket), in the
+     * structure {@code option} takes (see {@link MulticastRequest#write}). A kernel without the
+     * option → UnsupportedOperationException, as the JDK.
      */
-    public void setMembership(int option, int group, int interfaceAddress, int interfaceIndex) throws IOException {
+    public void setMulticastRequest(int option, int group, int interfaceAddress, int last) throws IOException {
         int f = begin();
         try {
             NativeScratch n = NativeScratch.get();
-            int len = MulticastRequest.membership(n.value, group, interfaceAddress, interfaceIndex);
-            setRequest(n, f, option, len);
-        } finally {
-            fd.release();
-        }
-    }
-
-    /**
-     * An IPv4 source-filter request (struct ip_mreq_source) for IP_ADD/DROP_SOURCE_MEMBERSHIP
-     * and IP_BLOCK/UNBLOCK_SOURCE (RFC 3678 §4.1).
-     */
-    public void setSourceFilter(int option, int group, int interfaceAddress, int source) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            int len = MulticastRequest.source(n.value, group, interfaceAddress, source);
-            setRequest(n, f, option, len);
-        } finally {
-            fd.release();
-        }
-    }
-
-    private static void setRequest(NativeScratch n, int f, int option, int length) throws IOException {
-        if (n.sockets.setSockOpt(f, Sockets.IPPROTO_IP, option, n.value, length) < 0) {
-            int e = n.sockets.errno();
-            if (e == Errno.ENOPROTOOPT || e == Errno.EOPNOTSUPP) {
-                throw new UnsupportedOperationException(Libc.strerror(e));
+            int len = MulticastRequest.write(n.value, option, group, interfaceAddress, last);
+            if (n.sockets.setSockOpt(f, Sockets.IPPROTO_IP, option, n.value, len) < 0) {
+                int e = n.sockets.errno();
+                if (e == Errno.ENOPROTOOPT || e == Errno.EOPNOTSUPP) {
+                    throw new UnsupportedOperationException(Libc.strerror(e));
+                }
+                throw KernelErrors.socketError(e);
             }
-            throw KernelErrors.socketError(e);
+        } finally {
+            fd.release();
         }
     }
 
     /** An option whose value is an IPv4 address (IP_MULTICAST_IF), as an int; 0 when unset. */
     public int getInAddr(int level, int name) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            n.length.set(JAVA_INT, 0, 4);
-            if (n.sockets.getSockOpt(f, level, name, n.value, n.length) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-            return MulticastRequest.inAddr(n.value);
-        } finally {
-            fd.release();
-        }
+        return MulticastRequest.inAddr(getFourBytes(level, name));
     }
 
     /** SO_LINGER as the JDK reports it: the linger time in seconds, or -1 when off. */
