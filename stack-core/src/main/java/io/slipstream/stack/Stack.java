@@ -915,6 +915,11 @@ public final class Stack implements AutoCloseable {
             m.put("arp", ip.arp().counters().snapshot());
             m.put("ip", ip.counters().snapshot());
             m.put("udp", udp.counters().snapshot());
+            for (Ipv4Transport t : transports) {
+                if (t instanceof TcpLayer tcp) {
+                    m.put("tcp", tcp.counters().snapshot());
+                }
+            }
             m.put("nic", nic.stats().snapshot());
             m.put("runtime", runtimeCounters.snapshot());
             return m;

@@ -2,6 +2,7 @@ package io.slipstream.tcp;
 
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
+import io.slipstream.stats.Counters;
 import io.slipstream.time.Timer;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
@@ -31,7 +32,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
 
     private final TcpLayer layer;
-    private final TcpCounters counters;
+    private final Counters<TcpCounter> counters;
     private final TcpConfig config;
     final long key;
     final int localAddress;
@@ -210,7 +211,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         setState(TcpState.SYN_SENT);
         sendSyn(false);
         layer.timers().scheduleIn(retransmitTimer, rto);
-        counters.connectionsOpened++;
+        counters.increment(TcpCounter.CONNECTIONS_OPENED);
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
@@ -718,20 +719,20 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if ((flags & Tcp.RST) == 0) {
                 layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
             }
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
         if ((flags & Tcp.RST) != 0) {
             if (hasAck) {
-                counters.resetsReceived++;
+                counters.increment(TcpCounter.RESETS_RECEIVED);
                 fail(TcpError.REFUSED);
             } else {
-                counters.dropOutOfWindowRst++;
+                counters.increment(TcpCounter.DROP_OUT_OF_WINDOW_RST);
             }
             return;
         }
         if ((flags & Tcp.SYN) == 0) {
-            counters.dropUnacceptable++;
+            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             return;
         }
         irs = seq;
@@ -783,7 +784,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         // RFC 7323 §5.3 PAWS, before the sequence check
         if (timestampsOk && o.hasTimestamps && !rst && Seq.lt(o.tsVal, tsRecent)
                 && nowNanos - tsRecentAge < PAWS_IDLE_NANOS) {
-            counters.dropPaws++;
+            counters.increment(TcpCounter.DROP_PAWS);
             sendAck();
             return;
         }
@@ -794,7 +795,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
         int rcvWnd = Math.max(0, rcvAdvRight - rcvNxt);
         if (!acceptable(seq, segLen, rcvWnd)) {
-            counters.dropUnacceptable++;
+            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             if (!rst) {
                 sendAck();
             }
@@ -803,7 +804,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         // RFC 5961 §3.2: only an exact RCV.NXT match resets; others in window get a challenge
         if (rst) {
             if (seq == rcvNxt) {
-                counters.resetsReceived++;
+                counters.increment(TcpCounter.RESETS_RECEIVED);
                 resetReceived();
             } else {
                 challengeAck();
@@ -816,7 +817,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if ((flags & Tcp.ACK) == 0) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
         lastReceiveNanos = nowNanos;
@@ -922,13 +923,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Returns false when the segment must be dropped. */
     private boolean processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
         if (Seq.gt(ack, sndMax)) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             sendAck(); // RFC 9293: an ACK for something not yet sent
             return false;
         }
         // RFC 5961 §5.2: too old an ACK is dropped (with an ACK) so blind injection fails
         if (Seq.lt(ack, sndUna - (int) Math.min(maxSndWnd, Integer.MAX_VALUE))) {
-            counters.dropBadAck++;
+            counters.increment(TcpCounter.DROP_BAD_ACK);
             challengeAck();
             return false;
         }
@@ -962,8 +963,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sndWl2 = ack;
             if (opened && persisting && sndWnd > 0) {
                 persisting = false;
-                layer.timers().cancel(retransmitTimer);
                 backoffCount = 0;
+                if (sndUna == sndMax) {
+                    layer.timers().cancel(retransmitTimer);
+                } else {
+                    // the window had shrunk to zero under data in flight and its RTO expired
+                    // (see retransmitTimeout): the retransmission it deferred goes now
+                    retransmitAfterTimeout();
+                }
             }
         } else if (Seq.gt(sndUna, sndWl2)) {
             // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
@@ -1005,8 +1012,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 cc.onRecoveryEnd(flight, mss);
             } else if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
-                sendData(sndUna, Math.min(mss, Seq.min(dataEnd, sndMax) - sndUna), false);
-                counters.retransmits++;
+                sendData(sndUna, Math.min(maxPayload(), Seq.min(dataEnd, sndMax) - sndUna), false);
+                counters.increment(TcpCounter.RETRANSMITS);
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
         } else {
@@ -1062,13 +1069,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         highRxt = sndUna;
         limitedTransmitAllowance = 0;
         cc.onFastRecovery(flight, mss, nowNanos);
-        counters.fastRetransmits++;
+        counters.increment(TcpCounter.FAST_RETRANSMITS);
         rttTiming = false;
         int dataEnd = sendBufferSeq + sendBuffer.size();
         // a retransmission never reaches past what was sent (SND.MAX)
-        int len = Math.min(mss, Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
+        int len = Math.min(maxPayload(), Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
         if (sackOk) {
-            counters.sackRecoveries++;
+            counters.increment(TcpCounter.SACK_RECOVERIES);
             len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
             highRxt = sndUna + Math.max(len, 0);
         } else {
@@ -1077,7 +1084,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
         if (len > 0 || withFin) {
             sendData(sndUna, len, withFin);
-            counters.retransmits++;
+            counters.increment(TcpCounter.RETRANSMITS);
         }
         layer.timers().scheduleIn(retransmitTimer, rto);
     }
@@ -1158,12 +1165,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
         } else {
             if (outOfOrder.covers(seq, seq + dataLen)) {
-                counters.duplicateSegments++;
+                counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
             } else if (outOfOrder.add(seq, seq + dataLen)) {
                 receiveBuffer.put(offset, s, dataOff, dataLen);
-                counters.outOfOrderSegments++;
+                counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
             } else {
-                counters.dropOutOfOrderFull++;
+                counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
             }
             ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
         }
@@ -1203,10 +1210,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void challengeAck() {
         if (layer.allowChallengeAck()) {
-            counters.challengeAcks++;
+            counters.increment(TcpCounter.CHALLENGE_ACKS);
             sendAck();
         } else {
-            counters.challengeAcksThrottled++;
+            counters.increment(TcpCounter.CHALLENGE_ACKS_THROTTLED);
         }
     }
 
@@ -1266,7 +1273,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
             }
         } catch (RuntimeException e) {
-            counters.dropInternalError++;
+            counters.increment(TcpCounter.DROP_INTERNAL_ERROR);
             layer.internalError(e);
         }
         notifyReadiness();
@@ -1276,7 +1283,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         switch (state) {
             case SYN_SENT, SYN_RECEIVED -> {
                 if (++backoffCount > config.synRetries()) {
-                    counters.connectionsTimedOut++;
+                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     if (state == TcpState.SYN_RECEIVED && parent != null) {
                         toClosed();
                     } else {
@@ -1284,8 +1291,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     }
                     return;
                 }
-                counters.rtoExpiries++;
-                counters.retransmits++;
+                counters.increment(TcpCounter.RTO_EXPIRIES);
+                counters.increment(TcpCounter.RETRANSMITS);
                 rttMeasured = false;
                 sendSyn(state == TcpState.SYN_RECEIVED);
                 layer.timers().scheduleIn(retransmitTimer, backedOffRto());
@@ -1293,14 +1300,23 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             case CLOSED, LISTEN, TIME_WAIT -> { }
             default -> {
                 if (persisting && sndWnd > 0) {
-                    // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
                     persisting = false;
-                    output(true);
-                    return;
+                    if (sndUna == sndMax) {
+                        // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
+                        output(true);
+                        return;
+                    }
+                    backoffCount = 0; // a shrunken window opened again: an ordinary timeout below
                 }
-                if (persisting) {
+                // RFC 9293 §3.8.6: the window can also shrink to zero under data in flight (a
+                // receiver shrinking it, or a reordered older window update passing the SND.WL1
+                // test); nothing in the window can be resent, so probe it like any zero window
+                // (MUST-35) and do not time the connection out over data beyond it (SHLD-17);
+                // the retransmission follows when the window opens (processAck)
+                if (persisting || (sndWnd == 0 && sndUna != sndMax)) {
                     // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
-                    counters.zeroWindowProbes++;
+                    persisting = true;
+                    counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
                     backoffCount = Math.min(backoffCount + 1, 16);
                     sendProbe();
                     layer.timers().scheduleIn(retransmitTimer, backedOffRto());
@@ -1310,25 +1326,30 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     return;
                 }
                 if (++backoffCount > config.retries()) {
-                    counters.connectionsTimedOut++;
+                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     sendReset(sndMax);
                     fail(TcpError.TIMED_OUT);
                     return;
                 }
-                counters.rtoExpiries++;
-                long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-                cc.onTimeout(flight, mss, now());
-                inRecovery = false;
-                dupAcks = 0;
-                recover = sndMax;
-                scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
-                rttTiming = false; // Karn: no samples from retransmissions
-                sndNxt = sndUna;
-                highRxt = sndUna;
-                output(true);
-                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+                counters.increment(TcpCounter.RTO_EXPIRIES);
+                retransmitAfterTimeout();
             }
         }
+    }
+
+    /** RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend from SND.UNA after a timeout, restart the timer. */
+    private void retransmitAfterTimeout() {
+        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
+        cc.onTimeout(flight, mss, now());
+        inRecovery = false;
+        dupAcks = 0;
+        recover = sndMax;
+        scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+        rttTiming = false; // Karn: no samples from retransmissions
+        sndNxt = sndUna;
+        highRxt = sndUna;
+        output(true);
+        layer.timers().scheduleIn(retransmitTimer, backedOffRto());
     }
 
     /** RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum. */
@@ -1350,13 +1371,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if (keepAliveProbes >= keepAliveCount) {
-            counters.connectionsTimedOut++;
+            counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
             sendReset(sndMax);
             fail(TcpError.TIMED_OUT);
             return;
         }
         keepAliveProbes++;
-        counters.keepAliveProbes++;
+        counters.increment(TcpCounter.KEEP_ALIVE_PROBES);
         sendProbe();
         layer.timers().scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
     }
@@ -1384,6 +1405,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             retransmitHoles(cwnd);
         }
         int dataEnd = sendBufferSeq + sendBuffer.size();
+        int segment = maxPayload();
         for (int guard = 0; guard < 100_000; guard++) {
             if (sackOk && Seq.lt(sndNxt, sndMax)) {
                 sndNxt = Seq.min(scoreboard.skip(sndNxt), sndMax);
@@ -1393,7 +1415,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             long cwndRoom = cwnd - inFlight;
             long wndRoom = sndWnd - ((sndNxt - sndUna) & 0xFFFF_FFFFL);
             int avail = Math.max(0, dataEnd - sndNxt);
-            long len = Math.min(Math.min(avail, mss), Math.min(cwndRoom, wndRoom));
+            long len = Math.min(Math.min(avail, segment), Math.min(cwndRoom, wndRoom));
             if (retransmission && sackOk) {
                 len = Math.min(len, scoreboard.nextStart(sndNxt, sndMax) - sndNxt);
             }
@@ -1405,11 +1427,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (len <= 0 && !withFin) {
                 break;
             }
-            if (!retransmission && !withFin && len < mss && !force) {
+            if (!retransmission && !withFin && len < segment && !force) {
                 if (len < avail) {
                     // cwnd-limited: wait for ACKs; window-limited: silly window avoidance
                     // (RFC 9293 §3.8.6.2.1), the persist timer overrides it
-                    if (cwndRoom < Math.min(avail, mss) || len < maxSndWnd / 2) {
+                    if (cwndRoom < Math.min(avail, segment) || len < maxSndWnd / 2) {
                         break;
                     }
                 } else if (!noDelay && sndMax != sndUna) {
@@ -1420,7 +1442,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 break;
             }
             if (retransmission) {
-                counters.retransmits++;
+                counters.increment(TcpCounter.RETRANSMITS);
                 if (rttTiming && Seq.inRange(rttSeq, sndNxt, sndNxt + (int) len + 1)) {
                     rttTiming = false;
                 }
@@ -1459,7 +1481,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (!Seq.lt(hole, highSacked)) {
                 return;
             }
-            int len = Math.min(mss, scoreboard.nextStart(hole, highSacked) - hole);
+            int len = Math.min(maxPayload(), scoreboard.nextStart(hole, highSacked) - hole);
             len = Math.min(len, dataEnd - hole);
             if (len <= 0) {
                 return;
@@ -1467,7 +1489,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (!sendData(hole, len, false)) {
                 return;
             }
-            counters.retransmits++;
+            counters.increment(TcpCounter.RETRANSMITS);
             highRxt = hole + len;
         }
     }
@@ -1482,6 +1504,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
         long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - scoreboard.bytesIn(sndUna, rxtEnd);
         return above + Math.max(0, retransmitted);
+    }
+
+    /**
+     * Payload bytes one data segment may carry now. {@link #mss} already leaves room for the
+     * timestamp option; while out-of-order data waits, every segment also carries SACK blocks
+     * (RFC 2018 §4), and those come out of the payload too: the effective send MSS counts
+     * every TCP option (RFC 9293 §3.7.1, RFC 6691), or the datagram exceeds the path MTU.
+     */
+    private int maxPayload() {
+        int blocks = sackOk ? Math.min(outOfOrder.count(), timestampsOk ? 3 : 4) : 0;
+        return blocks == 0 ? mss : Math.max(1, mss - (4 + 8 * blocks)); // NOP NOP kind len + blocks
     }
 
     /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
@@ -1515,7 +1548,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void sendReset(int seq) {
         emit(seq, Tcp.RST | Tcp.ACK, 0, 0);
-        counters.resetsSent++;
+        counters.increment(TcpCounter.RESETS_SENT);
     }
 
     private boolean emit(int seq, int flags, int len, int ringOffset) {
@@ -1548,7 +1581,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int hl = Tcp.MIN_HEADER_LENGTH + optLen;
         PacketBuffer b = out.allocate(layer.owner(), hl + len);
         if (b == null) {
-            counters.dropNoBuffer++;
+            counters.increment(TcpCounter.DROP_NO_BUFFER);
             return false;
         }
         MemorySegment s = b.segment();
@@ -1566,7 +1599,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
         b.setRange(off, hl + len);
         out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, 0, true);
-        counters.segmentsSent++;
+        counters.increment(TcpCounter.SEGMENTS_SENT);
         if (hasAck) {
             lastAckSent = rcvNxt;
             bytesSinceAck = 0;
@@ -1721,7 +1754,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Destroys a TIME-WAIT connection whose 4-tuple is being reused. */
     void reuse() {
-        counters.timeWaitReused++;
+        counters.increment(TcpCounter.TIME_WAIT_REUSED);
         toClosed();
     }
 
@@ -1756,6 +1789,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     public int iss() {
         return iss;
+    }
+
+    /** Whether the retransmission (or persist) timer is running. */
+    boolean retransmitTimerArmed() {
+        return retransmitTimer.isScheduled();
     }
 
     public boolean inRecovery() {

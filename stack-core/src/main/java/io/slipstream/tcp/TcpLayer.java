@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
 import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.stats.Counters;
 import io.slipstream.time.Clock;
 import io.slipstream.time.Timers;
 import io.slipstream.wire.Ipv4;
@@ -40,7 +41,7 @@ public final class TcpLayer implements Ipv4Transport {
     private final Timers timers;
     private final Clock clock;
     private final TcpConfig config;
-    private final TcpCounters counters = new TcpCounters();
+    private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
     private final TcpOptions rxOptions = new TcpOptions();
     private final SipHash isnHash;
@@ -102,7 +103,7 @@ public final class TcpLayer implements Ipv4Transport {
         return Ipv4.PROTO_TCP;
     }
 
-    public TcpCounters counters() {
+    public Counters<TcpCounter> counters() {
         return counters;
     }
 
@@ -319,20 +320,20 @@ public final class TcpLayer implements Ipv4Transport {
         try {
             receiveSegment(buffer.segment(), buffer.offset(), buffer.length(), source, destination);
         } catch (RuntimeException e) {
-            counters.dropInternalError++;
+            counters.increment(TcpCounter.DROP_INTERNAL_ERROR);
             lastInternalError = e;
         }
         return false; // data is copied into the connection's ring; the IP layer frees the buffer
     }
 
     private void receiveSegment(MemorySegment s, long off, int len, int source, int destination) {
-        counters.segmentsReceived++;
+        counters.increment(TcpCounter.SEGMENTS_RECEIVED);
         WireError err = Tcp.validate(s, off, len, source, destination);
         if (err != null) {
             if (err == WireError.TCP_BAD_CHECKSUM) {
-                counters.dropBadChecksum++;
+                counters.increment(TcpCounter.DROP_BAD_CHECKSUM);
             } else {
-                counters.dropMalformed++;
+                counters.increment(TcpCounter.DROP_MALFORMED);
             }
             return;
         }
@@ -348,7 +349,7 @@ public final class TcpLayer implements Ipv4Transport {
         int urgent = Tcp.urgentPointer(s, off);
         int dataLen = len - hl;
         if (sport == 0 || dport == 0 || source == 0 || source == -1) {
-            counters.dropMalformed++;
+            counters.increment(TcpCounter.DROP_MALFORMED);
             return;
         }
         TcpConnection c = connections.get(key(source, sport, dport));
@@ -367,7 +368,7 @@ public final class TcpLayer implements Ipv4Transport {
             listenArrives(l, s, off, hl, dataLen, source, destination, sport, dport, seq, ack, flags, window, o);
             return;
         }
-        counters.dropNoSocket++;
+        counters.increment(TcpCounter.DROP_NO_SOCKET);
         resetForNoSocket(destination, dport, source, sport, seq, ack, flags, dataLen);
     }
 
@@ -411,7 +412,7 @@ public final class TcpLayer implements Ipv4Transport {
             return;
         }
         if (l.acceptQueueFull()) {
-            counters.dropListenOverflow++;
+            counters.increment(TcpCounter.DROP_LISTEN_OVERFLOW);
             return;
         }
         if (l.synQueueFull()) {
@@ -472,7 +473,7 @@ public final class TcpLayer implements Ipv4Transport {
             out.sackPermitted = sack;
             out.windowScale = ws ? TcpConnection.scaleFor(rcvbuf) : -1;
         }
-        counters.synCookiesSent++;
+        counters.increment(TcpCounter.SYN_COOKIES_SENT);
         sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, Math.min(65535, rcvbuf),
                 out);
     }
@@ -480,7 +481,7 @@ public final class TcpLayer implements Ipv4Transport {
     private boolean acceptCookie(TcpListener l, int local, int localPort, int remote, int remotePort, int seq,
                                  int ack, int window, MemorySegment s, long dataOff, int dataLen, int flags,
                                  TcpOptions o) {
-        if (counters.synCookiesSent == 0 || l.acceptQueueFull()) {
+        if (counters.get(TcpCounter.SYN_COOKIES_SENT) == 0 || l.acceptQueueFull()) {
             return false;
         }
         int isn = ack - 1;
@@ -490,7 +491,7 @@ public final class TcpLayer implements Ipv4Transport {
         for (int age = 0; age < 2; age++) {
             int tt = (now - age) & 0x1F;
             if (tt == t && cookie(local, localPort, remote, remotePort, peerIsn, tt, isn & 7) == isn) {
-                counters.synCookiesAccepted++;
+                counters.increment(TcpCounter.SYN_COOKIES_ACCEPTED);
                 TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort, l.options);
                 c.parent = l;
                 connections.put(c.key, c);
@@ -502,7 +503,7 @@ public final class TcpLayer implements Ipv4Transport {
                 return true;
             }
         }
-        counters.synCookiesRejected++;
+        counters.increment(TcpCounter.SYN_COOKIES_REJECTED);
         return false;
     }
 
@@ -510,7 +511,7 @@ public final class TcpLayer implements Ipv4Transport {
 
     /** A RST for a segment that has no (acceptable) connection (RFC 9293 §3.10.7.1). */
     void sendReset(int local, int localPort, int remote, int remotePort, int seq, int ack, boolean withAck) {
-        counters.resetsSent++;
+        counters.increment(TcpCounter.RESETS_SENT);
         sendBare(local, localPort, remote, remotePort, seq, ack, Tcp.RST | (withAck ? Tcp.ACK : 0), 0, null);
     }
 
@@ -519,7 +520,7 @@ public final class TcpLayer implements Ipv4Transport {
         int hl = Tcp.MIN_HEADER_LENGTH + (options == null ? 0 : options.encodedLength());
         PacketBuffer b = output.allocate(owner, hl);
         if (b == null) {
-            counters.dropNoBuffer++;
+            counters.increment(TcpCounter.DROP_NO_BUFFER);
             return;
         }
         MemorySegment s = b.segment();
@@ -531,7 +532,7 @@ public final class TcpLayer implements Ipv4Transport {
         Tcp.writeChecksum(s, off, hl, local, remote);
         b.setRange(off, hl);
         output.send(b, owner, local, remote, Ipv4.PROTO_TCP, 0, true);
-        counters.segmentsSent++;
+        counters.increment(TcpCounter.SEGMENTS_SENT);
     }
 
     // ------------------------------------------------------------------ ICMP
@@ -565,7 +566,7 @@ public final class TcpLayer implements Ipv4Transport {
             }
             c.notifyReadiness();
         } catch (RuntimeException e) {
-            counters.dropInternalError++;
+            counters.increment(TcpCounter.DROP_INTERNAL_ERROR);
             lastInternalError = e;
         }
     }

@@ -52,7 +52,7 @@ public final class TcpListener implements TcpSocket {
         TcpConnection c = acceptQueue.poll();
         if (c != null) {
             c.parent = null;
-            layer.counters().connectionsAccepted++;
+            layer.counters().increment(TcpCounter.CONNECTIONS_ACCEPTED);
         }
         return c;
     }

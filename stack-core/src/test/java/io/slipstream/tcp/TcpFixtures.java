@@ -131,7 +131,9 @@ final class TcpFixtures {
     }
 
     static void assertNoInternalErrors(TcpTestNetwork net) {
-        assertEquals(0, net.a.layer.counters().dropInternalError, () -> "A: " + net.a.layer.lastInternalError());
-        assertEquals(0, net.b.layer.counters().dropInternalError, () -> "B: " + net.b.layer.lastInternalError());
+        assertEquals(0, net.a.layer.counters().get(TcpCounter.DROP_INTERNAL_ERROR),
+                () -> "A: " + net.a.layer.lastInternalError());
+        assertEquals(0, net.b.layer.counters().get(TcpCounter.DROP_INTERNAL_ERROR),
+                () -> "B: " + net.b.layer.lastInternalError());
     }
 }

@@ -25,7 +25,7 @@ class TcpHardeningTest {
             net.clearCaptured();
             TcpFixtures.inject(net, c[0], c[0].rcvNxt() + 100, 0, Tcp.RST, 0, null, new byte[0]);
             assertEquals(TcpState.ESTABLISHED, c[0].state());
-            assertEquals(1, net.a.layer.counters().challengeAcks);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS));
             List<TcpTestNetwork.Segment> out = TcpFixtures.sentBy(net, c[0]);
             assertEquals(1, out.size());
             assertEquals(Tcp.ACK, out.get(0).flags());
@@ -40,7 +40,7 @@ class TcpHardeningTest {
             TcpFixtures.inject(net, c[0], c[0].rcvNxt(), 0, Tcp.RST, 0, null, new byte[0]);
             assertEquals(TcpState.CLOSED, c[0].state());
             assertEquals(TcpError.RESET, c[0].pendingError());
-            assertEquals(1, net.a.layer.counters().resetsReceived);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.RESETS_RECEIVED));
         }
     }
 
@@ -52,7 +52,7 @@ class TcpHardeningTest {
             TcpFixtures.inject(net, c[0], c[0].rcvNxt() + 50_000_000, 0, Tcp.RST, 0, null, new byte[0]);
             assertEquals(TcpState.ESTABLISHED, c[0].state());
             assertEquals(0, TcpFixtures.sentBy(net, c[0]).size());
-            assertEquals(0, net.a.layer.counters().challengeAcks);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS));
         }
     }
 
@@ -63,7 +63,7 @@ class TcpHardeningTest {
             net.clearCaptured();
             TcpFixtures.inject(net, c[0], c[0].rcvNxt() + 5, 0, Tcp.SYN, 1000, null, new byte[0]);
             assertEquals(TcpState.ESTABLISHED, c[0].state());
-            assertEquals(1, net.a.layer.counters().challengeAcks);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS));
             assertEquals(c[0].rcvNxt(), TcpFixtures.sentBy(net, c[0]).get(0).ack());
         }
     }
@@ -75,11 +75,11 @@ class TcpHardeningTest {
             for (int i = 0; i < 10; i++) {
                 TcpFixtures.inject(net, c[0], c[0].rcvNxt() + 1 + i, 0, Tcp.RST, 0, null, new byte[0]);
             }
-            assertEquals(5, net.a.layer.counters().challengeAcks);
-            assertEquals(5, net.a.layer.counters().challengeAcksThrottled);
+            assertEquals(5, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS));
+            assertEquals(5, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS_THROTTLED));
             net.clock.advanceMillis(1000);
             TcpFixtures.inject(net, c[0], c[0].rcvNxt() + 1, 0, Tcp.RST, 0, null, new byte[0]);
-            assertEquals(6, net.a.layer.counters().challengeAcks, "a new second, a new budget");
+            assertEquals(6, net.a.layer.counters().get(TcpCounter.CHALLENGE_ACKS), "a new second, a new budget");
         }
     }
 
@@ -89,7 +89,7 @@ class TcpHardeningTest {
             TcpConnection[] c = TcpFixtures.connect(net);
             TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndUna() - 100_000_000, Tcp.ACK, 1000, null, new byte[5]);
             assertEquals(0, c[0].available());
-            assertEquals(1, net.a.layer.counters().dropBadAck);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.DROP_BAD_ACK));
         }
     }
 
@@ -149,8 +149,8 @@ class TcpHardeningTest {
             fillSynBacklog(net);
             TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
             assertTrue(net.runUntil(l::acceptable, 1000));
-            assertEquals(1, net.b.layer.counters().synCookiesSent);
-            assertEquals(1, net.b.layer.counters().synCookiesAccepted);
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_SENT));
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_ACCEPTED));
             TcpConnection server = l.accept();
             assertNotNull(server);
             assertEquals(TcpState.ESTABLISHED, client.state());
@@ -173,11 +173,11 @@ class TcpHardeningTest {
             fillSynBacklog(net);
             net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
                     TcpTestNetwork.ADDRESS_B, 1235, PORT, 500, 0, Tcp.SYN, 1000, null, new byte[0]));
-            assertEquals(1, net.b.layer.counters().synCookiesSent);
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_SENT));
             net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
                     TcpTestNetwork.ADDRESS_B, 1235, PORT, 501, 0x12345678, Tcp.ACK, 1000, null, new byte[0]));
-            assertEquals(0, net.b.layer.counters().synCookiesAccepted);
-            assertEquals(1, net.b.layer.counters().synCookiesRejected);
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_ACCEPTED));
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_REJECTED));
             assertTrue(!l.acceptable());
         }
     }

@@ -92,8 +92,8 @@ class TcpLossRecoveryTest {
             List<Integer> first = firstSeqs(net);
             assertEquals(List.of(first.get(10), first.get(13), first.get(17)), retransmitted(net),
                     "exactly the three holes were sent again");
-            assertEquals(0, net.a.layer.counters().rtoExpiries);
-            assertEquals(1, net.a.layer.counters().sackRecoveries);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.SACK_RECOVERIES));
         }
     }
 
@@ -108,8 +108,8 @@ class TcpLossRecoveryTest {
             if (Boolean.getBoolean("tcp.debug")) {
                 net.captured().forEach(s -> System.out.println(s.sentAtNanos() / 1000 + " " + s));
             }
-            assertEquals(1, net.a.layer.counters().fastRetransmits);
-            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.FAST_RETRANSMITS));
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
             assertEquals(List.of(firstSeqs(net).get(5)), retransmitted(net));
         }
     }
@@ -123,8 +123,10 @@ class TcpLossRecoveryTest {
             net.clearCaptured();
             dropDataSegments(net, 5, 9);
             TcpFixtures.transfer(net, c[0], c[1], new byte[100_000], 10_000);
-            assertEquals(1, net.a.layer.counters().fastRetransmits, "one recovery episode for two losses");
-            assertEquals(0, net.a.layer.counters().rtoExpiries, "the partial ACK repaired the second hole");
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.FAST_RETRANSMITS),
+                    "one recovery episode for two losses");
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES),
+                    "the partial ACK repaired the second hole");
             List<Integer> first = firstSeqs(net);
             assertEquals(List.of(first.get(5), first.get(9)), retransmitted(net));
         }
@@ -144,8 +146,8 @@ class TcpLossRecoveryTest {
             net.runFor(100);
             List<Integer> first = firstSeqs(net);
             assertTrue(first.size() >= 5, "two segments beyond the initial window went out on dup ACKs");
-            assertEquals(1, net.a.layer.counters().fastRetransmits, "their dup ACKs made the third");
-            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.FAST_RETRANSMITS), "their dup ACKs made the third");
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
         }
     }
 
@@ -169,7 +171,7 @@ class TcpLossRecoveryTest {
             for (int i = 2; i < 5; i++) {
                 assertEquals(2 * (times.get(i - 1) - times.get(i - 2)), times.get(i) - times.get(i - 1));
             }
-            assertEquals(times.size() - 1, net.a.layer.counters().rtoExpiries);
+            assertEquals(times.size() - 1, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
         }
     }
 
@@ -194,8 +196,8 @@ class TcpLossRecoveryTest {
             net.runFor(60_000);
             assertEquals(TcpState.CLOSED, c[0].state());
             assertEquals(TcpError.TIMED_OUT, c[0].pendingError());
-            assertEquals(3, net.a.layer.counters().rtoExpiries);
-            assertEquals(1, net.a.layer.counters().connectionsTimedOut);
+            assertEquals(3, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.CONNECTIONS_TIMED_OUT));
         }
     }
 
@@ -225,7 +227,7 @@ class TcpLossRecoveryTest {
             int[] n = {0};
             net.dropFilter = s -> s.fromA() && s.payloadLength() > 0 && n[0]++ == 0;
             TcpFixtures.transfer(net, c[0], c[1], new byte[100], 10_000);
-            assertEquals(1, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
             assertTrue(c[0].smoothedRttNanos() < 30_000_000L, "no sample from the retransmission: "
                     + c[0].smoothedRttNanos());
         }
@@ -246,8 +248,9 @@ class TcpLossRecoveryTest {
             int mss = c[0].mss();
             c[0].send(java.nio.ByteBuffer.wrap(new byte[4 * mss]));
             net.runFor(50);
-            assertEquals(1, net.a.layer.counters().sackRecoveries, "recovery from one SACK covering 3 MSS");
-            assertEquals(0, net.a.layer.counters().rtoExpiries);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.SACK_RECOVERIES),
+                    "recovery from one SACK covering 3 MSS");
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
             assertEquals(4 * mss, c[1].available(), "the hole was repaired");
         }
     }

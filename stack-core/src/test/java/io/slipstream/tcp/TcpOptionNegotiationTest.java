@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.testing.TcpTestNetwork;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
+import io.slipstream.wire.Ipv4;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -83,7 +85,7 @@ class TcpOptionNegotiationTest {
             net.clearCaptured();
             TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndNxt(), Tcp.ACK, 1000, o, new byte[50]);
             assertEquals(0, c[0].available(), "the old duplicate's data is not delivered");
-            assertEquals(1, net.a.layer.counters().dropPaws);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.DROP_PAWS));
             assertEquals(1, TcpFixtures.sentBy(net, c[0]).size(), "an ACK answers it");
             o.tsVal = c[0].tsRecent() + 1;
             TcpFixtures.inject(net, c[0], c[0].rcvNxt(), c[0].sndNxt(), Tcp.ACK, 1000, o, new byte[50]);
@@ -122,6 +124,50 @@ class TcpOptionNegotiationTest {
                 assertTrue(s.payloadLength() <= 948, "segment fits the MSS: " + s);
             }
         }
+    }
+
+    /**
+     * RFC 9293 §3.7.1: the effective send MSS counts every TCP option, and RFC 2018 §4 puts SACK
+     * blocks on every segment while out-of-order data waits, data segments included. So B,
+     * holding a hole in A's stream while it sends a bulk stream of its own, must shrink its
+     * payload by the SACK option: a full 1448-byte payload plus timestamps and one block is a
+     * 1512-byte datagram, which a real IP layer refuses with DF set (TCP always sets it) and
+     * which the link would never deliver, so every retransmission would fail the same way.
+     */
+    @Test
+    void rfc9293_dataSegmentsCarryingSackBlocksStillFitTheMtu() {
+        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            c[0].noDelay(true);
+            c[1].noDelay(true);
+            // A's first data segment is lost: B holds the rest out of order
+            int firstData = c[0].sndMax();
+            int[] drops = new int[1];
+            net.dropFilter = s -> s.fromA() && s.payloadLength() > 0 && s.seq() == firstData && drops[0]++ == 0;
+            c[0].send(java.nio.ByteBuffer.wrap(TcpFixtures.pattern(3 * c[0].mss(), 1)));
+            net.runFor(1);
+            net.clearCaptured();
+            byte[] bulk = TcpFixtures.pattern(20 * c[1].mss(), 2);
+            c[1].send(java.nio.ByteBuffer.wrap(bulk));
+            net.runFor(1);
+            List<TcpTestNetwork.Segment> withSack = net.captured().stream()
+                    .filter(s -> !s.fromA() && s.payloadLength() > 0 && s.options().sackBlockCount > 0).toList();
+            assertFalse(withSack.isEmpty(), "B's data segments report the hole");
+            for (TcpTestNetwork.Segment s : net.captured()) {
+                assertTrue(Ipv4.MIN_HEADER_LENGTH + s.bytes().length <= 1500, "datagram fits the MTU: " + s);
+            }
+            assertEquals(1448 - 12, withSack.get(0).payloadLength(), "the payload gave up the SACK option's 12 bytes");
+            assertArrayEquals(bulk, readAll(net, c[0], bulk.length), "and all of it arrives");
+        }
+    }
+
+    private static byte[] readAll(TcpTestNetwork net, TcpConnection c, int n) {
+        java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(n);
+        assertTrue(net.runUntil(() -> {
+            c.receive(got);
+            return !got.hasRemaining();
+        }, 60_000));
+        return got.array();
     }
 
     @Test

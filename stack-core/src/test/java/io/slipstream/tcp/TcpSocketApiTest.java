@@ -180,7 +180,7 @@ class TcpSocketApiTest {
             for (TcpTestNetwork.Segment s : net.captured()) {
                 assertTrue(s.payloadLength() <= 948, "resent at the new size: " + s);
             }
-            assertEquals(0, net.a.layer.counters().rtoExpiries, "resent at once, not after a timeout");
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES), "resent at once, not after a timeout");
         }
     }
 }

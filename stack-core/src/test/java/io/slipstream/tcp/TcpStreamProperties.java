@@ -188,8 +188,10 @@ class TcpStreamProperties {
     void cleanLinkNeverRetransmits(@ForAll long seed, @ForAll @IntRange(max = 30) int delayMs,
                                    @ForAll @IntRange(max = 50_000) int ab, @ForAll @IntRange(max = 50_000) int ba) {
         try (TcpTestNetwork net = exchange(seed, cfg(), cfg(), 0, 0, 0, delayMs, ab, ba, 8192, false)) {
-            assertEquals(0, net.a.layer.counters().retransmits + net.b.layer.counters().retransmits);
-            assertEquals(0, net.a.layer.counters().rtoExpiries + net.b.layer.counters().rtoExpiries);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RETRANSMITS)
+                    + net.b.layer.counters().get(TcpCounter.RETRANSMITS));
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES)
+                    + net.b.layer.counters().get(TcpCounter.RTO_EXPIRIES));
         }
     }
 
@@ -235,7 +237,7 @@ class TcpStreamProperties {
                 }
             }
             assertArrayEquals(data, got.array());
-            assertEquals(0, net.a.layer.counters().connectionsTimedOut);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.CONNECTIONS_TIMED_OUT));
         }
     }
 

@@ -96,7 +96,7 @@ class TcpTimersTest {
             c[0].keepAlive(true, 1000, 100, 3);
             net.clearCaptured();
             net.runFor(1500);
-            assertTrue(net.a.layer.counters().keepAliveProbes >= 1);
+            assertTrue(net.a.layer.counters().get(TcpCounter.KEEP_ALIVE_PROBES) >= 1);
             TcpTestNetwork.Segment probe = TcpFixtures.sentBy(net, c[0]).get(0);
             assertEquals(c[0].sndUna() - 1, probe.seq(), "a probe carries an old sequence number");
             assertEquals(TcpState.ESTABLISHED, c[0].state(), "answered probes keep it alive");
@@ -119,7 +119,7 @@ class TcpTimersTest {
             client.send(src);
             net.runFor(600_000); // ten minutes with a reader that does not read
             assertEquals(0, client.sndWnd());
-            assertTrue(net.a.layer.counters().zeroWindowProbes >= 5);
+            assertTrue(net.a.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) >= 5);
             assertEquals(TcpState.ESTABLISHED, client.state(), "the persist timer never gives up");
             ByteBuffer got = ByteBuffer.allocate(data.length);
             assertTrue(net.runUntil(() -> {
@@ -128,6 +128,83 @@ class TcpTimersTest {
                 return !got.hasRemaining();
             }, 600_000));
             assertArrayEquals(data, got.array());
+        }
+    }
+
+    /**
+     * The run that once broke {@code TcpStreamProperties.streamsArriveIntactWithSmallBuffers}
+     * ("outstanding 3 wnd 0 … CLOSE_WAIT"), step by step. A half-closes and its FIN is lost; A's
+     * pure ACKs now carry SEQ = FIN + 1 while the repeated FIN carries SEQ = FIN. So a zero-window
+     * ACK sent in the same millisecond as the repeated FIN (same TSval, so PAWS cannot tell them
+     * apart) but delivered after it passes the window-update test of RFC 9293 §3.10.7.4
+     * (SND.WL1 < SEG.SEQ) and shrinks B's view of the window to zero under three bytes in flight.
+     * RFC 9293 §3.8.6 requires the sender to be robust against that (MUST-34), not to time the
+     * connection out over data beyond the window (SHLD-17) and to probe a zero window (MUST-35):
+     * B must probe, learn that the window is open, and resend the three bytes.
+     */
+    @Test
+    void rfc9293_windowShrunkToZeroUnderDataInFlightIsProbedNotTimedOut() {
+        try (TcpTestNetwork net = new TcpTestNetwork(79, TcpFixtures.config("retries", "3"))) {
+            TcpInvariants inv = new TcpInvariants(net);
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withBuffers(1024, 4096));
+            TcpConnection a = c[0];
+            TcpConnection b = c[1];
+            b.noDelay(true);
+            // A half-closes; its first FIN is lost
+            net.dropFilter = s -> s.fromA() && s.has(Tcp.FIN);
+            a.shutdownOutput();
+            int fin = a.sndMax() - 1;
+            long finRetransmitAt = net.a.timers.nextDeadline();
+            // B fills A's window (one segment) just as A repeats its FIN; A's pure ACKs are
+            // lost, and the zero-window one is kept to be delivered late
+            byte[][] stale = new byte[1][];
+            net.dropFilter = s -> {
+                boolean pureAck = s.fromA() && s.payloadLength() == 0 && !s.has(Tcp.FIN);
+                if (pureAck && s.window() == 0 && stale[0] == null) {
+                    stale[0] = s.bytes();
+                }
+                return pureAck;
+            };
+            net.runUntilTime(finRetransmitAt - 1_000_000); // one link delay before
+            b.send(ByteBuffer.wrap(TcpFixtures.pattern(1024, 1)));
+            ByteBuffer sink = ByteBuffer.allocate(4096);
+            Runnable check = net.afterEachEvent;
+            net.afterEachEvent = () -> {
+                check.run();
+                if (a.available() == 1024) {
+                    a.receive(sink); // A's reader empties the buffer: a window update (lost)
+                }
+            };
+            assertTrue(net.runUntil(() -> b.state() == TcpState.CLOSE_WAIT, 10_000), "the repeated FIN got through");
+            assertEquals(1024, sink.position());
+            assertTrue(stale[0] != null, "A announced a zero window");
+            TcpTestNetwork.Segment held = new TcpTestNetwork.Segment(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    0, stale[0]);
+            assertEquals(fin + 1, held.seq(), "the held ACK is numbered after the FIN");
+            assertEquals(b.sndMax(), b.sndUna(), "the repeated FIN acknowledged all data");
+            assertEquals(1024, b.sndWnd(), "and carried the open window");
+            // B sends three bytes, which are lost; then the stale zero-window ACK arrives
+            net.dropFilter = s -> !s.fromA() && s.payloadLength() > 0;
+            byte[] three = {1, 2, 3};
+            b.send(ByteBuffer.wrap(three));
+            net.runFor(1);
+            net.dropFilter = s -> false;
+            net.b.receive(TcpTestNetwork.ADDRESS_A, stale[0]);
+            assertEquals(0, b.sndWnd(), "B now believes the window is zero");
+            assertEquals(3, b.sndMax() - b.sndUna(), "with three bytes beyond it");
+            inv.check(); // allowed (MUST-34): nothing new was sent beyond the window
+            // B probes instead of giving up; A answers with its open window and B resends
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertTrue(net.runUntil(() -> {
+                a.receive(got);
+                return got.position() == 3;
+            }, 600_000), "the three bytes arrive: " + b + " " + b.debugState() + " " + net.b.layer.counters());
+            assertArrayEquals(three, java.util.Arrays.copyOf(got.array(), 3));
+            assertEquals(null, b.pendingError());
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.CONNECTIONS_TIMED_OUT));
+            assertTrue(net.b.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) > 0, "the shrunken window was probed");
+            TcpFixtures.closeBoth(net, a, b);
+            inv.check();
         }
     }
 
@@ -169,7 +246,7 @@ class TcpTimersTest {
                     "too soon after the last timestamp");
             net.runFor(1500);
             TcpConnection second = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
-            assertEquals(1, net.a.layer.counters().timeWaitReused);
+            assertEquals(1, net.a.layer.counters().get(TcpCounter.TIME_WAIT_REUSED));
             assertTrue(net.runUntil(() -> second.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
             assertEquals(41000, l.accept().remotePort());
         }
@@ -201,7 +278,7 @@ class TcpTimersTest {
             assertEquals(TcpState.FIN_WAIT_1, c[0].state());
             net.runFor(20);
             assertEquals(TcpState.CLOSED, c[0].state(), "aborted when the linger time ran out");
-            assertTrue(net.a.layer.counters().resetsSent >= 1);
+            assertTrue(net.a.layer.counters().get(TcpCounter.RESETS_SENT) >= 1);
         }
     }
 
@@ -254,7 +331,8 @@ class TcpTimersTest {
             net.runFor(1500);
             TcpConnection again = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
             assertTrue(net.runUntil(() -> again.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
-            assertEquals(1, net.b.layer.counters().timeWaitReused, "the SYN with a newer timestamp ended TIME-WAIT");
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.TIME_WAIT_REUSED),
+                    "the SYN with a newer timestamp ended TIME-WAIT");
         }
     }
 }

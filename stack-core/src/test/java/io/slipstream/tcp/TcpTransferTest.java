@@ -35,7 +35,7 @@ class TcpTransferTest {
                 byte[] data = TcpFixtures.pattern(200_000, 9);
                 assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 3_600_000));
                 TcpFixtures.closeBoth(net, c[0], c[1]);
-                assertTrue(net.a.layer.counters().retransmits > 0);
+                assertTrue(net.a.layer.counters().get(TcpCounter.RETRANSMITS) > 0);
                 TcpFixtures.assertNoInternalErrors(net);
                 assertEquals(0, net.a.layer.connectionCount() + net.b.layer.connectionCount()
                         - count(c, TcpState.TIME_WAIT));

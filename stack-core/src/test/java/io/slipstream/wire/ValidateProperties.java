@@ -61,7 +61,8 @@ class ValidateProperties {
                 Bytes.putU16(s, 12, type);
                 Bytes.putU32(s, IP, 0x0001_0800); // Ethernet/IPv4 ARP, the only format read
                 Bytes.putU16(s, IP + 4, 0x0604);
-            } else if (frame.length >= IP + hl + Udp.HEADER_LENGTH) {
+            } else if (frame.length >= IP + Math.max(hl, Ipv4.MIN_HEADER_LENGTH) + Udp.HEADER_LENGTH) {
+                // Room for the fixed header fields written below even when the IHL claims less.
                 Bytes.putU16(s, 12, type);
                 Bytes.putU8(s, IP, 0x40 | ihl);
                 Bytes.putU16(s, IP + 2, consistentLengths ? frame.length - IP : totalLength);

@@ -1,0 +1,50 @@
+package io.slipstream.tcp;
+
+/** What the TCP layer counts, per reason (the layer's {@code Counters<TcpCounter>}). */
+public enum TcpCounter {
+    SEGMENTS_RECEIVED,
+    SEGMENTS_SENT,
+    /** Truncated, bad header length or bad options. */
+    DROP_MALFORMED,
+    DROP_BAD_CHECKSUM,
+    /** No connection or listener for the segment (answered with a RST when it carries none). */
+    DROP_NO_SOCKET,
+    /** Failed the acceptability test of RFC 9293 §3.10.7.4 (answered with an ACK). */
+    DROP_UNACCEPTABLE,
+    /** Older timestamp than TS.Recent (RFC 7323 §5 PAWS). */
+    DROP_PAWS,
+    /** RST outside the window (RFC 5961 §3). */
+    DROP_OUT_OF_WINDOW_RST,
+    /** ACK of data not sent, too old an ACK (RFC 5961 §5), or no ACK bit. */
+    DROP_BAD_ACK,
+    /** No packet buffer free to send a segment. */
+    DROP_NO_BUFFER,
+    /** Out-of-order data with every range of the queue in use. */
+    DROP_OUT_OF_ORDER_FULL,
+    /** SYN to a listener whose accept queue is full. */
+    DROP_LISTEN_OVERFLOW,
+    /** An exception inside the layer (a bug): the segment or timer was dropped. */
+    DROP_INTERNAL_ERROR,
+    RETRANSMITS,
+    RTO_EXPIRIES,
+    FAST_RETRANSMITS,
+    SACK_RECOVERIES,
+    CHALLENGE_ACKS,
+    /** Challenge ACKs not sent: over the RFC 5961 §7 budget. */
+    CHALLENGE_ACKS_THROTTLED,
+    SYN_COOKIES_SENT,
+    SYN_COOKIES_ACCEPTED,
+    SYN_COOKIES_REJECTED,
+    RESETS_SENT,
+    RESETS_RECEIVED,
+    CONNECTIONS_OPENED,
+    CONNECTIONS_ACCEPTED,
+    /** Gave up: SYN or data retransmissions exhausted, or keepalive unanswered. */
+    CONNECTIONS_TIMED_OUT,
+    KEEP_ALIVE_PROBES,
+    ZERO_WINDOW_PROBES,
+    TIME_WAIT_REUSED,
+    OUT_OF_ORDER_SEGMENTS,
+    /** Data already held out of order, received again. */
+    DUPLICATE_SEGMENTS
+}
