@@ -528,6 +528,16 @@ class TcpChannelDifferentialTest {
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
             assertBuffersAndKeepAliveRoundTrip(sc, 40, 6, 3);
             assertEquals(0, sc.getOption(StandardSocketOptions.IP_TOS));
+            sc.setOption(StandardSocketOptions.IP_TOS, 0x28);
+            assertEquals(0x28, sc.getOption(StandardSocketOptions.IP_TOS));
+            sc.setOption(StandardSocketOptions.IP_TOS, 0xB9);
+            assertEquals(0xB8, sc.getOption(StandardSocketOptions.IP_TOS), "TCP keeps the ECN bits to itself");
+            assertEquals(0xB8, sc.socket().getTrafficClass());
+            assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
+            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, false);
+            assertFalse(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
+            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
+            assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_LINGER, null));
             // the connection still works after all that
             sc.write(ByteBuffer.wrap(new byte[] {7}));
