@@ -512,6 +512,26 @@ class TcpChannelDifferentialTest {
 
     @ParameterizedTest
     @MethodSource("envs")
+    void ipTosSetBeforeConnectIsKeptOnTheConnection(Env env) throws Exception {
+        try (ServerSocketChannel ssc = env.provider().openServerSocketChannel().bind(env.tcpAny());
+                SocketChannel sc = env.provider().openSocketChannel()) {
+            sc.setOption(StandardSocketOptions.IP_TOS, 0x48);
+            sc.connect(ssc.getLocalAddress());
+            if (sc instanceof ShimSocketChannel shim && env.name().equals("slipstream")) {
+                assertTrue(shim.isAccelerated(), "IP_TOS no longer keeps a connection on the kernel");
+            }
+            assertEquals(0x48, sc.getOption(StandardSocketOptions.IP_TOS));
+            try (SocketChannel accepted = ssc.accept()) {
+                sc.write(ByteBuffer.wrap(new byte[] {42}));
+                ByteBuffer b = ByteBuffer.allocate(1);
+                assertEquals(1, accepted.read(b));
+                assertEquals(42, b.get(0));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
     void optionsRoundTripOnAConnectedChannel(Env env) throws Exception {
         try (Conn c = Conn.open(env)) {
             SocketChannel sc = c.client();
