@@ -606,8 +606,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                         "multicast membership is not available on a socket Slipstream accelerates (bound to a stack's address)");
             }
             if (!decided) {
+                provider.fallBack(FallbackReason.MULTICAST, group); // throws under slipstream.fallback=error
                 decided = true;
-                provider.fallBack(FallbackReason.MULTICAST, group);
             }
             return memberships.join(this, kernel, group, interf, source);
         }

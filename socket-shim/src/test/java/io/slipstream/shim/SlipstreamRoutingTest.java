@@ -211,6 +211,13 @@ class SlipstreamRoutingTest {
             dc.bind(new InetSocketAddress("198.18.7.1", 0));
             assertTrue(((ShimDatagramChannel) dc).isAccelerated(), "accelerated sockets are not refused");
         }
+        try (DatagramChannel dc = strict.openDatagramChannel()) {
+            SocketException e = assertThrows(SocketException.class,
+                    () -> dc.join(java.net.InetAddress.getByName("239.255.78.3"), java.net.NetworkInterface.getByName("lo")));
+            assertTrue(e.getMessage().contains("multicast"), e.getMessage());
+            dc.bind(new InetSocketAddress("198.18.7.1", 0));
+            assertTrue(((ShimDatagramChannel) dc).isAccelerated(), "a refused join leaves the channel undecided");
+        }
     }
 
     @Test
