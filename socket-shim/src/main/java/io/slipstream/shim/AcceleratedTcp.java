@@ -249,13 +249,7 @@ final class AcceleratedTcp implements ReadinessListener {
 
     /** Whether the stack can honour {@code name} = {@code value}. */
     static boolean supports(SocketOption<?> name, Object value) {
-        if (name == StandardSocketOptions.IP_TOS) {
-            return (Integer) value == 0;
-        }
-        if (name == StandardSocketOptions.SO_REUSEPORT) {
-            return !((Boolean) value);
-        }
-        return name != ExtendedSocketOptions.TCP_QUICKACK || !((Boolean) value);
+        return name != StandardSocketOptions.SO_REUSEPORT || !((Boolean) value);
     }
 
     private void applyAll(Map<SocketOption<?>, Object> options) {
@@ -292,8 +286,12 @@ final class AcceleratedTcp implements ReadinessListener {
         } else if (name == ExtendedSocketOptions.TCP_KEEPCOUNT) {
             keepCount = (Integer) value;
             applyKeepAlive(connection.keepAlive());
+        } else if (name == StandardSocketOptions.IP_TOS) {
+            connection.tos((Integer) value);
+        } else if (name == ExtendedSocketOptions.TCP_QUICKACK) {
+            connection.quickAck((Boolean) value);
         }
-        // SO_REUSEADDR, and IP_TOS 0 / SO_REUSEPORT false: nothing to do on the stack.
+        // SO_REUSEADDR, and SO_REUSEPORT false: nothing to do on the stack.
     }
 
     /**
@@ -337,6 +335,10 @@ final class AcceleratedTcp implements ReadinessListener {
                 return (int) keepIntervalSeconds;
             } else if (name == ExtendedSocketOptions.TCP_KEEPCOUNT) {
                 return keepCount;
+            } else if (name == StandardSocketOptions.IP_TOS) {
+                return connection.tos();
+            } else if (name == ExtendedSocketOptions.TCP_QUICKACK) {
+                return connection.quickAck();
             }
             return null;
         } finally {

@@ -218,6 +218,16 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         }
     }
 
+    /** IP_TOS: the TOS byte of every datagram sent from now on. */
+    void setTos(int tos) {
+        stack.enter();
+        try {
+            socket.setTos(tos);
+        } finally {
+            stack.exit();
+        }
+    }
+
     /** Releases the socket and wakes a blocked reader. */
     void close() {
         closed = true;

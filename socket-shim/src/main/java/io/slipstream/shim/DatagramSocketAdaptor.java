@@ -260,14 +260,54 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         return channel.supportedOptions();
     }
 
+    /**
+     * Joins through the channel, as the JDK's view does: without an interface, the one set
+     * with IP_MULTICAST_IF, else any (the kernel picks by route); joining twice is an error.
+     */
     @Override
     public void joinGroup(SocketAddress group, NetworkInterface netIf) throws IOException {
-        throw new SocketException("multicast membership is not supported by Slipstream yet");
+        InetAddress g = checkGroup(group);
+        NetworkInterface ni = netIf != null ? netIf : channel.getOption(StandardSocketOptions.IP_MULTICAST_IF);
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        synchronized (this) {
+            if (channel.findMembership(g, ni) != null) {
+                throw new SocketException("Already a member of group");
+            }
+            channel.joinInternal(g, ni, null);
+        }
     }
 
     @Override
     public void leaveGroup(SocketAddress group, NetworkInterface netIf) throws IOException {
-        throw new SocketException("multicast membership is not supported by Slipstream yet");
+        InetAddress g = checkGroup(group);
+        NetworkInterface ni = netIf != null ? netIf : channel.getOption(StandardSocketOptions.IP_MULTICAST_IF);
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        synchronized (this) {
+            ShimMembershipKey key = channel.findMembership(g, ni);
+            if (key == null) {
+                throw new SocketException("Not a member of group");
+            }
+            key.drop();
+        }
+    }
+
+    /** The group of a join/leave address, with the JDK's exceptions. */
+    private static InetAddress checkGroup(SocketAddress group) throws SocketException {
+        if (!(group instanceof InetSocketAddress isa)) {
+            throw new IllegalArgumentException("Unsupported address type");
+        }
+        InetAddress g = isa.getAddress();
+        if (g == null) {
+            throw new IllegalArgumentException("Unresolved address");
+        }
+        if (!g.isMulticastAddress()) {
+            throw new SocketException("Not a multicast address");
+        }
+        return g;
     }
 
     /** The impl handed to DatagramSocket's constructor; never used, since every method is overridden. */

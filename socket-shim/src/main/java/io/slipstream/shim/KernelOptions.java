@@ -3,6 +3,7 @@ package io.slipstream.shim;
 import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelSocket;
 import java.io.IOException;
+import java.net.NetworkInterface;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.util.Set;
@@ -35,7 +36,8 @@ final class KernelOptions {
     static final Set<SocketOption<?>> DATAGRAM = Set.of(
             StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR,
             StandardSocketOptions.SO_REUSEPORT, StandardSocketOptions.SO_BROADCAST, StandardSocketOptions.IP_TOS,
-            StandardSocketOptions.IP_MULTICAST_TTL, StandardSocketOptions.IP_MULTICAST_LOOP);
+            StandardSocketOptions.IP_MULTICAST_IF, StandardSocketOptions.IP_MULTICAST_TTL,
+            StandardSocketOptions.IP_MULTICAST_LOOP);
 
     /** Checks {@code name} is supported and {@code value} is of its type, as the JDK's channels do. */
     static void check(Set<SocketOption<?>> supported, SocketOption<?> name, Object value) {
@@ -84,6 +86,10 @@ final class KernelOptions {
     }
 
     static void set(KernelSocket k, SocketOption<?> name, Object value) throws IOException {
+        if (name == StandardSocketOptions.IP_MULTICAST_IF) {
+            setMulticastInterface(k, (NetworkInterface) value);
+            return;
+        }
         int v = intValue(name, value);
         if (name == StandardSocketOptions.SO_LINGER) {
             k.setLinger(v);
@@ -113,6 +119,9 @@ final class KernelOptions {
 
     @SuppressWarnings("unchecked")
     static <T> T get(KernelSocket k, SocketOption<T> name) throws IOException {
+        if (name == StandardSocketOptions.IP_MULTICAST_IF) {
+            return (T) multicastInterface(k);
+        }
         if (name == StandardSocketOptions.SO_LINGER) {
             return (T) Integer.valueOf(k.getLinger());
         }
@@ -131,6 +140,53 @@ final class KernelOptions {
             return (T) Boolean.valueOf(v != 0);
         }
         return (T) Integer.valueOf(v);
+    }
+
+    /**
+     * IP_MULTICAST_IF as the JDK sets it: an IPv6 socket by interface index (and, being
+     * dual-stack, its IPv4 side too when the interface has an IPv4 address); an IPv4 socket by
+     * the interface's address and index (struct ip_mreqn), so that reading it back names the
+     * interface.
+     */
+    private static void setMulticastInterface(KernelSocket k, NetworkInterface interf) throws IOException {
+        int index = interf.getIndex();
+        if (k.family() == Sockets.AF_INET6) {
+            if (index == -1) {
+                throw new IOException("Network interface cannot be identified");
+            }
+            k.setInt(Sockets.IPPROTO_IPV6, Sockets.IPV6_MULTICAST_IF, index);
+            try {
+                k.setMulticastRequest(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), index);
+            } catch (IOException noIpv4) {
+                // IPv6-only interface: the IPv6 setting above is all there is.
+            }
+            return;
+        }
+        k.setMulticastRequest(Sockets.IP_MULTICAST_IF, 0, Memberships.ipv4AddressOf(interf), Math.max(index, 0));
+    }
+
+    /** The outgoing multicast interface, or null when the kernel chooses (nothing set). */
+    private static NetworkInterface multicastInterface(KernelSocket k) throws IOException {
+        if (k.family() == Sockets.AF_INET6) {
+            int index = k.getInt(Sockets.IPPROTO_IPV6, Sockets.IPV6_MULTICAST_IF);
+            if (index == 0) {
+                return null;
+            }
+            NetworkInterface ni = NetworkInterface.getByIndex(index);
+            if (ni == null) {
+                throw new IOException("Unable to map index to interface");
+            }
+            return ni;
+        }
+        int address = k.getInAddr(Sockets.IPPROTO_IP, Sockets.IP_MULTICAST_IF);
+        if (address == 0) {
+            return null;
+        }
+        NetworkInterface ni = NetworkInterface.getByInetAddress(AcceleratedUdp.inet(address));
+        if (ni == null) {
+            throw new IOException("Unable to map address to interface");
+        }
+        return ni;
     }
 
     private static int[] levelAndName(SocketOption<?> name) {

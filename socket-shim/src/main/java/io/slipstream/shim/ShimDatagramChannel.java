@@ -50,6 +50,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private final int family;
     /** Options set by the application, replayed onto an accelerated socket. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    private final Memberships memberships = new Memberships();
     private volatile KernelSocket kernel;
     private volatile AcceleratedUdp udp;
     private boolean decided;
@@ -145,6 +146,10 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private void accelerate(Stack stack, int port) throws IOException {
         Object rcvbuf = options.get(StandardSocketOptions.SO_RCVBUF);
         AcceleratedUdp u = AcceleratedUdp.open(stack, port, rcvbuf == null ? -1 : (Integer) rcvbuf, keys);
+        Object tos = options.get(StandardSocketOptions.IP_TOS);
+        if (tos != null) {
+            u.setTos((Integer) tos);
+        }
         KernelSocket k = kernel;
         udp = u;
         kernel = null;
@@ -474,7 +479,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         KernelOptions.check(KernelOptions.DATAGRAM, name, value);
         synchronized (stateLock) {
             ensureOpen();
-            int v = KernelOptions.intValue(name, value);
+            int v = value instanceof NetworkInterface ? 0 : KernelOptions.intValue(name, value);
             AcceleratedUdp u = udp;
             if (u == null) {
                 KernelOptions.set(kernel, name, value);
@@ -490,6 +495,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 }
                 if (name == StandardSocketOptions.SO_RCVBUF) {
                     u.setReceiveBufferSize(v);
+                } else if (name == StandardSocketOptions.IP_TOS) {
+                    u.setTos(v);
                 }
             }
             options.put(name, value);
@@ -499,10 +506,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     /** Options with values the stack's UDP cannot honour; null when it can. */
     private static FallbackReason unsupportedOnStack(SocketOption<?> name, int value) {
-        if (name == StandardSocketOptions.IP_MULTICAST_TTL || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
+        if (name == StandardSocketOptions.IP_MULTICAST_IF || name == StandardSocketOptions.IP_MULTICAST_TTL
+                || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
             return FallbackReason.MULTICAST;
         }
-        if ((name == StandardSocketOptions.IP_TOS || name == StandardSocketOptions.SO_REUSEPORT) && value != 0) {
+        if (name == StandardSocketOptions.SO_REUSEPORT && value != 0) {
             return FallbackReason.UNSUPPORTED_OPTION;
         }
         return null;
@@ -536,6 +544,9 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         if (name == StandardSocketOptions.IP_TOS) {
             return 0;
         }
+        if (name == StandardSocketOptions.IP_MULTICAST_IF) {
+            return null; // the kernel's choice, as an unset socket reports
+        }
         if (name == StandardSocketOptions.IP_MULTICAST_TTL) {
             return 1;
         }
@@ -564,18 +575,89 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public MembershipKey join(InetAddress group, NetworkInterface interf) throws IOException {
-        throw new UnsupportedOperationException("multicast membership is not supported by Slipstream yet");
+        Objects.requireNonNull(interf);
+        return joinInternal(group, interf, null);
     }
 
     @Override
     public MembershipKey join(InetAddress group, NetworkInterface interf, InetAddress source) throws IOException {
-        throw new UnsupportedOperationException("multicast membership is not supported by Slipstream yet");
+        Objects.requireNonNull(interf);
+        Objects.requireNonNull(source);
+        return joinInternal(group, interf, source);
+    }
+
+    /**
+     * Joins through the kernel: a channel not yet decided stays on the kernel for good (counted
+     * as MULTICAST); an accelerated one cannot join (its port lives on the stack, which has no
+     * multicast): UnsupportedOperationException. {@code interf} null (the DatagramSocket view
+     * without an interface): the kernel picks the interface by route.
+     */
+    ShimMembershipKey joinInternal(InetAddress group, NetworkInterface interf, InetAddress source) throws IOException {
+        Objects.requireNonNull(group);
+        Memberships.checkJoin(group, source, family);
+        synchronized (stateLock) {
+            ensureOpen();
+            ShimMembershipKey existing = memberships.find(group, interf, source);
+            if (existing != null) {
+                return existing;
+            }
+            if (udp != null) {
+                throw new UnsupportedOperationException(
+                        "multicast membership is not available on a socket Slipstream accelerates (bound to a stack's address)");
+            }
+            if (!decided) {
+                provider.fallBack(FallbackReason.MULTICAST, group); // throws under slipstream.fallback=error
+                decided = true;
+            }
+            return memberships.join(this, kernel, group, interf, source);
+        }
+    }
+
+    /** The any-source membership of {@code group} on {@code interf}, or null (for the DatagramSocket view). */
+    ShimMembershipKey findMembership(InetAddress group, NetworkInterface interf) {
+        synchronized (stateLock) {
+            return memberships.find(group, interf, null);
+        }
+    }
+
+    void drop(ShimMembershipKey key) {
+        synchronized (stateLock) {
+            if (!isOpen()) {
+                return; // closing already invalidated the key
+            }
+            try {
+                memberships.drop(kernel, key);
+            } catch (IOException e) {
+                // The kernel refuses only a membership it does not hold, which the registry rules out.
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    void block(ShimMembershipKey key, InetAddress source) throws IOException {
+        synchronized (stateLock) {
+            Memberships.filter(kernel, key, source, true);
+        }
+    }
+
+    void unblock(ShimMembershipKey key, InetAddress source) {
+        synchronized (stateLock) {
+            try {
+                Memberships.filter(kernel, key, source, false);
+            } catch (IOException e) {
+                // unblock declares no IOException; the key's blocked set rules out the kernel's refusal.
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- closing and selection
 
     @Override
     protected void implCloseSelectableChannel() {
+        synchronized (stateLock) {
+            memberships.invalidateAll();
+        }
         AcceleratedUdp u = udp;
         if (u != null) {
             u.close();

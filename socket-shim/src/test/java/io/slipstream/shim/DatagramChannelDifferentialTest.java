@@ -11,7 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -24,6 +27,7 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -274,8 +278,31 @@ class DatagramChannelDifferentialTest {
             assertTrue(dc.getOption(StandardSocketOptions.SO_RCVBUF) >= 200_000);
             assertTrue(dc.getOption(StandardSocketOptions.SO_SNDBUF) > 0);
             assertEquals(0, dc.getOption(StandardSocketOptions.IP_TOS));
+            dc.setOption(StandardSocketOptions.IP_TOS, 0x28); // DSCP AF11, no ECN bits
+            assertEquals(0x28, dc.getOption(StandardSocketOptions.IP_TOS));
+            dc.socket().setTrafficClass(0xB8); // DSCP EF
+            assertEquals(0xB8, dc.socket().getTrafficClass());
+            assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.IP_TOS, 256));
             assertThrows(UnsupportedOperationException.class, () -> dc.setOption(StandardSocketOptions.TCP_NODELAY, true));
             assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.SO_SNDBUF, -5));
+        }
+    }
+
+    /** Set before the channel is placed: Slipstream's connect then moves it onto a stack with the TOS. */
+    @ParameterizedTest
+    @MethodSource("envs")
+    void ipTosSetBeforeConnectIsKeptAndDatagramsStillFlow(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
+            DatagramChannel client = env.provider().openDatagramChannel();
+            try (client) {
+                client.setOption(StandardSocketOptions.IP_TOS, 0x48);
+                client.connect(server.getLocalAddress());
+                assertEquals(1, client.write(ByteBuffer.wrap(new byte[] {42})));
+                assertEquals(0x48, client.getOption(StandardSocketOptions.IP_TOS));
+                ByteBuffer got = ByteBuffer.allocate(16);
+                assertEquals(client.getLocalAddress(), server.receive(got));
+                assertEquals(42, got.get(0));
+            }
         }
     }
 
@@ -298,5 +325,209 @@ class DatagramChannelDifferentialTest {
         assertThrows(ClosedChannelException.class, () -> closed.send(text("x"), new InetSocketAddress(env.udpServerHost(), 9)));
         assertThrows(ClosedChannelException.class, () -> closed.receive(ByteBuffer.allocate(1)));
         assertThrows(ClosedChannelException.class, closed::getLocalAddress);
+    }
+
+    // ---------------------------------------------------------------- multicast, through the kernel's lo
+
+    /**
+     * Multicast on the loopback interface: Linux sends a group datagram out of lo when
+     * IP_MULTICAST_IF names it (no route needed) and delivers it to lo's members. Slipstream's
+     * channels decide the kernel at the join or at the multicast option. Absence of delivery is
+     * shown without waiting: a unicast marker sent after the group datagram must be the next
+     * datagram received (lo delivers in order).
+     */
+    private static NetworkInterface lo() throws SocketException {
+        NetworkInterface lo = NetworkInterface.getByName("lo");
+        assertNotNull(lo, "the loopback interface");
+        return lo;
+    }
+
+    private static final class Group implements AutoCloseable {
+        final InetAddress group;
+        final DatagramChannel member;
+        final DatagramChannel sender;
+        final InetSocketAddress groupAddress;
+        final InetSocketAddress memberDirect;
+
+        Group(Env env, String group) throws Exception {
+            this.group = InetAddress.getByName(group);
+            member = env.provider().openDatagramChannel();
+            sender = env.provider().openDatagramChannel();
+            member.bind(new InetSocketAddress(0));
+            int port = ((InetSocketAddress) member.getLocalAddress()).getPort();
+            groupAddress = new InetSocketAddress(this.group, port);
+            memberDirect = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            sender.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo());
+            sender.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true);
+            sender.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 1);
+        }
+
+        /** Sends {@code text} to the group, then a unicast marker; returns what the member receives first. */
+        String sendToGroupThenMarker(String text) throws Exception {
+            sender.send(text(text), groupAddress);
+            sender.send(text("marker"), memberDirect);
+            return receive();
+        }
+
+        String receive() throws Exception {
+            ByteBuffer got = ByteBuffer.allocate(64);
+            InetSocketAddress from = (InetSocketAddress) member.receive(got);
+            assertEquals(((InetSocketAddress) sender.getLocalAddress()).getPort(), from.getPort());
+            return text(got);
+        }
+
+        @Override
+        public void close() throws Exception {
+            member.close();
+            sender.close();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void multicastReachesTheMemberUntilItDrops(Env env) throws Exception {
+        try (Group g = new Group(env, "239.255.77.1")) {
+            assertEquals("marker", g.sendToGroupThenMarker("before join"), "not a member yet");
+            MembershipKey key = g.member.join(g.group, lo());
+            assertTrue(key.isValid());
+            assertEquals(g.group, key.group());
+            assertEquals(lo(), key.networkInterface());
+            assertNull(key.sourceAddress());
+            assertEquals(g.member, key.channel());
+            assertEquals(key, g.member.join(g.group, lo()), "joining again returns the same key");
+            assertEquals("to the group", g.sendToGroupThenMarker("to the group"));
+            assertEquals("marker", g.receive());
+            key.drop();
+            assertFalse(key.isValid());
+            key.drop(); // a no-op
+            assertEquals("marker", g.sendToGroupThenMarker("after drop"), "no delivery after drop");
+            assertThrows(IllegalStateException.class, () -> key.block(InetAddress.getLoopbackAddress()));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void anUnboundChannelJoinsThenBindsAndReceives(Env env) throws Exception {
+        InetAddress group = InetAddress.getByName("239.255.77.2");
+        try (DatagramChannel member = env.provider().openDatagramChannel();
+                DatagramChannel sender = env.provider().openDatagramChannel()) {
+            MembershipKey key = member.join(group, lo());
+            assertNull(member.getLocalAddress(), "joining does not bind");
+            member.bind(new InetSocketAddress(0));
+            sender.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo());
+            int port = ((InetSocketAddress) member.getLocalAddress()).getPort();
+            sender.send(text("hello group"), new InetSocketAddress(group, port));
+            ByteBuffer got = ByteBuffer.allocate(64);
+            assertNotNull(member.receive(got));
+            assertEquals("hello group", text(got));
+            member.close();
+            assertFalse(key.isValid(), "closing the channel invalidates its keys");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void anAnySourceKeyBlocksAndUnblocksASource(Env env) throws Exception {
+        InetAddress self = InetAddress.getLoopbackAddress();
+        try (Group g = new Group(env, "239.255.77.3")) {
+            MembershipKey key = g.member.join(g.group, lo());
+            assertEquals(key, key.block(self));
+            assertEquals(key, key.block(self), "blocking twice is a no-op");
+            assertEquals("marker", g.sendToGroupThenMarker("blocked"), "a blocked source is not delivered");
+            assertEquals(key, key.unblock(self));
+            assertEquals("unblocked", g.sendToGroupThenMarker("unblocked"));
+            assertEquals("marker", g.receive());
+            assertThrows(IllegalStateException.class, () -> key.unblock(self), "not blocked");
+            assertThrows(IllegalArgumentException.class, () -> key.block(g.group), "a multicast source");
+            assertThrows(IllegalArgumentException.class, () -> key.block(InetAddress.getByName("0.0.0.0")));
+            assertThrows(IllegalStateException.class, () -> g.member.join(g.group, lo(), self),
+                    "already an any-source member");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void aSourceSpecificKeyReceivesFromItsSourceOnly(Env env) throws Exception {
+        InetAddress self = InetAddress.getLoopbackAddress();
+        try (Group g = new Group(env, "239.255.77.4")) {
+            MembershipKey other = g.member.join(g.group, lo(), InetAddress.getByName("127.0.0.2"));
+            assertEquals("marker", g.sendToGroupThenMarker("from a source not joined"));
+            MembershipKey key = g.member.join(g.group, lo(), self);
+            assertEquals(self, key.sourceAddress());
+            assertEquals(key, g.member.join(g.group, lo(), self));
+            assertEquals("from the source", g.sendToGroupThenMarker("from the source"));
+            assertEquals("marker", g.receive());
+            assertThrows(IllegalStateException.class, () -> key.block(self), "key is source-specific");
+            assertThrows(IllegalStateException.class, () -> g.member.join(g.group, lo()),
+                    "already a source-specific member");
+            key.drop();
+            other.drop();
+            assertEquals("marker", g.sendToGroupThenMarker("after drop"));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void joinMisuseThrowsWhatTheJdkThrows(Env env) throws Exception {
+        NetworkInterface lo = lo();
+        InetAddress group = InetAddress.getByName("239.255.77.5");
+        try (DatagramChannel dc = env.provider().openDatagramChannel(StandardProtocolFamily.INET)) {
+            assertThrows(IllegalArgumentException.class, () -> dc.join(InetAddress.getByName("198.18.0.1"), lo));
+            assertThrows(IllegalArgumentException.class, () -> dc.join(InetAddress.getByName("ff02::1"), lo),
+                    "an IPv6 group on an IPv4 channel");
+            assertThrows(IllegalArgumentException.class, () -> dc.join(group, lo, InetAddress.getByName("239.1.1.1")));
+            assertThrows(IllegalArgumentException.class, () -> dc.join(group, lo, InetAddress.getByName("0.0.0.0")));
+            assertThrows(IllegalArgumentException.class, () -> dc.join(group, lo, InetAddress.getByName("::1")));
+            assertThrows(NullPointerException.class, () -> dc.join(group, null));
+            assertThrows(NullPointerException.class, () -> dc.join(group, lo, null));
+        }
+        DatagramChannel closed = env.provider().openDatagramChannel();
+        closed.close();
+        assertThrows(ClosedChannelException.class, () -> closed.join(group, lo));
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void multicastOptionsRoundTrip(Env env) throws Exception {
+        for (StandardProtocolFamily family : new StandardProtocolFamily[] {StandardProtocolFamily.INET, null}) {
+            try (DatagramChannel dc = family == null ? env.provider().openDatagramChannel()
+                    : env.provider().openDatagramChannel(family)) {
+                assertTrue(dc.supportedOptions().contains(StandardSocketOptions.IP_MULTICAST_IF));
+                assertNull(dc.getOption(StandardSocketOptions.IP_MULTICAST_IF), "unset: the kernel chooses");
+                assertEquals(1, dc.getOption(StandardSocketOptions.IP_MULTICAST_TTL));
+                assertTrue(dc.getOption(StandardSocketOptions.IP_MULTICAST_LOOP));
+                dc.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo());
+                dc.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 7);
+                dc.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, false);
+                assertEquals(lo(), dc.getOption(StandardSocketOptions.IP_MULTICAST_IF));
+                assertEquals(7, dc.getOption(StandardSocketOptions.IP_MULTICAST_TTL));
+                assertFalse(dc.getOption(StandardSocketOptions.IP_MULTICAST_LOOP));
+                assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.IP_MULTICAST_IF, null));
+                assertThrows(IllegalArgumentException.class, () -> dc.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 256));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void datagramSocketViewJoinsAndLeavesGroups(Env env) throws Exception {
+        try (Group g = new Group(env, "239.255.77.6")) {
+            DatagramSocket view = g.member.socket();
+            InetSocketAddress group = new InetSocketAddress(g.group, 0);
+            view.joinGroup(group, lo());
+            assertThrows(SocketException.class, () -> view.joinGroup(group, lo()), "already a member");
+            assertEquals("through the view", g.sendToGroupThenMarker("through the view"));
+            assertEquals("marker", g.receive());
+            view.leaveGroup(group, lo());
+            assertThrows(SocketException.class, () -> view.leaveGroup(group, lo()), "not a member");
+            assertEquals("marker", g.sendToGroupThenMarker("after leave"));
+            assertThrows(SocketException.class, () -> view.joinGroup(new InetSocketAddress("198.18.0.1", 0), lo()));
+            // Without an interface: the one IP_MULTICAST_IF names.
+            g.member.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo());
+            view.joinGroup(group, null);
+            assertEquals("default interface", g.sendToGroupThenMarker("default interface"));
+            assertEquals("marker", g.receive());
+            view.leaveGroup(group, null);
+        }
     }
 }

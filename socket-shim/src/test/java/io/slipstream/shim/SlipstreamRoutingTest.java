@@ -61,13 +61,51 @@ class SlipstreamRoutingTest {
     void anOptionTheStackCannotHonourKeepsTheChannelOnTheKernel() throws Exception {
         long before = PROVIDER.fallback().count(FallbackReason.UNSUPPORTED_OPTION);
         try (DatagramChannel dc = PROVIDER.openDatagramChannel()) {
-            dc.setOption(StandardSocketOptions.IP_TOS, 0x10);
+            dc.setOption(StandardSocketOptions.SO_REUSEPORT, true);
             // The in-memory stack's address is not the kernel's, so the fallback cannot bind it.
             assertThrows(java.net.BindException.class, () -> dc.bind(new InetSocketAddress("198.18.7.2", 0)));
             assertFalse(((ShimDatagramChannel) dc).isAccelerated());
-            assertEquals(0x10, dc.getOption(StandardSocketOptions.IP_TOS));
+            assertTrue(dc.getOption(StandardSocketOptions.SO_REUSEPORT));
         }
         assertEquals(before + 1, PROVIDER.fallback().count(FallbackReason.UNSUPPORTED_OPTION));
+    }
+
+    @Test
+    void joiningAGroupKeepsAnUndecidedChannelOnTheKernelCountedAsMulticast() throws Exception {
+        long before = PROVIDER.fallback().count(FallbackReason.MULTICAST);
+        java.net.NetworkInterface lo = java.net.NetworkInterface.getByName("lo");
+        try (DatagramChannel dc = PROVIDER.openDatagramChannel()) {
+            dc.join(java.net.InetAddress.getByName("239.255.78.1"), lo);
+            assertEquals(before + 1, PROVIDER.fallback().count(FallbackReason.MULTICAST));
+            // The decision is made: the kernel cannot bind the in-memory stack's address.
+            assertThrows(java.net.BindException.class, () -> dc.bind(new InetSocketAddress("198.18.7.2", 0)));
+            assertFalse(((ShimDatagramChannel) dc).isAccelerated());
+        }
+        try (DatagramChannel dc = PROVIDER.openDatagramChannel()) {
+            dc.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo);
+            dc.send(ByteBuffer.wrap(new byte[] {1}), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9));
+            assertFalse(((ShimDatagramChannel) dc).isAccelerated(), "a multicast option set before the decision");
+        }
+        assertEquals(before + 2, PROVIDER.fallback().count(FallbackReason.MULTICAST));
+    }
+
+    @Test
+    void anAcceleratedChannelRefusesMulticast() throws Exception {
+        java.net.NetworkInterface lo = java.net.NetworkInterface.getByName("lo");
+        try (DatagramChannel dc = PROVIDER.openDatagramChannel().bind(new InetSocketAddress("198.18.7.2", 0))) {
+            assertTrue(((ShimDatagramChannel) dc).isAccelerated());
+            java.net.InetAddress group = java.net.InetAddress.getByName("239.255.78.2");
+            assertThrows(UnsupportedOperationException.class, () -> dc.join(group, lo));
+            assertThrows(UnsupportedOperationException.class,
+                    () -> dc.join(group, lo, java.net.InetAddress.getByName("198.18.7.1")));
+            assertThrows(IllegalArgumentException.class, () -> dc.join(java.net.InetAddress.getByName("198.18.7.1"), lo),
+                    "argument checks come first, as on the kernel");
+            assertThrows(UnsupportedOperationException.class, () -> dc.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo));
+            assertThrows(UnsupportedOperationException.class, () -> dc.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 3));
+            assertNull(dc.getOption(StandardSocketOptions.IP_MULTICAST_IF));
+            assertEquals(1, dc.getOption(StandardSocketOptions.IP_MULTICAST_TTL));
+            assertTrue(dc.isOpen(), "refusing leaves the channel usable");
+        }
     }
 
     @Test
@@ -172,6 +210,13 @@ class SlipstreamRoutingTest {
         try (DatagramChannel dc = strict.openDatagramChannel()) {
             dc.bind(new InetSocketAddress("198.18.7.1", 0));
             assertTrue(((ShimDatagramChannel) dc).isAccelerated(), "accelerated sockets are not refused");
+        }
+        try (DatagramChannel dc = strict.openDatagramChannel()) {
+            SocketException e = assertThrows(SocketException.class,
+                    () -> dc.join(java.net.InetAddress.getByName("239.255.78.3"), java.net.NetworkInterface.getByName("lo")));
+            assertTrue(e.getMessage().contains("multicast"), e.getMessage());
+            dc.bind(new InetSocketAddress("198.18.7.1", 0));
+            assertTrue(((ShimDatagramChannel) dc).isAccelerated(), "a refused join leaves the channel undecided");
         }
     }
 

@@ -512,6 +512,26 @@ class TcpChannelDifferentialTest {
 
     @ParameterizedTest
     @MethodSource("envs")
+    void ipTosSetBeforeConnectIsKeptOnTheConnection(Env env) throws Exception {
+        try (ServerSocketChannel ssc = env.provider().openServerSocketChannel().bind(env.tcpAny());
+                SocketChannel sc = env.provider().openSocketChannel()) {
+            sc.setOption(StandardSocketOptions.IP_TOS, 0x48);
+            sc.connect(ssc.getLocalAddress());
+            if (sc instanceof ShimSocketChannel shim && env.name().equals("slipstream")) {
+                assertTrue(shim.isAccelerated(), "IP_TOS no longer keeps a connection on the kernel");
+            }
+            assertEquals(0x48, sc.getOption(StandardSocketOptions.IP_TOS));
+            try (SocketChannel accepted = ssc.accept()) {
+                sc.write(ByteBuffer.wrap(new byte[] {42}));
+                ByteBuffer b = ByteBuffer.allocate(1);
+                assertEquals(1, accepted.read(b));
+                assertEquals(42, b.get(0));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
     void optionsRoundTripOnAConnectedChannel(Env env) throws Exception {
         try (Conn c = Conn.open(env)) {
             SocketChannel sc = c.client();
@@ -528,6 +548,16 @@ class TcpChannelDifferentialTest {
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
             assertBuffersAndKeepAliveRoundTrip(sc, 40, 6, 3);
             assertEquals(0, sc.getOption(StandardSocketOptions.IP_TOS));
+            sc.setOption(StandardSocketOptions.IP_TOS, 0x28);
+            assertEquals(0x28, sc.getOption(StandardSocketOptions.IP_TOS));
+            sc.setOption(StandardSocketOptions.IP_TOS, 0xB9);
+            assertEquals(0xB8, sc.getOption(StandardSocketOptions.IP_TOS), "TCP keeps the ECN bits to itself");
+            assertEquals(0xB8, sc.socket().getTrafficClass());
+            assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
+            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, false);
+            assertFalse(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
+            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
+            assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_LINGER, null));
             // the connection still works after all that
             sc.write(ByteBuffer.wrap(new byte[] {7}));

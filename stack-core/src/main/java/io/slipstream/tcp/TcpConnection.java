@@ -127,6 +127,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     // socket options
     private boolean noDelay;
+    /** IP TOS byte of every segment sent (IP_TOS); its ECN bits stay 0, TCP owns them (RFC 3168 §6.1.1). */
+    private int tos;
+    /** TCP_QUICKACK false: ACKs are delayed from now on, even in the quick-ACK start (Linux's "pingpong"). */
+    private boolean delayAcks;
     private boolean keepAlive;
     private long keepAliveIdleNanos;
     private long keepAliveIntervalNanos;
@@ -588,6 +592,36 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     public boolean noDelay() {
         return noDelay;
+    }
+
+    public int tos() {
+        return tos;
+    }
+
+    /** IP_TOS: the TOS byte of every segment sent from now on; the ECN bits are ignored, as Linux does for TCP. */
+    public void tos(int value) {
+        if (value < 0 || value > 255) {
+            throw new IllegalArgumentException("TOS out of range: " + value);
+        }
+        tos = value & ~0x3;
+    }
+
+    /** Whether ACKs go out at once (TCP_QUICKACK as Linux reports it: not in delayed-ACK mode). */
+    public boolean quickAck() {
+        return !delayAcks;
+    }
+
+    /**
+     * TCP_QUICKACK, as on Linux not a permanent setting: true re-enters the quick-ACK start
+     * (the next quickack.segments segments are ACKed at once) and ACKs what is pending now;
+     * false delays ACKs (RFC 1122 §4.2.3.2) from now on.
+     */
+    public void quickAck(boolean on) {
+        delayAcks = !on;
+        quickAcksLeft = on ? Math.max(quickAcksLeft, config.quickAckSegments()) : 0;
+        if (on && state.isSynchronized() && bytesSinceAck > 0) {
+            sendAck();
+        }
     }
 
     /** TCP_NODELAY: disables Nagle's algorithm (RFC 1122 §4.2.3.4). */
@@ -1610,7 +1644,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         Tcp.writeHeader(s, off, localPort, remotePort, seq, hasAck ? rcvNxt : 0, hl, flags, windowField, 0);
         Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
         b.setRange(off, hl + len);
-        out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, 0, true);
+        out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, tos, true);
         counters.increment(TcpCounter.SEGMENTS_SENT);
         if (hasAck) {
             lastAckSent = rcvNxt;

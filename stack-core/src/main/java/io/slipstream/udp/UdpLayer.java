@@ -123,7 +123,7 @@ public final class UdpLayer implements Ipv4Transport {
             return false;
         }
         buffer.setRange((int) off + Udp.HEADER_LENGTH, len - Udp.HEADER_LENGTH);
-        return socket.deliver(buffer, owner, source, srcPort);
+        return socket.deliver(buffer, owner, source, srcPort, tos);
     }
 
     @Override

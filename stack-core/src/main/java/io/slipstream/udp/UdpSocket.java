@@ -44,14 +44,18 @@ public final class UdpSocket {
     private int remotePort;
     private boolean closed;
     private int receiveBufferBytes;
+    /** The TOS byte of every datagram sent (IP_TOS; RFC 2474 DSCP and RFC 3168 ECN bits). */
+    private int tos;
     /** Received datagrams, oldest at head; a power-of-two ring with their sources beside it. */
     private PacketBuffer[] queue = new PacketBuffer[64];
     private int[] queueAddress = new int[64];
     private int[] queuePort = new int[64];
+    private byte[] queueTos = new byte[64];
     private int head;
     private int count;
     private int queuedBytes;
     private long lastSource;
+    private int lastTos;
     private Error pendingError;
     private ReadinessListener listener;
     private long drops;
@@ -104,6 +108,7 @@ public final class UdpSocket {
                 queue[dst] = b;
                 queueAddress[dst] = queueAddress[slot];
                 queuePort[dst] = queuePort[slot];
+                queueTos[dst] = queueTos[slot];
                 kept++;
             } else {
                 queuedBytes -= b.capacity();
@@ -155,6 +160,19 @@ public final class UdpSocket {
             throw new IllegalArgumentException("receive buffer size must be positive: " + bytes);
         }
         receiveBufferBytes = bytes;
+    }
+
+    /** The IP TOS byte this socket's datagrams carry (0 by default). */
+    public int tos() {
+        return tos;
+    }
+
+    /** Sets the IP TOS byte of the datagrams sent from now on (0..255; any value, as Linux lets UDP set ECN bits). */
+    public void setTos(int tos) {
+        if (tos < 0 || tos > 255) {
+            throw new IllegalArgumentException("TOS out of range: " + tos);
+        }
+        this.tos = tos;
     }
 
     /** Datagrams dropped because the receive buffer was full. */
@@ -212,7 +230,7 @@ public final class UdpSocket {
         Udp.write(s, off, localPort, port, len, from, address);
         b.setRange((int) off, Udp.HEADER_LENGTH + len);
         layer.count(UdpCounter.TX_DATAGRAMS);
-        ip.send(b, owner, from, address, Ipv4.PROTO_UDP, 0, false);
+        ip.send(b, owner, from, address, Ipv4.PROTO_UDP, tos, false);
         return len;
     }
 
@@ -235,6 +253,7 @@ public final class UdpSocket {
             layer.count(UdpCounter.TRUNCATED);
         }
         lastSource = queueSourceOf(slot);
+        lastTos = queueTos[slot] & 0xFF;
         queue[slot] = null;
         head = (head + 1) & (queue.length - 1);
         count--;
@@ -249,6 +268,11 @@ public final class UdpSocket {
 
     public int lastSourcePort() {
         return (int) (lastSource & 0xFFFF);
+    }
+
+    /** The IP TOS byte the last received datagram carried (as IP_RECVTOS reports it). */
+    public int lastTos() {
+        return lastTos;
     }
 
     /** Length of the next queued datagram, or -1. */
@@ -282,7 +306,7 @@ public final class UdpSocket {
         return ((queueAddress[slot] & 0xFFFF_FFFFL) << 16) | queuePort[slot];
     }
 
-    boolean deliver(PacketBuffer b, BufferOwner from, int source, int sourcePort) {
+    boolean deliver(PacketBuffer b, BufferOwner from, int source, int sourcePort, int tos) {
         if (isConnected() && (source != remoteAddress || sourcePort != remotePort)) {
             layer.count(UdpCounter.WRONG_PEER);
             return false;
@@ -300,6 +324,7 @@ public final class UdpSocket {
         queue[slot] = b;
         queueAddress[slot] = source;
         queuePort[slot] = sourcePort;
+        queueTos[slot] = (byte) tos;
         count++;
         queuedBytes += b.capacity();
         if (count == 1) {
@@ -313,15 +338,18 @@ public final class UdpSocket {
         PacketBuffer[] q = new PacketBuffer[n * 2];
         int[] s = new int[n * 2];
         int[] p = new int[n * 2];
+        byte[] t = new byte[n * 2];
         for (int i = 0; i < count; i++) {
             int from = (head + i) & (n - 1);
             q[i] = queue[from];
             s[i] = queueAddress[from];
             p[i] = queuePort[from];
+            t[i] = queueTos[from];
         }
         queue = q;
         queueAddress = s;
         queuePort = p;
+        queueTos = t;
         head = 0;
     }
 

@@ -46,8 +46,19 @@ public final class Sockets {
     public static final int IPPROTO_IP = 0;
     public static final int IP_TOS = 1;
     public static final int IP_TTL = 2;
+    /** Outgoing multicast interface: struct ip_mreqn to set, the interface's in_addr to get (linux/in.h). */
+    public static final int IP_MULTICAST_IF = 32;
     public static final int IP_MULTICAST_TTL = 33;
     public static final int IP_MULTICAST_LOOP = 34;
+    /** Any-source membership (RFC 1112): struct ip_mreqn. */
+    public static final int IP_ADD_MEMBERSHIP = 35;
+    public static final int IP_DROP_MEMBERSHIP = 36;
+    /** Source filters of an any-source membership (RFC 3678 §4.1.3): struct ip_mreq_source. */
+    public static final int IP_UNBLOCK_SOURCE = 37;
+    public static final int IP_BLOCK_SOURCE = 38;
+    /** Source-specific membership (RFC 3678 §4.1.2): struct ip_mreq_source. */
+    public static final int IP_ADD_SOURCE_MEMBERSHIP = 39;
+    public static final int IP_DROP_SOURCE_MEMBERSHIP = 40;
     public static final int IP_MULTICAST_ALL = 49;
     public static final int IPPROTO_TCP = 6;
     public static final int TCP_NODELAY = 1;
@@ -56,6 +67,8 @@ public final class Sockets {
     public static final int TCP_KEEPCNT = 6;
     public static final int TCP_QUICKACK = 12;
     public static final int IPPROTO_IPV6 = 41;
+    /** Outgoing multicast interface of an IPv6 socket: an interface index. */
+    public static final int IPV6_MULTICAST_IF = 17;
     public static final int IPV6_MULTICAST_HOPS = 18;
     public static final int IPV6_MULTICAST_LOOP = 19;
     public static final int IPV6_V6ONLY = 26;

@@ -3,6 +3,8 @@ package io.slipstream.shim.kernel;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.slipstream.driver.linux.Errno;
+import io.slipstream.driver.linux.Libc;
+import io.slipstream.driver.linux.MulticastRequest;
 import io.slipstream.driver.linux.SockAddr;
 import io.slipstream.driver.linux.Sockets;
 import java.io.IOException;
@@ -48,8 +50,10 @@ public final class KernelSocket {
             if (family == Sockets.AF_INET6) {
                 // One socket for both families, as the JDK opens by default.
                 k.setInt(Sockets.IPPROTO_IPV6, Sockets.IPV6_V6ONLY, 0);
-            } else if (family == Sockets.AF_INET && !stream) {
-                // Linux delivers every joined group to every socket unless told not to (the JDK clears it too).
+            }
+            if (!stream && family != Sockets.AF_UNIX) {
+                // Linux delivers every group any socket joined to every socket bound to the port
+                // unless told not to (the JDK clears it too); a dual-stack socket takes the IPv4 option.
                 k.setInt(Sockets.IPPROTO_IP, Sockets.IP_MULTICAST_ALL, 0);
             }
         } catch (IOException e) {
@@ -280,6 +284,11 @@ public final class KernelSocket {
     }
 
     public int getInt(int level, int name) throws IOException {
+        return getFourBytes(level, name).get(JAVA_INT, 0);
+    }
+
+    /** A 4-byte option value, left in this thread's scratch segment (read it before the next call). */
+    private MemorySegment getFourBytes(int level, int name) throws IOException {
         int f = begin();
         try {
             NativeScratch n = NativeScratch.get();
@@ -287,7 +296,7 @@ public final class KernelSocket {
             if (n.sockets.getSockOpt(f, level, name, n.value, n.length) < 0) {
                 throw KernelErrors.socketError(n.sockets.errno());
             }
-            return n.value.get(JAVA_INT, 0);
+            return n.value;
         } finally {
             fd.release();
         }
@@ -304,6 +313,33 @@ public final class KernelSocket {
         } finally {
             fd.release();
         }
+    }
+
+    /**
+     * An IPv4 multicast request at level IPPROTO_IP (also on a dual-stack socket), in the
+     * structure {@code option} takes (see {@link MulticastRequest#write}). A kernel without the
+     * option → UnsupportedOperationException, as the JDK.
+     */
+    public void setMulticastRequest(int option, int group, int interfaceAddress, int last) throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            int len = MulticastRequest.write(n.value, option, group, interfaceAddress, last);
+            if (n.sockets.setSockOpt(f, Sockets.IPPROTO_IP, option, n.value, len) < 0) {
+                int e = n.sockets.errno();
+                if (e == Errno.ENOPROTOOPT || e == Errno.EOPNOTSUPP) {
+                    throw new UnsupportedOperationException(Libc.strerror(e));
+                }
+                throw KernelErrors.socketError(e);
+            }
+        } finally {
+            fd.release();
+        }
+    }
+
+    /** An option whose value is an IPv4 address (IP_MULTICAST_IF), as an int; 0 when unset. */
+    public int getInAddr(int level, int name) throws IOException {
+        return MulticastRequest.inAddr(getFourBytes(level, name));
     }
 
     /** SO_LINGER as the JDK reports it: the linger time in seconds, or -1 when off. */
