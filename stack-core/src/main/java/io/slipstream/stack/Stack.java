@@ -108,6 +108,8 @@ public final class Stack implements AutoCloseable {
     private long armedDeadline = NicTimer.DISARMED;
     private RuntimeException firstInternalError;
     private volatile boolean closed;
+    /** Rx buffers lent to the NIC and not yet back in an RX event (refillRx). */
+    private int rxLent;
 
     // ---- runtime (DESIGN §4)
     private final RuntimeConfig runtime;
@@ -723,8 +725,14 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the rx ring full. The stack counts the buffers it has lent the ring (posted, not yet
+     * back in an RX event) itself: reading the ring's own count would touch memory the NIC side
+     * keeps writing, on every poll of a busy-polling thread.
+     */
     private void refillRx() {
-        while (nic.rx().posted() < nic.rx().capacity()) {
+        int capacity = nic.rx().capacity();
+        while (rxLent < capacity) {
             PacketBuffer b = frames.acquire(owner);
             if (b == null) {
                 counters.increment(StackCounter.RX_REFILL_SHORTAGE);
@@ -733,8 +741,10 @@ public final class Stack implements AutoCloseable {
             b.setRange(0, b.capacity());
             if (!nic.rx().post(b)) {
                 b.release(owner);
+                rxLent = nic.rx().posted(); // out of step with the ring: take its word
                 return;
             }
+            rxLent++;
         }
     }
 
@@ -881,6 +891,7 @@ public final class Stack implements AutoCloseable {
     private final class Events implements EventHandler {
         @Override
         public void onRx(PacketBuffer frame) {
+            rxLent--;
             receiveFrame(frame, owner);
         }
 

@@ -26,6 +26,8 @@ public final class MemoryLink {
 
     private final String name;
     private final Impairments impairments;
+    private static final int LOCK_SPINS = 1000;
+
     private final ReentrantLock lock = new ReentrantLock();
     /** One random stream per direction, split from the seed once, in a fixed order. */
     private final SplittableRandom[] randoms = new SplittableRandom[2];
@@ -107,7 +109,17 @@ public final class MemoryLink {
         return impairments;
     }
 
+    /**
+     * The link's critical sections are a few frame copies, far shorter than the microseconds a
+     * parked thread takes to wake, so spin briefly before parking.
+     */
     void lock() {
+        for (int i = 0; i < LOCK_SPINS; i++) {
+            if (lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
         lock.lock();
     }
 
