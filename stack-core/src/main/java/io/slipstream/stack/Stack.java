@@ -80,13 +80,14 @@ public final class Stack implements AutoCloseable {
     private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[Ethernet.MIN_FRAME_LENGTH]);
 
     private final StackConfig config;
-    private final Clock clock;
+    /** The clock the protocol layers read: once per pass under the lock (see {@link PassClock}). */
+    private final PassClock clock;
     private final VirtualInterface nic;
     private final BufferPool frames;
     private final BufferPool jumbo;
     private final BufferOwner owner;
     private final BufferOwner loopbackOwner = new BufferOwner("loopback");
-    private final StackLock lock = new StackLock();
+    private final StackLock lock;
     private final Timers timers;
     private final Counters<StackCounter> counters = new Counters<>(StackCounter.class);
     private final Counters<WireError> wireErrors = new Counters<>(WireError.class);
@@ -130,9 +131,10 @@ public final class Stack implements AutoCloseable {
     private volatile boolean pollingMode;
     private InterruptThread interruptThread;
 
-    private Stack(StackConfig config, VirtualInterface nic, Clock clock) {
+    private Stack(StackConfig config, VirtualInterface nic, PassClock clock, StackLock lock) {
         this.config = config;
         this.clock = clock;
+        this.lock = lock;
         this.nic = nic;
         this.frames = nic.buffers();
         this.owner = nic.stackOwner();
@@ -168,15 +170,23 @@ public final class Stack implements AutoCloseable {
                 s.getInt("slipstream.nic.tx.ring", NicConfig.DEFAULT_RING_SIZE, 8, 1 << 16),
                 s.getInt("slipstream.nic.buffers", NicConfig.DEFAULT_BUFFER_COUNT, 64, 1 << 22),
                 BufferPool.DEFAULT_FRAME_SIZE, s.asMap());
-        VirtualInterface vi = NicDriver.byName(config.driver()).open(nicConfig, clock);
-        return start(config, vi, clock);
+        // The driver gets the pass clock too: its timer check during a poll then costs no reading.
+        StackLock lock = new StackLock();
+        PassClock passClock = new PassClock(clock, lock);
+        VirtualInterface vi = NicDriver.byName(config.driver()).open(nicConfig, passClock);
+        return start(config, vi, passClock, lock);
     }
 
     /** Starts a stack on an interface opened by the caller; the stack closes it. */
     public static Stack start(StackConfig config, VirtualInterface vi, Clock clock) {
+        StackLock lock = new StackLock();
+        return start(config, vi, new PassClock(clock, lock), lock);
+    }
+
+    private static Stack start(StackConfig config, VirtualInterface vi, PassClock clock, StackLock lock) {
         Stack stack;
         try {
-            stack = new Stack(config, vi, clock);
+            stack = new Stack(config, vi, clock, lock);
         } catch (RuntimeException e) {
             vi.close();
             throw e;
@@ -299,7 +309,7 @@ public final class Stack implements AutoCloseable {
     private int appPoll(int budget) {
         runtimeCounters.increment(RuntimeCounter.APP_POLLS);
         int work = pollLocked(budget);
-        lastAppPollNanos = lastPollNanos; // one clock read per pass
+        lastAppPollNanos = lastPollNanos; // the pass's own reading
         return work;
     }
 
@@ -308,6 +318,10 @@ public final class Stack implements AutoCloseable {
             return 0;
         }
         counters.increment(StackCounter.POLLS);
+        // The pass's one reading of the time: the runtime's (stall watch, packet rate) and, on
+        // the system clock, the protocol layers' too.
+        long systemNow = System.nanoTime();
+        long now = clock.refresh(systemNow);
         polling = true;
         wokenThisPass = 0;
         int work;
@@ -316,7 +330,7 @@ public final class Stack implements AutoCloseable {
             nicEvents = nic.events().poll(events, budget);
             counters.add(StackCounter.EVENTS, nicEvents);
             work = nicEvents + drainLoopback();
-            if (timers.nextDeadline() - clock.nanoTime() <= 0) {
+            if (timers.nextDeadline() - now <= 0) {
                 work += timers.expire();
             }
             refillRx();
@@ -326,9 +340,8 @@ public final class Stack implements AutoCloseable {
         flush();
         armNicTimer();
         lastPollWoke = wokenThisPass > 0;
-        long now = System.nanoTime();
-        lastPollNanos = now;
-        measureRate(nicEvents, now);
+        lastPollNanos = systemNow;
+        measureRate(nicEvents, systemNow);
         return work;
     }
 
@@ -370,6 +383,7 @@ public final class Stack implements AutoCloseable {
             appPoll(runtime.pollBatch());
         } else {
             lock.lock();
+            clock.refresh(System.nanoTime()); // the holder polled for us; the time is ours to take
         }
     }
 
@@ -475,10 +489,10 @@ public final class Stack implements AutoCloseable {
         if (lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("Stack.await must not be called with the stack lock held");
         }
-        long start = System.nanoTime();
         boolean timed = timeoutNanos >= 0;
-        long deadline = start + timeoutNanos;
         long spin = runtime.spinNanos();
+        long start = timed || spin > 0 ? System.nanoTime() : 0;
+        long deadline = start + timeoutNanos;
         Thread me = Thread.currentThread();
         if (spin != 0 || timeoutNanos == 0) {
             long spinEnd = start + spin;
@@ -502,12 +516,14 @@ public final class Stack implements AutoCloseable {
                 if (me.isInterrupted()) {
                     return INTERRUPTED;
                 }
-                long now = System.nanoTime();
-                if (timed && now - deadline >= 0) {
-                    return TIMED_OUT;
-                }
-                if (spin >= 0 && now - spinEnd >= 0 && !(pollingMode && work != 0)) {
-                    break;
+                if (timed || spin >= 0) { // spinning forever without a timeout needs no clock
+                    long now = System.nanoTime();
+                    if (timed && now - deadline >= 0) {
+                        return TIMED_OUT;
+                    }
+                    if (spin >= 0 && now - spinEnd >= 0 && !(pollingMode && work != 0)) {
+                        break;
+                    }
                 }
                 Thread.onSpinWait();
             }

@@ -58,6 +58,8 @@ public final class StackLock {
     private volatile Thread owner;
     /** Reentrant holds by {@link #owner}; touched only by the owner. */
     private int holds;
+    /** Acquisitions from free, counted by each new holder: tells one hold from the next. */
+    private long acquisitions;
     private final WaitQueue waiters = new WaitQueue(null);
     private final ThreadLocal<Waiter> lockWaiter = ThreadLocal.withInitial(Waiter::new);
     private volatile DeferredWork deferredWork = bits -> { };
@@ -90,6 +92,7 @@ public final class StackLock {
                 if (WORD.compareAndSet(this, w, w | LOCKED)) {
                     owner = me;
                     holds = 1;
+                    acquisitions++;
                     return true;
                 }
             } else if ((w & deferredBits) == deferredBits
@@ -203,6 +206,11 @@ public final class StackLock {
             owner = me; // work was recorded meanwhile: still ours, run it
             holds = 1;
         }
+    }
+
+    /** How many times the lock was acquired from free; meaningful to its holder only. */
+    long acquisitions() {
+        return acquisitions;
     }
 
     public boolean isHeldByCurrentThread() {

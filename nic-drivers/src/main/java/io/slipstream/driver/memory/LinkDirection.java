@@ -154,7 +154,8 @@ final class LinkDirection {
         } else {
             inFlight.add(frame, release, copies, bit);
         }
-        publishNextRelease();
+        // Not published here: releaseDue follows at once, and a release time shown for that
+        // moment would only send the other end's poller to wait on the link lock.
     }
 
     private int inFlightCount() {
@@ -235,6 +236,10 @@ final class LinkDirection {
         if (held != null && (next == InFlightQueue.NONE || heldDeadline - next < 0)) {
             next = heldDeadline;
         }
-        NEXT_RELEASE.setRelease(this, next);
+        // Polled on every pass of the other end's stack: write only a change, or each frame
+        // would pull the line away from the poller and back.
+        if (next != (long) NEXT_RELEASE.getOpaque(this)) {
+            NEXT_RELEASE.setRelease(this, next);
+        }
     }
 }
