@@ -2,7 +2,9 @@ package io.slipstream.bench;
 
 import io.slipstream.config.Settings;
 import io.slipstream.stack.RuntimeCounter;
+import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConnectOptions;
+import io.slipstream.tcp.TcpConnection;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +22,10 @@ import java.util.Map;
  * ({@code slipstream.poll.usec=-1}), a 64-byte TCP message bounced back and forth. Every round
  * trip is timed; percentiles are computed from the sorted samples (no histogram buckets, so no
  * rounding). The same run then measures the kernel's TCP over loopback with the same shape, and
- * prints the ratio. Usage: {@code RuntimePingPong [rounds] [warmup] [pollUsec]}.
+ * prints the ratio. Usage: {@code RuntimePingPong [--one-thread] [rounds] [warmup] [pollUsec]};
+ * {@code --one-thread} instead has one thread drive both stacks through the same exchange (no
+ * hand-off between cores: what the stacks' own work costs). It runs in a JVM of its own, so
+ * neither shape's compiled code is tuned to the other's.
  */
 public final class RuntimePingPong {
     private static final int MESSAGE = 64;
@@ -28,6 +33,10 @@ public final class RuntimePingPong {
     private RuntimePingPong() {}
 
     public static void main(String[] args) throws Exception {
+        boolean oneThread = args.length > 0 && args[0].equals("--one-thread");
+        if (oneThread) {
+            args = Arrays.copyOfRange(args, 1, args.length);
+        }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
         String pollUsec = args.length > 2 ? args[2] : "-1";
@@ -35,6 +44,12 @@ public final class RuntimePingPong {
         // Any slipstream.* setting from the environment (SLIPSTREAM_*) or -D applies too.
         Map<String, String> settings = new HashMap<>(Settings.fromSystem().asMap());
         settings.put("slipstream.poll.usec", pollUsec);
+        if (oneThread) {
+            System.out.printf("TCP ping-pong, %d bytes, %d round trips after %d warm-up, one thread driving both stacks%n",
+                    MESSAGE, rounds, warmup);
+            print("Slipstream, one thread", oneThread(settings, options, rounds, warmup));
+            return;
+        }
         try (TcpPair p = new TcpPair(settings)) {
             BlockingConnection[] ends = p.connect(7001, options);
             BlockingConnection client = ends[0];
@@ -96,6 +111,73 @@ public final class RuntimePingPong {
             long[] best = pct(spinning, 0.5) <= pct(blocking, 0.5) ? spinning : blocking;
             System.out.printf("ratio Slipstream / best kernel: p50 %.2f, p99 %.2f%n",
                     pct(rtt, 0.50) / pct(best, 0.50), pct(rtt, 0.99) / pct(best, 0.99));
+        }
+    }
+
+    /**
+     * The same exchange with one thread doing both sides' work in turn, on a fresh pair: each
+     * step enters its stack (one poll pass), sends or receives, and leaves, until the message
+     * is through. The difference from the two-thread figure is the hand-off between cores.
+     */
+    private static long[] oneThread(Map<String, String> settings, TcpConnectOptions options, int rounds, int warmup)
+            throws Exception {
+        try (TcpPair p = new TcpPair(settings)) {
+            BlockingConnection[] ends = p.connect(7002, options);
+            TcpConnection client = ends[0].connection();
+            TcpConnection server = ends[1].connection();
+            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
+            ByteBuffer echo = ByteBuffer.allocateDirect(MESSAGE);
+            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
+            long[] rtt = new long[rounds];
+            for (int i = 0; i < warmup + rounds; i++) {
+                out.clear().putLong(0, i);
+                echo.clear();
+                in.clear();
+                long start = System.nanoTime();
+                send(p.a, client, out);
+                receive(p.b, server, echo);
+                echo.flip();
+                send(p.b, server, echo);
+                receive(p.a, client, in);
+                long t = System.nanoTime() - start;
+                if (in.getLong(0) != i) {
+                    throw new IllegalStateException("one-thread round " + i + " came back altered");
+                }
+                if (i >= warmup) {
+                    rtt[i - warmup] = t;
+                }
+            }
+            ends[0].close();
+            ends[1].close();
+            Arrays.sort(rtt);
+            return rtt;
+        }
+    }
+
+    private static void send(Stack stack, TcpConnection c, ByteBuffer b) {
+        while (b.hasRemaining()) {
+            stack.enter();
+            try {
+                c.send(b);
+            } finally {
+                stack.exit();
+            }
+        }
+    }
+
+    private static void receive(Stack stack, TcpConnection c, ByteBuffer b) {
+        for (int spins = 0; b.hasRemaining(); spins++) {
+            if (spins > 1_000_000) {
+                throw new IllegalStateException("one-thread exchange stalled: " + c);
+            }
+            stack.enter();
+            try {
+                if (c.receive(b) < 0) {
+                    throw new IllegalStateException("EOF in the one-thread exchange");
+                }
+            } finally {
+                stack.exit();
+            }
         }
     }
 
