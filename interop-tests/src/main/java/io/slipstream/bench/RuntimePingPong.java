@@ -6,6 +6,7 @@ import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -29,6 +30,8 @@ import java.util.Map;
  */
 public final class RuntimePingPong {
     private static final int MESSAGE = 64;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private RuntimePingPong() {}
 
@@ -55,10 +58,14 @@ public final class RuntimePingPong {
             BlockingConnection client = ends[0];
             BlockingConnection server = ends[1];
             int total = warmup + rounds;
+            long[] echoAllocated = new long[1];
             Thread echo = Thread.ofPlatform().name("pong").start(() -> {
                 ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
                 try {
                     for (int i = 0; i < total; i++) {
+                        if (i == warmup) {
+                            echoAllocated[0] = -THREADS.getCurrentThreadAllocatedBytes();
+                        }
                         buf.clear();
                         if (!server.readFully(buf)) {
                             return;
@@ -66,6 +73,7 @@ public final class RuntimePingPong {
                         buf.flip();
                         server.write(buf);
                     }
+                    echoAllocated[0] += THREADS.getCurrentThreadAllocatedBytes();
                 } catch (Exception e) {
                     e.printStackTrace();
                 }
@@ -73,7 +81,11 @@ public final class RuntimePingPong {
             ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
             ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
             long[] rtt = new long[rounds];
+            long clientAllocated = 0;
             for (int i = 0; i < total; i++) {
+                if (i == warmup) {
+                    clientAllocated = -THREADS.getCurrentThreadAllocatedBytes();
+                }
                 out.clear();
                 out.putLong(0, i);
                 in.clear();
@@ -90,6 +102,7 @@ public final class RuntimePingPong {
                     rtt[i - warmup] = t;
                 }
             }
+            clientAllocated += THREADS.getCurrentThreadAllocatedBytes();
             echo.join();
             Arrays.sort(rtt);
             System.out.printf("TCP ping-pong, %d bytes, %d round trips after %d warm-up, slipstream.poll.usec=%s%n",
@@ -100,6 +113,10 @@ public final class RuntimePingPong {
                     p.b.runtimeCounters().get(RuntimeCounter.INTERRUPTS_ENABLED),
                     p.a.runtimeCounters().get(RuntimeCounter.APP_POLLS),
                     p.b.runtimeCounters().get(RuntimeCounter.APP_POLLS));
+            // The data path allocates nothing in steady state: the heap bytes each thread
+            // allocated over the measured round trips (the JDK counts them per thread).
+            System.out.printf("heap allocated per round trip after warm-up: A %.2f B, B %.2f B%n",
+                    clientAllocated / (double) rounds, echoAllocated[0] / (double) rounds);
             client.close();
             server.close();
             // The kernel's TCP over loopback, same shape, same run: blocking reads (how most

@@ -1,6 +1,7 @@
 package io.slipstream.buffer;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * One off-heap frame from a {@link BufferPool}. A frame holds one Ethernet frame; {@link
@@ -15,6 +16,8 @@ public final class PacketBuffer {
     private final BufferPool pool;
     private final int index;
     private final MemorySegment frame;
+    /** The frame as a ByteBuffer, made on first use and kept (see {@link #view()}). */
+    private ByteBuffer view;
     private int offset;
     private int length;
     private BufferOwner owner;
@@ -30,6 +33,22 @@ public final class PacketBuffer {
     /** The whole frame, {@link #capacity()} bytes. */
     public MemorySegment segment() {
         return frame;
+    }
+
+    /**
+     * The whole frame as a ByteBuffer (absolute indexes only: its position and limit mean
+     * nothing), for bulk copies to and from application buffers. Made the first time the buffer
+     * is used so, then kept: copying through it allocates nothing, where a segment view of the
+     * application's buffer per copy relies on escape analysis, which does not always apply.
+     * Only the buffer's owner uses it.
+     */
+    public ByteBuffer view() {
+        ByteBuffer v = view;
+        if (v == null) {
+            v = frame.asByteBuffer();
+            view = v;
+        }
+        return v;
     }
 
     /** Position of this buffer in its pool; drivers use it as a descriptor. */

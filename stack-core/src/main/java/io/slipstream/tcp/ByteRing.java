@@ -1,6 +1,7 @@
 package io.slipstream.tcp;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * A fixed-capacity off-heap byte ring: the bytes of a send or receive buffer. {@link #size()}
@@ -9,12 +10,19 @@ import java.lang.foreign.MemorySegment;
  */
 final class ByteRing {
     private final MemorySegment mem;
+    /**
+     * The same memory as a buffer, made once: application ByteBuffers are copied with the
+     * buffer-to-buffer bulk operations, which need no segment view of the application's buffer
+     * per call (escape analysis does not remove such a view in every compiled context).
+     */
+    private final ByteBuffer view;
     private final int capacity;
     private int head;
     private int size;
 
     ByteRing(MemorySegment mem) {
         this.mem = mem;
+        this.view = mem.asByteBuffer();
         this.capacity = (int) mem.byteSize();
     }
 
@@ -54,6 +62,37 @@ final class ByteRing {
     }
 
     /** Appends bytes at the end of the committed region; returns how many fit. */
+    /** {@link #put(int, MemorySegment, long, int)} from {@code src} at {@code srcPos}; positions untouched. */
+    void put(int offset, ByteBuffer src, int srcPos, int len) {
+        if (offset < 0 || len < 0 || (long) offset + len > capacity) {
+            throw new IndexOutOfBoundsException("ring put " + offset + "+" + len + " over " + capacity);
+        }
+        int pos = wrap(head + offset);
+        int first = Math.min(len, capacity - pos);
+        view.put(pos, src, srcPos, first);
+        if (first < len) {
+            view.put(0, src, srcPos + first, len - first);
+        }
+    }
+
+    /** {@link #get(int, MemorySegment, long, int)} into {@code dst} at {@code dstPos}; positions untouched. */
+    void get(int offset, ByteBuffer dst, int dstPos, int len) {
+        int pos = wrap(head + offset);
+        int first = Math.min(len, capacity - pos);
+        dst.put(dstPos, view, pos, first);
+        if (first < len) {
+            dst.put(dstPos + first, view, 0, len - first);
+        }
+    }
+
+    /** Appends what fits of {@code len} bytes of {@code src} from {@code srcPos}; returns how many. */
+    int append(ByteBuffer src, int srcPos, int len) {
+        int n = Math.min(len, free());
+        put(size, src, srcPos, n);
+        size += n;
+        return n;
+    }
+
     int append(MemorySegment src, long srcOff, int len) {
         int n = Math.min(len, free());
         put(size, src, srcOff, n);

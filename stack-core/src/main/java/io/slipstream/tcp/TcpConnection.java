@@ -404,16 +404,21 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
     public int send(ByteBuffer src) {
-        // the segment view spans position..limit of any buffer, heap, direct or read-only
-        int n = send(MemorySegment.ofBuffer(src), 0, src.remaining());
-        src.position(src.position() + n);
-        return n;
+        checkSendable();
+        int pos = src.position();
+        int n = sendBuffer.append(src, pos, src.limit() - pos); // any buffer: heap, direct or read-only
+        src.position(pos + n);
+        return queued(n);
     }
 
     /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
     public int send(MemorySegment src, long offset, int len) {
         checkSendable();
-        int n = sendBuffer.append(src, offset, len);
+        return queued(sendBuffer.append(src, offset, len));
+    }
+
+    /** {@code n} bytes joined the send buffer: send what the windows allow. */
+    private int queued(int n) {
         if (n > 0 && state.isSynchronized()) {
             output(false);
         }
@@ -437,10 +442,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     public int receive(ByteBuffer dst) {
         if (receiveBuffer != null && receiveBuffer.size() > 0 && dst.hasRemaining()) {
             int n = Math.min(dst.remaining(), receiveBuffer.size());
-            MemorySegment seg = MemorySegment.ofBuffer(dst);
-            receiveBuffer.get(0, seg, 0, n);
+            int pos = dst.position();
+            receiveBuffer.get(0, dst, pos, n);
             receiveBuffer.consume(n);
-            dst.position(dst.position() + n);
+            dst.position(pos + n);
             afterRead(n);
             return n;
         }

@@ -225,7 +225,7 @@ public final class UdpSocket {
         }
         MemorySegment s = b.segment();
         long off = b.offset();
-        BufferCopy.fromBuffer(src, s, off + Udp.HEADER_LENGTH, len);
+        BufferCopy.fromBuffer(src, b, (int) off + Udp.HEADER_LENGTH, len);
         int from = ip.sourceAddress(address);
         Udp.write(s, off, localPort, port, len, from, address);
         b.setRange((int) off, Udp.HEADER_LENGTH + len);
@@ -248,7 +248,7 @@ public final class UdpSocket {
         PacketBuffer b = queue[slot];
         int len = b.length();
         int n = Math.min(len, dst.remaining());
-        BufferCopy.toBuffer(b.segment(), b.offset(), dst, n);
+        BufferCopy.toBuffer(b, b.offset(), dst, n);
         if (n < len) {
             layer.count(UdpCounter.TRUNCATED);
         }
