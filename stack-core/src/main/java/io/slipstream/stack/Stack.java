@@ -212,6 +212,11 @@ public final class Stack implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The clock the protocol layers read (give it to a {@code TcpLayer}): the stack lock's
+     * holder is served the reading its pass took, everyone else reads the clock the stack was
+     * opened with ({@link PassClock}).
+     */
     public Clock clock() {
         return clock;
     }
