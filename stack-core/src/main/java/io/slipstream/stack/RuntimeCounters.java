@@ -17,6 +17,15 @@ public final class RuntimeCounters {
         values.getAndIncrement(c.ordinal());
     }
 
+    /**
+     * Adds one to a counter only ever written under the stack lock (no locked instruction on
+     * the per-pass path); such a counter is never given to {@link #increment}.
+     */
+    void incrementLocked(RuntimeCounter c) {
+        int i = c.ordinal();
+        values.setRelease(i, values.getPlain(i) + 1);
+    }
+
     void add(RuntimeCounter c, long n) {
         values.getAndAdd(c.ordinal(), n);
     }

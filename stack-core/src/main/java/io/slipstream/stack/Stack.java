@@ -312,7 +312,7 @@ public final class Stack implements AutoCloseable {
 
     /** A poll pass by an application thread (under the lock). */
     private int appPoll(int budget) {
-        runtimeCounters.increment(RuntimeCounter.APP_POLLS);
+        runtimeCounters.incrementLocked(RuntimeCounter.APP_POLLS); // written under the lock only
         int work = pollLocked(budget);
         lastAppPollNanos = lastPollNanos; // the pass's own reading
         return work;

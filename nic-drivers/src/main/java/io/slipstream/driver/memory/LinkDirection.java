@@ -106,8 +106,8 @@ final class LinkDirection {
 
         expireHeld(now);
         int length = frame.length();
-        stats.increment(NicCounter.TX_FRAMES);
-        stats.add(NicCounter.TX_BYTES, length);
+        stats.incrementLocked(NicCounter.TX_FRAMES);
+        stats.addLocked(NicCounter.TX_BYTES, length);
 
         if (inFlightCount() >= limit) {
             drop(frame); // tail drop: the bottleneck queue is full, the frame never reaches the wire
@@ -131,12 +131,12 @@ final class LinkDirection {
         int copies = 1;
         if (duplicateDraw < impairments.duplicate()) {
             copies = 2;
-            stats.increment(NicCounter.LINK_DUPLICATES);
+            stats.incrementLocked(NicCounter.LINK_DUPLICATES);
         }
         int bit = -1;
         if (corruptDraw < impairments.corrupt()) {
             bit = (int) Math.floorMod(bitDraw, (long) length * 8);
-            stats.increment(NicCounter.LINK_CORRUPTIONS);
+            stats.incrementLocked(NicCounter.LINK_CORRUPTIONS);
         }
 
         if (held != null) {
@@ -144,7 +144,7 @@ final class LinkDirection {
             inFlight.add(frame, release, copies, bit);
             inFlight.add(held, release - heldRelease > 0 ? release : heldRelease, heldCopies, heldBit);
             held = null;
-            stats.increment(NicCounter.LINK_REORDERS);
+            stats.incrementLocked(NicCounter.LINK_REORDERS);
         } else if (reorderDraw < impairments.reorder()) {
             held = frame;
             heldRelease = release;
@@ -188,7 +188,7 @@ final class LinkDirection {
         MemoryInterface to = link.peerOf(from);
         for (int c = 0; c < copies; c++) {
             if (to == null || to.isClosed()) {
-                stats.increment(NicCounter.LINK_DROPS); // nobody at the other end of the cable
+                stats.incrementLocked(NicCounter.LINK_DROPS); // nobody at the other end of the cable
             } else {
                 to.receive(frame, c == 0 ? bit : -1);
             }
@@ -227,7 +227,7 @@ final class LinkDirection {
     }
 
     private void drop(PacketBuffer frame) {
-        stats.increment(NicCounter.LINK_DROPS);
+        stats.incrementLocked(NicCounter.LINK_DROPS);
         from.complete(frame);
     }
 

@@ -154,7 +154,7 @@ final class MemoryInterface implements VirtualInterface {
             PacketBuffer frame;
             while ((frame = tx.nextWaiting()) != null) {
                 if (frame.length() == 0 || frame.length() > maxFrame) {
-                    stats.increment(NicCounter.TX_ERRORS); // refused, like a NIC rejecting a descriptor
+                    stats.incrementLocked(NicCounter.TX_ERRORS); // refused, like a NIC rejecting a descriptor
                     complete(frame);
                 } else {
                     outbound.transmit(frame, now);
@@ -173,12 +173,12 @@ final class MemoryInterface implements VirtualInterface {
     void receive(PacketBuffer frame, int corruptBit) {
         int length = frame.length();
         if (length > config.mtu() + FRAME_OVERHEAD || length > pool.frameSize()) {
-            stats.increment(NicCounter.RX_OVERSIZE);
+            stats.incrementLocked(NicCounter.RX_OVERSIZE);
             return;
         }
         PacketBuffer b = rx.take();
         if (b == null) {
-            stats.increment(NicCounter.RX_NO_BUFFER);
+            stats.incrementLocked(NicCounter.RX_NO_BUFFER);
             return;
         }
         MemorySegment copy = b.segment();
@@ -191,8 +191,8 @@ final class MemoryInterface implements VirtualInterface {
         b.setRange(0, length);
         b.transfer(rx.owner(), events.owner());
         events.add(MemoryEventQueue.RX, b);
-        stats.increment(NicCounter.RX_FRAMES);
-        stats.add(NicCounter.RX_BYTES, length);
+        stats.incrementLocked(NicCounter.RX_FRAMES);
+        stats.addLocked(NicCounter.RX_BYTES, length);
         interrupt.eventArrived();
     }
 

@@ -19,7 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One lock per link serialises everything that crosses it: one end's thread delivering into
  * the other end's rings and event queue, releasing frames in flight, closing. Each end's stack
- * side (posting, polling) works on its own rings without the lock.
+ * side (posting, polling) works on its own rings without the lock. The lock also guards the
+ * per-frame counters of both ends ({@code NicStats.incrementLocked}); the timer and interrupt
+ * counters, bumped outside it, stay atomic.
  */
 public final class MemoryLink {
     private static final Map<String, MemoryLink> LINKS = new HashMap<>(); // guarded by itself

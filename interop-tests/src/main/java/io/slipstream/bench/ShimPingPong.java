@@ -1,0 +1,132 @@
+package io.slipstream.bench;
+
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
+import io.slipstream.shim.SlipstreamSelectorProvider;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ping-pong of {@link RuntimePingPong} as an application sees it: plain blocking
+ * {@link SocketChannel}s with {@code TCP_NODELAY}, made by Slipstream's {@code java.nio}
+ * provider, which puts them on two stacks joined by the in-memory NIC in this JVM. One thread
+ * per side; every round trip timed; the heap each thread allocated per round trip printed.
+ * The same shape on the kernel's loopback is measured by {@code RuntimePingPong}. Usage:
+ * {@code ShimPingPong [rounds] [warmup] [pollUsec]}.
+ */
+public final class ShimPingPong {
+    private static final int MESSAGE = 64;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private ShimPingPong() {}
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
+        String pollUsec = args.length > 2 ? args[2] : "-1";
+        String link = "shimpp" + ProcessHandle.current().pid() % 10_000;
+        SlipstreamSelectorProvider provider = new SlipstreamSelectorProvider(Settings.of(Map.of()),
+                List.of(stack(link, TcpPair.A_CIDR, pollUsec), stack(link, TcpPair.B_CIDR, pollUsec)));
+        InetAddress a = InetAddress.getByName(TcpPair.A_CIDR.substring(0, TcpPair.A_CIDR.indexOf('/')));
+        InetAddress b = InetAddress.getByName(TcpPair.B_CIDR.substring(0, TcpPair.B_CIDR.indexOf('/')));
+        try (ServerSocketChannel listener = provider.openServerSocketChannel()) {
+            listener.bind(new InetSocketAddress(b, 0));
+            SocketChannel client = provider.openSocketChannel();
+            client.bind(new InetSocketAddress(a, 0));
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            client.connect(listener.getLocalAddress());
+            SocketChannel server = listener.accept();
+            server.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            int total = warmup + rounds;
+            long[] echoAllocated = new long[1];
+            Thread echo = Thread.ofPlatform().name("shim-pong").start(() -> {
+                ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
+                try {
+                    for (int i = 0; i < total; i++) {
+                        if (i == warmup) {
+                            echoAllocated[0] = -THREADS.getCurrentThreadAllocatedBytes();
+                        }
+                        buf.clear();
+                        readFully(server, buf);
+                        buf.flip();
+                        writeFully(server, buf);
+                    }
+                    echoAllocated[0] += THREADS.getCurrentThreadAllocatedBytes();
+                } catch (IOException e) {
+                    e.printStackTrace();
+                }
+            });
+            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
+            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
+            long[] rtt = new long[rounds];
+            long clientAllocated = 0;
+            for (int i = 0; i < total; i++) {
+                if (i == warmup) {
+                    clientAllocated = -THREADS.getCurrentThreadAllocatedBytes();
+                }
+                out.clear().putLong(0, i);
+                in.clear();
+                long start = System.nanoTime();
+                writeFully(client, out);
+                readFully(client, in);
+                long t = System.nanoTime() - start;
+                if (in.getLong(0) != i) {
+                    throw new IllegalStateException("round " + i + " came back altered");
+                }
+                if (i >= warmup) {
+                    rtt[i - warmup] = t;
+                }
+            }
+            clientAllocated += THREADS.getCurrentThreadAllocatedBytes();
+            echo.join();
+            client.close();
+            server.close();
+            Arrays.sort(rtt);
+            System.out.printf("TCP ping-pong through java.nio SocketChannels (Slipstream's provider), %d bytes, "
+                    + "%d round trips after %d warm-up, slipstream.poll.usec=%s%n", MESSAGE, rounds, warmup, pollUsec);
+            System.out.printf("%-28s RTT p50 %.2f µs, p90 %.2f µs, p99 %.2f µs, p99.9 %.2f µs, max %.2f µs%n",
+                    "Slipstream, SocketChannel", pct(rtt, 0.50), pct(rtt, 0.90), pct(rtt, 0.99), pct(rtt, 0.999),
+                    rtt[rtt.length - 1] / 1e3);
+            System.out.printf("heap allocated per round trip after warm-up: client %.2f B, server %.2f B%n",
+                    clientAllocated / (double) rounds, echoAllocated[0] / (double) rounds);
+        }
+    }
+
+    private static StackConfig stack(String link, String cidr, String pollUsec) {
+        Map<String, String> m = new HashMap<>(Settings.fromSystem().asMap());
+        m.put("slipstream.driver", "memory");
+        m.put("slipstream.interface", link);
+        m.put("slipstream.address", cidr);
+        m.put("slipstream.poll.usec", pollUsec);
+        return StackConfig.from(Settings.of(m));
+    }
+
+    private static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (c.read(b) < 0) {
+                throw new IOException("EOF");
+            }
+        }
+    }
+
+    private static void writeFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            c.write(b);
+        }
+    }
+
+    private static double pct(long[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e3;
+    }
+}
