@@ -37,8 +37,8 @@ public final class PacketBuffer {
 
     /**
      * The whole frame as a ByteBuffer (absolute indexes only: its position and limit mean
-     * nothing), for bulk copies to and from application buffers. Made the first time the buffer
-     * is used so, then kept: copying through it allocates nothing, where a segment view of the
+     * nothing), for bulk copies to and from application buffers. Made the first time it is
+     * needed, then kept: copying through it allocates nothing, where a segment view of the
      * application's buffer per copy relies on escape analysis, which does not always apply.
      * Only the buffer's owner uses it.
      */

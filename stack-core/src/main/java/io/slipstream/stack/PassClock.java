@@ -28,10 +28,6 @@ final class PassClock implements Clock {
         this.lock = lock;
     }
 
-    Clock source() {
-        return source;
-    }
-
     /**
      * Starts a pass: takes a reading for the rest of this acquisition of the lock, which the
      * caller holds, and returns it. {@code systemNanos} is the caller's {@link System#nanoTime()}
