@@ -28,6 +28,8 @@ final class Demo {
     private static final int PORT = 7007;
     /** Polls without progress after which an exchange is declared lost. */
     private static final int MAX_IDLE_POLLS = 10_000_000;
+    private static final int MIN_COUNT = 10;
+    private static final int MAX_COUNT = 10_000_000;
 
     private Demo() {}
 
@@ -35,7 +37,7 @@ final class Demo {
         int count = 20_000;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--count") && i + 1 < args.length) {
-                count = Integer.parseInt(args[++i]);
+                count = count(args[++i]);
             } else {
                 throw new IllegalArgumentException("unknown demo option " + args[i] + " (use --count N)");
             }
@@ -53,6 +55,20 @@ final class Demo {
             System.out.println("counters A: " + a.counterSnapshot());
             System.out.println("counters B: " + b.counterSnapshot());
         }
+    }
+
+    /** Round trips per exchange: at least 10 (the first tenth is warm-up), at most 10 million. */
+    private static int count(String text) {
+        int n;
+        try {
+            n = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--count needs a whole number of round trips, not '" + text + "'");
+        }
+        if (n < MIN_COUNT || n > MAX_COUNT) {
+            throw new IllegalArgumentException("--count " + n + " is out of range: " + MIN_COUNT + " to " + MAX_COUNT);
+        }
+        return n;
     }
 
     private static StackConfig config(String cidr) {
@@ -75,7 +91,7 @@ final class Demo {
                 throw new IllegalStateException("no buffer for echo request " + seq);
             }
             int idle = 0;
-            while (seen[0] != seq) {
+            while (seen[0] != (seq & 0xFFFF)) { // the echo's sequence field is 16 bits: it wraps
                 if (a.poll() + b.poll() == 0 && ++idle > MAX_IDLE_POLLS) {
                     throw new IllegalStateException("echo " + seq + " got no reply");
                 }
