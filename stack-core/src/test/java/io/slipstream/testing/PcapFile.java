@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A reader for classic pcap files (not pcapng) holding Ethernet frames, for tests that replay
@@ -112,25 +113,38 @@ public final class PcapFile {
         return new PcapFile(origin, order, nanosecond, snapLength, List.copyOf(frames));
     }
 
+    /** The folder of this class path that holds the project's own captures (test resources). */
+    public static final String CAPTURES = "/pcaps/";
+
     /**
-     * A capture in the project's shared {@code pcaps} folder. The folder is found by walking
-     * up from the working directory to a directory that has {@code shared/pcaps} (CI clones
-     * the repository with {@code shared/} beside it). Missing captures fail the test.
+     * A capture kept in the repository, under {@code src/test/resources/pcaps} of stack-core
+     * (its README says how each was made). Read from the class path, so it works from the
+     * test-jar too and needs nothing beside the repository. A missing capture is an error.
      */
-    public static Path sharedCapture(String fileName) {
+    public static PcapFile capture(String fileName) throws IOException {
+        try (var in = PcapFile.class.getResourceAsStream(CAPTURES + fileName)) {
+            if (in == null) {
+                throw new IllegalStateException("capture " + fileName + " is not on the class path under "
+                        + CAPTURES + " (stack-core/src/test/resources/pcaps)");
+            }
+            return parse(Path.of(fileName), in.readAllBytes());
+        }
+    }
+
+    /**
+     * The public captures of the project's {@code shared/pcaps} folder, when the repository sits
+     * beside it (as on the developers' machines and in CI); empty otherwise. They add real
+     * traffic from other hosts to the tests that read every capture; no test depends on them.
+     */
+    public static Optional<Path> sharedCaptures() {
         Path start = Path.of(System.getProperty("user.dir")).toAbsolutePath();
         for (Path dir = start; dir != null; dir = dir.getParent()) {
             Path pcaps = dir.resolve("shared").resolve("pcaps");
             if (Files.isDirectory(pcaps)) {
-                Path file = pcaps.resolve(fileName);
-                if (!Files.isRegularFile(file)) {
-                    throw new IllegalStateException("capture " + fileName + " is missing from " + pcaps);
-                }
-                return file;
+                return Optional.of(pcaps);
             }
         }
-        throw new IllegalStateException("no shared/pcaps folder found in " + start
-                + " or any parent; the public captures must be checked out beside the repository");
+        return Optional.empty();
     }
 
     public Path path() {

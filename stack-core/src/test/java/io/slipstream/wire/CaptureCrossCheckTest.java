@@ -4,17 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.PcapFile;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
- * Real traffic: every frame of the public tcpreplay captures is decoded by our codecs (which
+ * Real traffic: every frame of the kernel's captures kept in the repository, and of the public
+ * tcpreplay captures when they are beside it, is decoded by our codecs (which
  * must never throw) and by Pcap4J, and both must see the same IPv4, UDP and ICMP packets with
  * the same fields and the same checksum verdicts. The captures were taken on the sending
  * host, so some checksums in them may be wrong (offload); what matters is that we agree.
@@ -22,19 +23,35 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CaptureCrossCheckTest {
 
     /**
-     * The expected counts were taken from the captures with an independent script: frames
-     * with EtherType 0x0800, of those protocol 17 and 1 (there are no fragments), and how many
-     * IPv4 header, UDP and ICMP checksums do not verify.
+     * The expected counts were taken from the captures with an independent script
+     * ({@code describe.py} beside the captures): frames, frames with EtherType 0x0800, of
+     * those the unfragmented packets of protocol 17 and 1, and how many IPv4 header, UDP and ICMP
+     * checksums do not verify.
      */
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({
-        "tcpreplay-test.pcap,      179, 150, 28, 12, 2, 1, 1",
-        "tcpreplay-fragroute.pcap,  20,  20,  0,  1, 2, 0, 1",
-    })
-    void ourCodecsAgreeWithPcap4jOnEveryFrame(String capture, int frames, int ipv4, int udp, int icmp,
-                                              int badIp, int badUdp, int badIcmp) throws IOException {
-        PcapFile pcap = PcapFile.read(PcapFile.sharedCapture(capture));
-        assertEquals(frames, pcap.frames().size());
+    private record Expected(String capture, int frames, Counts counts) {}
+
+    private static final List<Expected> KERNEL_CAPTURES = List.of(
+            new Expected("kernel-http-get.pcap", 38, new Counts(38, 0, 0, 0, 0, 0)),
+            new Expected("kernel-udp-icmp.pcap", 18, new Counts(18, 3, 3, 0, 0, 0)));
+
+    private static final List<Expected> PUBLIC_CAPTURES = List.of(
+            new Expected("tcpreplay-test.pcap", 179, new Counts(150, 28, 12, 2, 1, 1)),
+            new Expected("tcpreplay-fragroute.pcap", 20, new Counts(20, 0, 1, 2, 0, 1)));
+
+    /** The repository's own captures always; the public ones too when shared/pcaps is beside it. */
+    @TestFactory
+    Stream<DynamicTest> ourCodecsAgreeWithPcap4jOnEveryFrame() {
+        Stream<DynamicTest> own = KERNEL_CAPTURES.stream().map(e -> DynamicTest.dynamicTest(e.capture(),
+                () -> crossCheck(e, PcapFile.capture(e.capture()))));
+        Stream<DynamicTest> shared = PcapFile.sharedCaptures().stream().flatMap(folder -> PUBLIC_CAPTURES.stream()
+                .map(e -> DynamicTest.dynamicTest(e.capture(),
+                        () -> crossCheck(e, PcapFile.read(folder.resolve(e.capture()))))));
+        return Stream.concat(own, shared);
+    }
+
+    private static void crossCheck(Expected expected, PcapFile pcap) {
+        String capture = expected.capture();
+        assertEquals(expected.frames(), pcap.frames().size());
         List<Decoded> ours = new ArrayList<>();
         List<Decoded> theirs = new ArrayList<>();
         for (PcapFile.Frame frame : pcap.frames()) {
@@ -58,7 +75,7 @@ class CaptureCrossCheckTest {
         }
         Counts counted = Counts.of(ours);
         assertEquals(Counts.of(theirs), counted);
-        assertEquals(new Counts(ipv4, udp, icmp, badIp, badUdp, badIcmp), counted);
+        assertEquals(expected.counts(), counted);
     }
 
     /** Packets seen and, of those, how many had a checksum that does not verify. */

@@ -8,11 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.PcapFile;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,28 +30,73 @@ class PcapFileTest {
     private static final byte[] FRAME_A = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 8, 0, 0x45};
     private static final byte[] FRAME_B = {(byte) 0xFF, (byte) 0xFE};
 
-    @Test
-    void readsThePublicCaptures() throws IOException {
-        PcapFile test = PcapFile.read(PcapFile.sharedCapture("tcpreplay-test.pcap"));
-        assertEquals(ByteOrder.LITTLE_ENDIAN, test.byteOrder());
-        assertFalse(test.nanosecondTimestamps());
-        assertEquals(262144, test.snapLength());
-        assertEquals(179, test.frames().size());
-        // First and last record headers and the byte total, read with an independent script.
-        PcapFile.Frame first = test.frames().getFirst();
-        assertEquals(1278472579L * 1_000_000_000L + 466743L * 1000, first.timestampNanos());
-        assertEquals(93, first.data().length);
-        assertEquals(93, first.originalLength());
-        assertFalse(first.truncated());
-        PcapFile.Frame last = test.frames().getLast();
-        assertEquals(178, last.index());
-        assertEquals(1278472582L * 1_000_000_000L + 723492L * 1000, last.timestampNanos());
-        assertEquals(144, last.data().length);
-        assertEquals(69000, test.frames().stream().mapToInt(f -> f.data().length).sum());
+    /**
+     * What each capture holds, read with an independent script ({@code describe.py} beside the
+     * captures): records, byte total, and the first and last record headers.
+     */
+    private record Expected(String name, int frames, int bytes, long firstSeconds, long firstMicros, int firstLength,
+                            long lastSeconds, long lastMicros, int lastLength) {}
 
-        PcapFile fragroute = PcapFile.read(PcapFile.sharedCapture("tcpreplay-fragroute.pcap"));
-        assertEquals(20, fragroute.frames().size());
-        assertEquals(4778, fragroute.frames().stream().mapToInt(f -> f.data().length).sum());
+    private static final List<Expected> KERNEL_CAPTURES = List.of(
+            new Expected("kernel-http-get.pcap", 38, 22800, 1796208692L, 685935, 74, 1796208692L, 689855, 66),
+            new Expected("kernel-udp-icmp.pcap", 18, 15054, 1796208698L, 653197, 142, 1796208698L, 931913, 82));
+
+    private static final List<Expected> PUBLIC_CAPTURES = List.of(
+            new Expected("tcpreplay-test.pcap", 179, 69000, 1278472579L, 466743, 93, 1278472582L, 723492, 144),
+            new Expected("tcpreplay-fragroute.pcap", 20, 4778, 1278472579L, 466743, 93, 1278472580L, 873217, 1514));
+
+    /** The repository's own captures always; the public ones too when shared/pcaps is beside it. */
+    @TestFactory
+    Stream<DynamicTest> readsEveryCapture() {
+        Stream<DynamicTest> own = KERNEL_CAPTURES.stream().map(e -> DynamicTest.dynamicTest(e.name(),
+                () -> assertFacts(e, PcapFile.capture(e.name()))));
+        Stream<DynamicTest> shared = PcapFile.sharedCaptures().stream().flatMap(folder -> PUBLIC_CAPTURES.stream()
+                .map(e -> DynamicTest.dynamicTest(e.name(), () -> assertFacts(e, PcapFile.read(folder.resolve(e.name()))))));
+        return Stream.concat(own, shared);
+    }
+
+    private static void assertFacts(Expected expected, PcapFile pcap) {
+        assertEquals(ByteOrder.LITTLE_ENDIAN, pcap.byteOrder());
+        assertFalse(pcap.nanosecondTimestamps());
+        assertEquals(262144, pcap.snapLength());
+        assertEquals(expected.frames(), pcap.frames().size());
+        PcapFile.Frame first = pcap.frames().getFirst();
+        assertEquals(expected.firstSeconds() * 1_000_000_000L + expected.firstMicros() * 1000, first.timestampNanos());
+        assertEquals(expected.firstLength(), first.data().length);
+        assertEquals(expected.firstLength(), first.originalLength());
+        assertFalse(first.truncated());
+        PcapFile.Frame last = pcap.frames().getLast();
+        assertEquals(expected.frames() - 1, last.index());
+        assertEquals(expected.lastSeconds() * 1_000_000_000L + expected.lastMicros() * 1000, last.timestampNanos());
+        assertEquals(expected.lastLength(), last.data().length);
+        assertEquals(expected.bytes(), pcap.frames().stream().mapToInt(f -> f.data().length).sum());
+    }
+
+    /** A fresh clone alone runs the capture tests: nothing is looked for beside the repository. */
+    @Test
+    void capturesNeedNothingBesideTheRepository(@TempDir Path elsewhere) throws IOException {
+        String saved = System.getProperty("user.dir");
+        try {
+            System.setProperty("user.dir", elsewhere.toString());
+            assertTrue(PcapFile.sharedCaptures().isEmpty());
+            assertEquals(38, PcapFile.capture("kernel-http-get.pcap").frames().size());
+        } finally {
+            System.setProperty("user.dir", saved);
+        }
+    }
+
+    /** Every capture in the repository says where it came from. */
+    @Test
+    void everyCaptureHasItsProvenanceInTheReadme() throws IOException, URISyntaxException {
+        Path folder = Path.of(PcapFile.class.getResource(PcapFile.CAPTURES).toURI());
+        String readme = Files.readString(folder.resolve("README.md"));
+        try (Stream<Path> files = Files.list(folder)) {
+            List<String> captures = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".pcap")).toList();
+            assertEquals(KERNEL_CAPTURES.stream().map(Expected::name).sorted().toList(), captures.stream().sorted().toList());
+            for (String capture : captures) {
+                assertTrue(readme.contains("| " + capture + " |"), capture + " is not described in the README");
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -91,20 +142,10 @@ class PcapFileTest {
     }
 
     @Test
-    void missingCaptureIsAClearFailure(@TempDir Path elsewhere) {
+    void missingCaptureIsAClearFailure() {
         IllegalStateException missing = assertThrows(IllegalStateException.class,
-                () -> PcapFile.sharedCapture("no-such-capture.pcap"));
-        assertTrue(missing.getMessage().contains("no-such-capture.pcap is missing"), missing.getMessage());
-
-        String saved = System.getProperty("user.dir");
-        try {
-            System.setProperty("user.dir", elsewhere.toString());
-            IllegalStateException noFolder = assertThrows(IllegalStateException.class,
-                    () -> PcapFile.sharedCapture("tcpreplay-test.pcap"));
-            assertTrue(noFolder.getMessage().contains("no shared/pcaps folder"), noFolder.getMessage());
-        } finally {
-            System.setProperty("user.dir", saved);
-        }
+                () -> PcapFile.capture("no-such-capture.pcap"));
+        assertTrue(missing.getMessage().contains("no-such-capture.pcap is not on the class path"), missing.getMessage());
     }
 
     private static void assertRejected(byte[] file, String messagePart) {
