@@ -11,14 +11,14 @@ public final class Launcher {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: Launcher demo [--count N] | run --agent JAR --java JAVA [run options] -- <java command line>");
+            System.err.println("usage: Launcher demo [--count N] | command --agent JAR --java JAVA [run options] -- <java command line>");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             switch (args[0]) {
                 case "demo" -> Demo.main(rest);
-                case "run" -> System.exit(run(rest));
+                case "command" -> command(rest);
                 default -> {
                     System.err.println("slipstream: unknown command '" + args[0] + "'");
                     System.exit(2);
@@ -35,11 +35,14 @@ public final class Launcher {
         }
     }
 
-    /** {@code run --agent JAR --java JAVA <RunCommand options> -- <command>}: the agent and java come from bin/slipstream. */
-    private static int run(String[] args) throws Exception {
+    /**
+     * {@code command --agent JAR --java JAVA <RunCommand options> -- <command>}: prints the command
+     * line {@code bin/slipstream run} executes (the agent and java come from the script).
+     */
+    private static void command(String[] args) throws Exception {
         if (args.length < 4 || !args[0].equals("--agent") || !args[2].equals("--java")) {
             throw new IllegalArgumentException(RunCommand.USAGE);
         }
-        return RunCommand.run(Arrays.asList(args).subList(4, args.length), Path.of(args[1]), Path.of(args[3]));
+        RunCommand.print(Arrays.asList(args).subList(4, args.length), Path.of(args[1]), Path.of(args[3]), System.out);
     }
 }

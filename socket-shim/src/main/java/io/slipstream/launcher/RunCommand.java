@@ -4,6 +4,8 @@ import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +18,8 @@ import java.util.Map;
  * {@code onload} wraps a program. The java command gets native access, the javaagent and the
  * {@code slipstream.*} properties right after its executable; {@code java} on its own is
  * replaced by the JDK the launcher runs on (JDK 25 or newer, found as the build finds it).
+ * The Java side only computes the command line; {@code bin/slipstream} executes it in place of
+ * itself.
  */
 public final class RunCommand {
     static final String USAGE = "usage: slipstream run [--driver D] [--interface IF] [--address CIDR[,CIDR...]]"
@@ -84,9 +88,18 @@ public final class RunCommand {
         }
     }
 
-    /** Runs the command with this process's standard streams; returns its exit status. */
-    public static int run(List<String> args, Path agentJar, Path java) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(build(args, agentJar, java)).inheritIO().start();
-        return p.waitFor();
+    /**
+     * Writes the command for {@code bin/slipstream} to execute in place of itself: each argument
+     * followed by a NUL byte, so that any argument (spaces, newlines) reaches the program as
+     * given. The script {@code exec}s it, so the program is the process the user started: its
+     * signals, exit status, standard input and place in the process tree are its own.
+     */
+    public static void print(List<String> args, Path agentJar, Path java, OutputStream out) throws IOException {
+        StringBuilder all = new StringBuilder();
+        for (String arg : build(args, agentJar, java)) {
+            all.append(arg).append('\0');
+        }
+        out.write(all.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
     }
 }
