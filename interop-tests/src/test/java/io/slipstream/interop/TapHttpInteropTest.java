@@ -74,17 +74,32 @@ class TapHttpInteropTest {
         }
     }
 
-    /** Starts TapHttpProgram with the agent, inside the namespace, on the TAP device. */
-    private void startChild(String... programArgs) throws IOException {
+    /** TapHttpProgram with the agent, inside the namespace, on the TAP device; {@code options} go to the JVM. */
+    private List<String> childCommand(List<String> options, String... programArgs) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
                 "-javaagent:" + AgentJars.premainOnly(dir),
                 "-Dslipstream.driver=tap", "-Dslipstream.interface=" + device,
-                "-Dslipstream.address=" + STACK_IP + "/24",
-                "-cp", System.getProperty("java.class.path"), TapHttpProgram.class.getName()));
+                "-Dslipstream.address=" + STACK_IP + "/24"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TapHttpProgram.class.getName()));
         cmd.addAll(List.of(programArgs));
-        child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return cmd;
+    }
+
+    /** Runs a second program to its end; returns its exit status and output. */
+    private NetNs.Result runOther(List<String> options, String... programArgs) throws Exception {
+        Process other = new ProcessBuilder(childCommand(options, programArgs)).redirectErrorStream(true).start();
+        other.getOutputStream().close();
+        String out = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(other.waitFor(STEP.toSeconds(), TimeUnit.SECONDS), "the second program did not finish: " + out);
+        return new NetNs.Result(List.of("TapHttpProgram"), other.exitValue(), false, out, "");
+    }
+
+    /** Starts TapHttpProgram with the agent, inside the namespace, on the TAP device. */
+    private void startChild(String... programArgs) throws IOException {
+        child = new ProcessBuilder(childCommand(List.of(), programArgs)).redirectErrorStream(true).start();
         Thread.ofPlatform().daemon().start(() -> {
             try (BufferedReader r = new BufferedReader(
                     new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
@@ -180,6 +195,56 @@ class TapHttpInteropTest {
         } finally {
             server.close();
         }
+    }
+
+    /**
+     * Two programs on one TAP device: the first holds it, so the second cannot open it (EBUSY).
+     * The second runs entirely on the kernel — HttpClient (SocketChannels) and HttpURLConnection
+     * (a classic Socket) both fetch from a kernel server — and says why once; under
+     * {@code slipstream.fallback=error} its connection is refused with that cause. The first
+     * keeps serving on Slipstream throughout.
+     */
+    @Test
+    void aSecondProgramOnTheSameTapRunsOnTheKernelAndSaysWhyOnce() throws Exception {
+        startChild("serve", STACK_IP, "8080", "100000");
+        awaitLine("READY");
+        configureKernelSide();
+        byte[] file = new byte[1 << 20];
+        new SplittableRandom(11).nextBytes(file);
+        Path served = Files.createDirectory(dir.resolve("served"));
+        Files.write(served.resolve("file.bin"), file);
+        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
+        NetNs.Background server = ns.start("python3", "-m", "http.server", "8000", "--bind", KERNEL_IP,
+                "--directory", served.toString());
+        try {
+            String url = "http://" + KERNEL_IP + ":8000/file.bin";
+            NetNs.Result listening = ns.exec(Duration.ofSeconds(20), "bash", "-c",
+                    "for i in $(seq 1 100); do curl -s -o /dev/null " + url + " && exit 0; sleep 0.2; done; exit 1");
+            assertTrue(listening.ok(), () -> "python3 http.server did not start: " + server.output());
+
+            NetNs.Result second = runOther(List.of(), "fetch-now", url);
+            String out = second.stdout();
+            assertEquals(0, second.exitCode(), out);
+            String fetched = "FETCHED 200 " + file.length + " " + digest;
+            assertEquals(2, out.lines().filter(fetched::equals).count(), out);
+            assertTrue(out.lines().anyMatch("fallbacks {NIC_BUSY=2}"::equals), out);
+            assertEquals(1, out.lines().filter(l -> l.contains("cannot open the tap NIC " + device)).count(), out);
+            assertTrue(out.contains("already attached"), out);
+
+            NetNs.Result strict = runOther(List.of("-Dslipstream.fallback=error"), "fetch-now", url);
+            assertTrue(strict.exitCode() != 0, strict.stdout());
+            assertTrue(strict.stdout().contains("slipstream.fallback=error"), strict.stdout());
+            assertTrue(strict.stdout().contains("held by another process"), strict.stdout());
+            assertTrue(!strict.stdout().contains("NullPointerException"), strict.stdout());
+
+            NetNs.Result first = ns.exec(STEP, "bash", "-c",
+                    "curl -sS --fail --max-time 50 http://" + STACK_IP + ":8080/data | wc -c");
+            assertEquals("100000", first.stdout().trim(), "the first program still serves on Slipstream: " + first);
+        } finally {
+            server.close();
+        }
+        List<String> out = finishChild();
+        assertTrue(out.contains("fallbacks {}"), () -> "the first program ran accelerated: " + out);
     }
 
     /** Feeds what is written into a digest. */

@@ -29,6 +29,8 @@ import java.util.SplittableRandom;
  *   <li>{@code fetch ADDRESS URL}: brings its stack up (a UDP socket bound to ADDRESS), prints
  *       READY, waits for GO on standard input, fetches URL and prints
  *       {@code FETCHED status length sha256}.
+ *   <li>{@code fetch-now URL}: fetches URL at once, with HttpClient (SocketChannels) and then
+ *       HttpURLConnection (a classic Socket), printing a FETCHED line for each.
  * </ul>
  *
  * Both print which provider ran them and the fallbacks it counted.
@@ -76,21 +78,11 @@ public final class TapHttpProgram {
                         throw new IllegalStateException("expected GO on standard input");
                     }
                 }
-                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                HttpResponse<InputStream> response = client.send(
-                        HttpRequest.newBuilder(URI.create(args[2])).build(), HttpResponse.BodyHandlers.ofInputStream());
-                MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                long length = 0;
-                try (InputStream body = response.body()) {
-                    byte[] buf = new byte[64 * 1024];
-                    int n;
-                    while ((n = body.read(buf)) > 0) {
-                        digest.update(buf, 0, n);
-                        length += n;
-                    }
-                }
-                System.out.println("FETCHED " + response.statusCode() + " " + length + " "
-                        + HexFormat.of().formatHex(digest.digest()));
+                fetchWithHttpClient(args[2]);
+            }
+            case "fetch-now" -> {
+                fetchWithHttpClient(args[1]);
+                fetchWithUrlConnection(args[1]);
             }
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
@@ -98,5 +90,37 @@ public final class TapHttpProgram {
             System.out.println("fallbacks " + p.fallback().counts());
         }
         System.out.println("DONE");
+    }
+
+    /** java.net.http: SocketChannels. */
+    private static void fetchWithHttpClient(String url) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<InputStream> response = client.send(
+                HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            printFetched(response.statusCode(), body);
+        }
+    }
+
+    /** HttpURLConnection: a classic Socket. */
+    private static void fetchWithUrlConnection(String url) throws Exception {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) URI.create(url).toURL().openConnection();
+        try (InputStream body = c.getInputStream()) {
+            printFetched(c.getResponseCode(), body);
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private static void printFetched(int status, InputStream body) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        long length = 0;
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = body.read(buf)) > 0) {
+            digest.update(buf, 0, n);
+            length += n;
+        }
+        System.out.println("FETCHED " + status + " " + length + " " + HexFormat.of().formatHex(digest.digest()));
     }
 }

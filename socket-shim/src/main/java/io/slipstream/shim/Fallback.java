@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.net.SocketException;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -43,8 +44,19 @@ public final class Fallback {
      * policy is {@code error}.
      */
     void fallBack(FallbackReason reason, Object what) throws IOException {
+        fallBack(reason, what, null);
+    }
+
+    /** As {@link #fallBack(FallbackReason, Object)}, for a reason with an error behind it (a NIC that did not open). */
+    void fallBack(FallbackReason reason, Object what, Exception cause) throws IOException {
+        Objects.requireNonNull(reason, "reason");
         if (error) {
-            throw new SocketException(PROPERTY + "=error: " + what + " would fall back to the kernel: " + reason.text());
+            SocketException refused = new SocketException(PROPERTY + "=error: " + what + " would fall back to the kernel: "
+                    + reason.text() + (cause == null ? "" : ": " + cause.getMessage()));
+            if (cause != null) {
+                refused.initCause(cause);
+            }
+            throw refused;
         }
         if (counts.getAndIncrement(reason.ordinal()) == 0) {
             LOG.log(Level.DEBUG, () -> "Slipstream: sockets fall back to the kernel: " + reason.text() + " (first: " + what + ")");

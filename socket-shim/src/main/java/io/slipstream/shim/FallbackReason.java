@@ -4,7 +4,17 @@ package io.slipstream.shim;
 public enum FallbackReason {
     /** No NIC is configured (no {@code slipstream.driver}), or the configuration was rejected. */
     NO_NIC("no Slipstream NIC is configured"),
-    /** The configured NIC could not be opened. */
+    /** The configured driver is not on the class path. */
+    NIC_DRIVER_MISSING("the configured NIC driver is not on the class path"),
+    /** The process may not open the NIC (root or CAP_NET_ADMIN needed). */
+    NIC_NOT_PERMITTED("no permission to open the Slipstream NIC"),
+    /** Another process (or another stack of this one) holds the NIC: a TAP device already attached. */
+    NIC_BUSY("the Slipstream NIC is held by another process"),
+    /** The interface or the kernel support the driver needs does not exist. */
+    NIC_NOT_FOUND("the Slipstream NIC or its kernel support does not exist"),
+    /** The NIC settings are wrong (interface name, MTU, ring sizes, a setting out of range). */
+    NIC_MISCONFIGURED("the Slipstream NIC settings are invalid"),
+    /** The configured NIC could not be opened for another reason (the log line says which). */
     NIC_UNAVAILABLE("the Slipstream NIC could not be opened"),
     /** A loopback address: only the kernel has a loopback interface. */
     LOOPBACK("loopback address"),

@@ -114,9 +114,9 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             localAddress = bound;
             if (route.reason() == FallbackReason.WILDCARD_BIND) {
                 listenOnEveryStack(bound, queue);
-            } else {
+            } else if (route.stack() == null) {
                 provider.fallBack(route.reason(), isa);
-            }
+            } // else its stack did not open: that fallback is counted already
         }
         return this;
     }

@@ -189,30 +189,19 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
             if (!isa.getAddress().isAnyLocalAddress() && !routed) {
-                SlipstreamSelectorProvider.Route route = provider.routeLocal(isa.getAddress());
-                ShimStacks.Opened stack = route.stack() != null && optionReason == null
-                        ? provider.accelerate(route, isa) : null;
+                ShimStacks.Opened stack = provider.place(provider.routeLocal(isa.getAddress()), optionReason, isa);
+                routed = true;
                 if (stack != null) {
                     // The stack reserves the port when the connection starts (documented difference).
-                    routed = true;
                     boundStack = stack;
                     localAddress = isa;
                     return this;
                 }
-                countFallback(route, isa);
             }
             kernel.bind(isa);
             localAddress = kernel.localAddress();
             return this;
         });
-    }
-
-    /** Counts the fallback once, at the first address that decides it. */
-    private void countFallback(SlipstreamSelectorProvider.Route route, Object what) throws IOException {
-        if (!routed) {
-            routed = true;
-            provider.fallBack(optionReason != null ? optionReason : route.reason(), what);
-        }
     }
 
     @Override
@@ -235,11 +224,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 }
                 ShimStacks.Opened stack = boundStack;
                 if (!routed && target instanceof InetSocketAddress isa) {
-                    SlipstreamSelectorProvider.Route route = provider.routeRemote(isa.getAddress());
-                    stack = route.stack() != null && optionReason == null ? provider.accelerate(route, isa) : null;
-                    if (stack == null) {
-                        countFallback(route, isa);
-                    }
+                    stack = provider.place(provider.routeRemote(isa.getAddress()), optionReason, isa);
                     routed = true;
                 }
                 if (stack != null) {

@@ -1,10 +1,13 @@
 package io.slipstream.shim;
 
+import io.slipstream.config.ConfigException;
 import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicException;
 import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.wire.Ipv4Address;
+import java.lang.System.Logger.Level;
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,22 +15,71 @@ import java.util.concurrent.ConcurrentHashMap;
  * The stacks the shim opened in this JVM, each with its TCP layer: opened the first time a
  * socket needs one and shared by every provider that names the same interface and address.
  * Each stack runs its own runtime (interrupt thread, exit drain).
+ *
+ * <p>Opening is tried once per stack and JVM. When it fails, the failure is kept: every socket
+ * routed to that stack then runs on the kernel for the same named reason, and the cause is
+ * logged once, when it happens — not retried (and re-logged) per socket, which would also make
+ * some of a program's sockets accelerated and others not, depending on timing.
  */
 final class ShimStacks {
+    private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
+
     /** An open stack and the TCP layer registered on it. */
     record Opened(Stack stack, TcpLayer tcp) {}
 
-    private static final ConcurrentHashMap<String, Opened> OPEN = new ConcurrentHashMap<>();
+    /** A stack that could not be opened: the fallback reason it means, and the error that says why. */
+    record Unavailable(FallbackReason reason, RuntimeException cause) {}
+
+    /** The outcome of the one attempt to open a stack: exactly one of the two is set. */
+    record Attempt(Opened opened, Unavailable unavailable) {}
+
+    private static final ConcurrentHashMap<String, Attempt> OPEN = new ConcurrentHashMap<>();
 
     private ShimStacks() {}
 
-    /** The stack for {@code config}, opened now if it is not open yet; throws if the NIC cannot be opened. */
+    /** The outcome for {@code config}: opened now if this is the first time it is asked for. */
+    static Attempt attempt(StackConfig config) {
+        return OPEN.computeIfAbsent(key(config), k -> tryOpen(config));
+    }
+
+    /** The open stack for {@code config}; throws the error that kept it from opening. */
     static Opened get(StackConfig config) {
-        return OPEN.computeIfAbsent(key(config), k -> open(config));
+        Attempt a = attempt(config);
+        if (a.opened() == null) {
+            throw a.unavailable().cause();
+        }
+        return a.opened();
     }
 
     private static String key(StackConfig c) {
         return c.driver() + "/" + c.interfaceName() + "/" + Ipv4Address.format(c.address()) + "/" + c.prefixLength();
+    }
+
+    private static Attempt tryOpen(StackConfig config) {
+        try {
+            return new Attempt(open(config), null);
+        } catch (RuntimeException e) {
+            FallbackReason reason = reasonFor(e);
+            LOG.log(Level.WARNING, "Slipstream: cannot open the " + config.driver() + " NIC " + config.interfaceName()
+                    + " for " + Ipv4Address.format(config.address()) + "/" + config.prefixLength() + " (" + reason
+                    + "): " + e.getMessage() + "; its sockets run on the kernel (slipstream.fallback=kernel) or are refused (error)");
+            return new Attempt(null, new Unavailable(reason, e));
+        }
+    }
+
+    /** The named fallback reason for each way opening a stack can fail. */
+    static FallbackReason reasonFor(RuntimeException e) {
+        if (e instanceof NicException nic) {
+            return switch (nic.kind()) {
+                case NO_DRIVER -> FallbackReason.NIC_DRIVER_MISSING;
+                case NOT_PERMITTED -> FallbackReason.NIC_NOT_PERMITTED;
+                case BUSY -> FallbackReason.NIC_BUSY;
+                case NOT_FOUND -> FallbackReason.NIC_NOT_FOUND;
+                case INVALID_CONFIG -> FallbackReason.NIC_MISCONFIGURED;
+                case FAILED -> FallbackReason.NIC_UNAVAILABLE;
+            };
+        }
+        return e instanceof ConfigException ? FallbackReason.NIC_MISCONFIGURED : FallbackReason.NIC_UNAVAILABLE;
     }
 
     private static Opened open(StackConfig config) {

@@ -155,6 +155,20 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
         return open(route.stack(), what);
     }
 
+    /**
+     * Places a socket that {@code route} leads to: its stack, or null for the kernel after the
+     * fallback was counted once under its reason — {@code optionReason} first (an option set
+     * before the decision that the stack cannot honour; null if none), then the route's own,
+     * then the NIC's when it did not open.
+     */
+    ShimStacks.Opened place(Route route, FallbackReason optionReason, Object what) throws IOException {
+        if (optionReason != null) {
+            fallback.fallBack(optionReason, what);
+            return null;
+        }
+        return accelerate(route, what);
+    }
+
     /** Every configured stack that can be opened, for a listener bound to the wildcard address. */
     List<ShimStacks.Opened> allStacks(Object what) throws IOException {
         List<ShimStacks.Opened> all = new java.util.ArrayList<>(stacks.size());
@@ -194,17 +208,16 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
         return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
     }
 
+    /**
+     * The stack for {@code config}, or null when it could not be opened: then the fallback is
+     * counted under the reason that names the failure (or refused under {@code error}).
+     */
     private ShimStacks.Opened open(StackConfig config, Object what) throws IOException {
-        try {
-            return ShimStacks.get(config);
-        } catch (RuntimeException e) {
-            if (fallback.isError()) {
-                throw new IOException("Slipstream: cannot open " + config + ": " + e.getMessage(), e);
-            }
-            LOG.log(Level.WARNING, "Slipstream: cannot open " + config + ", falling back to the kernel: " + e.getMessage());
-            fallback.fallBack(FallbackReason.NIC_UNAVAILABLE, what);
-            return null;
+        ShimStacks.Attempt attempt = ShimStacks.attempt(config);
+        if (attempt.opened() == null) {
+            fallback.fallBack(attempt.unavailable().reason(), what, attempt.unavailable().cause());
         }
+        return attempt.opened();
     }
 
     // ---------------------------------------------------------------- SelectorProvider

@@ -34,17 +34,17 @@ public record NicConfig(
     public NicConfig {
         options = Map.copyOf(options);
         if (interfaceName == null || interfaceName.isEmpty()) {
-            throw new NicException("slipstream.interface: an interface name is required");
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "slipstream.interface: an interface name is required");
         }
         if (mtu < 576 || mtu > frameSize - 18) {
-            throw new NicException("MTU " + mtu + " must be 576.." + (frameSize - 18) + " for "
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "MTU " + mtu + " must be 576.." + (frameSize - 18) + " for "
                     + frameSize + "-byte frames");
         }
         if (Integer.bitCount(rxRingSize) != 1 || Integer.bitCount(txRingSize) != 1) {
-            throw new NicException("ring sizes must be powers of two, got rx=" + rxRingSize + " tx=" + txRingSize);
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "ring sizes must be powers of two, got rx=" + rxRingSize + " tx=" + txRingSize);
         }
         if (bufferCount < rxRingSize + txRingSize) {
-            throw new NicException("bufferCount " + bufferCount + " cannot fill the rings ("
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "bufferCount " + bufferCount + " cannot fill the rings ("
                     + rxRingSize + " + " + txRingSize + ")");
         }
     }

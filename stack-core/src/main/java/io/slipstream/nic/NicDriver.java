@@ -26,7 +26,7 @@ public interface NicDriver {
             }
             known.append(known.isEmpty() ? "" : ", ").append(d.name());
         }
-        throw new NicException("slipstream.driver: no NIC driver named '" + name + "' on the class path"
+        throw new NicException(NicException.Kind.NO_DRIVER, "slipstream.driver: no NIC driver named '" + name + "' on the class path"
                 + (known.isEmpty() ? " (no drivers found: is nic-drivers on the class path?)" : " (known: " + known + ")"));
     }
 }

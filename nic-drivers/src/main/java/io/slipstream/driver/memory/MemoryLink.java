@@ -54,11 +54,11 @@ public final class MemoryLink {
      */
     public static MemoryLink create(String name, Impairments impairments) {
         if (name == null || name.isEmpty()) {
-            throw new NicException("memory link: a link name is required");
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "memory link: a link name is required");
         }
         synchronized (LINKS) {
             if (LINKS.containsKey(name)) {
-                throw new NicException("memory link '" + name + "' already exists");
+                throw new NicException(NicException.Kind.BUSY, "memory link '" + name + "' already exists");
             }
             MemoryLink link = new MemoryLink(name, impairments);
             LINKS.put(name, link);
@@ -75,12 +75,12 @@ public final class MemoryLink {
             if (fresh) {
                 link = new MemoryLink(name, requested);
             } else if (impairmentsSet && !link.impairments.equals(requested)) {
-                throw new NicException("memory link '" + name + "' is already set up with " + link.impairments
+                throw new NicException(NicException.Kind.INVALID_CONFIG, "memory link '" + name + "' is already set up with " + link.impairments
                         + "; this end asks for " + requested
                         + ": set the slipstream.memory.* options the same on both ends, or only on the first");
             }
             if (link.opened == 2) {
-                throw new NicException("memory link '" + name + "' already has two ends"
+                throw new NicException(NicException.Kind.BUSY, "memory link '" + name + "' already has two ends"
                         + (link.closed == 0 ? " open" : " (one closed, one still open)")
                         + ": a third stack cannot join; close both ends to reuse the name");
             }

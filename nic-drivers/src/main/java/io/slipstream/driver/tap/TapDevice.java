@@ -38,7 +38,7 @@ final class TapDevice {
         int fd = libc.open(CLONE_DEVICE, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (fd < 0) {
             int errno = libc.errno();
-            throw new NicException("tap " + name + ": " + libc.failure("open " + CLONE_DEVICE) + switch (errno) {
+            throw new NicException(kindOf(errno), "tap " + name + ": " + libc.failure("open " + CLONE_DEVICE) + switch (errno) {
                 case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO -> ": no TUN/TAP support (is the tun module loaded?)";
                 case Errno.EACCES, Errno.EPERM -> ": this process may not open it (TAP devices need root,"
                         + " or CAP_NET_ADMIN and access to " + CLONE_DEVICE + ")";
@@ -53,7 +53,7 @@ final class TapDevice {
                 int errno = libc.errno();
                 String failure = libc.failure("TUNSETIFF");
                 libc.close(fd);
-                throw new NicException("tap " + name + ": " + failure + switch (errno) {
+                throw new NicException(kindOf(errno), "tap " + name + ": " + failure + switch (errno) {
                     case Errno.EPERM -> ": creating or attaching TAP device '" + name
                             + "' needs CAP_NET_ADMIN (run as root or grant the capability)";
                     case Errno.EINVAL -> ": '" + name + "' exists but is not a TAP device, or the name is not valid";
@@ -77,18 +77,29 @@ final class TapDevice {
     static byte[] validName(String name) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         if (bytes.length >= IFNAMSIZ) {
-            throw new NicException("tap " + name + ": interface names have at most " + (IFNAMSIZ - 1)
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "tap " + name + ": interface names have at most " + (IFNAMSIZ - 1)
                     + " bytes, this one has " + bytes.length);
         }
         if (name.equals(".") || name.equals("..")) {
-            throw new NicException("tap " + name + ": not a valid interface name");
+            throw new NicException(NicException.Kind.INVALID_CONFIG, "tap " + name + ": not a valid interface name");
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (c == '/' || c == ':' || c == '%' || c == 0 || Character.isWhitespace(c)) {
-                throw new NicException("tap " + name + ": interface names may not contain '" + c + "'");
+                throw new NicException(NicException.Kind.INVALID_CONFIG, "tap " + name + ": interface names may not contain '" + c + "'");
             }
         }
         return bytes;
+    }
+
+    /** The sort of failure an errno from opening or attaching the device means. */
+    private static NicException.Kind kindOf(int errno) {
+        return switch (errno) {
+            case Errno.EACCES, Errno.EPERM -> NicException.Kind.NOT_PERMITTED;
+            case Errno.EBUSY -> NicException.Kind.BUSY;
+            case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO -> NicException.Kind.NOT_FOUND;
+            case Errno.EINVAL -> NicException.Kind.INVALID_CONFIG;
+            default -> NicException.Kind.FAILED;
+        };
     }
 }

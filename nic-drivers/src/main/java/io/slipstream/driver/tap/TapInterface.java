@@ -90,7 +90,7 @@ final class TapInterface implements VirtualInterface {
         String name = config.interfaceName();
         String os = System.getProperty("os.name", "");
         if (!os.startsWith("Linux")) {
-            throw new NicException("tap " + name + ": the TAP driver needs Linux, this is " + os);
+            throw new NicException(NicException.Kind.NOT_FOUND, "tap " + name + ": the TAP driver needs Linux, this is " + os);
         }
         TapDevice.validName(name);
         Arena arena = Arena.ofShared();

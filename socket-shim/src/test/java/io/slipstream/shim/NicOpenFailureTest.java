@@ -1,0 +1,133 @@
+package io.slipstream.shim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.config.ConfigException;
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicException;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A NIC that cannot be opened sends the sockets routed to it to the kernel under a reason that
+ * names the failure, logged once, or refuses them with that cause under
+ * {@code slipstream.fallback=error} — never a NullPointerException from the fallback path.
+ * Here the NIC is busy: a memory link whose two ends are already held by two stacks (as a TAP
+ * device held by another process; {@code TapFallbackInteropTest} runs that case for real).
+ */
+class NicOpenFailureTest {
+    private static final String HELD_LINK = "nicbusy";
+    private static final String THIRD = "198.18.12.3";
+
+    /** Opens both ends of the link for this JVM's life (the shim keeps its stacks open). */
+    private static void holdLink() {
+        ShimStacks.get(Env.config(HELD_LINK, "198.18.12.1/24"));
+        ShimStacks.get(Env.config(HELD_LINK, "198.18.12.2/24"));
+    }
+
+    @Test
+    void aBusyNicSendsItsSocketsToTheKernelUnderOneNamedReasonLoggedOnce() throws Exception {
+        holdLink();
+        StackConfig third = Env.config(HELD_LINK, THIRD + "/24");
+        SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(third));
+        AtomicInteger warnings = new AtomicInteger();
+        Handler counter = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getMessage().contains("cannot open the memory NIC " + HELD_LINK)) {
+                    warnings.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger log = Logger.getLogger("io.slipstream.shim");
+        log.addHandler(counter);
+        try {
+            InetSocketAddress local = new InetSocketAddress(THIRD, 0);
+            // On the kernel, which does not hold the stack's address: the kernel's own error.
+            try (SocketChannel sc = p.openSocketChannel()) {
+                assertThrows(BindException.class, () -> sc.bind(local));
+            }
+            try (ServerSocketChannel ssc = p.openServerSocketChannel()) {
+                assertThrows(BindException.class, () -> ssc.bind(local));
+            }
+            try (DatagramChannel dc = p.openDatagramChannel()) {
+                assertThrows(BindException.class, () -> dc.bind(local));
+            }
+        } finally {
+            log.removeHandler(counter);
+        }
+        assertEquals(Map.of(FallbackReason.NIC_BUSY, 3L), p.fallback().counts());
+        assertEquals(1, warnings.get(), "the cause is logged once, when the NIC fails to open");
+    }
+
+    @Test
+    void underTheErrorPolicyABusyNicIsRefusedWithItsCause() throws Exception {
+        holdLink();
+        SlipstreamSelectorProvider strict = new SlipstreamSelectorProvider(
+                Settings.of(Map.of(Fallback.PROPERTY, "error")), List.of(Env.config(HELD_LINK, THIRD + "/24")));
+        try (ServerSocketChannel ssc = strict.openServerSocketChannel()) {
+            SocketException e = assertThrows(SocketException.class, () -> ssc.bind(new InetSocketAddress(THIRD, 0)));
+            assertTrue(e.getMessage().startsWith("slipstream.fallback=error"), e.getMessage());
+            assertTrue(e.getMessage().contains(FallbackReason.NIC_BUSY.text()), e.getMessage());
+            assertTrue(e.getMessage().contains("already has two ends"), e.getMessage());
+            assertInstanceOf(NicException.class, e.getCause());
+        }
+        try (SocketChannel sc = strict.openSocketChannel()) {
+            assertThrows(SocketException.class, () -> sc.bind(new InetSocketAddress(THIRD, 0)));
+        }
+        assertEquals(Map.of(), strict.fallback().counts());
+    }
+
+    @Test
+    void aDriverThatIsNotThereIsItsOwnReason() throws IOException {
+        Map<String, String> m = new HashMap<>();
+        m.put("slipstream.driver", "no-such-driver");
+        m.put("slipstream.interface", "x");
+        m.put("slipstream.address", "198.18.13.1/24");
+        SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()),
+                List.of(StackConfig.from(Settings.of(m))));
+        try (DatagramChannel dc = p.openDatagramChannel()) {
+            assertThrows(BindException.class, () -> dc.bind(new InetSocketAddress("198.18.13.1", 0)));
+        }
+        assertEquals(Map.of(FallbackReason.NIC_DRIVER_MISSING, 1L), p.fallback().counts());
+    }
+
+    /** Every kind of NIC failure, and a rejected setting, has a reason of its own. */
+    @Test
+    void everyWayOpeningCanFailIsANamedReason() {
+        Map<NicException.Kind, FallbackReason> expected = Map.of(
+                NicException.Kind.NO_DRIVER, FallbackReason.NIC_DRIVER_MISSING,
+                NicException.Kind.NOT_PERMITTED, FallbackReason.NIC_NOT_PERMITTED,
+                NicException.Kind.BUSY, FallbackReason.NIC_BUSY,
+                NicException.Kind.NOT_FOUND, FallbackReason.NIC_NOT_FOUND,
+                NicException.Kind.INVALID_CONFIG, FallbackReason.NIC_MISCONFIGURED,
+                NicException.Kind.FAILED, FallbackReason.NIC_UNAVAILABLE);
+        assertEquals(NicException.Kind.values().length, expected.size());
+        expected.forEach((kind, reason) -> assertEquals(reason, ShimStacks.reasonFor(new NicException(kind, "x"))));
+        assertEquals(FallbackReason.NIC_MISCONFIGURED, ShimStacks.reasonFor(new ConfigException("slipstream.mtu: x")));
+        assertEquals(FallbackReason.NIC_UNAVAILABLE, ShimStacks.reasonFor(new IllegalStateException("x")));
+    }
+}
