@@ -90,6 +90,14 @@ final class Addresses {
     }
 
     /**
+     * InetAddress.anyLocalAddress(), which java.net reports for an unbound or closed socket:
+     * 0.0.0.0, or :: under {@code java.net.preferIPv6Addresses=true}.
+     */
+    static InetAddress anyLocal() {
+        return new InetSocketAddress(0).getAddress();
+    }
+
+    /**
      * The wildcard address with an ephemeral port, for bind(null) and the implicit bind: 0.0.0.0
      * on an IPv4 socket whatever {@code java.net.preferIPv6Addresses} says (the JDK's choice);
      * on a dual-stack socket either wildcard binds every address of both families.

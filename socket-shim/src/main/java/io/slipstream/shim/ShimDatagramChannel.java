@@ -181,10 +181,18 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public DatagramChannel connect(SocketAddress remote) throws IOException {
+        return connect(remote, true);
+    }
+
+    /**
+     * Connects; {@code check} false lets a connected channel connect to another peer (the
+     * DatagramSocket view's connect, as the JDK's).
+     */
+    DatagramChannel connect(SocketAddress remote, boolean check) throws IOException {
         InetSocketAddress isa = Addresses.check(remote, family);
         return locks.all(() -> {
             ensureOpen();
-            if (remoteAddress != null) {
+            if (check && remoteAddress != null) {
                 throw new AlreadyConnectedException();
             }
             if (isa.getPort() == 0) {

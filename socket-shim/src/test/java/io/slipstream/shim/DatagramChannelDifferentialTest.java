@@ -263,6 +263,61 @@ class DatagramChannelDifferentialTest {
         }
     }
 
+    /** The DatagramSocket-view cases also run on Slipstream's kernel fallback (loopback). */
+    static java.util.stream.Stream<Env> allEnvs() {
+        return Env.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewFillsInThePacketAddressOfAConnectedSend(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            client.connect(server.getLocalAddress());
+            DatagramSocket view = client.socket();
+            DatagramPacket p = new DatagramPacket("to the peer".getBytes(), 11);
+            assertNull(p.getAddress());
+            view.send(p);
+            assertEquals(server.getLocalAddress(), p.getSocketAddress(), "the connected peer, filled in");
+            ByteBuffer got = ByteBuffer.allocate(32);
+            assertEquals(client.getLocalAddress(), server.receive(got));
+            assertEquals("to the peer", text(got));
+            DatagramPacket elsewhere = new DatagramPacket(new byte[1], 1, new InetSocketAddress(env.udpServerHost(), 9));
+            assertThrows(IllegalArgumentException.class, () -> view.send(elsewhere), "connected and packet address differ");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewOfAnUnboundChannelReportsTheWildcard(Env env) throws Exception {
+        DatagramChannel dc = env.provider().openDatagramChannel();
+        DatagramSocket view = dc.socket();
+        assertFalse(view.isBound());
+        assertEquals(new InetSocketAddress(0).getAddress(), view.getLocalAddress());
+        assertEquals(0, view.getLocalPort());
+        assertNull(view.getLocalSocketAddress());
+        view.close();
+        assertNull(view.getLocalAddress(), "closed");
+        assertEquals(-1, view.getLocalPort());
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewConnectRefusesNullAndIgnoresAClosedSocket(Env env) throws Exception {
+        DatagramChannel dc = env.provider().openDatagramChannel();
+        DatagramSocket view = dc.socket();
+        assertThrows(IllegalArgumentException.class, () -> view.connect(null, 9));
+        assertThrows(IllegalArgumentException.class, () -> view.connect((SocketAddress) null));
+        assertThrows(java.io.UncheckedIOException.class, () -> view.connect(env.udpServerHost(), 0));
+        assertFalse(view.isConnected());
+        view.close();
+        assertThrows(IllegalArgumentException.class, () -> view.connect(null, 9));
+        // "If the socket is already closed, then this method has no effect."
+        view.connect(env.udpServerHost(), 9);
+        view.connect(new InetSocketAddress(env.udpServerHost(), 9));
+        assertFalse(view.isConnected());
+    }
+
     @ParameterizedTest
     @MethodSource("envs")
     void optionsRoundTrip(Env env) throws Exception {
