@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -316,6 +317,29 @@ class DatagramChannelDifferentialTest {
         view.connect(env.udpServerHost(), 9);
         view.connect(new InetSocketAddress(env.udpServerHost(), 9));
         assertFalse(view.isConnected());
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void receiveReturnsTheSameAddressObjectWhileTheSenderRepeats(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel a = env.provider().openDatagramChannel().bind(env.udpClientAny());
+                DatagramChannel b = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            SocketAddress to = server.getLocalAddress();
+            a.send(text("a1"), to);
+            a.send(text("a2"), to);
+            b.send(text("b1"), to);
+            a.send(text("a3"), to);
+            ByteBuffer got = ByteBuffer.allocate(16);
+            SocketAddress first = server.receive(got);
+            assertEquals(a.getLocalAddress(), first);
+            got.clear();
+            assertSame(first, server.receive(got), "the same sender again: the cached address");
+            got.clear();
+            assertEquals(b.getLocalAddress(), server.receive(got));
+            got.clear();
+            assertEquals(a.getLocalAddress(), server.receive(got));
+        }
     }
 
     @ParameterizedTest
