@@ -42,6 +42,8 @@ class AgentDropInTest {
                 "-Dslipstream.driver=memory", "-Dslipstream.interface=dropin",
                 "-Dslipstream.address=198.18.9.1/24,198.18.9.2/24");
         assertTrue(out.contains("provider " + SlipstreamSelectorProvider.class.getName()), out.toString());
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("classic listening on /198.18.9.2:") && l.endsWith(" as bound")),
+                "a ServerSocket bound to a stack's address reports it: " + out);
         assertTrue(out.contains("classic hello"), out.toString());
         assertTrue(out.contains("http 200 10485760 digest-ok"), out.toString());
         assertTrue(out.contains("netty through netty"), out.toString());
@@ -52,6 +54,8 @@ class AgentDropInTest {
     @Test
     void withoutANicTheSameProgramRunsOnTheKernel() throws Exception {
         List<String> out = run("127.0.0.1");
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("classic listening on /127.0.0.1:") && l.endsWith(" as bound")),
+                out.toString());
         assertTrue(out.contains("classic hello"), out.toString());
         assertTrue(out.contains("http 200 10485760 digest-ok"), out.toString());
         assertTrue(out.contains("netty through netty"), out.toString());
