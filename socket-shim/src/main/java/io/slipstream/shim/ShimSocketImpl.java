@@ -259,8 +259,16 @@ final class ShimSocketImpl extends SocketImpl {
     }
 
     @Override
-    protected int available() {
-        return 0;
+    protected int available() throws IOException {
+        ensureOpen();
+        if (proxied != null) {
+            return proxied.getInputStream().available();
+        }
+        try {
+            return connected().available();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw Adaptors.toSocketException(e);
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -103,6 +104,32 @@ class ClassicSocketDifferentialTest {
             assertEquals(port, client.getLocalPort());
             try (Socket peer = ss.accept()) {
                 assertEquals(port, peer.getPort());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
+    void availableCountsWhatWaitsAndThrowsOnceClosed(Env env) throws Exception {
+        try (ServerSocket ss = listening(env); Socket client = socket(env)) {
+            client.connect(addressOf(env, ss));
+            try (Socket peer = ss.accept()) {
+                InputStream in = client.getInputStream();
+                assertEquals(0, in.available());
+                peer.getOutputStream().write(new byte[] {1, 2, 3});
+                assertEquals(1, in.read());
+                assertEquals(2, in.available(), "one segment arrived; one byte of it read");
+                in.close();
+                assertTrue(client.isClosed(), "closing the stream closes the socket");
+                assertThrows(IOException.class, in::available);
+            }
+        }
+        try (ServerSocket ss = listening(env); Socket client = socket(env)) {
+            client.connect(addressOf(env, ss));
+            try (Socket peer = ss.accept()) {
+                InputStream in = client.getInputStream();
+                client.close();
+                assertThrows(IOException.class, in::available);
             }
         }
     }

@@ -98,6 +98,20 @@ public final class KernelSocket {
         return n.value.get(JAVA_INT, 0);
     }
 
+    /** The bytes waiting to be read (FIONREAD). */
+    public int available() throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            if (n.sockets.libc().ioctl(f, Sockets.FIONREAD, n.value) < 0) {
+                throw KernelErrors.socketError(n.sockets.errno());
+            }
+            return n.value.get(JAVA_INT, 0);
+        } finally {
+            fd.release();
+        }
+    }
+
     /** Whether this is a listening stream socket. */
     public boolean isListening() throws IOException {
         return stream && getInt(Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) != 0;
