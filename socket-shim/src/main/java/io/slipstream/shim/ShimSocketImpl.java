@@ -47,6 +47,8 @@ final class ShimSocketImpl extends SocketImpl {
     private InetSocketAddress bindAddress;
     private int timeoutMillis;
     private volatile boolean closed;
+    /** Closes the channel inside if the socket is dropped unclosed, as the JDK's impl. */
+    private final Releaser releaser = new Releaser(this, null);
 
     /** @param forServer true for a ServerSocket's impl, false for a Socket's (and an accepted one's) */
     ShimSocketImpl(SlipstreamSelectorProvider provider, boolean forServer) {
@@ -108,8 +110,13 @@ final class ShimSocketImpl extends SocketImpl {
             sc.close();
             throw e;
         }
-        channel = sc;
+        setChannel(sc);
         return sc;
+    }
+
+    private void setChannel(ShimSocketChannel sc) {
+        channel = sc;
+        releaser.hold(sc);
     }
 
     /**
@@ -122,7 +129,7 @@ final class ShimSocketImpl extends SocketImpl {
             return null;
         }
         InetSocketAddress bound = sc.localAddressOrNull();
-        channel = null;
+        setChannel(null);
         try {
             sc.close();
         } catch (IOException e) {
@@ -194,7 +201,7 @@ final class ShimSocketImpl extends SocketImpl {
         try {
             sc.bind(local);
         } catch (IOException | RuntimeException e) {
-            channel = null;
+            setChannel(null);
             sc.close();
             throw e;
         }
@@ -209,6 +216,7 @@ final class ShimSocketImpl extends SocketImpl {
         InetSocketAddress local = bound != null ? bound : bindAddress;
         ServerSocketChannel ssc = provider.openServerSocketChannel();
         server = (ShimServerSocketChannel) ssc;
+        releaser.hold(ssc);
         try {
             applyPending(ssc);
             ssc.bind(local, backlog);
@@ -230,7 +238,7 @@ final class ShimSocketImpl extends SocketImpl {
             throw new SocketException("Socket is not listening");
         }
         ShimSocketChannel accepted = (ShimSocketChannel) ssc.accept(timeoutMillis * 1_000_000L);
-        target.channel = accepted;
+        target.setChannel(accepted);
         target.connectedTo(accepted.remoteAddressOrNull(), accepted.localAddressOrNull());
     }
 
@@ -283,6 +291,7 @@ final class ShimSocketImpl extends SocketImpl {
         if (proxied != null) {
             proxied.close();
         }
+        releaser.closed();
     }
 
     @Override
