@@ -47,6 +47,23 @@ class ClassicSocketDifferentialTest {
         return new InetSocketAddress(env.tcpHost(), ss.getLocalPort());
     }
 
+    /** A listener, a client connected to it, and the end it accepted. */
+    record Connection(ServerSocket server, Socket client, Socket peer) implements AutoCloseable {
+        static Connection open(Env env) throws IOException {
+            ServerSocket ss = listening(env);
+            Socket client = socket(env);
+            client.connect(addressOf(env, ss));
+            return new Connection(ss, client, ss.accept());
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+            peer.close();
+            server.close();
+        }
+    }
+
     /** What java.net reports for an unbound or closed socket. */
     private static InetAddress wildcard() {
         return new InetSocketAddress(0).getAddress();
@@ -76,18 +93,16 @@ class ClassicSocketDifferentialTest {
     @ParameterizedTest
     @MethodSource("envs")
     void aClosedSocketReportsTheWildcardWithItsPort(Env env) throws Exception {
-        try (ServerSocket ss = listening(env); Socket client = socket(env)) {
-            client.connect(addressOf(env, ss));
-            try (Socket peer = ss.accept()) {
-                int port = client.getLocalPort();
-                InetAddress local = client.getLocalAddress();
-                assertFalse(local.isAnyLocalAddress());
-                assertEquals(new InetSocketAddress(local, port), client.getLocalSocketAddress());
-                client.close();
-                assertEquals(wildcard(), client.getLocalAddress());
-                assertEquals(port, client.getLocalPort());
-                assertEquals(new InetSocketAddress(wildcard(), port), client.getLocalSocketAddress());
-            }
+        try (Connection c = Connection.open(env)) {
+            Socket client = c.client();
+            int port = client.getLocalPort();
+            InetAddress local = client.getLocalAddress();
+            assertFalse(local.isAnyLocalAddress());
+            assertEquals(new InetSocketAddress(local, port), client.getLocalSocketAddress());
+            client.close();
+            assertEquals(wildcard(), client.getLocalAddress());
+            assertEquals(port, client.getLocalPort());
+            assertEquals(new InetSocketAddress(wildcard(), port), client.getLocalSocketAddress());
         }
     }
 
@@ -111,26 +126,20 @@ class ClassicSocketDifferentialTest {
     @ParameterizedTest
     @MethodSource("envs")
     void availableCountsWhatWaitsAndThrowsOnceClosed(Env env) throws Exception {
-        try (ServerSocket ss = listening(env); Socket client = socket(env)) {
-            client.connect(addressOf(env, ss));
-            try (Socket peer = ss.accept()) {
-                InputStream in = client.getInputStream();
-                assertEquals(0, in.available());
-                peer.getOutputStream().write(new byte[] {1, 2, 3});
-                assertEquals(1, in.read());
-                assertEquals(2, in.available(), "one segment arrived; one byte of it read");
-                in.close();
-                assertTrue(client.isClosed(), "closing the stream closes the socket");
-                assertThrows(IOException.class, in::available);
-            }
+        try (Connection c = Connection.open(env)) {
+            InputStream in = c.client().getInputStream();
+            assertEquals(0, in.available());
+            c.peer().getOutputStream().write(new byte[] {1, 2, 3});
+            assertEquals(1, in.read());
+            assertEquals(2, in.available(), "one segment arrived; one byte of it read");
+            in.close();
+            assertTrue(c.client().isClosed(), "closing the stream closes the socket");
+            assertThrows(IOException.class, in::available);
         }
-        try (ServerSocket ss = listening(env); Socket client = socket(env)) {
-            client.connect(addressOf(env, ss));
-            try (Socket peer = ss.accept()) {
-                InputStream in = client.getInputStream();
-                client.close();
-                assertThrows(IOException.class, in::available);
-            }
+        try (Connection c = Connection.open(env)) {
+            InputStream in = c.client().getInputStream();
+            c.client().close();
+            assertThrows(IOException.class, in::available);
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.slipstream.shim;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -65,13 +64,20 @@ class UnreferencedChannelDifferentialTest {
         }
     }
 
-    /** Opens a bound channel and returns its address, keeping no reference to it. */
+    /**
+     * Checks that {@code owner}, still open, holds {@code address} ({@code held}: no other socket
+     * can bind it), then returns the address; the caller keeps no reference to the owner.
+     */
+    private static InetSocketAddress lastUse(Object owner, InetSocketAddress address, Check held) throws IOException {
+        assertTrue(held.holds(), "the port is held while " + owner + " is open");
+        Reference.reachabilityFence(owner);
+        return address;
+    }
+
     private static InetSocketAddress droppedDatagramChannel(Env env) throws IOException {
         DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny());
         InetSocketAddress bound = (InetSocketAddress) dc.getLocalAddress();
-        assertFalse(datagramBinds(env, bound), "the port is held while the channel is open");
-        Reference.reachabilityFence(dc);
-        return bound;
+        return lastUse(dc, bound, () -> !datagramBinds(env, bound));
     }
 
     @ParameterizedTest
@@ -96,15 +102,14 @@ class UnreferencedChannelDifferentialTest {
         dc.send(java.nio.ByteBuffer.wrap(new byte[] {1}), server.getLocalAddress());
         InetSocketAddress local = (InetSocketAddress) dc.getLocalAddress();
         server.receive(java.nio.ByteBuffer.allocate(4));
-        return new InetSocketAddress(env.udpClientHost(), local.getPort());
+        InetSocketAddress bound = new InetSocketAddress(env.udpClientHost(), local.getPort());
+        return lastUse(dc, bound, () -> !datagramBinds(env, bound));
     }
 
     private static InetSocketAddress droppedServerSocket(Env env) throws IOException {
         ServerSocket ss = ClassicSocketDifferentialTest.listening(env);
         InetSocketAddress bound = new InetSocketAddress(env.tcpHost(), ss.getLocalPort());
-        assertFalse(listenerBinds(env, bound), "the port is held while the ServerSocket is open");
-        Reference.reachabilityFence(ss);
-        return bound;
+        return lastUse(ss, bound, () -> !listenerBinds(env, bound));
     }
 
     @ParameterizedTest
