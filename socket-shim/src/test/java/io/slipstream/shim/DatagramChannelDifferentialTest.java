@@ -321,6 +321,25 @@ class DatagramChannelDifferentialTest {
 
     @ParameterizedTest
     @MethodSource("allEnvs")
+    void datagramSocketViewConnectsAgainToAnotherPeer(Env env) throws Exception {
+        try (DatagramChannel first = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel second = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            DatagramSocket view = client.socket();
+            view.connect(first.getLocalAddress());
+            view.connect(second.getLocalAddress());
+            assertEquals(second.getLocalAddress(), view.getRemoteSocketAddress());
+            view.send(new DatagramPacket("again".getBytes(), 5));
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(client.getLocalAddress(), second.receive(got));
+            assertEquals("again", text(got));
+            assertThrows(AlreadyConnectedException.class, () -> client.connect(first.getLocalAddress()),
+                    "the channel itself still refuses");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
     void receiveReturnsTheSameAddressObjectWhileTheSenderRepeats(Env env) throws Exception {
         try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
                 DatagramChannel a = env.provider().openDatagramChannel().bind(env.udpClientAny());
