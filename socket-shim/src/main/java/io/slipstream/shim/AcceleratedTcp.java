@@ -116,6 +116,16 @@ final class AcceleratedTcp implements ReadinessListener {
         };
     }
 
+    /** Bytes received and not yet read. */
+    int available() {
+        stack.enter();
+        try {
+            return connection.available();
+        } finally {
+            stack.exit();
+        }
+    }
+
     Stack stack() {
         return stack;
     }

@@ -16,6 +16,9 @@ import java.util.Objects;
 
 /** Address checks and protocol families as the JDK's channels apply them (sun.nio.ch.Net). */
 final class Addresses {
+    private static final InetAddress ANY4 = literal(new byte[4]);
+    private static final InetAddress LOOPBACK4 = literal(new byte[] {127, 0, 0, 1});
+
     private Addresses() {}
 
     /**
@@ -61,8 +64,9 @@ final class Addresses {
     static InetSocketAddress checkRemote(SocketAddress address, int kernelFamily) {
         InetSocketAddress isa = check(address, kernelFamily);
         if (isa.getAddress().isAnyLocalAddress()) {
+            // 127.0.0.1 for an IPv4 wildcard, not getLoopbackAddress() (::1 when IPv6 is preferred).
             InetAddress loopback = isa.getAddress() instanceof Inet4Address || kernelFamily == Sockets.AF_INET
-                    ? InetAddress.getLoopbackAddress() : loopback6();
+                    ? LOOPBACK4 : loopback6();
             return new InetSocketAddress(loopback, isa.getPort());
         }
         return isa;
@@ -85,14 +89,31 @@ final class Addresses {
         return unix;
     }
 
-    /** The wildcard address with an ephemeral port, for bind(null). */
+    /**
+     * InetAddress.anyLocalAddress(), which java.net reports for an unbound or closed socket:
+     * 0.0.0.0, or :: under {@code java.net.preferIPv6Addresses=true}.
+     */
+    static InetAddress anyLocal() {
+        return new InetSocketAddress(0).getAddress();
+    }
+
+    /**
+     * The wildcard address with an ephemeral port, for bind(null) and the implicit bind: 0.0.0.0
+     * on an IPv4 socket whatever {@code java.net.preferIPv6Addresses} says (the JDK's choice);
+     * on a dual-stack socket either wildcard binds every address of both families.
+     */
     static InetSocketAddress wildcard(int kernelFamily) {
-        return new InetSocketAddress(0);
+        return kernelFamily == Sockets.AF_INET ? new InetSocketAddress(ANY4, 0) : new InetSocketAddress(0);
     }
 
     private static InetAddress loopback6() {
+        return literal(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+    }
+
+    /** A literal address from its bytes (4 or 16), which cannot fail. */
+    private static InetAddress literal(byte[] bytes) {
         try {
-            return InetAddress.getByAddress(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+            return InetAddress.getByAddress(bytes);
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }

@@ -43,8 +43,12 @@ final class ChannelStreams {
             }
 
             @Override
-            public int available() {
-                return 0;
+            public int available() throws IOException {
+                try {
+                    return channel.available();
+                } catch (ClosedChannelException e) {
+                    throw Adaptors.toSocketException(e);
+                }
             }
 
             @Override

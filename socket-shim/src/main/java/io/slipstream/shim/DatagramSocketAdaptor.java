@@ -46,8 +46,11 @@ final class DatagramSocketAdaptor extends DatagramSocket {
 
     @Override
     public void connect(InetAddress address, int port) {
+        if (address == null) {
+            throw new IllegalArgumentException("Address can't be null");
+        }
         try {
-            connect(new InetSocketAddress(address, port));
+            connectInternal(new InetSocketAddress(address, port));
         } catch (SocketException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -58,8 +61,21 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         if (remote == null) {
             throw new IllegalArgumentException("Address can't be null");
         }
+        if (!(remote instanceof InetSocketAddress)) {
+            throw new java.nio.channels.UnsupportedAddressTypeException();
+        }
+        connectInternal(remote);
+    }
+
+    /**
+     * Connects, or connects again to another peer, as DatagramSocket documents; on a closed
+     * socket it has no effect (the JDK's view ignores the closed channel too).
+     */
+    private void connectInternal(SocketAddress remote) throws SocketException {
         try {
-            channel.connect(remote);
+            channel.connect(remote, false);
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // documented: no effect on a closed socket
         } catch (Exception x) {
             throw Adaptors.toSocketException(x);
         }
@@ -108,8 +124,11 @@ final class DatagramSocketAdaptor extends DatagramSocket {
 
     @Override
     public InetAddress getLocalAddress() {
+        if (isClosed()) {
+            return null;
+        }
         InetSocketAddress a = channel.localAddressOrNull();
-        return isClosed() || a == null ? null : a.getAddress();
+        return a == null ? Addresses.anyLocal() : a.getAddress();
     }
 
     @Override
@@ -126,25 +145,28 @@ final class DatagramSocketAdaptor extends DatagramSocket {
         if (!channel.isBlocking()) {
             throw new IllegalBlockingModeException();
         }
-        ByteBuffer src;
-        SocketAddress target;
         synchronized (p) {
-            src = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength());
-            target = p.getAddress() == null ? channel.remoteAddressOrNull() : p.getSocketAddress();
-        }
-        if (target == null) {
-            throw new IllegalArgumentException("Address not set");
-        }
-        try {
-            if (channel.isConnected()) {
-                channel.write(src);
+            ByteBuffer src = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength());
+            SocketAddress target;
+            if (p.getAddress() == null) {
+                InetSocketAddress remote = channel.remoteAddressOrNull();
+                if (remote == null) {
+                    throw new IllegalArgumentException("Address not set");
+                }
+                // The JDK fills in the connected peer: long-standing behaviour callers read back.
+                p.setAddress(remote.getAddress());
+                p.setPort(remote.getPort());
+                target = remote;
             } else {
-                channel.send(src, target);
+                target = p.getSocketAddress();
             }
-        } catch (java.nio.channels.AlreadyConnectedException e) {
-            throw new IllegalArgumentException("Connected and packet address differ");
-        } catch (java.nio.channels.ClosedChannelException e) {
-            throw Adaptors.toSocketException(e);
+            try {
+                channel.send(src, target);
+            } catch (java.nio.channels.AlreadyConnectedException e) {
+                throw new IllegalArgumentException("Connected and packet address differ");
+            } catch (java.nio.channels.ClosedChannelException e) {
+                throw Adaptors.toSocketException(e);
+            }
         }
     }
 

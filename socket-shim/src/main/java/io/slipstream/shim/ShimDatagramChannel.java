@@ -51,6 +51,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     /** Options set by the application, replayed onto an accelerated socket. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     private final Memberships memberships = new Memberships();
+    /** Closes the kernel or stack socket if the channel is dropped unclosed, as the JDK's channel. */
+    private final Releaser releaser;
     private volatile KernelSocket kernel;
     private volatile AcceleratedUdp udp;
     private boolean decided;
@@ -66,7 +68,9 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
             throw new UnsupportedOperationException("Protocol family not supported"); // as the JDK's
         }
         this.family = Addresses.kernelFamily(family);
-        this.kernel = KernelSocket.open(this.family, false);
+        KernelSocket k = KernelSocket.open(this.family, false);
+        this.kernel = k;
+        this.releaser = new Releaser(this, k::close);
     }
 
     /** A datagram socket inherited from the parent process (System.inheritedChannel): stays on the kernel. */
@@ -75,6 +79,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         this.provider = provider;
         this.family = inherited.family();
         this.kernel = inherited;
+        this.releaser = new Releaser(this, inherited::close);
         this.decided = true;
         this.localAddress = (InetSocketAddress) inherited.localAddress();
         this.remoteAddress = (InetSocketAddress) inherited.remoteAddress();
@@ -153,6 +158,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         KernelSocket k = kernel;
         udp = u;
         kernel = null;
+        releaser.hold(u::close);
         localAddress = u.localAddress();
         k.close();
         keys.backingChanged();
@@ -181,10 +187,18 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public DatagramChannel connect(SocketAddress remote) throws IOException {
+        return connect(remote, true);
+    }
+
+    /**
+     * Connects; {@code check} false lets a connected channel connect to another peer (the
+     * DatagramSocket view's connect, as the JDK's).
+     */
+    DatagramChannel connect(SocketAddress remote, boolean check) throws IOException {
         InetSocketAddress isa = Addresses.check(remote, family);
         return locks.all(() -> {
             ensureOpen();
-            if (remoteAddress != null) {
+            if (check && remoteAddress != null) {
                 throw new AlreadyConnectedException();
             }
             if (isa.getPort() == 0) {
@@ -666,6 +680,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         if (k != null) {
             k.close();
         }
+        releaser.closed();
     }
 
     @Override

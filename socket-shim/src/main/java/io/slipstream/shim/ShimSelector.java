@@ -279,7 +279,12 @@ final class ShimSelector extends AbstractSelector {
         key.attach(attachment);
         keys.add(key);
         sc.keys().add(key);
-        key.interestOps(ops);
+        try {
+            key.interestOps(ops);
+        } catch (java.nio.channels.CancelledKeyException e) {
+            // Another thread saw the key in keys() and cancelled it: returned cancelled, as the JDK's.
+            return key;
+        }
         updates.add(key);
         return key;
     }

@@ -508,6 +508,18 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         return written;
     }
 
+    /** Bytes a read would return without blocking, for the streams' available() (as the JDK's channel). */
+    int available() throws IOException {
+        synchronized (stateLock) {
+            ensureOpenAndConnected();
+            if (inputShutdown) {
+                return 0;
+            }
+            AcceleratedTcp t = tcp;
+            return t != null ? t.available() : kernel.available();
+        }
+    }
+
     @Override
     public SocketChannel shutdownInput() throws IOException {
         synchronized (stateLock) {

@@ -25,9 +25,10 @@ import java.util.Set;
 
 /**
  * The SocketImpl the javaagent installs for classic {@link Socket} and
- * {@link java.net.ServerSocket}: a client is a {@link ShimSocketChannel} (accelerated or
- * kernel, decided at connect), a server a {@link ShimServerSocketChannel} (at listen). Options
- * set before either exists are kept and applied when it is opened.
+ * {@link java.net.ServerSocket}: a client is a {@link ShimSocketChannel} (opened at bind or
+ * connect; accelerated or kernel, decided as the channel decides), a server a
+ * {@link ShimServerSocketChannel} (at listen, which binds and listens in one step). Options set
+ * before either exists are kept and applied when it is opened.
  *
  * <p>A connection the default {@link ProxySelector} sends through a SOCKS or HTTP proxy is made
  * by a JDK {@link Socket} with that proxy (the kernel, through the JDK's own proxy support),
@@ -35,16 +36,30 @@ import java.util.Set;
  */
 final class ShimSocketImpl extends SocketImpl {
     private final SlipstreamSelectorProvider provider;
-    /** Options set before the channel exists, keyed by SocketOptions id. */
+    /** The impl of a ServerSocket: bind only records the address, listen opens the listener. */
+    private final boolean forServer;
+    /** Options the application set, keyed by SocketOptions id: applied to the channel or proxy socket it opens. */
     private final Map<Integer, Object> pending = new HashMap<>();
     private ShimSocketChannel channel;
     private ShimServerSocketChannel server;
     private Socket proxied;
+    /** Where a ServerSocket's listen binds. */
     private InetSocketAddress bindAddress;
     private int timeoutMillis;
+    private volatile boolean closed;
+    /** Closes the channel inside if the socket is dropped unclosed, as the JDK's impl. */
+    private final Releaser releaser = new Releaser(this, null);
 
-    ShimSocketImpl(SlipstreamSelectorProvider provider) {
+    /** @param forServer true for a ServerSocket's impl, false for a Socket's (and an accepted one's) */
+    ShimSocketImpl(SlipstreamSelectorProvider provider, boolean forServer) {
         this.provider = provider;
+        this.forServer = forServer;
+    }
+
+    private void ensureOpen() throws SocketException {
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
     }
 
     @Override
@@ -70,24 +85,57 @@ final class ShimSocketImpl extends SocketImpl {
         if (isa.isUnresolved()) {
             throw new UnknownHostException(isa.getHostName());
         }
+        ensureOpen();
         Proxy proxy = proxyFor(isa);
         if (proxy != Proxy.NO_PROXY) {
             connectThroughProxy(proxy, isa, timeout);
             return;
         }
-        SocketChannel sc = provider.openSocketChannel();
-        channel = (ShimSocketChannel) sc;
+        ShimSocketChannel sc = channel != null ? channel : openChannel();
         try {
-            applyPending(sc);
-            if (bindAddress != null) {
-                sc.bind(bindAddress);
-            }
-            channel.connect(isa, timeout * 1_000_000L);
+            sc.connect(isa, timeout * 1_000_000L);
         } catch (IOException | RuntimeException e) {
             sc.close();
-            throw Adaptors.toConnectException(e instanceof Exception x ? x : new IOException(e));
+            throw Adaptors.toConnectException(e);
         }
-        connectedTo(channel.remoteAddressOrNull(), channel.localAddressOrNull());
+        connectedTo(sc.remoteAddressOrNull(), sc.localAddressOrNull());
+    }
+
+    /** The client channel, with the options set so far. */
+    private ShimSocketChannel openChannel() throws IOException {
+        ShimSocketChannel sc = (ShimSocketChannel) provider.openSocketChannel();
+        try {
+            applyPending(sc);
+        } catch (IOException | RuntimeException e) {
+            sc.close();
+            throw e;
+        }
+        setChannel(sc);
+        return sc;
+    }
+
+    private void setChannel(ShimSocketChannel sc) {
+        channel = sc;
+        releaser.hold(sc);
+    }
+
+    /**
+     * Closes a client channel that bind() opened, when something else must take its place (a
+     * proxy's socket, or a listener); returns the address it was bound to, for that to bind.
+     */
+    private InetSocketAddress releaseBoundChannel() {
+        ShimSocketChannel sc = channel;
+        if (sc == null) {
+            return null;
+        }
+        InetSocketAddress bound = sc.localAddressOrNull();
+        setChannel(null);
+        try {
+            sc.close();
+        } catch (IOException e) {
+            // closing an unconnected channel has nothing to report
+        }
+        return bound;
     }
 
     /** The proxy the default ProxySelector picks for a socket to {@code isa}, or NO_PROXY. */
@@ -111,13 +159,14 @@ final class ShimSocketImpl extends SocketImpl {
 
     private void connectThroughProxy(Proxy proxy, InetSocketAddress isa, int timeout) throws IOException {
         provider.fallBack(FallbackReason.PROXY, isa);
+        InetSocketAddress bound = releaseBoundChannel();
         Socket s = new Socket(proxy);
         try {
             for (Map.Entry<Integer, Object> e : pending.entrySet()) {
                 applyTo(s, e.getKey(), e.getValue());
             }
-            if (bindAddress != null) {
-                s.bind(bindAddress);
+            if (bound != null) {
+                s.bind(bound);
             }
             s.connect(isa, timeout);
         } catch (IOException | RuntimeException e) {
@@ -134,23 +183,48 @@ final class ShimSocketImpl extends SocketImpl {
         localport = local == null ? 0 : local.getPort();
     }
 
+    /**
+     * A Socket binds at once, so its port is known (and reserved) before it connects, as the
+     * JDK's impl binds; a ServerSocket's bind is followed at once by listen, which binds.
+     * {@code address} keeps the address asked for, as the JDK's impl does: ServerSocket reports it.
+     */
     @Override
     protected void bind(InetAddress host, int lport) throws IOException {
-        bindAddress = new InetSocketAddress(host, lport);
-        localport = lport;
+        ensureOpen();
+        InetSocketAddress local = new InetSocketAddress(host, lport);
+        if (forServer) {
+            bindAddress = local;
+            localport = lport;
+            return;
+        }
+        ShimSocketChannel sc = openChannel();
+        try {
+            sc.bind(local);
+        } catch (IOException | RuntimeException e) {
+            setChannel(null);
+            sc.close();
+            throw e;
+        }
+        address = host;
+        localport = sc.localAddressOrNull().getPort();
     }
 
     @Override
     protected void listen(int backlog) throws IOException {
+        ensureOpen();
+        InetSocketAddress bound = releaseBoundChannel(); // a Socket's impl made to listen
+        InetSocketAddress local = bound != null ? bound : bindAddress;
         ServerSocketChannel ssc = provider.openServerSocketChannel();
         server = (ShimServerSocketChannel) ssc;
+        releaser.hold(ssc);
         try {
             applyPending(ssc);
-            ssc.bind(bindAddress, backlog);
+            ssc.bind(local, backlog);
         } catch (IOException | RuntimeException e) {
             ssc.close();
             throw e;
         }
+        address = local == null ? Addresses.anyLocal() : local.getAddress();
         localport = server.localAddressOrNull().getPort();
     }
 
@@ -164,7 +238,7 @@ final class ShimSocketImpl extends SocketImpl {
             throw new SocketException("Socket is not listening");
         }
         ShimSocketChannel accepted = (ShimSocketChannel) ssc.accept(timeoutMillis * 1_000_000L);
-        target.channel = accepted;
+        target.setChannel(accepted);
         target.connectedTo(accepted.remoteAddressOrNull(), accepted.localAddressOrNull());
     }
 
@@ -193,12 +267,21 @@ final class ShimSocketImpl extends SocketImpl {
     }
 
     @Override
-    protected int available() {
-        return 0;
+    protected int available() throws IOException {
+        ensureOpen();
+        if (proxied != null) {
+            return proxied.getInputStream().available();
+        }
+        try {
+            return connected().available();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw Adaptors.toSocketException(e);
+        }
     }
 
     @Override
     protected void close() throws IOException {
+        closed = true;
         if (channel != null) {
             channel.close();
         }
@@ -208,6 +291,7 @@ final class ShimSocketImpl extends SocketImpl {
         if (proxied != null) {
             proxied.close();
         }
+        releaser.closed();
     }
 
     @Override
@@ -237,6 +321,7 @@ final class ShimSocketImpl extends SocketImpl {
 
     @Override
     public void setOption(int id, Object value) throws SocketException {
+        ensureOpen();
         if (id == SO_TIMEOUT) {
             timeoutMillis = (Integer) value;
             return;
@@ -252,19 +337,24 @@ final class ShimSocketImpl extends SocketImpl {
             Adaptors.setUntyped(server, option(id), value);
         } else {
             option(id); // unsupported ids fail now, as they would later
-            pending.put(id, value);
+        }
+        if (server == null) {
+            pending.put(id, value); // a proxy's socket may yet take the channel's place
         }
     }
 
+    /** A closed socket answers no option, SO_BINDADDR included: Socket then reports the wildcard, as with the JDK's. */
     @Override
     public Object getOption(int id) throws SocketException {
+        ensureOpen();
         if (id == SO_TIMEOUT) {
             return timeoutMillis;
         }
         if (id == SO_BINDADDR) {
-            InetSocketAddress local = channel != null ? channel.localAddressOrNull()
+            InetSocketAddress local = proxied != null ? (InetSocketAddress) proxied.getLocalSocketAddress()
+                    : channel != null ? channel.localAddressOrNull()
                     : server != null ? server.localAddressOrNull() : bindAddress;
-            return local != null ? local.getAddress() : new InetSocketAddress(0).getAddress();
+            return local != null ? local.getAddress() : Addresses.anyLocal();
         }
         SocketOption<?> name = option(id);
         Object v;

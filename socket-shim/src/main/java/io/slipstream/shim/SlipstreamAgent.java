@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketImplFactory;
 import java.nio.channels.spi.SelectorProvider;
 
 /**
@@ -40,9 +39,8 @@ public final class SlipstreamAgent {
     /** Installs the classic-socket factories over {@code provider}; once per JVM. */
     @SuppressWarnings("deprecation") // the only way to replace the impl of every Socket and ServerSocket
     static void install(SlipstreamSelectorProvider provider) throws IOException {
-        SocketImplFactory factory = () -> new ShimSocketImpl(provider);
-        Socket.setSocketImplFactory(factory);
-        ServerSocket.setSocketFactory(factory);
+        Socket.setSocketImplFactory(() -> new ShimSocketImpl(provider, false));
+        ServerSocket.setSocketFactory(() -> new ShimSocketImpl(provider, true));
     }
 
     private static void applyArguments(String args) {

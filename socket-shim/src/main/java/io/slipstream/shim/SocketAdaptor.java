@@ -83,7 +83,7 @@ final class SocketAdaptor extends Socket {
     public InetAddress getLocalAddress() {
         InetSocketAddress a = channel.localAddressOrNull();
         if (a == null || !channel.isOpen()) {
-            return new InetSocketAddress(0).getAddress();
+            return Addresses.anyLocal();
         }
         return a.getAddress();
     }

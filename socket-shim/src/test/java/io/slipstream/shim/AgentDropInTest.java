@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.AgentJars;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.slipstream.testing.ChildJvm;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,28 +22,18 @@ class AgentDropInTest {
     @TempDir
     Path dir;
 
-    /** An agent jar naming the agent class; the classes themselves come from the class path. */
+    /** Runs the program with an agent jar naming the agent class; the classes themselves come from the class path. */
     private List<String> run(String host, String... properties) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-javaagent:" + AgentJars.premainOnly(dir));
-        cmd.addAll(List.of(properties));
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(DropInProgram.class.getName());
-        cmd.add(host);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        boolean ended = p.waitFor(120, TimeUnit.SECONDS);
-        if (!ended) {
-            p.destroyForcibly();
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(ended, "the program did not finish:\n" + out);
-        assertEquals(0, p.exitValue(), out);
+        List<String> options = new ArrayList<>();
+        options.add("-javaagent:" + AgentJars.premainOnly(dir));
+        options.addAll(List.of(properties));
+        ChildJvm.Result r = ChildJvm.run(options, DropInProgram.class, host);
+        String out = r.output();
+        assertTrue(r.ended(), "the program did not finish:\n" + out);
+        assertEquals(0, r.exitValue(), out);
         // Netty rebuilds a selector that returns early without cause, and says so.
         assertFalse(out.contains("prematurely") || out.contains("Rebuilding"), out);
-        return out.lines().toList();
+        return r.lines();
     }
 
     @Test
@@ -55,6 +42,8 @@ class AgentDropInTest {
                 "-Dslipstream.driver=memory", "-Dslipstream.interface=dropin",
                 "-Dslipstream.address=198.18.9.1/24,198.18.9.2/24");
         assertTrue(out.contains("provider " + SlipstreamSelectorProvider.class.getName()), out.toString());
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("classic listening on /198.18.9.2:") && l.endsWith(" as bound")),
+                "a ServerSocket bound to a stack's address reports it: " + out);
         assertTrue(out.contains("classic hello"), out.toString());
         assertTrue(out.contains("http 200 10485760 digest-ok"), out.toString());
         assertTrue(out.contains("netty through netty"), out.toString());
@@ -65,6 +54,8 @@ class AgentDropInTest {
     @Test
     void withoutANicTheSameProgramRunsOnTheKernel() throws Exception {
         List<String> out = run("127.0.0.1");
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("classic listening on /127.0.0.1:") && l.endsWith(" as bound")),
+                out.toString());
         assertTrue(out.contains("classic hello"), out.toString());
         assertTrue(out.contains("http 200 10485760 digest-ok"), out.toString());
         assertTrue(out.contains("netty through netty"), out.toString());

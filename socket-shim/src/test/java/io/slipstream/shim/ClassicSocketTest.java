@@ -37,7 +37,7 @@ class ClassicSocketTest {
         final ShimSocketImpl impl;
 
         ShimSocket() throws IOException {
-            this(new ShimSocketImpl(PROVIDER));
+            this(new ShimSocketImpl(PROVIDER, false));
         }
 
         private ShimSocket(ShimSocketImpl impl) throws IOException {
@@ -53,7 +53,7 @@ class ClassicSocketTest {
         }
 
         private static SocketImpl impl() {
-            return new ShimSocketImpl(PROVIDER);
+            return new ShimSocketImpl(PROVIDER, true);
         }
 
         @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -260,6 +261,103 @@ class DatagramChannelDifferentialTest {
             s.close();
             assertTrue(s.isClosed());
             assertFalse(server.isOpen());
+        }
+    }
+
+    /** The DatagramSocket-view cases also run on Slipstream's kernel fallback (loopback). */
+    static java.util.stream.Stream<Env> allEnvs() {
+        return Env.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewFillsInThePacketAddressOfAConnectedSend(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            client.connect(server.getLocalAddress());
+            DatagramSocket view = client.socket();
+            DatagramPacket p = new DatagramPacket("to the peer".getBytes(), 11);
+            assertNull(p.getAddress());
+            view.send(p);
+            assertEquals(server.getLocalAddress(), p.getSocketAddress(), "the connected peer, filled in");
+            ByteBuffer got = ByteBuffer.allocate(32);
+            assertEquals(client.getLocalAddress(), server.receive(got));
+            assertEquals("to the peer", text(got));
+            DatagramPacket elsewhere = new DatagramPacket(new byte[1], 1, new InetSocketAddress(env.udpServerHost(), 9));
+            assertThrows(IllegalArgumentException.class, () -> view.send(elsewhere), "connected and packet address differ");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewOfAnUnboundChannelReportsTheWildcard(Env env) throws Exception {
+        DatagramChannel dc = env.provider().openDatagramChannel();
+        DatagramSocket view = dc.socket();
+        assertFalse(view.isBound());
+        assertEquals(new InetSocketAddress(0).getAddress(), view.getLocalAddress());
+        assertEquals(0, view.getLocalPort());
+        assertNull(view.getLocalSocketAddress());
+        view.close();
+        assertNull(view.getLocalAddress(), "closed");
+        assertEquals(-1, view.getLocalPort());
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewConnectRefusesNullAndIgnoresAClosedSocket(Env env) throws Exception {
+        DatagramChannel dc = env.provider().openDatagramChannel();
+        DatagramSocket view = dc.socket();
+        assertThrows(IllegalArgumentException.class, () -> view.connect(null, 9));
+        assertThrows(IllegalArgumentException.class, () -> view.connect((SocketAddress) null));
+        assertThrows(java.io.UncheckedIOException.class, () -> view.connect(env.udpServerHost(), 0));
+        assertFalse(view.isConnected());
+        view.close();
+        assertThrows(IllegalArgumentException.class, () -> view.connect(null, 9));
+        // "If the socket is already closed, then this method has no effect."
+        view.connect(env.udpServerHost(), 9);
+        view.connect(new InetSocketAddress(env.udpServerHost(), 9));
+        assertFalse(view.isConnected());
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void datagramSocketViewConnectsAgainToAnotherPeer(Env env) throws Exception {
+        try (DatagramChannel first = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel second = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.provider().openDatagramChannel()) {
+            DatagramSocket view = client.socket();
+            view.connect(first.getLocalAddress());
+            view.connect(second.getLocalAddress());
+            assertEquals(second.getLocalAddress(), view.getRemoteSocketAddress());
+            view.send(new DatagramPacket("again".getBytes(), 5));
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(client.getLocalAddress(), second.receive(got));
+            assertEquals("again", text(got));
+            assertThrows(AlreadyConnectedException.class, () -> client.connect(first.getLocalAddress()),
+                    "the channel itself still refuses");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("allEnvs")
+    void receiveReturnsTheSameAddressObjectWhileTheSenderRepeats(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel a = env.provider().openDatagramChannel().bind(env.udpClientAny());
+                DatagramChannel b = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
+            SocketAddress to = server.getLocalAddress();
+            a.send(text("a1"), to);
+            a.send(text("a2"), to);
+            b.send(text("b1"), to);
+            a.send(text("a3"), to);
+            ByteBuffer got = ByteBuffer.allocate(16);
+            SocketAddress first = server.receive(got);
+            assertEquals(a.getLocalAddress(), first);
+            got.clear();
+            assertSame(first, server.receive(got), "the same sender again: the cached address");
+            got.clear();
+            assertEquals(b.getLocalAddress(), server.receive(got));
+            got.clear();
+            assertEquals(a.getLocalAddress(), server.receive(got));
         }
     }
 

@@ -70,6 +70,8 @@ public final class DropInProgram {
         System.out.println("provider " + SelectorProvider.provider().getClass().getName());
 
         try (ServerSocket server = new ServerSocket(0, 50, host)) {
+            System.out.println("classic listening on " + server.getLocalSocketAddress()
+                    + (server.getLocalSocketAddress().equals(new InetSocketAddress(host, server.getLocalPort())) ? " as bound" : " not as bound"));
             Thread echo = Thread.ofVirtual().start(() -> {
                 try (Socket s = server.accept()) {
                     InputStream in = s.getInputStream();

@@ -283,4 +283,39 @@ class SelectorSemanticsTest {
             assertTrue(sel.selectedKeys().contains(key));
         }
     }
+
+    /**
+     * A key is in the selector's key set before register sets its interest, so another thread
+     * iterating the keys can cancel it meanwhile: register then returns the cancelled key (the
+     * JDK's SelectorImpl). A thread cancels every key it sees while this one registers again and
+     * again; bounded in count and time, it usually meets the race many times.
+     */
+    @ParameterizedTest
+    @MethodSource("envs")
+    void registerReturnsAKeyAnotherThreadCancelledMeanwhile(Env env) throws Exception {
+        try (Selector sel = env.provider().openSelector();
+                DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
+            dc.configureBlocking(false);
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread canceller = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    for (SelectionKey k : sel.keys()) {
+                        k.cancel();
+                    }
+                }
+            });
+            try {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                for (int i = 0; i < 20_000 && System.nanoTime() < end; i++) {
+                    SelectionKey k = dc.register(sel, SelectionKey.OP_READ); // never CancelledKeyException
+                    assertSame(dc, k.channel());
+                    k.cancel();
+                    sel.selectNow(); // deregisters, so the channel can register again
+                }
+            } finally {
+                done.set(true);
+                canceller.join();
+            }
+        }
+    }
 }

@@ -223,6 +223,23 @@ class TcpChannelDifferentialTest {
 
     @ParameterizedTest
     @MethodSource("envs")
+    void socketAdaptorStreamAvailableCountsAndThrowsOnceClosed(Env env) throws Exception {
+        try (Conn c = Conn.open(env)) {
+            InputStream in = c.client().socket().getInputStream();
+            assertEquals(0, in.available());
+            c.accepted().write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals(1, in.read());
+            assertEquals(2, in.available(), "one segment arrived; one byte of it read");
+            c.client().shutdownInput();
+            assertEquals(0, in.available(), "input shut down");
+            in.close();
+            assertFalse(c.client().isOpen(), "closing the stream closes the channel");
+            assertThrows(java.io.IOException.class, in::available);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("envs")
     void acceptTimeoutThroughTheServerSocketAdaptor(Env env) throws Exception {
         try (ServerSocketChannel server = env.provider().openServerSocketChannel().bind(env.tcpAny())) {
             server.socket().setSoTimeout(100);

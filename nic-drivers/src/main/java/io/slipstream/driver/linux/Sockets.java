@@ -43,6 +43,8 @@ public final class Sockets {
     public static final int SO_DOMAIN = 39;
     /** ioctl that sets or clears O_NONBLOCK on a descriptor (asm-generic/ioctls.h). */
     public static final long FIONBIO = 0x5421;
+    /** ioctl that reports the bytes waiting to be read (asm-generic/ioctls.h). */
+    public static final long FIONREAD = 0x541B;
     public static final int IPPROTO_IP = 0;
     public static final int IP_TOS = 1;
     public static final int IP_TTL = 2;

@@ -27,6 +27,13 @@ public final class KernelSocket {
     private final KernelFd fd;
     private final int family;
     private final boolean stream;
+    /**
+     * The last datagram's source, raw and decoded: a sender that repeats gets the same address
+     * object back, with no allocation, as the JDK's channel caches it. Receive-side only.
+     */
+    private MemorySegment lastSourceRaw;
+    private int lastSourceLength;
+    private SocketAddress lastSource;
 
     private KernelSocket(int fd, int family, boolean stream) {
         this.fd = new KernelFd(fd);
@@ -89,6 +96,20 @@ public final class KernelSocket {
             return -1;
         }
         return n.value.get(JAVA_INT, 0);
+    }
+
+    /** The bytes waiting to be read (FIONREAD). */
+    public int available() throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            if (n.sockets.libc().ioctl(f, Sockets.FIONREAD, n.value) < 0) {
+                throw KernelErrors.socketError(n.sockets.errno());
+            }
+            return n.value.get(JAVA_INT, 0);
+        } finally {
+            fd.release();
+        }
     }
 
     /** Whether this is a listening stream socket. */
@@ -233,7 +254,7 @@ public final class KernelSocket {
 
     /**
      * Receives one datagram into {@code dst} (the rest of a longer one is discarded); returns its
-     * source, or null if none is waiting.
+     * source, or null if none is waiting. One receiver at a time (the channel's read lock).
      */
     public SocketAddress receive(ByteBuffer dst) throws IOException {
         int f = begin();
@@ -250,10 +271,26 @@ public final class KernelSocket {
                 throw KernelErrors.datagramError(e);
             }
             dst.position(dst.position() + (int) got);
-            return SockAddr.decode(n.address, n.length.get(JAVA_INT, 0));
+            return source(n.address, Math.min(n.length.get(JAVA_INT, 0), SockAddr.MAX_LENGTH));
         } finally {
             fd.release();
         }
+    }
+
+    /** The source address in {@code raw}: the cached object when it is the last one's. */
+    private SocketAddress source(MemorySegment raw, int length) {
+        if (lastSource != null && length == lastSourceLength
+                && MemorySegment.mismatch(raw, 0, length, lastSourceRaw, 0, length) < 0) {
+            return lastSource;
+        }
+        if (lastSourceRaw == null) {
+            lastSourceRaw = MemorySegment.ofArray(new byte[SockAddr.MAX_LENGTH]);
+        }
+        SocketAddress decoded = SockAddr.decode(raw, length);
+        MemorySegment.copy(raw, 0, lastSourceRaw, 0, length);
+        lastSourceLength = length;
+        lastSource = decoded;
+        return decoded;
     }
 
     /** Sends {@code src} as one datagram (to the connected peer when {@code target} is null). */
