@@ -1004,10 +1004,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             duplicateAck(nowNanos);
         }
         checkSackLoss(nowNanos);
-        // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
-        // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
-        // stale update cannot shrink the window under data already sent
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && (Seq.lt(sndWl2, ack) || (sndWl2 == ack && newWnd > sndWnd)))) {
+        // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
+        // values update too, so a pure ACK closing the window is heeded. A window that shrinks
+        // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
+        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
             boolean opened = newWnd > sndWnd;
             sndWnd = newWnd;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);

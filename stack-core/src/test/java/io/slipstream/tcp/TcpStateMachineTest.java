@@ -229,4 +229,39 @@ class TcpStateMachineTest {
             assertArrayEquals(early, java.util.Arrays.copyOf(got.array(), early.length));
         }
     }
+
+    /**
+     * RFC 9293 §3.10.7.4: the send window is taken from a segment when SND.WL1 < SEG.SEQ, or
+     * SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK. A pure ACK repeating the handshake ACK's SEQ and
+     * ACK with window 0 therefore closes the window: nothing is sent into it (§3.8.6, SHLD-15),
+     * it is probed (MUST-35), and nothing is retransmitted on a timeout; once the peer answers a
+     * probe with an open window the data goes.
+     */
+    @Test
+    void rfc9293_windowUpdateWithEqualSeqAndAck() {
+        try (TcpTestNetwork net = new TcpTestNetwork(24, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpConnection server = c[1];
+            net.dropFilter = TcpTestNetwork.Segment::fromA; // the client stays silent; the test speaks for it
+            TcpFixtures.inject(net, server, server.rcvNxt(), server.sndMax(), Tcp.ACK, 0, null, new byte[0]);
+            assertEquals(0, server.sndWnd(), "the equal SEQ and ACK updated the window");
+            net.clearCaptured();
+            byte[] data = TcpFixtures.pattern(1000, 24);
+            server.send(ByteBuffer.wrap(data));
+            net.runFor(5_000);
+            List<TcpTestNetwork.Segment> sent = TcpFixtures.sentBy(net, server);
+            assertTrue(!sent.isEmpty() && sent.stream().allMatch(s -> s.payloadLength() == 0),
+                    "only probes, nothing sent into the zero window: " + sent);
+            assertTrue(net.b.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) > 0);
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RETRANSMITS));
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            net.dropFilter = s -> false; // the client answers the next probe with its open window
+            ByteBuffer got = ByteBuffer.allocate(data.length);
+            assertTrue(net.runUntil(() -> {
+                c[0].receive(got);
+                return !got.hasRemaining();
+            }, 60_000), "the data goes once the window opens");
+            assertArrayEquals(data, got.array());
+        }
+    }
 }
