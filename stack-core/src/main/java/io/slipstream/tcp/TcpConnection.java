@@ -922,11 +922,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         if (dataLen > 0 && state.receivesData()) {
             int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
-            if (room <= 0) {
-                dataLen = 0;
-                fin = false;
-            } else if (dataLen > room) {
-                dataLen = room;
+            if (dataLen > room) {
+                // beyond the window (a zero-window probe with a new byte): not acceptable, so
+                // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
+                counters.increment(TcpCounter.DROP_BEYOND_WINDOW);
+                ackPending = true;
+                dataLen = Math.max(room, 0);
                 fin = false;
             }
             if (dataLen > 0) {

@@ -23,6 +23,11 @@ public enum TcpCounter {
     DROP_OUT_OF_ORDER_FULL,
     /** SYN to a listener whose accept queue is full. */
     DROP_LISTEN_OVERFLOW,
+    /**
+     * Data beyond the receive window, such as a zero-window probe carrying a new byte: not
+     * taken, the rest of the segment (its ACK) processed, answered with an ACK.
+     */
+    DROP_BEYOND_WINDOW,
     /** An exception inside the layer (a bug): the segment or timer was dropped. */
     DROP_INTERNAL_ERROR,
     RETRANSMITS,

@@ -264,4 +264,34 @@ class TcpStateMachineTest {
             assertArrayEquals(data, got.array());
         }
     }
+
+    /**
+     * RFC 9293 §3.10.7.4: with a zero receive window no data is acceptable, and an unacceptable
+     * segment is answered with an ACK. A Linux sender probes a zero window with one new byte at
+     * RCV.NXT (not with an old sequence number as Slipstream does); it must get an ACK carrying
+     * the unchanged RCV.NXT and window 0, or it gives up on the connection after its retries.
+     */
+    @Test
+    void rfc9293_zeroWindowProbeWithNewDataIsAnsweredWithAnAck() {
+        try (TcpTestNetwork net = new TcpTestNetwork(25, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withBuffers(4096, 4096));
+            TcpConnection server = c[1];
+            c[0].send(ByteBuffer.wrap(new byte[4096 + 1000]));
+            net.runFor(1000); // the server does not read: its window closes
+            assertEquals(0, server.receiveWindow());
+            assertEquals(4096, server.available());
+            net.dropFilter = TcpTestNetwork.Segment::fromA; // the test sends the probe
+            net.clearCaptured();
+            int rcvNxt = server.rcvNxt();
+            TcpFixtures.inject(net, server, rcvNxt, server.sndMax(), Tcp.ACK, 1000, null, new byte[] {42});
+            List<TcpTestNetwork.Segment> reply = TcpFixtures.sentBy(net, server);
+            assertEquals(1, reply.size(), "the probe is answered at once: " + reply);
+            assertTrue(reply.get(0).has(Tcp.ACK) && reply.get(0).payloadLength() == 0);
+            assertEquals(rcvNxt, reply.get(0).ack(), "the byte beyond the window is not taken");
+            assertEquals(0, reply.get(0).window());
+            assertEquals(rcvNxt, server.rcvNxt());
+            assertEquals(4096, server.available());
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_BEYOND_WINDOW));
+        }
+    }
 }
