@@ -920,6 +920,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
             seq = rcvNxt;
         }
+        if (dataLen > 0 && closedByApp && state.receivesData()) {
+            // RFC 1122 §4.2.2.13, RFC 2525 §2.17: nobody will read new data after close(); a RST
+            // at the peer's RCV.NXT (our SEG.ACK) tells it the data was lost, as Linux does
+            counters.increment(TcpCounter.DROP_DATA_AFTER_CLOSE);
+            sendReset(ack);
+            toClosed();
+            return;
+        }
         if (dataLen > 0 && state.receivesData()) {
             int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
             if (dataLen > room) {

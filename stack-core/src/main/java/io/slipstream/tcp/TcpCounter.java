@@ -28,6 +28,8 @@ public enum TcpCounter {
      * taken, the rest of the segment (its ACK) processed, answered with an ACK.
      */
     DROP_BEYOND_WINDOW,
+    /** New data after the application closed: cannot be delivered, so answered with a RST (RFC 1122 §4.2.2.13). */
+    DROP_DATA_AFTER_CLOSE,
     /** An exception inside the layer (a bug): the segment or timer was dropped. */
     DROP_INTERNAL_ERROR,
     RETRANSMITS,

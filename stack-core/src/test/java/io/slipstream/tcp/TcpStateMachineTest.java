@@ -294,4 +294,40 @@ class TcpStateMachineTest {
             assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_BEYOND_WINDOW));
         }
     }
+
+    /**
+     * RFC 1122 §4.2.2.13 (and RFC 2525 §2.17): new data arriving after the application called
+     * close() cannot be delivered, so the TCP sends a RST to show that it was lost, rather than
+     * acknowledging it as if it had been read. Old (duplicate) data draws no RST.
+     */
+    @Test
+    void rfc1122_dataAfterCloseDrawsReset() {
+        try (TcpTestNetwork net = new TcpTestNetwork(26, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpConnection client = c[0];
+            TcpConnection server = c[1];
+            byte[] early = TcpFixtures.pattern(100, 26);
+            client.send(ByteBuffer.wrap(early));
+            net.runFor(10);
+            assertEquals(100, server.receive(ByteBuffer.allocate(200)));
+            server.close();
+            net.runFor(10);
+            assertEquals(TcpState.FIN_WAIT_2, server.state());
+            assertEquals(TcpState.CLOSE_WAIT, client.state());
+            // a retransmission of data the application did read is old, not new: no RST
+            TcpFixtures.inject(net, server, server.rcvNxt() - 100, server.sndMax(), Tcp.ACK, 1000, null, early);
+            assertEquals(TcpState.FIN_WAIT_2, server.state());
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RESETS_SENT));
+            net.clearCaptured();
+            client.send(ByteBuffer.wrap(new byte[10]));
+            net.runFor(10);
+            List<TcpTestNetwork.Segment> answer = TcpFixtures.sentBy(net, server);
+            assertEquals(1, answer.size(), "one segment answers the data: " + answer);
+            assertTrue(answer.get(0).has(Tcp.RST), "a RST, not an ACK: " + answer);
+            assertEquals(TcpState.CLOSED, server.state());
+            assertEquals(TcpError.RESET, client.pendingError(), "the sender learns its data was lost");
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_DATA_AFTER_CLOSE));
+            assertEquals(0, net.a.layer.connectionCount() + net.b.layer.connectionCount());
+        }
+    }
 }
