@@ -23,6 +23,8 @@ public enum TcpCounter {
     DROP_OUT_OF_ORDER_FULL,
     /** SYN to a listener whose accept queue is full. */
     DROP_LISTEN_OVERFLOW,
+    /** SYN with FIN to a listener: dropped without an answer, as Linux does. */
+    DROP_SYN_FIN,
     /**
      * Data beyond the receive window, such as a zero-window probe carrying a new byte: not
      * taken, the rest of the segment (its ACK) processed, answered with an ACK.

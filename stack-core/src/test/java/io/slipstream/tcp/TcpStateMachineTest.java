@@ -330,4 +330,23 @@ class TcpStateMachineTest {
             assertEquals(0, net.a.layer.connectionCount() + net.b.layer.connectionCount());
         }
     }
+
+    /**
+     * A SYN that also carries FIN, to a listener: RFC 9293 §3.10.7.2 would queue the FIN for
+     * after the handshake, Linux discards the segment (no SYN-ACK, no RST); Slipstream does as
+     * Linux does, counts it, and the listener still takes ordinary SYNs.
+     */
+    @Test
+    void rfc9293_synWithFinToAListenerIsDropped() {
+        try (TcpTestNetwork net = new TcpTestNetwork(27, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4002, PORT, 5000, 0, Tcp.SYN | Tcp.FIN, 8000, null, new byte[0]));
+            assertEquals(List.of(), net.captured(), "neither a SYN-ACK nor a RST");
+            assertEquals(0, net.b.layer.connectionCount());
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_SYN_FIN));
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 4002, TcpConnectOptions.DEFAULT);
+            assertTrue(net.runUntil(() -> client.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
+        }
+    }
 }
