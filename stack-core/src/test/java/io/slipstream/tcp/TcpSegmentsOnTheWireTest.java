@@ -1,0 +1,78 @@
+package io.slipstream.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.testing.TcpTestNetwork;
+import io.slipstream.wire.Tcp;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Segments on the wire in a typical request/response exchange, as an HTTP server such as Jetty
+ * makes it: the client sends a request; the server reads it and answers from a worker a
+ * millisecond later, headers and body in one gathering write under TCP_NODELAY; the client
+ * reads the whole response before its next request. Counted from the capture, per side.
+ */
+class TcpSegmentsOnTheWireTest {
+    private static final long WORKER_DELAY_MS = 1;
+
+    /** Runs one exchange; the response is the gathering write of {@code responseParts}. */
+    private static void exchange(TcpTestNetwork net, TcpConnection client, TcpConnection server, int requestBytes,
+                                 int... responseParts) {
+        assertEquals(requestBytes, client.send(ByteBuffer.wrap(TcpFixtures.pattern(requestBytes, 1))));
+        ByteBuffer request = ByteBuffer.allocate(requestBytes);
+        assertTrue(net.runUntil(() -> {
+            server.receive(request);
+            return !request.hasRemaining();
+        }, 10_000), "the request arrived");
+        net.runFor(WORKER_DELAY_MS);
+        ByteBuffer[] response = new ByteBuffer[responseParts.length];
+        int total = 0;
+        for (int i = 0; i < response.length; i++) {
+            response[i] = ByteBuffer.wrap(TcpFixtures.pattern(responseParts[i], i));
+            total += responseParts[i];
+        }
+        assertEquals(total, server.send(response, 0, response.length));
+        ByteBuffer got = ByteBuffer.allocate(total);
+        assertTrue(net.runUntil(() -> {
+            client.receive(got);
+            return !got.hasRemaining();
+        }, 10_000), "the response arrived");
+    }
+
+    private static List<Integer> dataSegmentSizes(TcpTestNetwork net, TcpConnection c) {
+        return TcpFixtures.sentBy(net, c).stream().filter(s -> s.payloadLength() > 0)
+                .map(TcpTestNetwork.Segment::payloadLength).toList();
+    }
+
+    private static long pureAcks(TcpTestNetwork net, TcpConnection c) {
+        return TcpFixtures.sentBy(net, c).stream()
+                .filter(s -> s.payloadLength() == 0 && (s.flags() & (Tcp.SYN | Tcp.FIN | Tcp.RST)) == 0).count();
+    }
+
+    /**
+     * A gathering write (headers and body, as Jetty writes them) leaves in full-sized segments,
+     * as one writev does on Linux: the sender sends full segments whenever it can (RFC 9293
+     * §3.8.6.2.1), and TCP_NODELAY only means that the last, partial one is not held back. Each
+     * buffer of the gather used to go out as a segment of its own.
+     */
+    @Test
+    void rfc9293_gatheringWriteGoesOutInFullSegments() {
+        try (TcpTestNetwork net = new TcpTestNetwork(120, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            int mss = c[1].mss();
+            net.clearCaptured();
+            exchange(net, c[0], c[1], 300, 250, 1000);
+            assertEquals(List.of(1250), dataSegmentSizes(net, c[1]), "headers and a small body: one segment");
+            net.clearCaptured();
+            exchange(net, c[0], c[1], 300, 250, 4000);
+            assertEquals(List.of(mss, mss, 4250 - 2 * mss), dataSegmentSizes(net, c[1]),
+                    "headers and a larger body: full segments, then the rest");
+            net.clearCaptured();
+            exchange(net, c[0], c[1], 300, 100, 0, 20, 30);
+            assertEquals(List.of(150), dataSegmentSizes(net, c[1]), "small and empty buffers: one segment");
+        }
+    }
+}
