@@ -1681,6 +1681,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         b.setRange(off, hl + len);
         out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, tos, true);
         counters.increment(TcpCounter.SEGMENTS_SENT);
+        if (len > 0) {
+            counters.increment(TcpCounter.DATA_SEGMENTS_SENT);
+        }
         if (hasAck) {
             lastAckSent = rcvNxt;
             bytesSinceAck = 0;

@@ -4,6 +4,8 @@ package io.slipstream.tcp;
 public enum TcpCounter {
     SEGMENTS_RECEIVED,
     SEGMENTS_SENT,
+    /** Segments sent with data (as Linux's tcpi_data_segs_out): the rest are ACKs and control segments. */
+    DATA_SEGMENTS_SENT,
     /** Truncated, bad header length or bad options. */
     DROP_MALFORMED,
     DROP_BAD_CHECKSUM,
