@@ -55,21 +55,24 @@ class TcpSegmentsDifferentialTest {
             return new InetSocketAddress(this == KERNEL ? "127.0.0.1" : "198.18.13.2", 0);
         }
 
-        /** {segments, data segments, send MSS} that {@code ch} has sent so far. */
-        long[] sent(SocketChannel ch, boolean server) throws IOException {
+        /** What {@code ch} has sent so far, and its MSS and congestion window. */
+        Sent sent(SocketChannel ch, boolean server) throws IOException {
             return this == KERNEL ? TcpInfo.of(ch) : StackCount.of(ch, server ? B : A);
         }
     }
+
+    /** Segments a socket sent, with and without data, its send MSS and congestion window (segments). */
+    private record Sent(long segments, long dataSegments, long mss, long cwndSegments) {}
 
     static Stream<Where> wheres() {
         return Stream.of(Where.values());
     }
 
-    /** TCP_INFO of a kernel socket: tcpi_snd_mss, tcpi_segs_out and tcpi_data_segs_out. */
+    /** TCP_INFO of a kernel socket: tcpi_segs_out, tcpi_data_segs_out, tcpi_snd_mss, tcpi_snd_cwnd. */
     private static final class TcpInfo {
         private static final int TCP_INFO = 11;
 
-        static long[] of(SocketChannel ch) throws IOException {
+        static Sent of(SocketChannel ch) throws IOException {
             KernelFd fd = ((ShimChannel) ch).kernelFd();
             assertTrue(fd != null, "a kernel socket");
             try (Arena arena = Arena.ofConfined()) {
@@ -80,23 +83,23 @@ class TcpSegmentsDifferentialTest {
                 if (new Sockets(libc).getSockOpt(fd.fd(), Sockets.IPPROTO_TCP, TCP_INFO, info, length) < 0) {
                     throw new IOException(libc.failure("getsockopt(TCP_INFO)"));
                 }
-                return new long[] {info.get(ValueLayout.JAVA_INT, 136), info.get(ValueLayout.JAVA_INT, 156),
-                    info.get(ValueLayout.JAVA_INT, 16)};
+                return new Sent(info.get(ValueLayout.JAVA_INT, 136), info.get(ValueLayout.JAVA_INT, 156),
+                        info.get(ValueLayout.JAVA_INT, 16), info.get(ValueLayout.JAVA_INT, 80));
             }
         }
     }
 
     /** What a stack's TCP layer has sent; each exchange of this class has its stacks to itself. */
     private static final class StackCount {
-        static long[] of(SocketChannel ch, StackConfig config) throws IOException {
+        static Sent of(SocketChannel ch, StackConfig config) throws IOException {
             ShimStacks.Opened opened = ShimStacks.get(config);
             int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             opened.stack().enter();
             try {
                 TcpLayer tcp = opened.tcp();
                 TcpConnection c = tcp.connections().stream().filter(x -> x.localPort() == port).findFirst().orElseThrow();
-                return new long[] {tcp.counters().get(TcpCounter.SEGMENTS_SENT),
-                    tcp.counters().get(TcpCounter.DATA_SEGMENTS_SENT), c.mss()};
+                return new Sent(tcp.counters().get(TcpCounter.SEGMENTS_SENT),
+                        tcp.counters().get(TcpCounter.DATA_SEGMENTS_SENT), c.mss(), c.congestionWindow() / c.mss());
             } finally {
                 opened.stack().exit();
             }
@@ -150,14 +153,27 @@ class TcpSegmentsDifferentialTest {
         try (Pair p = Pair.open(where)) {
             for (int[] sizes : new int[][] {{250, 1000}, {250, 4000}, {100, 0, 20, 30}}) {
                 int total = java.util.Arrays.stream(sizes).sum();
-                long[] before = where.sent(p.client(), false);
+                Sent before = where.sent(p.client(), false);
                 assertEquals(total, p.client().write(parts(sizes)));
                 Pair.readFully(p.server(), total);
-                long[] after = where.sent(p.client(), false);
-                long mss = after[2];
-                assertEquals((total + mss - 1) / mss, after[1] - before[1],
+                Sent after = where.sent(p.client(), false);
+                long mss = after.mss();
+                assertEquals((total + mss - 1) / mss, after.dataSegments() - before.dataSegments(),
                         where + ": data segments for " + java.util.Arrays.toString(sizes) + " with MSS " + mss);
             }
+        }
+    }
+
+    /**
+     * RFC 6928: a connection starts with a congestion window of ten segments (at the usual MSS),
+     * the kernel's and the stack's alike.
+     */
+    @ParameterizedTest
+    @MethodSource("wheres")
+    void rfc6928_initialWindowTenSegments(Where where) throws Exception {
+        try (Pair p = Pair.open(where)) {
+            assertEquals(10, where.sent(p.client(), false).cwndSegments(), where + ": client");
+            assertEquals(10, where.sent(p.server(), true).cwndSegments(), where + ": server");
         }
     }
 }

@@ -75,4 +75,32 @@ class TcpSegmentsOnTheWireTest {
             assertEquals(List.of(150), dataSegmentSizes(net, c[1]), "small and empty buffers: one segment");
         }
     }
+
+    /**
+     * RFC 6928: the initial window is min(10·MSS, max(2·MSS, 14600 bytes)), ten segments at the
+     * usual MSS, as Linux uses. A 14,000-byte response on a fresh connection leaves in one
+     * flight, before the first of the client's ACKs reaches the server; with RFC 5681's three
+     * or four segments it took three round trips.
+     */
+    @Test
+    void rfc6928_initialWindowTenSegments() {
+        try (TcpTestNetwork net = new TcpTestNetwork(121, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            assertEquals(10L * c[1].mss(), c[1].congestionWindow());
+            net.clearCaptured();
+            exchange(net, c[0], c[1], 300, 400, 13_600);
+            List<TcpTestNetwork.Segment> wire = net.captured();
+            int request = wire.indexOf(wire.stream().filter(s -> s.fromA() && s.payloadLength() > 0).findFirst().orElseThrow());
+            int firstFlight = 0;
+            for (TcpTestNetwork.Segment s : wire.subList(request + 1, wire.size())) {
+                if (s.fromA()) {
+                    break; // the client's first answer to the response
+                }
+                if (s.payloadLength() > 0) {
+                    firstFlight++;
+                }
+            }
+            assertEquals(10, firstFlight, "the whole response in the first flight: " + wire);
+        }
+    }
 }
