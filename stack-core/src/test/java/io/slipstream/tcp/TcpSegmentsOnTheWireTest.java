@@ -4,52 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.TcpTestNetwork;
-import io.slipstream.wire.Tcp;
-import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Segments on the wire in a typical request/response exchange, as an HTTP server such as Jetty
- * makes it: the client sends a request; the server reads it and answers from a worker a
- * millisecond later, headers and body in one gathering write under TCP_NODELAY; the client
- * reads the whole response before its next request. Counted from the capture, per side.
+ * Segments on the wire in a typical request/response exchange ({@link TcpFixtures#exchange}: the
+ * server answers a millisecond after the request arrived, headers and body in one gathering
+ * write under TCP_NODELAY, as Jetty does). Counted from the capture, per side.
  */
 class TcpSegmentsOnTheWireTest {
-    private static final long WORKER_DELAY_MS = 1;
-
-    /** Runs one exchange; the response is the gathering write of {@code responseParts}. */
-    private static void exchange(TcpTestNetwork net, TcpConnection client, TcpConnection server, int requestBytes,
-                                 int... responseParts) {
-        assertEquals(requestBytes, client.send(ByteBuffer.wrap(TcpFixtures.pattern(requestBytes, 1))));
-        ByteBuffer request = ByteBuffer.allocate(requestBytes);
-        assertTrue(net.runUntil(() -> {
-            server.receive(request);
-            return !request.hasRemaining();
-        }, 10_000), "the request arrived");
-        net.runFor(WORKER_DELAY_MS);
-        ByteBuffer[] response = new ByteBuffer[responseParts.length];
-        int total = 0;
-        for (int i = 0; i < response.length; i++) {
-            response[i] = ByteBuffer.wrap(TcpFixtures.pattern(responseParts[i], i));
-            total += responseParts[i];
-        }
-        assertEquals(total, server.send(response, 0, response.length));
-        ByteBuffer got = ByteBuffer.allocate(total);
-        assertTrue(net.runUntil(() -> {
-            client.receive(got);
-            return !got.hasRemaining();
-        }, 10_000), "the response arrived");
-    }
-
     private static List<Integer> dataSegmentSizes(TcpTestNetwork net, TcpConnection c) {
         return TcpFixtures.sentBy(net, c).stream().filter(s -> s.payloadLength() > 0)
                 .map(TcpTestNetwork.Segment::payloadLength).toList();
-    }
-
-    private static long pureAcks(TcpTestNetwork net, TcpConnection c) {
-        return TcpFixtures.sentBy(net, c).stream()
-                .filter(s -> s.payloadLength() == 0 && (s.flags() & (Tcp.SYN | Tcp.FIN | Tcp.RST)) == 0).count();
     }
 
     /**
@@ -64,14 +30,14 @@ class TcpSegmentsOnTheWireTest {
             TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
             int mss = c[1].mss();
             net.clearCaptured();
-            exchange(net, c[0], c[1], 300, 250, 1000);
+            TcpFixtures.exchange(net, c[0], c[1], 300, 250, 1000);
             assertEquals(List.of(1250), dataSegmentSizes(net, c[1]), "headers and a small body: one segment");
             net.clearCaptured();
-            exchange(net, c[0], c[1], 300, 250, 4000);
+            TcpFixtures.exchange(net, c[0], c[1], 300, 250, 4000);
             assertEquals(List.of(mss, mss, 4250 - 2 * mss), dataSegmentSizes(net, c[1]),
                     "headers and a larger body: full segments, then the rest");
             net.clearCaptured();
-            exchange(net, c[0], c[1], 300, 100, 0, 20, 30);
+            TcpFixtures.exchange(net, c[0], c[1], 300, 100, 0, 20, 30);
             assertEquals(List.of(150), dataSegmentSizes(net, c[1]), "small and empty buffers: one segment");
         }
     }
@@ -88,7 +54,7 @@ class TcpSegmentsOnTheWireTest {
             TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
             assertEquals(10L * c[1].mss(), c[1].congestionWindow());
             net.clearCaptured();
-            exchange(net, c[0], c[1], 300, 400, 13_600);
+            TcpFixtures.exchange(net, c[0], c[1], 300, 400, 13_600);
             List<TcpTestNetwork.Segment> wire = net.captured();
             int request = wire.indexOf(wire.stream().filter(s -> s.fromA() && s.payloadLength() > 0).findFirst().orElseThrow());
             int firstFlight = 0;
