@@ -1424,6 +1424,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         cc.onTimeout(flight, mss, now());
         inRecovery = false;
         dupAcks = 0;
+        limitedTransmitAllowance = 0; // RFC 5681 §3.1: the loss window is one segment, nothing more
         recover = sndMax;
         scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
         rttTiming = false; // Karn: no samples from retransmissions

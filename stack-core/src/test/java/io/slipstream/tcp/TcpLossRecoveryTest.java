@@ -150,6 +150,33 @@ class TcpLossRecoveryTest {
         }
     }
 
+    /**
+     * RFC 5681 §3.1: after a retransmission timeout the congestion window is the loss window,
+     * one segment. A duplicate ACK before the timeout gave an RFC 3042 limited-transmit
+     * allowance, which must not survive the timeout and let a second segment out with the first.
+     */
+    @Test
+    void rfc5681_lossWindowIsOneSegmentAfterATimeout() {
+        try (TcpTestNetwork net = new TcpTestNetwork(67, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            int mss = c[0].mss();
+            for (int i = 0; i < 3; i++) {
+                TcpFixtures.exchange(net, c[0], c[1], 300, 1000); // small exchanges: the window edge stays put
+            }
+            net.clearCaptured();
+            dropDataSegments(net, 0);
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[2 * mss])); // the second draws a duplicate ACK
+            long sent = net.clock.nanoTime();
+            net.runFor(150);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, TcpFixtures.sentBy(net, c[1]).size(), "one duplicate ACK");
+            net.runUntil(() -> net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES) == 1, 1000);
+            List<TcpTestNetwork.Segment> resent = net.captured().stream()
+                    .filter(s -> s.fromA() && s.payloadLength() > 0 && s.sentAtNanos() > sent).toList();
+            assertEquals(1, resent.size(), "one segment in the loss window: " + resent);
+        }
+    }
+
     @Test
     void rfc6298_rtoDoublesOnEachExpiry() {
         try (TcpTestNetwork net = new TcpTestNetwork(65, TcpFixtures.config())) {
