@@ -119,18 +119,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private long limitedTransmitAllowance;
 
     // ACK generation
-    private int bytesSinceAck;
-    /** Largest data segment received: "a full segment" for delayed ACKs. */
-    private int rcvMss = 536;
-    private int quickAcksLeft;
+    private final DelayedAcks acks;
     private boolean ackPending;
 
     // socket options
     private boolean noDelay;
     /** IP TOS byte of every segment sent (IP_TOS); its ECN bits stay 0, TCP owns them (RFC 3168 §6.1.1). */
     private int tos;
-    /** TCP_QUICKACK false: ACKs are delayed from now on, even in the quick-ACK start (Linux's "pingpong"). */
-    private boolean delayAcks;
     private boolean keepAlive;
     private long keepAliveIdleNanos;
     private long keepAliveIntervalNanos;
@@ -184,7 +179,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.keepAliveCount = config.keepAliveCount();
         this.stateObserver = layer.stateObserver();
         this.rto = config.rtoInitialMs() * 1_000_000L;
-        this.quickAcksLeft = config.quickAckSegments();
+        this.acks = new DelayedAcks(config.delayedAckMs() * 1_000_000L, config.quickAckSegments());
         int mtu = layer.output().mtu(remoteAddress);
         this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
     }
@@ -634,18 +629,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Whether ACKs go out at once (TCP_QUICKACK as Linux reports it: not in delayed-ACK mode). */
     public boolean quickAck() {
-        return !delayAcks;
+        return acks.quickAck();
     }
 
     /**
      * TCP_QUICKACK, as on Linux not a permanent setting: true re-enters the quick-ACK start
-     * (the next quickack.segments segments are ACKed at once) and ACKs what is pending now;
-     * false delays ACKs (RFC 1122 §4.2.3.2) from now on.
+     * (the next quickack.segments ACKs go out at once) and ACKs what is pending now; false
+     * delays ACKs (RFC 1122 §4.2.3.2) until the stack leaves that mode (see {@link DelayedAcks}).
      */
     public void quickAck(boolean on) {
-        delayAcks = !on;
-        quickAcksLeft = on ? Math.max(quickAcksLeft, config.quickAckSegments()) : 0;
-        if (on && state.isSynchronized() && bytesSinceAck > 0) {
+        acks.quickAck(on);
+        if (on && state.isSynchronized() && acks.pending()) {
             sendAck();
         }
     }
@@ -1257,19 +1251,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
     }
 
-    /** Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second full segment. */
+    /** In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides. */
     private void scheduleAck(int bytes, boolean now) {
-        bytesSinceAck += bytes;
-        if (bytes > rcvMss) {
-            rcvMss = Math.min(bytes, advertisedMss); // the peer's segment size, as Linux estimates it
-        }
-        if (now || quickAcksLeft > 0 || bytesSinceAck >= 2 * rcvMss) {
-            if (quickAcksLeft > 0) {
-                quickAcksLeft--;
-            }
+        if (acks.received(bytes, advertisedMss, now()) || now) {
             ackPending = true;
         } else if (!delayedAckTimer.isScheduled()) {
-            layer.timers().scheduleIn(delayedAckTimer, config.delayedAckMs() * 1_000_000L);
+            layer.timers().scheduleIn(delayedAckTimer, acks.timeoutNanos());
         }
     }
 
@@ -1341,7 +1328,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (timer == retransmitTimer) {
                 retransmitTimeout();
             } else if (timer == delayedAckTimer) {
-                if (state.isSynchronized() && bytesSinceAck > 0) {
+                if (state.isSynchronized() && acks.pending()) {
+                    acks.timerFired();
                     sendAck();
                 }
             } else if (timer == keepAliveTimer) {
@@ -1520,6 +1508,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     break; // Nagle: one small segment in flight at a time
                 }
             }
+            if (!retransmission && len > 0) {
+                acks.sending(now()); // an answer soon after receiving makes the exchange interactive
+            }
             if (!sendData(sndNxt, (int) len, withFin)) {
                 break;
             }
@@ -1687,7 +1678,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         if (hasAck) {
             lastAckSent = rcvNxt;
-            bytesSinceAck = 0;
+            acks.acked();
             ackPending = false;
             if (delayedAckTimer.isScheduled()) {
                 layer.timers().cancel(delayedAckTimer);

@@ -69,4 +69,35 @@ class TcpSegmentsOnTheWireTest {
             assertEquals(10, firstFlight, "the whole response in the first flight: " + wire);
         }
     }
+
+    /**
+     * Delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2) as Linux makes them: a connection starts
+     * by ACKing at once (the quick-ACK start), but once the application answers within the
+     * delayed-ACK timeout of receiving, the exchange is interactive and each ACK waits for the
+     * answer that carries it. Over 200 exchanges the only pure ACKs are those of the first
+     * exchange and, since nothing follows the last response, the timer's ACK of it; every
+     * request and response used to draw one until the sixteen quick ACKs were spent.
+     */
+    @Test
+    void rfc1122_delayedAckLetsTheResponseCarryTheAck() {
+        try (TcpTestNetwork net = new TcpTestNetwork(122, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            net.clearCaptured();
+            TcpFixtures.exchange(net, c[0], c[1], 300, 250, 1750);
+            assertEquals(1, TcpFixtures.pureAcksBy(net, c[1]).size(), "the first request, in the quick-ACK start");
+            assertEquals(2, TcpFixtures.pureAcksBy(net, c[0]).size(), "the first response's two segments, likewise");
+            net.clearCaptured();
+            for (int i = 1; i < 200; i++) {
+                TcpFixtures.exchange(net, c[0], c[1], 300, 250, 1750);
+            }
+            assertEquals(List.of(), TcpFixtures.pureAcksBy(net, c[1]), "each request's ACK rides on its response");
+            assertEquals(List.of(), TcpFixtures.pureAcksBy(net, c[0]), "each response's ACK rides on the next request");
+            assertEquals(199 * 2, dataSegmentSizes(net, c[1]).size());
+            long lastResponse = net.captured().getLast().sentAtNanos();
+            net.runFor(100);
+            List<TcpTestNetwork.Segment> last = TcpFixtures.pureAcksBy(net, c[0]);
+            assertEquals(1, last.size(), "the last response is ACKed by the timer");
+            assertEquals(lastResponse + 1_000_000L + 40_000_000L, last.get(0).sentAtNanos(), "arrival + 40 ms");
+        }
+    }
 }
