@@ -176,4 +176,51 @@ class TcpSegmentsDifferentialTest {
             assertEquals(10, where.sent(p.server(), true).cwndSegments(), where + ": server");
         }
     }
+
+    /**
+     * Delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2): 200 request/response exchanges, the
+     * server answering from a worker thread as Jetty does. Once the exchange is interactive, a
+     * request's ACK rides on its response and a response's on the next request, so each side
+     * sends a pure ACK or two in the quick-ACK start and then almost none; on the kernel and
+     * accelerated alike. This runs in real time, so a side may send a few more (an answer
+     * delayed beyond the 40 ms timeout by the machine's load costs a pure ACK or two); the
+     * bound is far below the one pure ACK per request of the first sixteen that a quick-ACK
+     * start without an interactive mode sends whatever the timing.
+     */
+    @ParameterizedTest
+    @MethodSource("wheres")
+    void rfc1122_delayedAckLetsTheResponseCarryTheAck(Where where) throws Exception {
+        int exchanges = 200;
+        int request = 300;
+        int[] response = {250, 1750};
+        try (Pair p = Pair.open(where); java.util.concurrent.ExecutorService worker =
+                java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            Sent client0 = where.sent(p.client(), false);
+            Sent server0 = where.sent(p.server(), true);
+            java.util.concurrent.Future<?> server = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()
+                    .submit(() -> {
+                        for (int i = 0; i < exchanges; i++) {
+                            Pair.readFully(p.server(), request);
+                            worker.submit(() -> p.server().write(parts(response))).get();
+                        }
+                        return null;
+                    });
+            for (int i = 0; i < exchanges; i++) {
+                assertEquals(request, p.client().write(ByteBuffer.allocate(request)));
+                Pair.readFully(p.client(), response[0] + response[1]);
+            }
+            server.get(30, TimeUnit.SECONDS);
+            Sent client = where.sent(p.client(), false);
+            Sent serverSent = where.sent(p.server(), true);
+            long serverData = serverSent.dataSegments() - server0.dataSegments();
+            long serverAcks = serverSent.segments() - server0.segments() - serverData;
+            long clientData = client.dataSegments() - client0.dataSegments();
+            long clientAcks = client.segments() - client0.segments() - clientData;
+            long perResponse = (response[0] + response[1] + serverSent.mss() - 1) / serverSent.mss();
+            assertEquals(exchanges * perResponse, serverData, where + ": each response in full segments");
+            assertEquals(exchanges, clientData, where + ": each request in one segment");
+            assertTrue(serverAcks <= 8, where + ": the server's pure ACKs: " + serverAcks);
+            assertTrue(clientAcks <= 8, where + ": the client's pure ACKs: " + clientAcks);
+        }
+    }
 }
