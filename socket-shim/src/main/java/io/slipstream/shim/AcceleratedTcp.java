@@ -177,9 +177,21 @@ final class AcceleratedTcp implements ReadinessListener {
 
     /** Queues what fits of {@code src}; 0 when the send buffer is full. */
     int write(ByteBuffer src) throws IOException {
+        return (int) write(src, null, 0, 0);
+    }
+
+    /**
+     * Queues what fits of {@code srcs} (a gathering write) in one call into the engine, which
+     * sends the whole gather in full-sized segments, as the kernel does for a writev.
+     */
+    long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        return write(null, srcs, offset, length);
+    }
+
+    private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
         stack.enter();
         try {
-            return connection.send(src);
+            return src != null ? connection.send(src) : connection.send(srcs, offset, length);
         } catch (TcpException e) {
             throw error(e.error(), false);
         } catch (IllegalStateException e) {

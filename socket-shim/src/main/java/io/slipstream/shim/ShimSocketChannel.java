@@ -478,25 +478,15 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         }
     }
 
-    /** Queues bytes on the stack's connection; in blocking mode all of them, waiting for room. */
+    /**
+     * Queues bytes on the stack's connection; in blocking mode all of them, waiting for room. A
+     * gather goes to the engine in one call, so that it leaves in full-sized segments.
+     */
     private long writeAccelerated(AcceleratedTcp t, ByteBuffer src, ByteBuffer[] srcs, int offset, int length,
             boolean blocking) throws IOException {
         long written = 0;
-        int i = offset;
-        while (isOpen()) {
-            ByteBuffer b = src;
-            if (b == null) {
-                while (i < offset + length && !srcs[i].hasRemaining()) {
-                    i++;
-                }
-                if (i == offset + length) {
-                    return written;
-                }
-                b = srcs[i];
-            } else if (!b.hasRemaining()) {
-                return written;
-            }
-            int n = t.write(b);
+        while (isOpen() && (src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length))) {
+            long n = src != null ? t.write(src) : t.write(srcs, offset, length);
             written += n;
             if (n == 0) {
                 if (!blocking) {

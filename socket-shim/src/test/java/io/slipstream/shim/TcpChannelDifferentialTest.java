@@ -176,6 +176,33 @@ class TcpChannelDifferentialTest {
         }
     }
 
+    /**
+     * Data written after the peer closed its socket is answered with a RST (RFC 1122
+     * §4.2.2.13), so the writer learns that it was lost: a later write fails. (Linux reports a
+     * RST in CLOSE-WAIT as EPIPE, "Broken pipe"; the stack reports "Connection reset".)
+     */
+    @ParameterizedTest
+    @MethodSource("envs")
+    void writeAfterThePeerClosedFailsOnceItsResetArrives(Env env) throws Exception {
+        try (Conn c = Conn.open(env)) {
+            c.accepted().close();
+            assertEquals(-1, c.client().read(ByteBuffer.allocate(8)), "the peer's FIN");
+            assertEquals(4, c.client().write(ByteBuffer.wrap("lost".getBytes())), "queued locally");
+            java.io.IOException failed = null;
+            for (int i = 0; i < 400 && failed == null; i++) {
+                Thread.sleep(5);
+                try {
+                    c.client().write(ByteBuffer.wrap(new byte[1]));
+                } catch (java.io.IOException e) {
+                    failed = e;
+                }
+            }
+            assertNotNull(failed, "a write fails once the peer's RST arrived");
+            assertFalse(failed instanceof ClosedChannelException, failed.toString());
+            assertTrue(c.client().isOpen());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("envs")
     void refusedConnectThrowsConnectExceptionAndClosesTheChannel(Env env) throws Exception {

@@ -26,9 +26,12 @@ public interface CongestionControl {
     /** Sets cwnd directly (NewReno inflation/deflation during recovery). */
     void setCwnd(long cwnd);
 
-    /** RFC 5681 §3.1 initial window. */
+    /**
+     * RFC 6928 initial window, min(10·MSS, max(2·MSS, 14600)): ten segments at the usual MSS,
+     * as Linux uses, so a small response leaves in one flight (RFC 5681's allowed only 3–4).
+     */
     static long initialWindow(int mss) {
-        return mss > 2190 ? 2L * mss : mss > 1095 ? 3L * mss : 4L * mss;
+        return Math.min(10L * mss, Math.max(2L * mss, 14_600));
     }
 
     static CongestionControl create(String name, int mss) {

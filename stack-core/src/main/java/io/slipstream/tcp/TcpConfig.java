@@ -16,8 +16,8 @@ import java.util.Locale;
  * <tr><td>slipstream.tcp.rto.initial.ms</td><td>1000</td><td>RTO before the first RTT sample (RFC 6298 §2.1)</td></tr>
  * <tr><td>slipstream.tcp.retries</td><td>15</td><td>retransmissions of one segment before the connection times out</td></tr>
  * <tr><td>slipstream.tcp.syn.retries</td><td>6</td><td>SYN retransmissions before connect times out</td></tr>
- * <tr><td>slipstream.tcp.delack.ms</td><td>40</td><td>delayed-ACK timeout (RFC 1122 §4.2.3.2, at most 500)</td></tr>
- * <tr><td>slipstream.tcp.quickack.segments</td><td>16</td><td>segments ACKed at once at connection start</td></tr>
+ * <tr><td>slipstream.tcp.delack.ms</td><td>40</td><td>delayed-ACK timeout (RFC 1122 §4.2.3.2, at most 500); an answer sent within it of receiving data makes the exchange interactive (ACKs wait for the answer)</td></tr>
+ * <tr><td>slipstream.tcp.quickack.segments</td><td>16</td><td>ACKs of data sent at once at connection start, unless the exchange is interactive</td></tr>
  * <tr><td>slipstream.tcp.cc</td><td>cubic</td><td>congestion control: cubic (RFC 9438) or newreno (RFC 5681/6582)</td></tr>
  * <tr><td>slipstream.tcp.msl.ms</td><td>30000</td><td>maximum segment lifetime; TIME-WAIT lasts 2·MSL</td></tr>
  * <tr><td>slipstream.tcp.rcvbuf</td><td>262144</td><td>receive buffer bytes (bounds window and out-of-order data)</td></tr>

@@ -119,18 +119,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private long limitedTransmitAllowance;
 
     // ACK generation
-    private int bytesSinceAck;
-    /** Largest data segment received: "a full segment" for delayed ACKs. */
-    private int rcvMss = 536;
-    private int quickAcksLeft;
+    private final DelayedAcks acks;
     private boolean ackPending;
 
     // socket options
     private boolean noDelay;
     /** IP TOS byte of every segment sent (IP_TOS); its ECN bits stay 0, TCP owns them (RFC 3168 §6.1.1). */
     private int tos;
-    /** TCP_QUICKACK false: ACKs are delayed from now on, even in the quick-ACK start (Linux's "pingpong"). */
-    private boolean delayAcks;
     private boolean keepAlive;
     private long keepAliveIdleNanos;
     private long keepAliveIntervalNanos;
@@ -184,7 +179,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.keepAliveCount = config.keepAliveCount();
         this.stateObserver = layer.stateObserver();
         this.rto = config.rtoInitialMs() * 1_000_000L;
-        this.quickAcksLeft = config.quickAckSegments();
+        this.acks = new DelayedAcks(config.delayedAckMs() * 1_000_000L, config.quickAckSegments());
         int mtu = layer.output().mtu(remoteAddress);
         this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
     }
@@ -405,10 +400,31 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
     public int send(ByteBuffer src) {
         checkSendable();
+        return queued(append(src));
+    }
+
+    /**
+     * Gathering send (a writev): queues what fits of {@code srcs[offset, offset + length)}, in
+     * order, all of it before anything is sent, so that the gather leaves in full-sized
+     * segments as one writev does on Linux, under TCP_NODELAY too; returns the bytes queued.
+     */
+    public long send(ByteBuffer[] srcs, int offset, int length) {
+        checkSendable();
+        int total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += append(srcs[i]);
+            if (srcs[i].hasRemaining()) {
+                break; // the send buffer is full
+            }
+        }
+        return queued(total);
+    }
+
+    private int append(ByteBuffer src) {
         int pos = src.position();
         int n = sendBuffer.append(src, pos, src.limit() - pos); // any buffer: heap, direct or read-only
         src.position(pos + n);
-        return queued(n);
+        return n;
     }
 
     /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
@@ -613,18 +629,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Whether ACKs go out at once (TCP_QUICKACK as Linux reports it: not in delayed-ACK mode). */
     public boolean quickAck() {
-        return !delayAcks;
+        return acks.quickAck();
     }
 
     /**
      * TCP_QUICKACK, as on Linux not a permanent setting: true re-enters the quick-ACK start
-     * (the next quickack.segments segments are ACKed at once) and ACKs what is pending now;
-     * false delays ACKs (RFC 1122 §4.2.3.2) from now on.
+     * (the next quickack.segments ACKs go out at once) and ACKs what is pending now; false
+     * delays ACKs (RFC 1122 §4.2.3.2) until the stack leaves that mode (see {@link DelayedAcks}).
      */
     public void quickAck(boolean on) {
-        delayAcks = !on;
-        quickAcksLeft = on ? Math.max(quickAcksLeft, config.quickAckSegments()) : 0;
-        if (on && state.isSynchronized() && bytesSinceAck > 0) {
+        acks.quickAck(on);
+        if (on && state.isSynchronized() && acks.pending()) {
             sendAck();
         }
     }
@@ -920,13 +935,22 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
             seq = rcvNxt;
         }
+        if (dataLen > 0 && closedByApp && state.receivesData()) {
+            // RFC 1122 §4.2.2.13, RFC 2525 §2.17: nobody will read new data after close(); a RST
+            // at the peer's RCV.NXT (our SEG.ACK) tells it the data was lost, as Linux does
+            counters.increment(TcpCounter.DROP_DATA_AFTER_CLOSE);
+            sendReset(ack);
+            toClosed();
+            return;
+        }
         if (dataLen > 0 && state.receivesData()) {
             int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
-            if (room <= 0) {
-                dataLen = 0;
-                fin = false;
-            } else if (dataLen > room) {
-                dataLen = room;
+            if (dataLen > room) {
+                // beyond the window (a zero-window probe with a new byte): not acceptable, so
+                // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
+                counters.increment(TcpCounter.DROP_BEYOND_WINDOW);
+                ackPending = true;
+                dataLen = Math.max(room, 0);
                 fin = false;
             }
             if (dataLen > 0) {
@@ -1004,10 +1028,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             duplicateAck(nowNanos);
         }
         checkSackLoss(nowNanos);
-        // RFC 9293 §3.10.7.4: window update only from newer segments; of two with the same SEQ
-        // and ACK (reordered window updates) the larger window wins, as in Linux, so that a
-        // stale update cannot shrink the window under data already sent
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && (Seq.lt(sndWl2, ack) || (sndWl2 == ack && newWnd > sndWnd)))) {
+        // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
+        // values update too, so a pure ACK closing the window is heeded. A window that shrinks
+        // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
+        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
             boolean opened = newWnd > sndWnd;
             sndWnd = newWnd;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -1227,19 +1251,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
     }
 
-    /** Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second full segment. */
+    /** In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides. */
     private void scheduleAck(int bytes, boolean now) {
-        bytesSinceAck += bytes;
-        if (bytes > rcvMss) {
-            rcvMss = Math.min(bytes, advertisedMss); // the peer's segment size, as Linux estimates it
-        }
-        if (now || quickAcksLeft > 0 || bytesSinceAck >= 2 * rcvMss) {
-            if (quickAcksLeft > 0) {
-                quickAcksLeft--;
-            }
+        if (acks.received(bytes, advertisedMss, now()) || now) {
             ackPending = true;
         } else if (!delayedAckTimer.isScheduled()) {
-            layer.timers().scheduleIn(delayedAckTimer, config.delayedAckMs() * 1_000_000L);
+            layer.timers().scheduleIn(delayedAckTimer, acks.timeoutNanos());
         }
     }
 
@@ -1311,7 +1328,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             if (timer == retransmitTimer) {
                 retransmitTimeout();
             } else if (timer == delayedAckTimer) {
-                if (state.isSynchronized() && bytesSinceAck > 0) {
+                if (state.isSynchronized() && acks.pending()) {
+                    acks.timerFired();
                     sendAck();
                 }
             } else if (timer == keepAliveTimer) {
@@ -1394,6 +1412,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         cc.onTimeout(flight, mss, now());
         inRecovery = false;
         dupAcks = 0;
+        limitedTransmitAllowance = 0; // RFC 5681 §3.1: the loss window is one segment, nothing more
         recover = sndMax;
         scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
         rttTiming = false; // Karn: no samples from retransmissions
@@ -1488,6 +1507,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 } else if (!noDelay && sndMax != sndUna) {
                     break; // Nagle: one small segment in flight at a time
                 }
+            }
+            if (!retransmission && len > 0) {
+                acks.sending(now()); // an answer soon after receiving makes the exchange interactive
             }
             if (!sendData(sndNxt, (int) len, withFin)) {
                 break;
@@ -1651,9 +1673,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         b.setRange(off, hl + len);
         out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, tos, true);
         counters.increment(TcpCounter.SEGMENTS_SENT);
+        if (len > 0) {
+            counters.increment(TcpCounter.DATA_SEGMENTS_SENT);
+        }
         if (hasAck) {
             lastAckSent = rcvNxt;
-            bytesSinceAck = 0;
+            acks.acked();
             ackPending = false;
             if (delayedAckTimer.isScheduled()) {
                 layer.timers().cancel(delayedAckTimer);

@@ -4,6 +4,8 @@ package io.slipstream.tcp;
 public enum TcpCounter {
     SEGMENTS_RECEIVED,
     SEGMENTS_SENT,
+    /** Segments sent with data (as Linux's tcpi_data_segs_out): the rest are ACKs and control segments. */
+    DATA_SEGMENTS_SENT,
     /** Truncated, bad header length or bad options. */
     DROP_MALFORMED,
     DROP_BAD_CHECKSUM,
@@ -23,6 +25,15 @@ public enum TcpCounter {
     DROP_OUT_OF_ORDER_FULL,
     /** SYN to a listener whose accept queue is full. */
     DROP_LISTEN_OVERFLOW,
+    /** SYN with FIN to a listener: dropped without an answer, as Linux does. */
+    DROP_SYN_FIN,
+    /**
+     * Data beyond the receive window, such as a zero-window probe carrying a new byte: not
+     * taken, the rest of the segment (its ACK) processed, answered with an ACK.
+     */
+    DROP_BEYOND_WINDOW,
+    /** New data after the application closed: cannot be delivered, so answered with a RST (RFC 1122 §4.2.2.13). */
+    DROP_DATA_AFTER_CLOSE,
     /** An exception inside the layer (a bug): the segment or timer was dropped. */
     DROP_INTERNAL_ERROR,
     RETRANSMITS,

@@ -411,6 +411,12 @@ public final class TcpLayer implements Ipv4Transport {
         if ((flags & Tcp.SYN) == 0) {
             return;
         }
+        if ((flags & Tcp.FIN) != 0) {
+            // SYN+FIN opens nothing real (scanners, evasion): Linux discards it, so Slipstream
+            // does too, rather than keep the FIN for after the handshake (RFC 9293 §3.10.7.2)
+            counters.increment(TcpCounter.DROP_SYN_FIN);
+            return;
+        }
         if (l.acceptQueueFull()) {
             counters.increment(TcpCounter.DROP_LISTEN_OVERFLOW);
             return;

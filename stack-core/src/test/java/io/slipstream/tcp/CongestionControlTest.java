@@ -15,10 +15,20 @@ class CongestionControlTest {
     @Test
     void rfc5681_slowStartAddsOneMssPerAck() {
         NewReno r = new NewReno(MSS);
-        assertEquals(4 * MSS, r.cwnd(), "initial window for a 1000-byte MSS");
+        long initial = r.cwnd();
         r.onAck(MSS, MSS, 0, RTT);
         r.onAck(3 * MSS, MSS, 0, RTT);
-        assertEquals(6 * MSS, r.cwnd(), "at most one MSS per ACK");
+        assertEquals(initial + 2 * MSS, r.cwnd(), "at most one MSS per ACK");
+    }
+
+    @Test
+    void rfc6928_initialWindowIsTenSegmentsUpTo14600Bytes() {
+        for (int mss : new int[] {536, 1000, 1448, 1460}) {
+            assertEquals(10L * mss, new NewReno(mss).cwnd(), "ten segments of " + mss);
+            assertEquals(10L * mss, new Cubic(mss).cwnd(), "ten segments of " + mss);
+        }
+        assertEquals(14_600, new NewReno(4000).cwnd(), "larger segments: 14,600 bytes");
+        assertEquals(2L * 8948, new NewReno(8948).cwnd(), "but never under two segments");
     }
 
     @Test

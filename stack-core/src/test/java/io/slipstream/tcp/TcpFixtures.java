@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.TcpTestNetwork;
+import io.slipstream.wire.Tcp;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +91,55 @@ final class TcpFixtures {
         assertTrue(ok, "transfer of " + data.length + " bytes finished; got " + dst.position() + " "
                 + net.a.layer.counters() + " / " + net.b.layer.counters());
         return dst.array();
+    }
+
+    /** How long the server of {@link #exchange} takes to answer: a worker thread picking the request up. */
+    static final long WORKER_DELAY_MS = 1;
+
+    /**
+     * One request/response exchange as an HTTP server such as Jetty makes it: the client sends
+     * {@code requestBytes}; the server reads the request and answers from a worker
+     * {@link #WORKER_DELAY_MS} later, with {@code responseParts} (headers, body) in one gathering
+     * write; the client reads the whole response.
+     */
+    static void exchange(TcpTestNetwork net, TcpConnection client, TcpConnection server, int requestBytes,
+                         int... responseParts) {
+        exchangeAnsweredAfter(net, client, server, WORKER_DELAY_MS, requestBytes, responseParts);
+    }
+
+    /** {@link #exchange} with the server taking {@code answerMillis} to answer. */
+    static void exchangeAnsweredAfter(TcpTestNetwork net, TcpConnection client, TcpConnection server,
+                                      long answerMillis, int requestBytes, int... responseParts) {
+        assertEquals(requestBytes, client.send(ByteBuffer.wrap(pattern(requestBytes, 1))));
+        ByteBuffer request = ByteBuffer.allocate(requestBytes);
+        assertTrue(net.runUntil(() -> {
+            server.receive(request);
+            return !request.hasRemaining();
+        }, 10_000), "the request arrived");
+        net.runFor(answerMillis);
+        ByteBuffer[] response = new ByteBuffer[responseParts.length];
+        int total = 0;
+        for (int i = 0; i < response.length; i++) {
+            response[i] = ByteBuffer.wrap(pattern(responseParts[i], i));
+            total += responseParts[i];
+        }
+        assertEquals(total, server.send(response, 0, response.length));
+        ByteBuffer got = ByteBuffer.allocate(total);
+        assertTrue(net.runUntil(() -> {
+            client.receive(got);
+            return !got.hasRemaining();
+        }, 10_000), "the response arrived");
+    }
+
+    /** Pure ACKs {@code c} sent (no data, SYN, FIN or RST), from the capture. */
+    static List<TcpTestNetwork.Segment> pureAcksBy(TcpTestNetwork net, TcpConnection c) {
+        List<TcpTestNetwork.Segment> out = new ArrayList<>();
+        for (TcpTestNetwork.Segment s : sentBy(net, c)) {
+            if (s.payloadLength() == 0 && (s.flags() & (Tcp.SYN | Tcp.FIN | Tcp.RST)) == 0) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     /** Both close; runs until both reach CLOSED or TIME-WAIT. */

@@ -137,17 +137,43 @@ class TcpLossRecoveryTest {
         try (TcpTestNetwork net = new TcpTestNetwork(64, TcpFixtures.config("sack", "false", "cc", "newreno"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
             c[0].noDelay(true);
-            long cwnd = c[0].congestionWindow();
             int mss = c[0].mss();
-            assertEquals(3L * mss, cwnd, "RFC 5681 initial window for this MSS");
+            int initialWindow = (int) (c[0].congestionWindow() / mss);
             net.clearCaptured();
             dropDataSegments(net, 0);
-            c[0].send(java.nio.ByteBuffer.wrap(new byte[6 * mss]));
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[(initialWindow + 3) * mss]));
             net.runFor(100);
             List<Integer> first = firstSeqs(net);
-            assertTrue(first.size() >= 5, "two segments beyond the initial window went out on dup ACKs");
+            assertTrue(first.size() >= initialWindow + 2, "two segments beyond the initial window went out on dup ACKs");
             assertEquals(1, net.a.layer.counters().get(TcpCounter.FAST_RETRANSMITS), "their dup ACKs made the third");
             assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+        }
+    }
+
+    /**
+     * RFC 5681 §3.1: after a retransmission timeout the congestion window is the loss window,
+     * one segment. A duplicate ACK before the timeout gave an RFC 3042 limited-transmit
+     * allowance, which must not survive the timeout and let a second segment out with the first.
+     */
+    @Test
+    void rfc5681_lossWindowIsOneSegmentAfterATimeout() {
+        try (TcpTestNetwork net = new TcpTestNetwork(67, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+            int mss = c[0].mss();
+            for (int i = 0; i < 3; i++) {
+                TcpFixtures.exchange(net, c[0], c[1], 300, 1000); // small exchanges: the window edge stays put
+            }
+            net.clearCaptured();
+            dropDataSegments(net, 0);
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[2 * mss])); // the second draws a duplicate ACK
+            long sent = net.clock.nanoTime();
+            net.runFor(150);
+            assertEquals(0, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, TcpFixtures.sentBy(net, c[1]).size(), "one duplicate ACK");
+            net.runUntil(() -> net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES) == 1, 1000);
+            List<TcpTestNetwork.Segment> resent = net.captured().stream()
+                    .filter(s -> s.fromA() && s.payloadLength() > 0 && s.sentAtNanos() > sent).toList();
+            assertEquals(1, resent.size(), "one segment in the loss window: " + resent);
         }
     }
 

@@ -229,4 +229,124 @@ class TcpStateMachineTest {
             assertArrayEquals(early, java.util.Arrays.copyOf(got.array(), early.length));
         }
     }
+
+    /**
+     * RFC 9293 §3.10.7.4: the send window is taken from a segment when SND.WL1 < SEG.SEQ, or
+     * SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK. A pure ACK repeating the handshake ACK's SEQ and
+     * ACK with window 0 therefore closes the window: nothing is sent into it (§3.8.6, SHLD-15),
+     * it is probed (MUST-35), and nothing is retransmitted on a timeout; once the peer answers a
+     * probe with an open window the data goes.
+     */
+    @Test
+    void rfc9293_windowUpdateWithEqualSeqAndAck() {
+        try (TcpTestNetwork net = new TcpTestNetwork(24, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpConnection server = c[1];
+            net.dropFilter = TcpTestNetwork.Segment::fromA; // the client stays silent; the test speaks for it
+            TcpFixtures.inject(net, server, server.rcvNxt(), server.sndMax(), Tcp.ACK, 0, null, new byte[0]);
+            assertEquals(0, server.sndWnd(), "the equal SEQ and ACK updated the window");
+            net.clearCaptured();
+            byte[] data = TcpFixtures.pattern(1000, 24);
+            server.send(ByteBuffer.wrap(data));
+            net.runFor(5_000);
+            List<TcpTestNetwork.Segment> sent = TcpFixtures.sentBy(net, server);
+            assertTrue(!sent.isEmpty() && sent.stream().allMatch(s -> s.payloadLength() == 0),
+                    "only probes, nothing sent into the zero window: " + sent);
+            assertTrue(net.b.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) > 0);
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RETRANSMITS));
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+            net.dropFilter = s -> false; // the client answers the next probe with its open window
+            ByteBuffer got = ByteBuffer.allocate(data.length);
+            assertTrue(net.runUntil(() -> {
+                c[0].receive(got);
+                return !got.hasRemaining();
+            }, 60_000), "the data goes once the window opens");
+            assertArrayEquals(data, got.array());
+        }
+    }
+
+    /**
+     * RFC 9293 §3.10.7.4: with a zero receive window no data is acceptable, and an unacceptable
+     * segment is answered with an ACK. A Linux sender probes a zero window with one new byte at
+     * RCV.NXT (not with an old sequence number as Slipstream does); it must get an ACK carrying
+     * the unchanged RCV.NXT and window 0, or it gives up on the connection after its retries.
+     */
+    @Test
+    void rfc9293_zeroWindowProbeWithNewDataIsAnsweredWithAnAck() {
+        try (TcpTestNetwork net = new TcpTestNetwork(25, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withBuffers(4096, 4096));
+            TcpConnection server = c[1];
+            c[0].send(ByteBuffer.wrap(new byte[4096 + 1000]));
+            net.runFor(1000); // the server does not read: its window closes
+            assertEquals(0, server.receiveWindow());
+            assertEquals(4096, server.available());
+            net.dropFilter = TcpTestNetwork.Segment::fromA; // the test sends the probe
+            net.clearCaptured();
+            int rcvNxt = server.rcvNxt();
+            TcpFixtures.inject(net, server, rcvNxt, server.sndMax(), Tcp.ACK, 1000, null, new byte[] {42});
+            List<TcpTestNetwork.Segment> reply = TcpFixtures.sentBy(net, server);
+            assertEquals(1, reply.size(), "the probe is answered at once: " + reply);
+            assertTrue(reply.get(0).has(Tcp.ACK) && reply.get(0).payloadLength() == 0);
+            assertEquals(rcvNxt, reply.get(0).ack(), "the byte beyond the window is not taken");
+            assertEquals(0, reply.get(0).window());
+            assertEquals(rcvNxt, server.rcvNxt());
+            assertEquals(4096, server.available());
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_BEYOND_WINDOW));
+        }
+    }
+
+    /**
+     * RFC 1122 §4.2.2.13 (and RFC 2525 §2.17): new data arriving after the application called
+     * close() cannot be delivered, so the TCP sends a RST to show that it was lost, rather than
+     * acknowledging it as if it had been read. Old (duplicate) data draws no RST.
+     */
+    @Test
+    void rfc1122_dataAfterCloseDrawsReset() {
+        try (TcpTestNetwork net = new TcpTestNetwork(26, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpConnection client = c[0];
+            TcpConnection server = c[1];
+            byte[] early = TcpFixtures.pattern(100, 26);
+            client.send(ByteBuffer.wrap(early));
+            net.runFor(10);
+            assertEquals(100, server.receive(ByteBuffer.allocate(200)));
+            server.close();
+            net.runFor(10);
+            assertEquals(TcpState.FIN_WAIT_2, server.state());
+            assertEquals(TcpState.CLOSE_WAIT, client.state());
+            // a retransmission of data the application did read is old, not new: no RST
+            TcpFixtures.inject(net, server, server.rcvNxt() - 100, server.sndMax(), Tcp.ACK, 1000, null, early);
+            assertEquals(TcpState.FIN_WAIT_2, server.state());
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.RESETS_SENT));
+            net.clearCaptured();
+            client.send(ByteBuffer.wrap(new byte[10]));
+            net.runFor(10);
+            List<TcpTestNetwork.Segment> answer = TcpFixtures.sentBy(net, server);
+            assertEquals(1, answer.size(), "one segment answers the data: " + answer);
+            assertTrue(answer.get(0).has(Tcp.RST), "a RST, not an ACK: " + answer);
+            assertEquals(TcpState.CLOSED, server.state());
+            assertEquals(TcpError.RESET, client.pendingError(), "the sender learns its data was lost");
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_DATA_AFTER_CLOSE));
+            assertEquals(0, net.a.layer.connectionCount() + net.b.layer.connectionCount());
+        }
+    }
+
+    /**
+     * A SYN that also carries FIN, to a listener: RFC 9293 §3.10.7.2 would queue the FIN for
+     * after the handshake, Linux discards the segment (no SYN-ACK, no RST); Slipstream does as
+     * Linux does, counts it, and the listener still takes ordinary SYNs.
+     */
+    @Test
+    void rfc9293_synWithFinToAListenerIsDropped() {
+        try (TcpTestNetwork net = new TcpTestNetwork(27, TcpFixtures.config())) {
+            TcpListener l = net.b.layer.listen(PORT, 4);
+            net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.ADDRESS_B,
+                    4002, PORT, 5000, 0, Tcp.SYN | Tcp.FIN, 8000, null, new byte[0]));
+            assertEquals(List.of(), net.captured(), "neither a SYN-ACK nor a RST");
+            assertEquals(0, net.b.layer.connectionCount());
+            assertEquals(1, net.b.layer.counters().get(TcpCounter.DROP_SYN_FIN));
+            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 4002, TcpConnectOptions.DEFAULT);
+            assertTrue(net.runUntil(() -> client.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
+        }
+    }
 }

@@ -3,6 +3,7 @@ package io.slipstream.tcp;
 import static io.slipstream.tcp.TcpFixtures.PORT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,96 @@ class TcpTimersTest {
             c[0].send(ByteBuffer.wrap(new byte[100]));
             net.runFor(3);
             assertEquals(1, acksFromB(net).size(), "the first segments are ACKed at once");
+        }
+    }
+
+    /** Client and server with a few request/response exchanges behind them: interactive. */
+    private static TcpConnection[] interactivePair(TcpTestNetwork net) {
+        TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+        for (int i = 0; i < 3; i++) {
+            TcpFixtures.exchange(net, c[0], c[1], 300, 1000);
+        }
+        net.clearCaptured();
+        return c;
+    }
+
+    /**
+     * Interactive mode ends when its delayed ACK is missed, as Linux leaves "pingpong" mode: a
+     * request whose answer takes longer than the delayed-ACK timeout is ACKed by the timer,
+     * 40 ms after it arrived, and the next request is ACKed at once again (the quick-ACK start
+     * is not spent); an answer within the timeout makes the exchange interactive again.
+     */
+    @Test
+    void rfc1122_missedDelayedAckLeavesInteractiveMode() {
+        try (TcpTestNetwork net = new TcpTestNetwork(84, TcpFixtures.config())) {
+            TcpConnection[] c = interactivePair(net);
+            TcpFixtures.exchangeAnsweredAfter(net, c[0], c[1], 100, 300, 1000); // the answer takes 100 ms
+            TcpTestNetwork.Segment request = TcpFixtures.sentBy(net, c[0]).get(0);
+            List<TcpTestNetwork.Segment> acks = TcpFixtures.pureAcksBy(net, c[1]);
+            assertEquals(1, acks.size(), "the timer ACKs the request: " + acks);
+            assertEquals(request.sentAtNanos() + 1_000_000L + 40_000_000L, acks.get(0).sentAtNanos(), "arrival + 40 ms");
+            net.clearCaptured();
+            TcpFixtures.exchange(net, c[0], c[1], 300, 1000);
+            assertEquals(1, TcpFixtures.pureAcksBy(net, c[1]).size(), "no longer interactive: ACKed at once");
+            net.clearCaptured();
+            TcpFixtures.exchange(net, c[0], c[1], 300, 1000);
+            assertEquals(List.of(), TcpFixtures.pureAcksBy(net, c[1]), "answered in time: interactive again");
+        }
+    }
+
+    /**
+     * RFC 5681 §4.2 holds in interactive mode too: at least every second full-sized segment is
+     * ACKed at once, and so is out-of-order data (a duplicate ACK) and data filling the hole.
+     */
+    @Test
+    void rfc5681_interactiveModeStillAcksEverySecondFullSegmentAndOutOfOrderData() {
+        try (TcpTestNetwork net = new TcpTestNetwork(85, TcpFixtures.config())) {
+            TcpConnection[] c = interactivePair(net);
+            int mss = c[0].mss();
+            TcpFixtures.exchange(net, c[0], c[1], 3 * mss, 1000);
+            List<TcpTestNetwork.Segment> acks = TcpFixtures.pureAcksBy(net, c[1]);
+            assertEquals(1, acks.size(), "the second full segment is ACKed at once: " + acks);
+            assertEquals(TcpFixtures.sentBy(net, c[0]).get(1).seq() + mss, acks.get(0).ack());
+            net.clearCaptured();
+            boolean[] dropped = {false};
+            net.dropFilter = s -> s.fromA() && s.payloadLength() > 0 && !dropped[0] && (dropped[0] = true);
+            TcpFixtures.exchange(net, c[0], c[1], 2 * mss, 1000); // the first segment is lost, then resent
+            acks = TcpFixtures.pureAcksBy(net, c[1]);
+            assertEquals(2, acks.size(), "a duplicate ACK for the out-of-order segment, an ACK for the repair: " + acks);
+            assertTrue(acks.get(0).options().sackBlockCount > 0, "the duplicate ACK reports the segment it got");
+            assertEquals(acks.get(1).ack(), c[1].rcvNxt());
+        }
+    }
+
+    /**
+     * TCP_QUICKACK as on Linux: false enters the delayed-ACK ("pingpong") mode at once, even in
+     * the quick-ACK start; the stack leaves it on its own when a delayed ACK is missed; true
+     * ACKs what is pending and restarts the quick-ACK start.
+     */
+    @Test
+    void rfc1122_tcpQuickAckSwitchesDelayedAcks() {
+        try (TcpTestNetwork net = new TcpTestNetwork(86, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            assertTrue(c[1].quickAck());
+            c[1].quickAck(false);
+            assertFalse(c[1].quickAck());
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[100]));
+            net.runFor(39);
+            assertEquals(List.of(), TcpFixtures.pureAcksBy(net, c[1]), "delayed although in the quick-ACK start");
+            net.runFor(10);
+            assertEquals(1, TcpFixtures.pureAcksBy(net, c[1]).size(), "the timer ACKed");
+            assertTrue(c[1].quickAck(), "the missed delayed ACK ended the mode, as on Linux");
+            c[1].quickAck(false);
+            net.clearCaptured();
+            c[0].send(ByteBuffer.wrap(new byte[100]));
+            net.runFor(5);
+            assertEquals(List.of(), TcpFixtures.pureAcksBy(net, c[1]));
+            c[1].quickAck(true);
+            assertEquals(1, TcpFixtures.pureAcksBy(net, c[1]).size(), "true ACKs what is pending at once");
+            c[0].send(ByteBuffer.wrap(new byte[100]));
+            net.runFor(5);
+            assertEquals(2, TcpFixtures.pureAcksBy(net, c[1]).size(), "and ACKs at once again");
         }
     }
 
