@@ -6,32 +6,9 @@ import java.util.Locale;
 
 /**
  * TCP tunables with their defaults. {@link #from(Settings)} reads each from its
- * {@code slipstream.tcp.*} property (or the matching {@code SLIPSTREAM_TCP_*} variable):
- *
- * <table>
- * <caption>TCP settings</caption>
- * <tr><th>Property</th><th>Default</th><th>Meaning</th></tr>
- * <tr><td>slipstream.tcp.rto.min.ms</td><td>200</td><td>lower bound of the retransmission timeout (RFC 6298 §2.4 allows below 1 s)</td></tr>
- * <tr><td>slipstream.tcp.rto.max.ms</td><td>60000</td><td>upper bound of the backed-off RTO (RFC 6298 §2.5)</td></tr>
- * <tr><td>slipstream.tcp.rto.initial.ms</td><td>1000</td><td>RTO before the first RTT sample (RFC 6298 §2.1)</td></tr>
- * <tr><td>slipstream.tcp.retries</td><td>15</td><td>retransmissions of one segment before the connection times out</td></tr>
- * <tr><td>slipstream.tcp.syn.retries</td><td>6</td><td>SYN retransmissions before connect times out</td></tr>
- * <tr><td>slipstream.tcp.delack.ms</td><td>40</td><td>delayed-ACK timeout (RFC 1122 §4.2.3.2, at most 500); an answer sent within it of receiving data makes the exchange interactive (ACKs wait for the answer)</td></tr>
- * <tr><td>slipstream.tcp.quickack.segments</td><td>16</td><td>ACKs of data sent at once at connection start, unless the exchange is interactive</td></tr>
- * <tr><td>slipstream.tcp.cc</td><td>cubic</td><td>congestion control: cubic (RFC 9438) or newreno (RFC 5681/6582)</td></tr>
- * <tr><td>slipstream.tcp.msl.ms</td><td>30000</td><td>maximum segment lifetime; TIME-WAIT lasts 2·MSL</td></tr>
- * <tr><td>slipstream.tcp.rcvbuf</td><td>262144</td><td>receive buffer bytes (bounds window and out-of-order data)</td></tr>
- * <tr><td>slipstream.tcp.sndbuf</td><td>262144</td><td>send buffer bytes</td></tr>
- * <tr><td>slipstream.tcp.syn.backlog</td><td>128</td><td>half-open connections per listener before SYN cookies</td></tr>
- * <tr><td>slipstream.tcp.keepalive.idle.ms</td><td>7200000</td><td>idle time before the first keepalive probe (RFC 1122 §4.2.3.6)</td></tr>
- * <tr><td>slipstream.tcp.keepalive.interval.ms</td><td>75000</td><td>time between unanswered probes</td></tr>
- * <tr><td>slipstream.tcp.keepalive.count</td><td>9</td><td>unanswered probes before the connection is dropped</td></tr>
- * <tr><td>slipstream.tcp.timestamps</td><td>true</td><td>offer RFC 7323 timestamps</td></tr>
- * <tr><td>slipstream.tcp.window.scaling</td><td>true</td><td>offer RFC 7323 window scaling</td></tr>
- * <tr><td>slipstream.tcp.sack</td><td>true</td><td>offer RFC 2018 SACK</td></tr>
- * <tr><td>slipstream.tcp.challenge.ack.limit</td><td>1000</td><td>challenge ACKs per second (RFC 5961 §7)</td></tr>
- * <tr><td>slipstream.tcp.ports.min / .max</td><td>32768 / 60999</td><td>ephemeral port range (RFC 6056)</td></tr>
- * </table>
+ * {@code slipstream.tcp.*} property (or the matching {@code SLIPSTREAM_TCP_*} variable); the
+ * table of them, with defaults and meaning, is docs/CONFIGURATION.md ("TCP"), which
+ * ConfigurationDocsTest holds to this code.
  */
 public record TcpConfig(
         long rtoMinMs,
