@@ -1,7 +1,7 @@
 package io.slipstream.interop;
 
-import static io.slipstream.interop.StackPair.A_ADDRESS;
-import static io.slipstream.interop.StackPair.B_ADDRESS;
+import static io.slipstream.testing.StackPair.A_ADDRESS;
+import static io.slipstream.testing.StackPair.B_ADDRESS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.ip.ArpCounter;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.testing.StackPair;
 import io.slipstream.udp.UdpCounter;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;

@@ -1,4 +1,4 @@
-package io.slipstream.interop;
+package io.slipstream.testing;
 
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.nic.EventHandler;
@@ -18,8 +18,8 @@ import java.util.Map;
  * One end of an in-memory link driven by the test itself: it sends arbitrary bytes as frames
  * and collects what the stack on the other end sends back.
  */
-final class RawEnd implements AutoCloseable {
-    final VirtualInterface vi;
+public final class RawEnd implements AutoCloseable {
+    public final VirtualInterface vi;
     private final List<byte[]> received = new ArrayList<>();
     private final EventHandler handler = new EventHandler() {
         @Override
@@ -54,14 +54,14 @@ final class RawEnd implements AutoCloseable {
     private final long mac;
     private int answerArpFor;
 
-    RawEnd(String link, long mac, Clock clock) {
+    public RawEnd(String link, long mac, Clock clock) {
         this.mac = mac;
         vi = NicDriver.byName("memory").open(NicConfig.of(link, mac, Map.of()), clock);
         refill();
     }
 
     /** From now on, answer ARP requests for {@code ip} with this end's MAC. */
-    RawEnd answerArp(int ip) {
+    public RawEnd answerArp(int ip) {
         this.answerArpFor = ip;
         return this;
     }
@@ -81,7 +81,7 @@ final class RawEnd implements AutoCloseable {
     }
 
     /** Sends {@code frame} as it is (at most one buffer's worth). */
-    void send(byte[] frame) {
+    public void send(byte[] frame) {
         poll();
         transmit(frame);
     }
@@ -103,7 +103,7 @@ final class RawEnd implements AutoCloseable {
 
     private final List<byte[]> pendingReplies = new ArrayList<>();
 
-    int poll() {
+    public int poll() {
         int n = vi.events().poll(handler, 256);
         refill();
         while (!pendingReplies.isEmpty()) {
@@ -114,7 +114,7 @@ final class RawEnd implements AutoCloseable {
     }
 
     /** Frames received so far (and forgets them). */
-    List<byte[]> take() {
+    public List<byte[]> take() {
         poll();
         List<byte[]> out = new ArrayList<>(received);
         received.clear();

@@ -1,4 +1,4 @@
-package io.slipstream.interop;
+package io.slipstream.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -19,27 +19,27 @@ import java.util.function.BooleanSupplier;
  * both by polling; when neither has work, virtual time moves on, so retransmissions and
  * timeouts happen without a single sleep.
  */
-final class StackPair implements AutoCloseable {
-    static final int A_ADDRESS = Ipv4Address.parse("198.18.0.1");
-    static final int B_ADDRESS = Ipv4Address.parse("198.18.0.2");
+public final class StackPair implements AutoCloseable {
+    public static final int A_ADDRESS = Ipv4Address.parse("198.18.0.1");
+    public static final int B_ADDRESS = Ipv4Address.parse("198.18.0.2");
     private static final AtomicInteger LINKS = new AtomicInteger();
 
-    final VirtualClock clock = new VirtualClock();
-    final Stack a;
-    final Stack b;
+    public final VirtualClock clock = new VirtualClock();
+    public final Stack a;
+    public final Stack b;
 
     /** @param linkOptions {@code slipstream.memory.*} impairments for the link */
-    StackPair(Map<String, String> linkOptions) {
+    public StackPair(Map<String, String> linkOptions) {
         String link = "pair" + LINKS.incrementAndGet();
         a = Stack.open(config(link, "198.18.0.1/24", linkOptions), clock);
         b = Stack.open(config(link, "198.18.0.2/24", linkOptions), clock);
     }
 
-    StackPair() {
+    public StackPair() {
         this(Map.of());
     }
 
-    static StackConfig config(String link, String cidr, Map<String, String> extra) {
+    public static StackConfig config(String link, String cidr, Map<String, String> extra) {
         Map<String, String> m = new HashMap<>(extra);
         m.put("slipstream.driver", "memory");
         m.put("slipstream.interface", link);
@@ -50,7 +50,7 @@ final class StackPair implements AutoCloseable {
     }
 
     /** Polls both stacks once; returns the work done. */
-    int poll() {
+    public int poll() {
         return a.poll() + b.poll();
     }
 
@@ -58,7 +58,7 @@ final class StackPair implements AutoCloseable {
      * Polls until {@code done}, moving virtual time on by {@code idleStepNanos} whenever both
      * stacks are idle, for at most {@code maxVirtualNanos} of virtual time.
      */
-    void runUntil(BooleanSupplier done, long maxVirtualNanos, long idleStepNanos) {
+    public void runUntil(BooleanSupplier done, long maxVirtualNanos, long idleStepNanos) {
         long deadline = clock.nanoTime() + maxVirtualNanos;
         int busyPasses = 0;
         while (!done.getAsBoolean()) {
@@ -73,19 +73,19 @@ final class StackPair implements AutoCloseable {
         }
     }
 
-    void runUntil(BooleanSupplier done) {
+    public void runUntil(BooleanSupplier done) {
         runUntil(done, 10_000_000_000L, 1_000_000L);
     }
 
     /** Polls until neither stack has anything left to do right now. */
-    void settle() {
+    public void settle() {
         for (int i = 0; i < 1_000_000 && poll() > 0; i++) {
             // keep going
         }
     }
 
     /** Neither stack may have caught an internal error. */
-    void assertHealthy() {
+    public void assertHealthy() {
         assertEquals(0, a.counters().get(StackCounter.INTERNAL_ERRORS), () -> "A: " + a.firstInternalError());
         assertEquals(0, b.counters().get(StackCounter.INTERNAL_ERRORS), () -> "B: " + b.firstInternalError());
     }
