@@ -27,7 +27,7 @@ public interface NicDriver {
             }
             known.append(known.isEmpty() ? "" : ", ").append(d.name());
         }
-        throw new NicException("slipstream.driver: no NIC driver named '" + name + "' on the class path"
-                + (known.isEmpty() ? " (no drivers found: is nic-drivers on the class path?)" : " (known: " + known + ")"));
+        throw new NicException("slipstream.driver: no NIC driver named '" + name + "' on the class path (known: "
+                + known + "; the drivers other than memory are in the linux-drivers jar)");
     }
 }
