@@ -1,4 +1,4 @@
-package io.slipstream.interop;
+package io.slipstream.udp;
 
 import static io.slipstream.testing.StackPair.A_ADDRESS;
 import static io.slipstream.testing.StackPair.B_ADDRESS;
@@ -12,8 +12,6 @@ import io.slipstream.ip.ArpCounter;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.testing.StackPair;
-import io.slipstream.udp.UdpCounter;
-import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
 import java.net.BindException;
 import java.nio.ByteBuffer;
@@ -24,7 +22,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** ARP, ICMP and UDP between two stacks over the in-memory NIC. */
-class TwoStackUdpTest {
+class UdpSocketTest {
 
     @Test
     void arpResolvesAndPingIsAnswered() {

@@ -1,10 +1,9 @@
-package io.slipstream.interop;
+package io.slipstream.ip;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.testing.RawEnd;
 import io.slipstream.testing.StackPair;
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * bounded slots, the timeout and its ICMP time-exceeded, and fragments that contradict each
  * other.
  */
-class FragmentReassemblyTest {
+class Ipv4ReassemblyTest {
     private static final AtomicInteger LINKS = new AtomicInteger();
     private static final long RAW_MAC = 0x02_00_00_00_00_77L;
     private static final long STACK_MAC = 0x02_00_00_00_00_01L;
