@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.ip.ArpCounter;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.testing.StackPair;
@@ -21,38 +20,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** ARP, ICMP and UDP between two stacks over the in-memory NIC. */
+/** UDP sockets between two stacks over the in-memory NIC. */
 class UdpSocketTest {
-
-    @Test
-    void arpResolvesAndPingIsAnswered() {
-        try (StackPair p = new StackPair()) {
-            int[] replies = new int[1];
-            p.a.icmp().setEchoListener((src, id, seq, len, now) -> {
-                assertEquals(B_ADDRESS, src);
-                assertEquals(0x1234, id);
-                assertEquals(7, seq);
-                assertEquals(56, len);
-                replies[0]++;
-            });
-            assertTrue(p.a.icmp().sendEcho(B_ADDRESS, 0x1234, 7, 56));
-            p.runUntil(() -> replies[0] == 1);
-            assertEquals(p.b.mac(), p.a.arp().lookup(B_ADDRESS), "A resolved B's MAC");
-            assertEquals(p.a.mac(), p.b.arp().lookup(A_ADDRESS), "B learned A from the request addressed to it");
-            assertEquals(1, p.b.ip().counters().get(IpCounter.ICMP_ECHO_REPLIES_SENT));
-            p.assertHealthy();
-        }
-    }
-
-    @Test
-    void gratuitousArpIsSentAtStartAndTeachesNothingUnasked() {
-        try (StackPair p = new StackPair()) {
-            p.settle();
-            assertEquals(1, p.a.arp().counters().get(ArpCounter.GRATUITOUS_SENT));
-            // RFC 826: a host adds an entry only when it is the target; nobody asked for A.
-            assertEquals(-1, p.b.arp().lookup(A_ADDRESS));
-        }
-    }
 
     @Test
     void datagramsOfEverySizeArriveIntactWithTheirSource() throws BindException {
@@ -112,7 +81,7 @@ class UdpSocketTest {
     }
 
     @Test
-    void portUnreachableIsReportedToTheConnectedSender() throws BindException {
+    void rfc1122_portUnreachableIsReportedToTheConnectedSender() throws BindException {
         try (StackPair p = new StackPair()) {
             UdpSocket client = p.a.udp().open();
             client.connect(B_ADDRESS, 9999);
@@ -123,21 +92,6 @@ class UdpSocketTest {
             assertEquals(1, p.b.udp().counters().get(UdpCounter.NO_PORT));
             assertEquals(1, p.b.ip().counters().get(IpCounter.ICMP_ERRORS_SENT));
             assertEquals(1, p.a.udp().counters().get(UdpCounter.ICMP_ERRORS_REPORTED));
-        }
-    }
-
-    @Test
-    void anUnansweredNextHopIsReportedAsHostUnreachable() throws BindException {
-        try (StackPair p = new StackPair()) {
-            int nobody = Ipv4Address.parse("198.18.0.99");
-            UdpSocket client = p.a.udp().open();
-            client.connect(nobody, 7);
-            client.send(ByteBuffer.wrap(new byte[] {42}), 0, 0);
-            p.runUntil(client::isReadable, 10_000_000_000L, 10_000_000L);
-            assertEquals(UdpSocket.Error.HOST_UNREACHABLE, client.takeError());
-            assertEquals(3, p.a.arp().counters().get(ArpCounter.REQUESTS_SENT));
-            assertEquals(1, p.a.arp().counters().get(ArpCounter.UNRESOLVED_DROPS));
-            assertEquals(-1, p.a.arp().lookup(nobody));
         }
     }
 
