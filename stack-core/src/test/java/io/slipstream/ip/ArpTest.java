@@ -22,7 +22,9 @@ import java.lang.foreign.ValueLayout;
 import java.net.BindException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ARP (RFC 826) and the neighbour cache around it (RFC 1122 §2.3.2): requests answered and
@@ -79,10 +81,24 @@ class ArpTest {
         }
     }
 
-    @Test
-    void rfc826_aRequestForOurAddressIsAnsweredAndTeachesUsTheAsker() {
-        try (RawPeer peer = new RawPeer()) {
-            peer.take(); // the stack's announcement at start
+    /** Against ARP packets the test writes itself. */
+    @Nested
+    class AgainstRawPackets {
+        @RegisterExtension
+        final RawPeer peer = new RawPeer();
+
+        /** The peer asks for the stack's address, so the stack learns it (and answers, which is forgotten). */
+        private void learnThePeer() {
+            peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, PEER_IP, MacAddress.ZERO, STACK_IP));
+            peer.take();
+        }
+
+        private long count(ArpCounter c) {
+            return peer.stack.arp().counters().get(c);
+        }
+
+        @Test
+        void rfc826_aRequestForOurAddressIsAnsweredAndTeachesUsTheAsker() {
             peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, PEER_IP, MacAddress.ZERO, STACK_IP));
             List<byte[]> sent = peer.take();
             assertEquals(1, sent.size(), "one reply");
@@ -95,29 +111,23 @@ class ArpTest {
             assertEquals(PEER_MAC, Arp.targetMac(reply, Ethernet.HEADER_LENGTH));
             assertEquals(PEER_IP, Arp.targetIp(reply, Ethernet.HEADER_LENGTH));
             assertEquals(PEER_MAC, peer.stack.arp().lookup(PEER_IP), "the target of a request learns its sender");
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REQUESTS_RECEIVED));
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REPLIES_SENT));
+            assertEquals(1, count(ArpCounter.REQUESTS_RECEIVED));
+            assertEquals(1, count(ArpCounter.REPLIES_SENT));
         }
-    }
 
-    @Test
-    void rfc826_aRequestForAnotherHostIsNeitherAnsweredNorLearnedFrom() {
-        try (RawPeer peer = new RawPeer()) {
-            peer.take();
+        @Test
+        void rfc826_aRequestForAnotherHostIsNeitherAnsweredNorLearnedFrom() {
             peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, PEER_IP, MacAddress.ZERO, ANOTHER_HOST));
             assertEquals(List.of(), peer.take());
             assertEquals(-1, peer.stack.arp().lookup(PEER_IP), "only the target adds its sender");
             assertEquals(0, peer.stack.arp().size());
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REQUESTS_RECEIVED));
-            assertEquals(0, peer.stack.arp().counters().get(ArpCounter.REPLIES_SENT));
+            assertEquals(1, count(ArpCounter.REQUESTS_RECEIVED));
+            assertEquals(0, count(ArpCounter.REPLIES_SENT));
         }
-    }
 
-    @Test
-    void rfc826_anyArpPacketFromAKnownSenderUpdatesItsEntry() throws BindException {
-        try (RawPeer peer = new RawPeer()) {
-            peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, PEER_IP, MacAddress.ZERO, STACK_IP));
-            peer.take();
+        @Test
+        void rfc826_anyArpPacketFromAKnownSenderUpdatesItsEntry() throws BindException {
+            learnThePeer();
             // The peer's interface changed: it announces its address with the new MAC (a
             // gratuitous request, RFC 5227 §3). Not for us, but the merge flag is set.
             peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_NEW_MAC, PEER_IP, MacAddress.ZERO, PEER_IP));
@@ -131,12 +141,9 @@ class ArpTest {
             assertEquals(1, sent.size());
             assertEquals(PEER_NEW_MAC, Ethernet.destination(sent.get(0), 0), "traffic follows the update at once");
         }
-    }
 
-    @Test
-    void rfc5227_aProbeForOurAddressIsAnsweredButTeachesNothing() {
-        try (RawPeer peer = new RawPeer()) {
-            peer.take();
+        @Test
+        void rfc5227_aProbeForOurAddressIsAnsweredButTeachesNothing() {
             // A probe: sender address 0.0.0.0, from a host checking whether our address is taken.
             peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, Ipv4Address.ANY, MacAddress.ZERO, STACK_IP));
             List<byte[]> sent = peer.take();
@@ -147,18 +154,15 @@ class ArpTest {
             assertEquals(STACK_IP, Arp.senderIp(reply, Ethernet.HEADER_LENGTH));
             assertEquals(0, peer.stack.arp().size(), "0.0.0.0 is nobody's address");
         }
-    }
 
-    @Test
-    void rfc1122_datagramsWaitForTheirNextHopAndLeaveInOrderOnceResolved() throws BindException {
-        try (RawPeer peer = new RawPeer()) {
-            peer.take();
+        @Test
+        void rfc1122_datagramsWaitForTheirNextHopAndLeaveInOrderOnceResolved() throws BindException {
             UdpSocket socket = peer.stack.udp().open();
             for (int i = 0; i < 3; i++) {
                 socket.send(ByteBuffer.wrap(new byte[] {(byte) i}), PEER_IP, 6000);
             }
-            assertEquals(3, peer.stack.arp().counters().get(ArpCounter.QUEUED));
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REQUESTS_SENT), "one request for all three");
+            assertEquals(3, count(ArpCounter.QUEUED));
+            assertEquals(1, count(ArpCounter.REQUESTS_SENT), "one request for all three");
             peer.settle(); // the peer answers the request; the held datagrams go out
             List<MemorySegment> sent = peer.takeIpv4(Ipv4.PROTO_UDP);
             assertEquals(3, sent.size());
@@ -167,16 +171,13 @@ class ArpTest {
                 assertEquals(PEER_MAC, Ethernet.destination(s, 0));
                 assertEquals(i, s.get(ValueLayout.JAVA_BYTE, 42), "in the order they were sent");
             }
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REQUESTS_SENT));
-            assertEquals(0, peer.stack.arp().counters().get(ArpCounter.QUEUE_FULL_DROPS));
+            assertEquals(1, count(ArpCounter.REQUESTS_SENT));
+            assertEquals(0, count(ArpCounter.QUEUE_FULL_DROPS));
         }
-    }
 
-    @Test
-    void rfc1122_aStaleEntryKeepsServingWhileAUnicastRequestConfirmsIt() throws BindException {
-        try (RawPeer peer = new RawPeer()) {
-            peer.deliver(RawPeer.arp(Arp.OP_REQUEST, PEER_MAC, PEER_IP, MacAddress.ZERO, STACK_IP));
-            peer.take();
+        @Test
+        void rfc1122_aStaleEntryKeepsServingWhileAUnicastRequestConfirmsIt() throws BindException {
+            learnThePeer();
             peer.raw.answerArp(0); // this test answers by hand, to see the request
             peer.clock.advance(ArpTable.DEFAULT_REACHABLE_NANOS);
             UdpSocket socket = peer.stack.udp().open();
@@ -197,7 +198,7 @@ class ArpTest {
             peer.clock.advance(ArpTable.DEFAULT_RETRY_NANOS * ArpTable.DEFAULT_RETRIES);
             peer.settle();
             assertEquals(List.of(), peer.take(), "confirmed: no retry");
-            assertEquals(1, peer.stack.arp().counters().get(ArpCounter.REQUESTS_SENT));
+            assertEquals(1, count(ArpCounter.REQUESTS_SENT));
             assertEquals(PEER_MAC, peer.stack.arp().lookup(PEER_IP));
         }
     }

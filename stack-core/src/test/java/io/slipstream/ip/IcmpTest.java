@@ -17,9 +17,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ICMP (RFC 792) as a host must use it (RFC 1122 §3.2.2): echo answered, errors sent about
@@ -32,18 +31,8 @@ class IcmpTest {
     private static final int ICMP = IP + Ipv4.MIN_HEADER_LENGTH;
     private static final int UNKNOWN_PROTOCOL = 99;
 
-    private RawPeer peer;
-
-    @BeforeEach
-    void open() {
-        peer = new RawPeer();
-        peer.take(); // the stack's announcement at start
-    }
-
-    @AfterEach
-    void close() {
-        peer.close();
-    }
+    @RegisterExtension
+    final RawPeer peer = new RawPeer();
 
     private long count(IpCounter c) {
         return peer.stack.ip().counters().get(c);

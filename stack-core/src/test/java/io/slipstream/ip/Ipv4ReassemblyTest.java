@@ -15,9 +15,9 @@ import java.net.BindException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * IPv4 reassembly (RFC 791 §3.2) against fragments crafted by the test: any order, overlaps,
@@ -27,19 +27,15 @@ import org.junit.jupiter.api.Test;
 class Ipv4ReassemblyTest {
     private static final int PORT = 4100;
 
-    private RawPeer peer;
+    /** Closed after each test, which checks that every buffer came back, each reassembly slot's included. */
+    @RegisterExtension
+    final RawPeer peer = new RawPeer(Map.of("slipstream.ip.reassembly.slots", "2"));
     private UdpSocket socket;
 
     @BeforeEach
     void open() throws BindException {
-        peer = new RawPeer(Map.of("slipstream.ip.reassembly.slots", "2"));
         socket = peer.stack.udp().open();
         socket.bind(PORT);
-    }
-
-    @AfterEach
-    void close() {
-        peer.close(); // and checks that every buffer came back, each reassembly slot's included
     }
 
     /** A UDP datagram (header + payload) of {@code payloadLength} bytes with a valid checksum. */

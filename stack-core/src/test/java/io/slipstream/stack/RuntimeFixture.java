@@ -1,9 +1,8 @@
 package io.slipstream.stack;
 
-import io.slipstream.config.Settings;
-import io.slipstream.config.StackConfig;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.testing.RawEnd;
+import io.slipstream.testing.StackPair;
 import io.slipstream.time.Clock;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
@@ -12,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -26,7 +24,6 @@ final class RuntimeFixture implements AutoCloseable {
     /** A frame for another MAC: a NIC event that the stack counts and drops. */
     static final byte[] FOREIGN_FRAME = new byte[60];
     private static final long PEER_MAC = 0x02_00_00_00_07_02L;
-    private static final AtomicInteger LINKS = new AtomicInteger();
 
     static {
         FOREIGN_FRAME[0] = 0x02;
@@ -43,16 +40,12 @@ final class RuntimeFixture implements AutoCloseable {
     final WaitCondition readable;
 
     RuntimeFixture(Map<String, String> extra) {
+        String link = StackPair.newLink("runtime");
         Map<String, String> m = new HashMap<>();
-        String link = "runtime" + LINKS.incrementAndGet();
-        m.put("slipstream.driver", "memory");
-        m.put("slipstream.interface", link);
-        m.put("slipstream.address", "198.18.7.1/24");
         m.put("slipstream.mac", "02:00:00:00:07:01");
-        m.put("slipstream.interrupt.thread", "false");
         m.put("slipstream.poll.usec", "0");
-        m.putAll(extra);
-        stack = Stack.open(StackConfig.from(Settings.of(m)), Clock.SYSTEM);
+        m.putAll(extra); // the interrupt thread stays off unless extra turns it on
+        stack = Stack.open(StackPair.config(link, "198.18.7.1/24", m), Clock.SYSTEM);
         peer = new RawEnd(link, PEER_MAC, Clock.SYSTEM);
         queue = stack.newWaitQueue();
         stack.enter();

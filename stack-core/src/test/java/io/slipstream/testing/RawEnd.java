@@ -60,7 +60,7 @@ public final class RawEnd implements AutoCloseable {
         refill();
     }
 
-    /** From now on, answer ARP requests for {@code ip} with this end's MAC. */
+    /** From now on, answer ARP requests for {@code ip} with this end's MAC; 0 answers none. */
     public RawEnd answerArp(int ip) {
         this.answerArpFor = ip;
         return this;

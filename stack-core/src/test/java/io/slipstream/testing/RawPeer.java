@@ -16,22 +16,25 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * One stack on a memory link whose other end the test drives by hand ({@link RawEnd}), on a
  * virtual clock: the test plays the stack's neighbour {@link #PEER_IP} with frames it builds
  * byte by byte, and reads what the stack sends back. The peer answers the stack's ARP requests
  * for its address (unless told not to, {@code raw.answerArp(0)}), and nothing else.
+ *
+ * <p>A test class holds one per test as {@code @RegisterExtension final RawPeer peer = new
+ * RawPeer();}: it is closed, and checked for leaked buffers, after each test.
  */
-public final class RawPeer implements AutoCloseable {
+public final class RawPeer implements AutoCloseable, AfterEachCallback {
     public static final long PEER_MAC = 0x02_00_00_00_00_77L;
     public static final long STACK_MAC = 0x02_00_00_00_00_01L;
     public static final int PEER_IP = Ipv4Address.parse("198.18.2.1");
     public static final int STACK_IP = Ipv4Address.parse("198.18.2.2");
     /** The subnet-directed broadcast address of the link (198.18.2.0/24). */
     public static final int SUBNET_BROADCAST = Ipv4Address.parse("198.18.2.255");
-    private static final AtomicInteger LINKS = new AtomicInteger();
 
     public final VirtualClock clock = new VirtualClock();
     public final RawEnd raw;
@@ -39,11 +42,12 @@ public final class RawPeer implements AutoCloseable {
 
     /** @param stackOptions further {@code slipstream.*} settings of the stack */
     public RawPeer(Map<String, String> stackOptions) {
-        String link = "raw" + LINKS.incrementAndGet();
+        String link = StackPair.newLink("raw");
         raw = new RawEnd(link, PEER_MAC, clock).answerArp(PEER_IP);
-        Map<String, String> m = new HashMap<>(stackOptions);
-        m.put("slipstream.mac", MacAddress.format(STACK_MAC));
-        stack = Stack.open(StackPair.config(link, "198.18.2.2/24", m), clock);
+        Map<String, String> options = new HashMap<>(stackOptions);
+        options.put("slipstream.mac", MacAddress.format(STACK_MAC));
+        stack = Stack.open(StackPair.config(link, "198.18.2.2/24", options), clock);
+        raw.take(); // the stack's announcement at start: what is taken from now on, the test provoked
     }
 
     public RawPeer() {
@@ -135,6 +139,11 @@ public final class RawPeer implements AutoCloseable {
         Ethernet.write(s, 0, to, PEER_MAC, Ethernet.TYPE_ARP);
         Arp.write(s, Ethernet.HEADER_LENGTH, operation, senderMac, senderIp, targetMac, targetIp);
         return f;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     /** Closes both ends, then checks that the stack gave back every buffer, reassembly buffers included. */

@@ -30,7 +30,7 @@ public final class StackPair implements AutoCloseable {
 
     /** @param linkOptions {@code slipstream.memory.*} impairments for the link */
     public StackPair(Map<String, String> linkOptions) {
-        String link = "pair" + LINKS.incrementAndGet();
+        String link = newLink("pair");
         a = Stack.open(config(link, "198.18.0.1/24", linkOptions), clock);
         b = Stack.open(config(link, "198.18.0.2/24", linkOptions), clock);
     }
@@ -39,6 +39,12 @@ public final class StackPair implements AutoCloseable {
         this(Map.of());
     }
 
+    /** A link name no other test in this JVM uses: {@code prefix} and a number. */
+    public static String newLink(String prefix) {
+        return prefix + LINKS.incrementAndGet();
+    }
+
+    /** A stack's settings on the memory link {@code link}, without an interrupt thread unless {@code extra} asks. */
     public static StackConfig config(String link, String cidr, Map<String, String> extra) {
         Map<String, String> m = new HashMap<>(extra);
         m.put("slipstream.driver", "memory");

@@ -17,9 +17,8 @@ import java.net.BindException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * UDP demultiplexing and input checks (RFC 768, RFC 1122 §4.1.3): a datagram goes to the
@@ -33,17 +32,8 @@ class UdpDemuxTest {
     private static final int ANOTHER_HOST = Ipv4Address.parse("198.18.2.3");
     private static final int PORT = 5000;
 
-    private RawPeer peer;
-
-    @BeforeEach
-    void open() {
-        peer = new RawPeer();
-    }
-
-    @AfterEach
-    void close() {
-        peer.close();
-    }
+    @RegisterExtension
+    final RawPeer peer = new RawPeer();
 
     private UdpSocket bound(int port) throws BindException {
         UdpSocket s = peer.stack.udp().open();
