@@ -87,7 +87,7 @@ ensure_built() {
     if [ -z "$jar" ] || [ ! -f "$stamp" ] || [ -n "$(find "$SLIPSTREAM_ROOT" -path '*/target' -prune -o \
         \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
         echo "slipstream: building (mvn package -DskipTests)..." >&2
-        run_maven -q -DskipTests package -pl socket-shim -am
+        run_maven -q -DskipTests package -pl socket-shim,nic-drivers/linux-drivers -am
         touch "$stamp"
     fi
 }

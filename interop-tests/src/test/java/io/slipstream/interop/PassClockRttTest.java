@@ -9,6 +9,7 @@ import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
+import io.slipstream.testing.StackPair;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.function.Supplier;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
+import io.slipstream.testing.RawEnd;
+import io.slipstream.testing.StackPair;
 import io.slipstream.time.VirtualClock;
 import io.slipstream.udp.UdpCounter;
 import io.slipstream.wire.Arp;

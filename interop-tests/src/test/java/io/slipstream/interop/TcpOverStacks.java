@@ -14,6 +14,7 @@ import io.slipstream.tcp.TcpError;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
 import io.slipstream.tcp.TcpState;
+import io.slipstream.testing.StackPair;
 import io.slipstream.time.VirtualClock;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

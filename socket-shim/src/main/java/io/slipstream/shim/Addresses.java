@@ -1,7 +1,7 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Sockets;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;

@@ -1,7 +1,7 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.shim.kernel.Sockets;
 import io.slipstream.stack.Stack;
 
 /**

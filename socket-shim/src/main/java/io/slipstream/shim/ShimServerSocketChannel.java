@@ -1,9 +1,9 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
+import io.slipstream.shim.kernel.Sockets;
 import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,10 +1,10 @@
 package io.slipstream.shim;
 
-import io.slipstream.driver.linux.Sockets;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
+import io.slipstream.shim.kernel.Sockets;
 import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -93,7 +93,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     ShimSocketChannel(SlipstreamSelectorProvider provider, ShimStacks.Opened stack, io.slipstream.tcp.TcpConnection accepted) {
         super(provider);
         this.provider = provider;
-        this.family = io.slipstream.driver.linux.Sockets.AF_INET;
+        this.family = io.slipstream.shim.kernel.Sockets.AF_INET;
         this.tcp = AcceleratedTcp.accepted(stack.stack(), stack.tcp(), accepted, keys);
         this.state = CONNECTED;
         this.routed = true;

@@ -5,8 +5,9 @@ import java.util.ServiceLoader;
 
 /**
  * A kind of NIC ({@code memory}, {@code tap}, ...), found by {@link #byName} through
- * {@link ServiceLoader}: drivers live in another module and register in
- * {@code META-INF/services/io.slipstream.nic.NicDriver}.
+ * {@link ServiceLoader}: each registers in {@code META-INF/services/io.slipstream.nic.NicDriver}
+ * of its jar. The pure-Java {@code memory} driver ships with stack-core itself; the drivers
+ * with native parts ({@code tap}, ...) live in nic-drivers.
  */
 public interface NicDriver {
     /** The value of {@code slipstream.driver} that selects this driver. */
@@ -26,7 +27,7 @@ public interface NicDriver {
             }
             known.append(known.isEmpty() ? "" : ", ").append(d.name());
         }
-        throw new NicException(NicException.Kind.NO_DRIVER, "slipstream.driver: no NIC driver named '" + name + "' on the class path"
-                + (known.isEmpty() ? " (no drivers found: is nic-drivers on the class path?)" : " (known: " + known + ")"));
+        throw new NicException(NicException.Kind.NO_DRIVER, "slipstream.driver: no NIC driver named '" + name
+                + "' on the class path (known: " + known + "; the drivers other than memory are in the linux-drivers jar)");
     }
 }

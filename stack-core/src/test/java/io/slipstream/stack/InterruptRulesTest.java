@@ -27,7 +27,7 @@ class InterruptRulesTest {
                 f.stack.exit();
             }
             assertTrue(f.stack.interruptsEnabled());
-            assertTrue(f.nic.interrupt().isEnabled());
+            assertTrue(f.stack.nic().interrupt().isEnabled());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_ENABLED));
         }
     }
@@ -56,7 +56,7 @@ class InterruptRulesTest {
                 f.stack.exit();
             });
             try {
-                TestNic.eventually(f.stack.lock()::isContended, "the second thread waits for the lock");
+                RuntimeFixture.eventually(f.stack.lock()::isContended, "the second thread waits for the lock");
                 assertEquals(InterruptDecision.SUPPRESSED_LOCK_BUSY, f.stack.decideInterrupt());
                 assertFalse(f.stack.interruptsEnabled());
             } finally {
@@ -76,7 +76,7 @@ class InterruptRulesTest {
             RuntimeFixture.Holder holder = f.holdLockInAnotherThread();
             AtomicInteger result = new AtomicInteger(99);
             Thread waiter = Thread.ofPlatform().start(() -> result.set(f.stack.await(f.queue, f.readable, -1)));
-            TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
+            RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_SUPPRESSED_LOCK_BUSY));
             assertEquals(StackLock.POLL_NEEDED | StackLock.WAKE_NEEDED, f.stack.lock().deferredBits());
             assertFalse(f.stack.interruptsEnabled(), "a blocked thread found the lock held: it does not enable");
@@ -88,7 +88,7 @@ class InterruptRulesTest {
             assertEquals(1, f.count(RuntimeCounter.DEFERRED_WORK_RUNS));
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_ENABLED));
             assertTrue(f.stack.interruptsEnabled());
-            assertTrue(f.nic.interrupt().isEnabled());
+            assertTrue(f.stack.nic().interrupt().isEnabled());
 
             f.sendToSelf();
             waiter.join();
@@ -133,8 +133,8 @@ class InterruptRulesTest {
             }
             RuntimeFixture.Holder holder = f.holdLockInAnotherThread();
             long eventsBefore = f.stack.counters().get(StackCounter.EVENTS);
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
-            assertEquals(1, f.nic.interruptsFired.get());
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
+            assertEquals(1, f.interruptsFired());
 
             assertFalse(f.stack.serviceInterrupt(), "the lock is held: trylock fails");
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_HANDOFFS));
@@ -159,22 +159,22 @@ class InterruptRulesTest {
         try (RuntimeFixture f = new RuntimeFixture()) {
             AtomicInteger result = new AtomicInteger(99);
             Thread waiter = Thread.ofPlatform().start(() -> result.set(f.stack.await(f.queue, f.readable, -1)));
-            TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
+            RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
             assertTrue(f.stack.interruptsEnabled());
 
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
             assertTrue(f.stack.serviceInterrupt());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_POLLS));
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_REENABLED), "the waiter still waits");
             assertTrue(f.stack.interruptsEnabled());
-            assertTrue(f.nic.interrupt().isEnabled());
+            assertTrue(f.stack.nic().interrupt().isEnabled());
 
             f.sendToSelf();
             waiter.join();
             assertEquals(Stack.READY, result.get());
             assertEquals(0, f.stack.blockedThreads());
 
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
             assertTrue(f.stack.serviceInterrupt());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_REENABLED), "nobody waits any more");
             assertFalse(f.stack.interruptsEnabled());
@@ -198,7 +198,7 @@ class InterruptRulesTest {
             assertEquals(2, f.count(RuntimeCounter.POLL_HOOK_SKIPS));
             assertEquals(appPolls, f.count(RuntimeCounter.APP_POLLS), "no poll pass ran");
 
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
             f.stack.serviceInterrupt(); // nobody waits: the flag is cleared
             assertTrue(f.stack.pollHook());
             assertEquals(appPolls + 1, f.count(RuntimeCounter.APP_POLLS));
@@ -240,7 +240,7 @@ class InterruptRulesTest {
                     statusKept.countDown();
                 }
             });
-            TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
+            RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
             waiter.interrupt();
             waiter.join();
             assertEquals(Stack.INTERRUPTED, result.get());

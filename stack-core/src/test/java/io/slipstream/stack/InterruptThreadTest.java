@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The interrupt thread running for real on a {@link TestNic}: timers, stall rescue, virtual threads. */
+/** The interrupt thread running for real on the memory driver: timers, stall rescue, virtual threads. */
 class InterruptThreadTest {
 
     @Test
@@ -24,7 +24,7 @@ class InterruptThreadTest {
                 "slipstream.stall.usec", "60000000", "slipstream.interrupt.overflow.usec", "60000000"))) {
             AtomicInteger result = new AtomicInteger(99);
             Thread waiter = Thread.ofVirtual().start(() -> result.set(f.stack.await(f.queue, f.readable, -1)));
-            TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1 && f.stack.interruptsEnabled(),
+            RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1 && f.stack.interruptsEnabled(),
                     "the waiter parks with the interrupt enabled");
             AtomicLong firedAt = new AtomicLong();
             Timer timer = new Timer((t, now) -> firedAt.set(now));
@@ -35,7 +35,7 @@ class InterruptThreadTest {
                 f.stack.exit(); // arms the NIC timer, which wakes the interrupt thread's wait
             }
             assertTimeoutPreemptively(Duration.ofSeconds(20),
-                    () -> TestNic.eventually(() -> firedAt.get() != 0, "the timer fires"));
+                    () -> RuntimeFixture.eventually(() -> firedAt.get() != 0, "the timer fires"));
             assertTrue(f.count(RuntimeCounter.INTERRUPT_WAKEUPS) >= 1, f.stack.counterSnapshot().toString());
             // Processed by the interrupt thread, or handed to the lock holder if the test thread
             // was still leaving the stack when the (already due) timer fired.
@@ -51,8 +51,8 @@ class InterruptThreadTest {
     void eventsLeftUnpolledAreRescuedByTheInterruptThread() {
         try (RuntimeFixture f = new RuntimeFixture(Map.of("slipstream.interrupt.thread", "true"))) {
             long appPolls = f.count(RuntimeCounter.APP_POLLS);
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> TestNic.eventually(
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> RuntimeFixture.eventually(
                     () -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1, "the frame is processed"));
             assertTrue(f.count(RuntimeCounter.STALL_RESCUES) >= 1);
             assertTrue(f.count(RuntimeCounter.INTERRUPT_POLLS) >= 1);
@@ -75,7 +75,7 @@ class InterruptThreadTest {
                 }));
             }
             // All of them parked at once: far more than there are carrier threads.
-            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> TestNic.eventually(
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> RuntimeFixture.eventually(
                     () -> f.stack.blockedThreads() == n && f.queue.size() == n, "every thread blocks"));
             f.sendToSelf();
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
@@ -93,7 +93,7 @@ class InterruptThreadTest {
         RuntimeFixture f = new RuntimeFixture(Map.of("slipstream.interrupt.thread", "true"));
         AtomicInteger result = new AtomicInteger(99);
         Thread waiter = Thread.ofVirtual().start(() -> result.set(f.stack.await(f.queue, f.readable, -1)));
-        TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
+        RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1, "the waiter parks");
         f.close();
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> waiter.join());
         assertEquals(Stack.CLOSED, result.get());
@@ -105,8 +105,8 @@ class InterruptThreadTest {
                 "slipstream.stall.usec", "60000000", "slipstream.interrupt.overflow.usec", "1000"))) {
             assertEquals(1_000_000L, f.stack.runtimeConfig().rescueNanos());
             long appPolls = f.count(RuntimeCounter.APP_POLLS);
-            f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> TestNic.eventually(
+            f.deliver(RuntimeFixture.FOREIGN_FRAME);
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> RuntimeFixture.eventually(
                     () -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1,
                     "rescued well before the 60 s stall interval"));
             assertTrue(f.count(RuntimeCounter.STALL_RESCUES) >= 1);
@@ -121,7 +121,7 @@ class InterruptThreadTest {
                 "slipstream.interrupt.latency.usec", "30000000"))) {
             AtomicInteger result = new AtomicInteger(99);
             Thread waiter = Thread.ofVirtual().start(() -> result.set(f.stack.await(f.queue, f.readable, -1)));
-            TestNic.eventually(() -> f.count(RuntimeCounter.PARKS) == 1 && f.stack.interruptsEnabled(),
+            RuntimeFixture.eventually(() -> f.count(RuntimeCounter.PARKS) == 1 && f.stack.interruptsEnabled(),
                     "the waiter parks with the interrupt enabled");
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             Thread active = Thread.ofPlatform().start(() -> {
@@ -131,13 +131,13 @@ class InterruptThreadTest {
                 }
             });
             try {
-                f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
-                TestNic.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1, "first frame");
+                f.deliver(RuntimeFixture.FOREIGN_FRAME);
+                RuntimeFixture.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 1, "first frame");
                 for (int i = 0; i < 20; i++) {
-                    f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
+                    f.deliver(RuntimeFixture.FOREIGN_FRAME);
                     Thread.sleep(10);
                 }
-                TestNic.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 21, "all frames");
+                RuntimeFixture.eventually(() -> f.stack.counters().get(StackCounter.RX_NOT_FOR_US) == 21, "all frames");
                 // 21 frames, each firing the interrupt the waiter keeps enabled: the interrupt
                 // thread ran at most once (its first pass); the active thread processed the rest.
                 assertTrue(f.count(RuntimeCounter.INTERRUPT_WAKEUPS) <= 1, f.stack.runtimeCounters().toString());
@@ -160,7 +160,7 @@ class InterruptThreadTest {
             }
             assertFalse(f.stack.pollingMode());
             for (int i = 0; i < 5; i++) {
-                f.nic.deliver(RuntimeFixture.FOREIGN_FRAME);
+                f.deliver(RuntimeFixture.FOREIGN_FRAME);
             }
             Thread.sleep(2); // past the 1 ms window: 5 packets in it are far above 1 per second
             f.stack.poll();

@@ -1,7 +1,8 @@
 package io.slipstream.stack;
 
-import io.slipstream.config.Settings;
-import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicCounter;
+import io.slipstream.testing.RawEnd;
+import io.slipstream.testing.StackPair;
 import io.slipstream.time.Clock;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
@@ -9,16 +10,20 @@ import java.net.BindException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * A stack on a {@link TestNic} with a UDP socket whose readiness wakes {@link #queue}:
- * datagrams the stack sends to itself (loopback) make it readable at the next poll pass.
+ * A stack on one end of a memory link, the other end held by the test ({@link #deliver}), with
+ * a UDP socket whose readiness wakes {@link #queue}: datagrams the stack sends to itself
+ * (loopback) make it readable at the next poll pass.
  */
 final class RuntimeFixture implements AutoCloseable {
     static final int ADDRESS = Ipv4Address.parse("198.18.7.1");
     static final int PORT = 7000;
     /** A frame for another MAC: a NIC event that the stack counts and drops. */
     static final byte[] FOREIGN_FRAME = new byte[60];
+    private static final long PEER_MAC = 0x02_00_00_00_07_02L;
 
     static {
         FOREIGN_FRAME[0] = 0x02;
@@ -26,23 +31,22 @@ final class RuntimeFixture implements AutoCloseable {
         FOREIGN_FRAME[12] = 0x08; // IPv4 EtherType; never parsed, the MAC is not ours
     }
 
-    final TestNic nic = new TestNic(0x02_00_00_00_07_01L, Clock.SYSTEM);
     final Stack stack;
+    /** The link's other end: a frame sent there arrives at once in one of the stack's rx buffers. */
+    private final RawEnd peer;
     final WaitQueue queue;
     final UdpSocket receiver;
     final UdpSocket sender;
     final WaitCondition readable;
 
     RuntimeFixture(Map<String, String> extra) {
+        String link = StackPair.newLink("runtime");
         Map<String, String> m = new HashMap<>();
-        m.put("slipstream.driver", "test");
-        m.put("slipstream.interface", "test0");
-        m.put("slipstream.address", "198.18.7.1/24");
         m.put("slipstream.mac", "02:00:00:00:07:01");
-        m.put("slipstream.interrupt.thread", "false");
         m.put("slipstream.poll.usec", "0");
-        m.putAll(extra);
-        stack = Stack.start(StackConfig.from(Settings.of(m)), nic, Clock.SYSTEM);
+        m.putAll(extra); // the interrupt thread stays off unless extra turns it on
+        stack = Stack.open(StackPair.config(link, "198.18.7.1/24", m), Clock.SYSTEM);
+        peer = new RawEnd(link, PEER_MAC, Clock.SYSTEM);
         queue = stack.newWaitQueue();
         stack.enter();
         try {
@@ -74,6 +78,19 @@ final class RuntimeFixture implements AutoCloseable {
         } finally {
             stack.exit();
         }
+    }
+
+    /**
+     * Sends {@code frame} from the link's other end: it lands in a buffer the stack posted, as
+     * an RX event, and fires the stack's interrupt if enabled. From the test's thread only.
+     */
+    void deliver(byte[] frame) {
+        peer.send(frame);
+    }
+
+    /** How many times the stack's NIC interrupt fired. */
+    long interruptsFired() {
+        return stack.nic().stats().get(NicCounter.INTERRUPTS);
     }
 
     long count(RuntimeCounter c) {
@@ -121,5 +138,18 @@ final class RuntimeFixture implements AutoCloseable {
     @Override
     public void close() {
         stack.close();
+        peer.close();
+    }
+
+    /** Waits (bounded) until {@code done}; for liveness only, never as a timing assertion. */
+    static void eventually(BooleanSupplier done, String what) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("not reached within 20 s: " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
     }
 }

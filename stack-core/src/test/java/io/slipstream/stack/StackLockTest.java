@@ -86,7 +86,7 @@ class StackLockTest {
             acquired.countDown();
             lock.unlock();
         });
-        TestNic.eventually(lock::isContended, "the waiter marks the lock contended");
+        RuntimeFixture.eventually(lock::isContended, "the waiter marks the lock contended");
         assertEquals(1, acquired.getCount());
         lock.unlock();
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {

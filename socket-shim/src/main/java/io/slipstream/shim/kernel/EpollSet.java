@@ -1,9 +1,8 @@
 package io.slipstream.shim.kernel;
 
-import io.slipstream.driver.linux.Errno;
-import io.slipstream.driver.linux.EventFd;
-import io.slipstream.driver.linux.Libc;
-import io.slipstream.driver.linux.Sockets;
+import io.slipstream.linux.Errno;
+import io.slipstream.linux.EventFd;
+import io.slipstream.linux.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

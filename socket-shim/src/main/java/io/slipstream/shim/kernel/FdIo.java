@@ -1,7 +1,6 @@
 package io.slipstream.shim.kernel;
 
-import io.slipstream.driver.linux.Errno;
-import io.slipstream.driver.linux.Sockets;
+import io.slipstream.linux.Errno;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

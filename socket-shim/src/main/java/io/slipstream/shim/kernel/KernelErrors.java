@@ -1,7 +1,7 @@
 package io.slipstream.shim.kernel;
 
-import io.slipstream.driver.linux.Errno;
-import io.slipstream.driver.linux.Libc;
+import io.slipstream.linux.Errno;
+import io.slipstream.linux.Libc;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;

@@ -2,7 +2,7 @@ package io.slipstream.shim.kernel;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.slipstream.driver.linux.Libc;
+import io.slipstream.linux.Libc;
 import java.io.IOException;
 
 /** A kernel pipe (pipe2, non-blocking and close-on-exec): its read end and its write end. */

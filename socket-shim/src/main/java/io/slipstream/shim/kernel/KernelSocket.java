@@ -2,11 +2,8 @@ package io.slipstream.shim.kernel;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.slipstream.driver.linux.Errno;
-import io.slipstream.driver.linux.Libc;
-import io.slipstream.driver.linux.MulticastRequest;
-import io.slipstream.driver.linux.SockAddr;
-import io.slipstream.driver.linux.Sockets;
+import io.slipstream.linux.Errno;
+import io.slipstream.linux.Libc;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.SocketAddress;

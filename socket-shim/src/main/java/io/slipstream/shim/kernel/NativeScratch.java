@@ -1,8 +1,6 @@
 package io.slipstream.shim.kernel;
 
-import io.slipstream.driver.linux.Libc;
-import io.slipstream.driver.linux.SockAddr;
-import io.slipstream.driver.linux.Sockets;
+import io.slipstream.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
