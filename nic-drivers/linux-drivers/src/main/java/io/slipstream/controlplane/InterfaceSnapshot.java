@@ -1,5 +1,7 @@
 package io.slipstream.controlplane;
 
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
 import io.slipstream.ip.RoutingTable;
 import io.slipstream.linux.Rtnetlink;
 import io.slipstream.wire.Ipv4Address;
@@ -319,12 +321,30 @@ public final class InterfaceSnapshot {
         if (addresses.length == 0) {
             throw new IllegalStateException(name + " has no IPv4 address");
         }
+        // A gateway off the primary subnet (an onlink route) is beyond RoutingTable: left out.
+        return new RoutingTable(addresses[0], prefixLengths[0], defaultGatewayOnSubnet());
+    }
+
+    /**
+     * The stack's identity on this interface as the kernel has it, for a driver that shares
+     * the interface and its address with the kernel: the primary address and prefix, the
+     * default gateway (as {@link #toRoutingTable} takes it) and the interface's own MAC.
+     * This is what makes {@code slipstream.address} optional for such a driver.
+     *
+     * @throws IllegalStateException if the interface has no IPv4 address or no MAC
+     */
+    public StackConfig toStackConfig(String driver, Settings settings) {
+        if (mac < 0) {
+            throw new IllegalStateException(name + " has no Ethernet address");
+        }
+        RoutingTable t = toRoutingTable();
+        return new StackConfig(driver, name, t.address(), prefixLengths[0], defaultGatewayOnSubnet(), mac, settings);
+    }
+
+    private int defaultGatewayOnSubnet() {
         int gw = defaultGateway();
         int m = Ipv4Address.mask(prefixLengths[0]);
-        if ((gw & m) != (addresses[0] & m)) {
-            gw = Ipv4Address.ANY; // a gateway off the primary subnet (onlink) is beyond RoutingTable
-        }
-        return new RoutingTable(addresses[0], prefixLengths[0], gw);
+        return (gw & m) == (addresses[0] & m) ? gw : Ipv4Address.ANY;
     }
 
     @Override

@@ -45,6 +45,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * kernel to resolve an address (RTM_NEWNEIGH with NTF_USE), the kernel sends its ARP requests
  * and the answer arrives as a notification. The kernel keeps answering ARP for its address.
  *
+ * <p>Counters are written by the reader thread, except RESOLVE_REQUESTS and
+ * RESOLVE_SEND_FAILURES, which {@link #resolve} writes under its lock: each element has one
+ * writer at a time, as {@link Counters} requires.
+ *
  * <p>The IPv4 kernel drops routes silently when a link goes down or an address goes away (it
  * announces no RTM_DELROUTE for them), so such a change also reads routes and neighbours again.
  */
@@ -62,6 +66,8 @@ public final class KernelControlPlane implements AutoCloseable {
     static final int DATAGRAM = 64 * 1024;
     private static final int[] ALL_TABLES = {RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH};
     private static final int RETRY_MILLIS = 1000;
+    /** Seconds of silence in the middle of a dump after which it is given up and every table read again. */
+    private static final int STALLED_DUMP_POLLS = 5;
 
     private final String requestedName;
     private final Arena arena;
@@ -293,28 +299,37 @@ public final class KernelControlPlane implements AutoCloseable {
     }
 
     private void run() {
+        int silentPolls = 0;
         while (!closing) {
-            Libc.setPollFd(pollFds, 0, socket.fd(), Libc.POLLIN);
-            Libc.setPollFd(pollFds, 1, wakeup.fd(), Libc.POLLIN);
-            boolean waiting = dumpType != 0 || !dumps.isEmpty();
-            int n = libc.poll(pollFds, 2, waiting ? RETRY_MILLIS : -1);
-            if (closing) {
-                return;
-            }
-            if (n < 0 && libc.errno() != Errno.EINTR) {
-                counters.increment(ControlPlaneCounter.RECEIVE_ERRORS);
-            }
-            if (n == 0 && dumpType == 0) {
-                startNextDump(); // a dump request that could not be sent before
-            }
-            receiveAll();
-            if (dumpType == 0 && dumps.isEmpty() && dirty) {
-                publish();
-                try {
-                    listener.run();
-                } catch (RuntimeException e) {
-                    internalError(e);
+            try {
+                Libc.setPollFd(pollFds, 0, socket.fd(), Libc.POLLIN);
+                Libc.setPollFd(pollFds, 1, wakeup.fd(), Libc.POLLIN);
+                boolean waiting = dumpType != 0 || !dumps.isEmpty();
+                int n = libc.poll(pollFds, 2, waiting ? RETRY_MILLIS : -1);
+                if (closing) {
+                    return;
                 }
+                if (n < 0 && libc.errno() != Errno.EINTR) {
+                    counters.increment(ControlPlaneCounter.RECEIVE_ERRORS);
+                }
+                if (n == 0 && dumpType == 0) {
+                    startNextDump(); // a dump request that could not be sent before
+                } else if (n == 0 && ++silentPolls >= STALLED_DUMP_POLLS) {
+                    counters.increment(ControlPlaneCounter.DUMP_ERRORS); // a dump that never ended
+                    dumpType = 0;
+                    silentPolls = 0;
+                    resync();
+                }
+                if (n != 0) {
+                    silentPolls = 0;
+                }
+                receiveAll();
+                if (dumpType == 0 && dumps.isEmpty() && dirty) {
+                    publish();
+                    listener.run();
+                }
+            } catch (RuntimeException e) {
+                internalError(e); // never out of the reader: the mirror carries on
             }
         }
     }
