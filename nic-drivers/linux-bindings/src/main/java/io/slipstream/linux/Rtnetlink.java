@@ -276,190 +276,168 @@ public final class Rtnetlink {
                 int requestType = bodyLen >= NLMSGERR_LEN ? Short.toUnsignedInt(s.get(U16, body + 8)) : 0;
                 yield new Error(seq, -error, requestType);
             }
-            case RTM_NEWLINK, RTM_DELLINK -> link(s, body, bodyLen, type == RTM_DELLINK, seq);
-            case RTM_NEWADDR, RTM_DELADDR -> address(s, body, bodyLen, type == RTM_DELADDR, seq, type);
-            case RTM_NEWROUTE, RTM_DELROUTE -> route(s, body, bodyLen, type == RTM_DELROUTE, seq, type);
-            case RTM_NEWNEIGH, RTM_DELNEIGH -> neighbour(s, body, bodyLen, type == RTM_DELNEIGH, seq, type);
+            case RTM_NEWLINK, RTM_DELLINK ->
+                    body(s, body, bodyLen, type, seq, IFINFOMSG_LEN, false, type == RTM_DELLINK, Rtnetlink::link);
+            case RTM_NEWADDR, RTM_DELADDR ->
+                    body(s, body, bodyLen, type, seq, IFADDRMSG_LEN, true, type == RTM_DELADDR, Rtnetlink::address);
+            case RTM_NEWROUTE, RTM_DELROUTE ->
+                    body(s, body, bodyLen, type, seq, RTMSG_LEN, true, type == RTM_DELROUTE, Rtnetlink::route);
+            case RTM_NEWNEIGH, RTM_DELNEIGH ->
+                    body(s, body, bodyLen, type, seq, NDMSG_LEN, true, type == RTM_DELNEIGH, Rtnetlink::neighbour);
             default -> new Ignored(type, seq);
         };
     }
 
-    /** Walks the rtattrs in [from, end): calls {@code each} with (type, payload offset, payload length). */
+    /**
+     * The attributes of one message by type, as the kernel's nla_parse has them (the last of a
+     * type wins; types beyond {@link #MAX} are passed over), with typed readers that note the
+     * first attribute of the wrong size as {@link #problem}.
+     */
+    private static final class Attributes {
+        static final int MAX = 32;
+        final MemorySegment s;
+        final long[] at = new long[MAX];
+        final int[] length = new int[MAX];
+        String problem;
+
+        /** Walks the rtattrs in [from, end); a structural fault is the {@link #problem}. */
+        Attributes(MemorySegment s, long from, long end) {
+            this.s = s;
+            java.util.Arrays.fill(length, -1);
+            long p = from;
+            while (p < end && problem == null) {
+                if (end - p < 4) {
+                    problem = (end - p) + " trailing bytes, short of an attribute header";
+                    break;
+                }
+                int len = Short.toUnsignedInt(s.get(U16, p));
+                int type = Short.toUnsignedInt(s.get(U16, p + 2)) & 0x3FFF; // less NLA_F_NESTED, NLA_F_NET_BYTEORDER
+                if (len < 4 || len > end - p) {
+                    problem = "attribute " + type + " of length " + len + " with " + (end - p) + " bytes left";
+                    break;
+                }
+                if (type < MAX) {
+                    at[type] = p + 4;
+                    length[type] = len - 4;
+                }
+                p += align(len);
+            }
+        }
+
+        boolean has(int type) {
+            return length[type] >= 0;
+        }
+
+        private boolean sized(int type, int size) {
+            if (length[type] == size) {
+                return true;
+            }
+            if (length[type] >= 0 && problem == null) {
+                problem = "attribute " + type + " of " + length[type] + " bytes, not " + size;
+            }
+            return false;
+        }
+
+        /** A u32 in host order, or {@code absent}. */
+        int u32(int type, int absent) {
+            return sized(type, 4) ? s.get(U32, at[type]) : absent;
+        }
+
+        /** An IPv4 address (network order), or 0. */
+        int ipv4(int type) {
+            return sized(type, 4) ? s.get(BE32, at[type]) : 0;
+        }
+
+        /** A six-byte link-layer address, or -1 (absent or of another length, as some links have). */
+        long mac(int type) {
+            return length[type] == 6 ? Rtnetlink.mac(s, at[type]) : -1;
+        }
+
+        /** A NUL-terminated (or length-bounded) string, or null. */
+        String string(int type) {
+            if (!has(type)) {
+                return null;
+            }
+            int len = 0;
+            while (len < length[type] && s.get(ValueLayout.JAVA_BYTE, at[type] + len) != 0) {
+                len++;
+            }
+            byte[] b = new byte[len];
+            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at[type], b, 0, len);
+            return new String(b, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static int u8(MemorySegment s, long off) {
+        return Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off));
+    }
+
+    /** Decodes one family's message body once its fixed header has been checked and its attributes walked. */
     @FunctionalInterface
-    private interface AttributeVisitor {
-        void visit(int type, long payload, int length);
+    private interface BodyDecoder {
+        Message decode(MemorySegment s, long body, Attributes attributes, boolean deleted, int seq);
     }
 
-    /** Returns null if every attribute holds together, else what is wrong. */
-    private static String attributes(MemorySegment s, long from, long end, AttributeVisitor each) {
-        long p = from;
-        while (p < end) {
-            if (end - p < 4) {
-                return (end - p) + " trailing bytes, short of an attribute header";
-            }
-            int len = Short.toUnsignedInt(s.get(U16, p));
-            int type = Short.toUnsignedInt(s.get(U16, p + 2)) & 0x3FFF; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
-            if (len < 4 || len > end - p) {
-                return "attribute " + type + " of length " + len + " with " + (end - p) + " bytes left";
-            }
-            each.visit(type, p + 4, len - 4);
-            p += align(len);
+    /**
+     * A message body with a fixed header of {@code headerLen} bytes, then attributes: too short
+     * is malformed, another family than IPv4 (when {@code ipv4Only}) is ignored, the rest is
+     * for {@code decoder}.
+     */
+    private static Message body(MemorySegment s, long body, int bodyLen, int type, int seq, int headerLen,
+                                boolean ipv4Only, boolean deleted, BodyDecoder decoder) {
+        if (bodyLen < headerLen) {
+            return new Malformed("message type " + type + " of " + bodyLen + " bytes");
         }
-        return null;
-    }
-
-    private static Message link(MemorySegment s, long body, int bodyLen, boolean deleted, int seq) {
-        if (bodyLen < IFINFOMSG_LEN) {
-            return new Malformed("link message of " + bodyLen + " bytes");
-        }
-        int index = s.get(U32, body + 4);
-        int flags = s.get(U32, body + 8);
-        String[] name = {null};
-        int[] mtu = {-1};
-        long[] mac = {-1};
-        String[] bad = {null};
-        String err = attributes(s, body + IFINFOMSG_LEN, body + bodyLen, (t, p, n) -> {
-            switch (t) {
-                case IFLA_IFNAME -> name[0] = string(s, p, n);
-                case IFLA_MTU -> {
-                    if (n == 4) {
-                        mtu[0] = s.get(U32, p);
-                    } else {
-                        bad[0] = "IFLA_MTU of " + n + " bytes";
-                    }
-                }
-                case IFLA_ADDRESS -> mac[0] = n == 6 ? mac(s, p) : -1;
-                default -> { }
-            }
-        });
-        if (err != null || bad[0] != null) {
-            return new Malformed("link " + index + ": " + (err != null ? err : bad[0]));
-        }
-        return new Link(deleted, seq, index, flags, name[0], mtu[0], mac[0]);
-    }
-
-    private static Message address(MemorySegment s, long body, int bodyLen, boolean deleted, int seq, int type) {
-        if (bodyLen < IFADDRMSG_LEN) {
-            return new Malformed("address message of " + bodyLen + " bytes");
-        }
-        if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body)) != AF_INET) {
+        if (ipv4Only && u8(s, body) != AF_INET) {
             return new Ignored(type, seq);
         }
-        int prefix = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 1));
-        int scope = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 3));
-        int index = s.get(U32, body + 4);
-        int[] v = new int[2];          // local, address
-        boolean[] seen = new boolean[2];
-        String[] bad = {null};
-        String err = attributes(s, body + IFADDRMSG_LEN, body + bodyLen, (t, p, n) -> {
-            if (t == IFA_LOCAL || t == IFA_ADDRESS) {
-                int i = t == IFA_LOCAL ? 0 : 1;
-                if (n == 4) {
-                    v[i] = s.get(BE32, p);
-                    seen[i] = true;
-                } else {
-                    bad[0] = (t == IFA_LOCAL ? "IFA_LOCAL" : "IFA_ADDRESS") + " of " + n + " bytes";
-                }
-            }
-        });
-        if (err == null && bad[0] == null && !seen[0] && !seen[1]) {
-            bad[0] = "no IFA_LOCAL or IFA_ADDRESS";
-        }
-        if (err == null && bad[0] == null && prefix > 32) {
-            bad[0] = "prefix length " + prefix;
-        }
-        if (err != null || bad[0] != null) {
-            return new Malformed("address on " + index + ": " + (err != null ? err : bad[0]));
-        }
-        int local = seen[0] ? v[0] : v[1];
-        int peer = seen[1] ? v[1] : v[0];
-        return new Address(deleted, seq, index, prefix, scope, local, peer);
+        return decoder.decode(s, body, new Attributes(s, body + headerLen, body + bodyLen), deleted, seq);
     }
 
-    private static Message route(MemorySegment s, long body, int bodyLen, boolean deleted, int seq, int type) {
-        if (bodyLen < RTMSG_LEN) {
-            return new Malformed("route message of " + bodyLen + " bytes");
-        }
-        if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body)) != AF_INET) {
-            return new Ignored(type, seq);
-        }
-        int dstLen = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 1));
-        int table = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 4));
-        int protocol = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 5));
-        int scope = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 6));
-        int rtType = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 7));
-        int flags = s.get(U32, body + 8);
-        // dst, gateway, oif, priority, prefsrc, table
-        int[] v = {0, 0, 0, 0, 0, table};
-        boolean[] multipath = {false};
-        String[] bad = {null};
-        String err = attributes(s, body + RTMSG_LEN, body + bodyLen, (t, p, n) -> {
-            int i = switch (t) {
-                case RTA_DST -> 0;
-                case RTA_GATEWAY -> 1;
-                case RTA_OIF -> 2;
-                case RTA_PRIORITY -> 3;
-                case RTA_PREFSRC -> 4;
-                case RTA_TABLE -> 5;
-                case RTA_MULTIPATH -> {
-                    multipath[0] = true;
-                    yield -1;
-                }
-                default -> -1;
-            };
-            if (i < 0) {
-                return;
-            }
-            if (n != 4) {
-                bad[0] = "route attribute " + t + " of " + n + " bytes";
-                return;
-            }
-            boolean address = t == RTA_DST || t == RTA_GATEWAY || t == RTA_PREFSRC;
-            v[i] = s.get(address ? BE32 : U32, p);
-        });
-        if (err == null && bad[0] == null && dstLen > 32) {
-            bad[0] = "destination length " + dstLen;
-        }
-        if (err != null || bad[0] != null) {
-            return new Malformed("route: " + (err != null ? err : bad[0]));
-        }
-        return new Route(deleted, seq, v[5], rtType, scope, protocol, flags, dstLen, v[0], v[1], v[2], v[3], v[4],
-                multipath[0]);
+    private static Message link(MemorySegment s, long body, Attributes a, boolean deleted, int seq) {
+        int index = s.get(U32, body + 4);
+        Link link = new Link(deleted, seq, index, s.get(U32, body + 8), a.string(IFLA_IFNAME), a.u32(IFLA_MTU, -1),
+                a.mac(IFLA_ADDRESS));
+        return a.problem != null ? new Malformed("link " + index + ": " + a.problem) : link;
     }
 
-    private static Message neighbour(MemorySegment s, long body, int bodyLen, boolean deleted, int seq, int type) {
-        if (bodyLen < NDMSG_LEN) {
-            return new Malformed("neighbour message of " + bodyLen + " bytes");
-        }
-        if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body)) != AF_INET) {
-            return new Ignored(type, seq);
-        }
+    private static Message address(MemorySegment s, long body, Attributes a, boolean deleted, int seq) {
+        int prefix = u8(s, body + 1);
         int index = s.get(U32, body + 4);
-        int state = Short.toUnsignedInt(s.get(U16, body + 8));
-        int flags = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, body + 10));
-        int[] dst = {0};
-        boolean[] seen = {false};
-        long[] mac = {-1};
-        String[] bad = {null};
-        String err = attributes(s, body + NDMSG_LEN, body + bodyLen, (t, p, n) -> {
-            if (t == NDA_DST) {
-                if (n == 4) {
-                    dst[0] = s.get(BE32, p);
-                    seen[0] = true;
-                } else {
-                    bad[0] = "NDA_DST of " + n + " bytes";
-                }
-            } else if (t == NDA_LLADDR) {
-                mac[0] = n == 6 ? mac(s, p) : -1;
-            }
-        });
-        if (err == null && bad[0] == null && !seen[0]) {
-            bad[0] = "no NDA_DST";
+        int local = a.ipv4(IFA_LOCAL);
+        int peer = a.ipv4(IFA_ADDRESS);
+        if (a.problem == null && !a.has(IFA_LOCAL) && !a.has(IFA_ADDRESS)) {
+            a.problem = "no IFA_LOCAL or IFA_ADDRESS";
         }
-        if (err != null || bad[0] != null) {
-            return new Malformed("neighbour on " + index + ": " + (err != null ? err : bad[0]));
+        if (a.problem == null && prefix > 32) {
+            a.problem = "prefix length " + prefix;
         }
-        return new Neighbour(deleted, seq, index, state, flags, dst[0], mac[0]);
+        if (a.problem != null) {
+            return new Malformed("address on " + index + ": " + a.problem);
+        }
+        return new Address(deleted, seq, index, prefix, u8(s, body + 3), a.has(IFA_LOCAL) ? local : peer,
+                a.has(IFA_ADDRESS) ? peer : local);
+    }
+
+    private static Message route(MemorySegment s, long body, Attributes a, boolean deleted, int seq) {
+        int dstLen = u8(s, body + 1);
+        Route route = new Route(deleted, seq, a.u32(RTA_TABLE, u8(s, body + 4)), u8(s, body + 7), u8(s, body + 6),
+                u8(s, body + 5), s.get(U32, body + 8), dstLen, a.ipv4(RTA_DST), a.ipv4(RTA_GATEWAY),
+                a.u32(RTA_OIF, 0), a.u32(RTA_PRIORITY, 0), a.ipv4(RTA_PREFSRC), a.has(RTA_MULTIPATH));
+        if (a.problem == null && dstLen > 32) {
+            a.problem = "destination length " + dstLen;
+        }
+        return a.problem != null ? new Malformed("route: " + a.problem) : route;
+    }
+
+    private static Message neighbour(MemorySegment s, long body, Attributes a, boolean deleted, int seq) {
+        int index = s.get(U32, body + 4);
+        Neighbour n = new Neighbour(deleted, seq, index, Short.toUnsignedInt(s.get(U16, body + 8)), u8(s, body + 10),
+                a.ipv4(NDA_DST), a.mac(NDA_LLADDR));
+        if (a.problem == null && !a.has(NDA_DST)) {
+            a.problem = "no NDA_DST";
+        }
+        return a.problem != null ? new Malformed("neighbour on " + index + ": " + a.problem) : n;
     }
 
     private static long mac(MemorySegment s, long p) {
@@ -468,16 +446,5 @@ public final class Rtnetlink {
             m = (m << 8) | Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, p + i));
         }
         return m;
-    }
-
-    /** A NUL-terminated (or length-bounded) string attribute. */
-    private static String string(MemorySegment s, long p, int n) {
-        int len = 0;
-        while (len < n && s.get(ValueLayout.JAVA_BYTE, p + len) != 0) {
-            len++;
-        }
-        byte[] b = new byte[len];
-        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, p, b, 0, len);
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

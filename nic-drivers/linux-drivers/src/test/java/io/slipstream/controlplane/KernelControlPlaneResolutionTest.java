@@ -9,29 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.linux.Rtnetlink;
 import io.slipstream.wire.Ipv4Address;
 import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /** A neighbour the kernel does not know is resolved by the kernel, on request; never by us. */
-@Timeout(60)
-class KernelControlPlaneResolutionTest {
-    private ControlPlaneSandbox box;
+class KernelControlPlaneResolutionTest extends SandboxedControlPlaneTest {
     private KernelControlPlane cp;
 
     @BeforeEach
     void open() throws IOException {
-        ControlPlaneSandbox.assumeRoot();
-        box = ControlPlaneSandbox.create();
         cp = box.open();
-    }
-
-    @AfterEach
-    void close() {
-        if (box != null) {
-            box.close();
-        }
     }
 
     @Test

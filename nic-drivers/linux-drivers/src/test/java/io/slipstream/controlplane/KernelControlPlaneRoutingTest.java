@@ -10,29 +10,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /** Longest-prefix matching agrees with the kernel's own answer ({@code ip route get}). */
-@Timeout(60)
-class KernelControlPlaneRoutingTest {
-    private ControlPlaneSandbox box;
-
-    @BeforeEach
-    void create() {
-        ControlPlaneSandbox.assumeRoot();
-        box = ControlPlaneSandbox.create();
-    }
-
-    @AfterEach
-    void close() {
-        if (box != null) {
-            box.close();
-        }
-    }
-
+class KernelControlPlaneRoutingTest extends SandboxedControlPlaneTest {
     @Test
     void nextHopAndSourceAgreeWithIpRouteGet() throws IOException {
         // A second interface (the other end of a veth pair stays in our namespace), for routes

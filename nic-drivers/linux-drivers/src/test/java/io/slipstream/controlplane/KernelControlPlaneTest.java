@@ -12,29 +12,10 @@ import io.slipstream.linux.Rtnetlink;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /** The control plane against the kernel of a namespace, checked against iproute2's own report. */
-@Timeout(60)
-class KernelControlPlaneTest {
-    private ControlPlaneSandbox box;
-
-    @BeforeEach
-    void create() {
-        ControlPlaneSandbox.assumeRoot();
-        box = ControlPlaneSandbox.create();
-    }
-
-    @AfterEach
-    void close() {
-        if (box != null) {
-            box.close();
-        }
-    }
-
+class KernelControlPlaneTest extends SandboxedControlPlaneTest {
     @Test
     void snapshotAfterOpenMatchesIproute2() throws IOException {
         box.ip("addr", "add", "198.18.10.1/28", "dev", "v0");
