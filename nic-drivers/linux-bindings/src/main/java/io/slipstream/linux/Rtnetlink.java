@@ -154,13 +154,14 @@ public final class Rtnetlink {
      */
     public static int resolveRequest(MemorySegment s, long off, int seq, int ifindex, int ipv4) {
         int len = NLMSG_HDRLEN + NDMSG_LEN + 8;
-        s.asSlice(off, len).fill((byte) 0);
         header(s, off, len, RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_CREATE, seq);
-        long nd = off + NLMSG_HDRLEN;
+        long nd = off + NLMSG_HDRLEN;          // every byte written: the stack calls this, it must not allocate
+        s.set(U32, nd, 0);                     // ndm_family, ndm_pad1, ndm_pad2
         s.set(ValueLayout.JAVA_BYTE, nd, (byte) AF_INET);
         s.set(U32, nd + 4, ifindex);
-        s.set(U16, nd + 8, (short) 0);            // ndm_state: NUD_NONE, left as the kernel has it
+        s.set(U16, nd + 8, (short) 0);         // ndm_state: NUD_NONE, left as the kernel has it
         s.set(ValueLayout.JAVA_BYTE, nd + 10, (byte) NTF_USE);
+        s.set(ValueLayout.JAVA_BYTE, nd + 11, (byte) 0);
         long rta = nd + NDMSG_LEN;
         s.set(U16, rta, (short) 8);
         s.set(U16, rta + 2, (short) NDA_DST);

@@ -49,6 +49,28 @@ class KernelControlPlaneResolutionTest extends SandboxedControlPlaneTest {
     }
 
     @Test
+    void resolveAndLookupsAllocateNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        assertTrue(cp.resolve(PEER_IP));
+        box.await("the peer's MAC", x -> x.macOf(PEER_IP) == box.peerMac);
+        long sink = 0;
+        for (int round = 0; round < 6; round++) { // the first ones warm up: interpreted downcalls allocate
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20_000; i++) {
+                sink += cp.resolve(PEER_IP) ? 1 : 0;
+                sink += cp.macOf(PEER_IP) + cp.nextHop(PEER_IP);
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            if (round == 5) {
+                // One allocation per call would be 16 bytes or more each; allow only a one-off.
+                assertTrue(allocated < 20_000, allocated + " bytes allocated by 20000 resolve+macOf+nextHop");
+            }
+        }
+        assertTrue(sink != 0);
+        assertEquals(0, cp.counters().get(ControlPlaneCounter.RESOLVE_SEND_FAILURES));
+    }
+
+    @Test
     void anAddressNobodyHasGetsNoMac() {
         int nobody = Ipv4Address.parse("198.18.9.77");
         assertTrue(cp.resolve(nobody));
