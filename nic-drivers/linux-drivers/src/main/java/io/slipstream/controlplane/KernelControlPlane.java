@@ -448,7 +448,10 @@ public final class KernelControlPlane implements AutoCloseable {
     private void onLink(Rtnetlink.Link l) {
         boolean dump = fromDump(l.seq());
         if (index == 0 && !l.deleted() && requestedName.equals(l.name())) {
-            index = l.index(); // found in the first link dump
+            index = l.index(); // found in the first link dump, or made again after it was deleted
+            if (generation > 0) {
+                resync();
+            }
         }
         if (l.index() != index || index == 0) {
             counters.increment(ControlPlaneCounter.IGNORED);
@@ -459,9 +462,8 @@ public final class KernelControlPlane implements AutoCloseable {
         }
         if (l.deleted()) {
             counters.increment(ControlPlaneCounter.LINK_REMOVED);
-            index = 0;
-            flags = 0;
-            dirty = true;
+            forgetInterface();
+            rereadRoutesAndNeighbours(); // its routes go without RTM_DELROUTE
             return;
         }
         boolean changed = false;
@@ -500,6 +502,15 @@ public final class KernelControlPlane implements AutoCloseable {
         if (((was ^ flags) & (Rtnetlink.IFF_UP | Rtnetlink.IFF_LOWER_UP)) != 0) {
             rereadRoutesAndNeighbours();
         }
+    }
+
+    /** The interface is gone: nothing of it can be used (a new one of the same name is adopted). */
+    private void forgetInterface() {
+        index = 0;
+        flags = 0;
+        addresses.clear();
+        neighbours.clear();
+        dirty = true;
     }
 
     private void onAddress(Rtnetlink.Address a) {
@@ -592,8 +603,7 @@ public final class KernelControlPlane implements AutoCloseable {
             dumps.addFirst(type);
         } else if (type == RTM_GETLINK && !linkSeen && index != 0) {
             counters.increment(ControlPlaneCounter.LINK_REMOVED); // gone while notifications were lost
-            index = 0;
-            flags = 0;
+            forgetInterface();
         }
         if (type == RTM_GETLINK) {
             linkSeen = true;

@@ -119,4 +119,22 @@ class KernelControlPlaneUpdatesTest extends SandboxedControlPlaneTest {
         assertEquals(1, count(ControlPlaneCounter.LINK_UP));
         assertTrue(count(ControlPlaneCounter.PARTIAL_RESYNCS) >= 2);
     }
+
+    @Test
+    void theInterfaceIsDeletedThenMadeAgainUnderItsName() {
+        int firstIndex = cp.snapshot().index();
+        box.ip("link", "del", "v0"); // and v1 with it
+        InterfaceSnapshot s = box.await("the interface gone", x -> x.index() == 0);
+        assertEquals(0, s.addressCount());
+        assertEquals(InterfaceSnapshot.NO_ROUTE, s.nextHop(PEER_IP));
+        assertEquals(1, count(ControlPlaneCounter.LINK_REMOVED));
+
+        box.ip("link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", box.peer.name());
+        box.ip("addr", "add", "198.18.9.1/24", "dev", "v0");
+        box.ip("link", "set", "v0", "up");
+        box.peer.exec("ip", "link", "set", "v1", "up").orThrow();
+        s = box.await("the new v0 with its address", x -> x.index() != 0 && x.isLocal(ControlPlaneSandbox.OUR_IP));
+        assertTrue(s.index() != firstIndex, "a new interface index");
+        box.awaitMatchesKernel();
+    }
 }
