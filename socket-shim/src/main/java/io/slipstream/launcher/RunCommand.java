@@ -3,6 +3,7 @@ package io.slipstream.launcher;
 import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import io.slipstream.shim.Fallback;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ public final class RunCommand {
                 case "--driver" -> settings.put(StackConfig.DRIVER, value);
                 case "--interface" -> settings.put(StackConfig.INTERFACE, value);
                 case "--address" -> settings.put(StackConfig.ADDRESS, value);
-                case "--fallback" -> settings.put("slipstream.fallback", value);
+                case "--fallback" -> settings.put(Fallback.MODE.name(), value);
                 default -> throw new IllegalArgumentException("unknown option " + option + "\n" + USAGE);
             }
         }
@@ -73,9 +74,13 @@ public final class RunCommand {
 
     /** Checks the stack settings now, so a mistake is one line naming the option, not a failure in the program. */
     private static void check(Map<String, String> settings) {
-        String mode = settings.get("slipstream.fallback");
-        if (mode != null && !mode.equals("kernel") && !mode.equals("error")) {
-            throw new ConfigException("--fallback (slipstream.fallback): expected kernel or error, got '" + mode + "'");
+        String mode = settings.get(Fallback.MODE.name());
+        if (mode != null) {
+            try {
+                Fallback.MODE.check(mode);
+            } catch (ConfigException e) {
+                throw new ConfigException("--fallback (" + e.getMessage() + ")");
+            }
         }
         if (!settings.containsKey(StackConfig.DRIVER) && !settings.containsKey(StackConfig.INTERFACE)
                 && !settings.containsKey(StackConfig.ADDRESS)) {

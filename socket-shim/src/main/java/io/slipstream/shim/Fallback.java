@@ -1,11 +1,12 @@
 package io.slipstream.shim;
 
-import io.slipstream.config.ConfigException;
+import io.slipstream.config.Setting;
 import io.slipstream.config.Settings;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketException;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * once, at DEBUG, the first time it happens.
  */
 public final class Fallback {
-    public static final String PROPERTY = "slipstream.fallback";
+    public static final Setting.Choice MODE = new Setting.Choice("slipstream.fallback", "kernel", List.of("kernel", "error"));
     private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
 
     private final boolean error;
@@ -27,12 +28,7 @@ public final class Fallback {
     }
 
     static Fallback from(Settings settings) {
-        String mode = settings.get(PROPERTY, "kernel");
-        return switch (mode) {
-            case "kernel" -> new Fallback(false);
-            case "error" -> new Fallback(true);
-            default -> throw new ConfigException(PROPERTY + ": expected kernel or error, got '" + mode + "'");
-        };
+        return new Fallback(MODE.read(settings).equals("error"));
     }
 
     public boolean isError() {
@@ -51,7 +47,7 @@ public final class Fallback {
     void fallBack(FallbackReason reason, Object what, Exception cause) throws IOException {
         Objects.requireNonNull(reason, "reason");
         if (error) {
-            SocketException refused = new SocketException(PROPERTY + "=error: " + what + " would fall back to the kernel: "
+            SocketException refused = new SocketException(MODE.name() + "=error: " + what + " would fall back to the kernel: "
                     + reason.text() + (cause == null ? "" : ": " + cause.getMessage()));
             if (cause != null) {
                 refused.initCause(cause);

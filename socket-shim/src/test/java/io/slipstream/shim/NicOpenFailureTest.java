@@ -87,7 +87,7 @@ class NicOpenFailureTest {
     void underTheErrorPolicyABusyNicIsRefusedWithItsCause() throws Exception {
         holdLink();
         SlipstreamSelectorProvider strict = new SlipstreamSelectorProvider(
-                Settings.of(Map.of(Fallback.PROPERTY, "error")), List.of(Env.config(HELD_LINK, THIRD + "/24")));
+                Settings.of(Map.of(Fallback.MODE.name(), "error")), List.of(Env.config(HELD_LINK, THIRD + "/24")));
         try (ServerSocketChannel ssc = strict.openServerSocketChannel()) {
             SocketException e = assertThrows(SocketException.class, () -> ssc.bind(new InetSocketAddress(THIRD, 0)));
             assertTrue(e.getMessage().startsWith("slipstream.fallback=error"), e.getMessage());

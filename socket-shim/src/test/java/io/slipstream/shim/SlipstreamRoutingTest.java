@@ -201,7 +201,7 @@ class SlipstreamRoutingTest {
     @Test
     void fallbackErrorPolicyRefusesInsteadOfFallingBack() throws Exception {
         SlipstreamSelectorProvider strict = new SlipstreamSelectorProvider(
-                Settings.of(Map.of(Fallback.PROPERTY, "error")), List.of(Env.config(Env.LINK, Env.A_CIDR)));
+                Settings.of(Map.of(Fallback.MODE.name(), "error")), List.of(Env.config(Env.LINK, Env.A_CIDR)));
         try (SocketChannel sc = strict.openSocketChannel()) {
             SocketException e = assertThrows(SocketException.class, () -> sc.connect(new InetSocketAddress("127.0.0.1", 9)));
             assertTrue(e.getMessage().contains("slipstream.fallback=error"), e.getMessage());
@@ -223,10 +223,10 @@ class SlipstreamRoutingTest {
     @Test
     void configurationErrorsNameTheProperty() {
         ConfigException policy = assertThrows(ConfigException.class,
-                () -> new SlipstreamSelectorProvider(Settings.of(Map.of(Fallback.PROPERTY, "sometimes"))));
+                () -> new SlipstreamSelectorProvider(Settings.of(Map.of(Fallback.MODE.name(), "sometimes"))));
         assertTrue(policy.getMessage().contains("slipstream.fallback"), policy.getMessage());
         ConfigException strict = assertThrows(ConfigException.class, () -> new SlipstreamSelectorProvider(Settings.of(Map.of(
-                Fallback.PROPERTY, "error", "slipstream.driver", "memory", "slipstream.interface", "x"))));
+                Fallback.MODE.name(), "error", "slipstream.driver", "memory", "slipstream.interface", "x"))));
         assertTrue(strict.getMessage().contains("slipstream.address"), strict.getMessage());
         SlipstreamSelectorProvider lenient = new SlipstreamSelectorProvider(
                 Settings.of(Map.of("slipstream.driver", "memory", "slipstream.interface", "x")));

@@ -1,6 +1,8 @@
 package io.slipstream.driver.memory;
 
+import io.slipstream.config.Setting;
 import io.slipstream.config.Settings;
+import java.util.List;
 
 /**
  * What an in-memory link does to the frames it carries, the same in both directions. Each
@@ -33,28 +35,30 @@ public record Impairments(
         int limit,
         long seed) {
 
-    public static final String LOSS = "slipstream.memory.loss";
-    public static final String DUPLICATE = "slipstream.memory.duplicate";
-    public static final String REORDER = "slipstream.memory.reorder";
-    public static final String CORRUPT = "slipstream.memory.corrupt";
-    public static final String DELAY_USEC = "slipstream.memory.delay.usec";
-    public static final String JITTER_USEC = "slipstream.memory.jitter.usec";
-    public static final String RATE_MBPS = "slipstream.memory.rate.mbps";
-    public static final String LIMIT = "slipstream.memory.limit";
-    public static final String SEED = "slipstream.memory.seed";
-
-    /** Every option above: an opener that sets any of them states the link's impairments. */
-    private static final String[] PROPERTIES = {
-        LOSS, DUPLICATE, REORDER, CORRUPT, DELAY_USEC, JITTER_USEC, RATE_MBPS, LIMIT, SEED
-    };
-
     public static final long DEFAULT_SEED = 1;
-    /** How long a held-back frame waits for a successor before it is released anyway. */
-    public static final long REORDER_HOLD_NANOS = 1_000_000;
-
     private static final long MAX_DELAY_USEC = 60_000_000; // one minute
     private static final double MAX_RATE_MBPS = 1_000_000; // one terabit
     private static final int MAX_LIMIT = 1 << 20;
+
+    public static final Setting.Fraction LOSS = new Setting.Fraction("slipstream.memory.loss", 0, 0, 1, "");
+    public static final Setting.Fraction DUPLICATE = new Setting.Fraction("slipstream.memory.duplicate", 0, 0, 1, "");
+    public static final Setting.Fraction REORDER = new Setting.Fraction("slipstream.memory.reorder", 0, 0, 1, "");
+    public static final Setting.Fraction CORRUPT = new Setting.Fraction("slipstream.memory.corrupt", 0, 0, 1, "");
+    public static final Setting.Whole DELAY_USEC = new Setting.Whole("slipstream.memory.delay.usec", 0, 0, MAX_DELAY_USEC, "µs");
+    public static final Setting.Whole JITTER_USEC =
+            new Setting.Whole("slipstream.memory.jitter.usec", 0, 0, MAX_DELAY_USEC, "µs");
+    public static final Setting.Fraction RATE_MBPS =
+            new Setting.Fraction("slipstream.memory.rate.mbps", 0, 0, MAX_RATE_MBPS, "Mbit/s");
+    public static final Setting.Whole LIMIT = new Setting.Whole("slipstream.memory.limit", 0, 0, MAX_LIMIT, "frames");
+    public static final Setting.Whole SEED =
+            new Setting.Whole("slipstream.memory.seed", DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE, "");
+
+    /** Every option above: an opener that sets any of them states the link's impairments. */
+    private static final List<Setting> SETTINGS =
+            List.of(LOSS, DUPLICATE, REORDER, CORRUPT, DELAY_USEC, JITTER_USEC, RATE_MBPS, LIMIT, SEED);
+
+    /** How long a held-back frame waits for a successor before it is released anyway. */
+    public static final long REORDER_HOLD_NANOS = 1_000_000;
 
     /** A perfect link: no loss, no delay, unlimited rate. */
     public static final Impairments NONE = new Impairments(0, 0, 0, 0, 0, 0, 0, 0, DEFAULT_SEED);
@@ -84,22 +88,14 @@ public record Impairments(
 
     /** Reads the {@code slipstream.memory.*} options; a malformed one is a ConfigException naming it. */
     public static Impairments from(Settings s) {
-        return new Impairments(
-                s.getDouble(LOSS, 0, 0, 1),
-                s.getDouble(DUPLICATE, 0, 0, 1),
-                s.getDouble(REORDER, 0, 0, 1),
-                s.getDouble(CORRUPT, 0, 0, 1),
-                s.getLong(DELAY_USEC, 0, 0, MAX_DELAY_USEC) * 1000,
-                s.getLong(JITTER_USEC, 0, 0, MAX_DELAY_USEC) * 1000,
-                s.getDouble(RATE_MBPS, 0, 0, MAX_RATE_MBPS),
-                s.getInt(LIMIT, 0, 0, MAX_LIMIT),
-                s.getLong(SEED, DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE));
+        return new Impairments(LOSS.read(s), DUPLICATE.read(s), REORDER.read(s), CORRUPT.read(s),
+                DELAY_USEC.read(s) * 1000, JITTER_USEC.read(s) * 1000, RATE_MBPS.read(s), LIMIT.readInt(s), SEED.read(s));
     }
 
     /** Whether {@code s} sets any impairment option. */
     public static boolean anySetIn(Settings s) {
-        for (String p : PROPERTIES) {
-            if (s.has(p)) {
+        for (Setting setting : SETTINGS) {
+            if (s.has(setting.name())) {
                 return true;
             }
         }

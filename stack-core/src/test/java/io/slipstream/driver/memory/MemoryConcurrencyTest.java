@@ -34,7 +34,7 @@ class MemoryConcurrencyTest {
 
     @Test
     void bothDirectionsAtOnceWithDelayReleasedByWhicheverThreadLooks() {
-        runBothWays(Map.of(Impairments.DELAY_USEC, "20"));
+        runBothWays(Map.of(Impairments.DELAY_USEC.name(), "20"));
     }
 
     private static void runBothWays(Map<String, String> options) {

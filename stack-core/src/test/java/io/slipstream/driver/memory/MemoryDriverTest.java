@@ -291,13 +291,13 @@ class MemoryDriverTest {
     void malformedOptionIsAConfigExceptionNamingTheProperty() {
         String link = linkName("malformed");
         ConfigException e = assertThrows(ConfigException.class,
-                () -> StackEnd.open(config(link, Map.of(Impairments.LOSS, "lots")), clock));
+                () -> StackEnd.open(config(link, Map.of(Impairments.LOSS.name(), "lots")), clock));
         assertContains(e.getMessage(), "slipstream.memory.loss", "lots");
         ConfigException range = assertThrows(ConfigException.class,
-                () -> StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC, "-5")), clock));
+                () -> StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "-5")), clock));
         assertContains(range.getMessage(), "slipstream.memory.delay.usec");
         ConfigException seed = assertThrows(ConfigException.class,
-                () -> StackEnd.open(config(link, Map.of(Impairments.SEED, "0x12")), clock));
+                () -> StackEnd.open(config(link, Map.of(Impairments.SEED.name(), "0x12")), clock));
         assertContains(seed.getMessage(), "slipstream.memory.seed");
         // Nothing was opened: the name is still free.
         try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
@@ -310,18 +310,18 @@ class MemoryDriverTest {
     @Test
     void impairmentsComeFromTheFirstOpenerAndAConflictingSecondFails() {
         String link = linkName("conflict");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.LOSS, "0.5", Impairments.SEED, "7")), clock)) {
+        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.LOSS.name(), "0.5", Impairments.SEED.name(), "7")), clock)) {
             NicException e = assertThrows(NicException.class,
-                    () -> StackEnd.open(config(link, Map.of(Impairments.LOSS, "0.25")), clock));
+                    () -> StackEnd.open(config(link, Map.of(Impairments.LOSS.name(), "0.25")), clock));
             assertContains(e.getMessage(), "'" + link + "'", "slipstream.memory");
             // The same settings, or none at all, join the link.
-            try (StackEnd b = StackEnd.open(config(link, Map.of(Impairments.SEED, "7", Impairments.LOSS, "0.5")), clock)) {
+            try (StackEnd b = StackEnd.open(config(link, Map.of(Impairments.SEED.name(), "7", Impairments.LOSS.name(), "0.5")), clock)) {
                 assertSame(((MemoryInterface) a.vi).link(), ((MemoryInterface) b.vi).link());
                 assertEquals(0.5, ((MemoryInterface) b.vi).link().impairments().loss());
             }
         }
         String other = linkName("inherit");
-        try (StackEnd a = StackEnd.open(config(other, Map.of(Impairments.DELAY_USEC, "100")), clock);
+        try (StackEnd a = StackEnd.open(config(other, Map.of(Impairments.DELAY_USEC.name(), "100")), clock);
                 StackEnd b = StackEnd.open(config(other, Map.of()), clock)) {
             assertSame(((MemoryInterface) a.vi).link(), ((MemoryInterface) b.vi).link());
             assertEquals(100_000, ((MemoryInterface) b.vi).link().impairments().delayNanos());
@@ -360,7 +360,7 @@ class MemoryDriverTest {
     @Test
     void closeReturnsEveryBufferIncludingThoseInFlight() {
         String link = linkName("close");
-        StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC, "1000")), clock);
+        StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "1000")), clock);
         StackEnd b = StackEnd.open(config(link, Map.of()), clock);
         a.fillRx();
         b.fillRx();

@@ -194,7 +194,7 @@ class MemoryImpairmentsTest {
     @Test
     void delayHoldsFramesAndCompletionsUntilTheClockPasses() {
         String link = linkName("delay");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC, "500")), clock);
+        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "500")), clock);
                 StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
             b.fillRx();
             a.send(frame(1, 100));
@@ -217,7 +217,7 @@ class MemoryImpairmentsTest {
     @Test
     void rateLimitSerialisesFramesOneAfterAnother() {
         String link = linkName("rate");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS, "8")), clock);
+        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS.name(), "8")), clock);
                 StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
             b.fillRx();
             // 1000 bytes at 8 Mbit/s take 1 ms on the wire.
@@ -242,8 +242,8 @@ class MemoryImpairmentsTest {
     @Test
     void jitterVariesTheDelayButKeepsTheOrder() {
         String link = linkName("jitter");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC, "1000",
-                Impairments.JITTER_USEC, "500", Impairments.SEED, "17")), clock);
+        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "1000",
+                Impairments.JITTER_USEC.name(), "500", Impairments.SEED.name(), "17")), clock);
                 StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
             b.fillRx();
             for (int i = 0; i < 50; i++) {
@@ -272,7 +272,7 @@ class MemoryImpairmentsTest {
     @Test
     void aFullBottleneckQueueDropsAndCounts() {
         String link = linkName("limit");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS, "8", Impairments.LIMIT, "2")), clock);
+        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS.name(), "8", Impairments.LIMIT.name(), "2")), clock);
                 StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
             b.fillRx();
             for (int i = 0; i < 5; i++) {

@@ -154,7 +154,7 @@ class MemoryInterruptTest {
     void aDelayedFrameFiresTheInterruptOfAWaiterWhenItsTimeComes() {
         assertTimeoutPreemptively(LIVENESS, () -> {
             String link = linkName("delayirq");
-            try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC, "2000")), clock);
+            try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "2000")), clock);
                     StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
                 b.fillRx();
                 a.send(frame(1, 100));
