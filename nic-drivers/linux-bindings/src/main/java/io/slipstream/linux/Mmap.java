@@ -47,7 +47,7 @@ public final class Mmap {
 
     private static MemorySegment map(Libc libc, long length, int prot, int flags, int fd, long offset) {
         try {
-            MemorySegment m = (MemorySegment) MMAP.invokeExact(libc.callState(), MemorySegment.NULL, length, prot, flags,
+            MemorySegment m = (MemorySegment) MMAP.invokeExact(libc.callState(), 0L, length, prot, flags,
                     fd, offset);
             if (m.address() == MAP_FAILED) {
                 return null;
