@@ -143,19 +143,19 @@ public final class XdpInterface implements VirtualInterface {
                 throw new NicException("xdp " + name + ": MTU " + config.mtu() + " does not fit a " + config.frameSize()
                         + "-byte chunk after the kernel's " + Xsk.XDP_PACKET_HEADROOM + "-byte headroom");
             }
+            // Attached first, so an interface another tool holds is refused before anything else is
+            // touched. Until the sockets are in the XSKMAP the program passes everything on.
+            steering = XdpSteering.load(name, ifindex, XdpOptions.rxQueueCount(name), options.maxConnections(),
+                    options.maxListeners());
+            XdpSteering.Mode mode = steering.attach(options.allowNative(), options.allowGeneric());
             umem = Umem.allocate(name, libc, config.bufferCount(), config.frameSize());
             int ringSize = Math.max(config.rxRingSize(), config.txRingSize());
             queues = new XskSocket[queueIds.length];
             for (int i = 0; i < queueIds.length; i++) {
                 queues[i] = XskSocket.open(xsk, name, ifindex, queueIds[i], umem, i == 0 ? null : queues[0], ringSize,
                         i == 0, options.bindMode());
+                steering.register(queues[i].queueId, queues[i].fd);
             }
-            steering = XdpSteering.load(name, ifindex, XdpOptions.rxQueueCount(name), options.maxConnections(),
-                    options.maxListeners());
-            for (XskSocket q : queues) {
-                steering.register(q.queueId, q.fd);
-            }
-            XdpSteering.Mode mode = steering.attach(options.allowNative(), options.allowGeneric());
             try {
                 eventFd = EventFd.open(libc, arena);
             } catch (IOException e) {

@@ -99,7 +99,8 @@ final class XskSocket implements AutoCloseable {
             if (xsk.bind(fd, ifindex, queueId, flags, owner == null ? 0 : owner.fd) < 0) {
                 int errno = libc.errno();
                 throw new NicException(where + "bind in " + (owner != null ? "shared-UMEM" : mode.name().toLowerCase())
-                        + " mode: " + Errno.describe(errno));
+                        + " mode: " + Errno.describe(errno)
+                        + (errno == Errno.EBUSY ? " (another AF_XDP socket is bound to this queue)" : ""));
             }
             XskSocket s = new XskSocket(xsk, fd, queueId, rx, tx, fill, completion, mappings);
             s.zeroCopy = s.readZeroCopy();
