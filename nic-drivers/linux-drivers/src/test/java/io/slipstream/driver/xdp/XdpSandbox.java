@@ -7,6 +7,7 @@ import io.slipstream.nic.EventHandler;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.testing.NetNs;
+import io.slipstream.testing.VethPair;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
@@ -14,41 +15,34 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * One test's veth pair: {@code sx<hex>a} stays in this (root) namespace with the kernel's
- * address 198.19.N.1/24, where the test opens the XDP driver; its peer {@code sx<hex>b} lives
- * in a fresh namespace as 198.19.N.2/24 (N random, so parallel runs rarely meet), with its
- * transmit checksum offload off (see {@link #create}). Closing
- * removes the pair (deleting one end deletes both) and the namespace, also after a failure.
+ * One test's {@link VethPair}, the XDP driver opened on its local end (where the kernel keeps
+ * its address), and a tiny test "stack" that polls it. Closing returns what the test holds,
+ * closes the interface and removes the pair and its namespace.
  */
 final class XdpSandbox implements AutoCloseable {
     static final Duration STEP = Duration.ofSeconds(5);
     static final int RX_FILL = 32;
 
+    final VethPair veth;
     final NetNs ns;
     final String local;
-    final String peer;
     final int localIp;
     final int peerIp;
     final long peerMac;
-    final long localMac;
     XdpInterface vi;
     final Recorder events = new Recorder();
 
-    private XdpSandbox(NetNs ns, String local, String peer, int subnet, long localMac, long peerMac) {
-        this.ns = ns;
-        this.local = local;
-        this.peer = peer;
-        this.localIp = Ipv4Address.parse("198.19." + subnet + ".1");
-        this.peerIp = Ipv4Address.parse("198.19." + subnet + ".2");
-        this.localMac = localMac;
-        this.peerMac = peerMac;
+    private XdpSandbox(VethPair veth) {
+        this.veth = veth;
+        this.ns = veth.ns();
+        this.local = veth.local();
+        this.localIp = Ipv4Address.parse(veth.localAddress());
+        this.peerIp = Ipv4Address.parse(veth.peerAddress());
+        this.peerMac = MacAddress.parse(veth.peerMac());
     }
 
     static void assumeRoot() {
@@ -57,44 +51,13 @@ final class XdpSandbox implements AutoCloseable {
 
     /** A veth pair with {@code queues} queues each way; nothing opened on it yet. */
     static XdpSandbox create(int queues) {
-        NetNs ns = NetNs.create("ssxdp");
-        String hex = NetNs.randomHex(8);
-        String local = "sx" + hex + "a";
-        String peer = "sx" + hex + "b";
-        int subnet = ThreadLocalRandom.current().nextInt(1, 255);
+        VethPair veth = VethPair.create(queues);
         try {
-            NetNs.run("ip", "link", "add", local, "numrxqueues", "" + queues, "numtxqueues", "" + queues, "type", "veth",
-                    "peer", "name", peer, "numrxqueues", "" + queues, "numtxqueues", "" + queues).orThrow();
-            try {
-                NetNs.run("ip", "link", "set", peer, "netns", ns.name()).orThrow();
-                NetNs.run("sysctl", "-q", "-w", "net.ipv6.conf." + local + ".disable_ipv6=1").orThrow();
-                NetNs.run("ip", "addr", "add", "198.19." + subnet + ".1/24", "dev", local).orThrow();
-                NetNs.run("ip", "link", "set", local, "up").orThrow();
-                ns.exec("sysctl", "-q", "-w", "net.ipv6.conf." + peer + ".disable_ipv6=1").orThrow();
-                ns.exec("ip", "addr", "add", "198.19." + subnet + ".2/24", "dev", peer).orThrow();
-                // veth hands XDP the peer's frames with checksums still to be completed (CHECKSUM_PARTIAL):
-                // the peer must compute them itself, as a host on a real wire would.
-                ns.exec("ethtool", "-K", peer, "tx", "off").orThrow();
-                ns.exec("ip", "link", "set", peer, "up").orThrow();
-                long localMac = XdpInterface.interfaceMac(local);
-                long peerMac = macOf(ns.exec("ip", "link", "show", peer).orThrow().stdout());
-                return new XdpSandbox(ns, local, peer, subnet, localMac, peerMac);
-            } catch (RuntimeException | Error e) {
-                NetNs.run("ip", "link", "delete", local);
-                throw e;
-            }
+            return new XdpSandbox(veth);
         } catch (RuntimeException | Error e) {
-            ns.close();
+            veth.close();
             throw e;
         }
-    }
-
-    static long macOf(String ipLinkShow) {
-        Matcher m = Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(ipLinkShow);
-        if (!m.find()) {
-            throw new IllegalStateException("no MAC address in: " + ipLinkShow);
-        }
-        return MacAddress.parse(m.group(1));
     }
 
     static NicConfig config(String device, Map<String, String> options) {
@@ -110,9 +73,8 @@ final class XdpSandbox implements AutoCloseable {
         return vi;
     }
 
-    /** {@code ip -d link show} of the local end: "prog/xdp" appears while a program is attached. */
     String linkShow() {
-        return NetNs.run("ip", "-d", "link", "show", local).orThrow().stdout();
+        return veth.showLocal();
     }
 
     PacketBuffer acquire() {
@@ -173,11 +135,7 @@ final class XdpSandbox implements AutoCloseable {
                 vi.close();
             }
         } finally {
-            try {
-                NetNs.run("ip", "link", "delete", local);
-            } finally {
-                ns.close();
-            }
+            veth.close();
         }
     }
 
