@@ -28,6 +28,7 @@ public final class Bpf {
     public static final int BPF_MAP_DELETE_ELEM = 3;
     public static final int BPF_MAP_GET_NEXT_KEY = 4;
     public static final int BPF_PROG_LOAD = 5;
+    public static final int BPF_PROG_TEST_RUN = 10;
     public static final int BPF_PROG_GET_FD_BY_ID = 13;
     public static final int BPF_OBJ_GET_INFO_BY_FD = 15;
     public static final int BPF_LINK_CREATE = 28;
@@ -184,6 +185,22 @@ public final class Bpf {
         attr.set(JAVA_INT, 4, (int) Math.min(info.byteSize(), INFO_SIZE));
         attr.set(JAVA_LONG, 8, info.address());
         return (int) call(BPF_OBJ_GET_INFO_BY_FD);
+    }
+
+    /**
+     * BPF_PROG_TEST_RUN: runs the program once over a copy of {@code packet} (for XDP, a frame
+     * from its Ethernet header on) and returns its return value (an XDP action), or -1.
+     */
+    public int progTestRun(int progFd, MemorySegment packet) {
+        attr.fill((byte) 0);
+        attr.set(JAVA_INT, 0, progFd);
+        attr.set(JAVA_INT, 8, (int) packet.byteSize());
+        attr.set(JAVA_LONG, 16, packet.address());
+        attr.set(JAVA_INT, 32, 1); // repeat
+        if (call(BPF_PROG_TEST_RUN) < 0) {
+            return -1;
+        }
+        return attr.get(JAVA_INT, 4);
     }
 
     /** BPF_PROG_GET_FD_BY_ID: a new descriptor for the loaded program {@code id}, or -1. */

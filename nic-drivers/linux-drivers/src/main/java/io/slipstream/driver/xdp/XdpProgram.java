@@ -89,6 +89,15 @@ final class XdpProgram {
 
     /** The program over the given maps' descriptors. */
     static long[] instructions(int connMapFd, int listenMapFd, int xskMapFd) {
+        return instructions(connMapFd, listenMapFd, xskMapFd, XDP_PASS);
+    }
+
+    /**
+     * The program, with {@code noSocketAction} as what a matched frame gets when its queue has
+     * no socket in the XSKMAP: XDP_PASS in service; tests pass XDP_DROP to tell a match from a
+     * miss in BPF_PROG_TEST_RUN, where no socket is bound.
+     */
+    static long[] instructions(int connMapFd, int listenMapFd, int xskMapFd, int noSocketAction) {
         BpfAssembler a = new BpfAssembler();
         Label pass = a.label();
         Label untagged = a.label();
@@ -196,7 +205,7 @@ final class XdpProgram {
         a.bind(redirect);
         a.loadMap(R1, xskMapFd);
         a.load(SIZE_W, R2, R6, CTX_RX_QUEUE_INDEX);
-        a.mov(R3, XDP_PASS);                                // no socket on this queue: the kernel's
+        a.mov(R3, noSocketAction);                          // no socket on this queue: the kernel's
         a.call(HELPER_REDIRECT_MAP);
         a.exit();
 

@@ -56,6 +56,12 @@ final class XdpSteering implements AutoCloseable {
 
     /** Creates the maps and loads the program; nothing is attached yet. */
     static XdpSteering load(String ifname, int ifindex, int queues, int maxConnections, int maxListeners) {
+        return load(ifname, ifindex, queues, maxConnections, maxListeners, XdpProgram.XDP_PASS);
+    }
+
+    /** With the action a matched frame gets when its queue has no socket (see {@link XdpProgram#instructions}). */
+    static XdpSteering load(String ifname, int ifindex, int queues, int maxConnections, int maxListeners,
+                            int noSocketAction) {
         XdpFilters filters = XdpFilters.create(ifname, maxConnections, maxListeners);
         Arena arena = Arena.ofShared();
         Bpf bpf = new Bpf(new Libc(arena), arena);
@@ -67,7 +73,8 @@ final class XdpSteering implements AutoCloseable {
                 throw new BpfException("xdp " + ifname + ": BPF_MAP_CREATE of the XSKMAP: " + Errno.describe(errno),
                         errno);
             }
-            long[] insns = XdpProgram.instructions(filters.connectionMapFd(), filters.listenerMapFd(), xskMap);
+            long[] insns = XdpProgram.instructions(filters.connectionMapFd(), filters.listenerMapFd(), xskMap,
+                    noSocketAction);
             int prog = XdpProgram.load(bpf, insns, "slipstream");
             return new XdpSteering(ifname, ifindex, arena, bpf, filters, xskMap, queues, prog);
         } catch (RuntimeException | Error e) {
@@ -88,6 +95,16 @@ final class XdpSteering implements AutoCloseable {
         return progFd;
     }
 
+    /** Runs the program once over {@code frame} (BPF_PROG_TEST_RUN): its XDP action. For tests. */
+    int testRun(MemorySegment frame) {
+        int action = bpf.progTestRun(progFd, frame);
+        if (action < 0) {
+            int errno = bpf.libc().errno();
+            throw new BpfException("xdp " + ifname + ": BPF_PROG_TEST_RUN: " + Errno.describe(errno), errno);
+        }
+        return action;
+    }
+
     /** Where frames of queue {@code queueId} go: the AF_XDP socket {@code xskFd}. */
     void register(int queueId, int xskFd) {
         if (queueId < 0 || queueId >= queues) {
@@ -103,9 +120,9 @@ final class XdpSteering implements AutoCloseable {
     }
 
     /**
-     * Attaches the program through a BPF link: natively when the driver supports it (or when
-     * {@code forceGeneric} is false and native works), else in generic mode. Refuses, with a
-     * message saying so, when another XDP program is attached to the interface.
+     * Attaches the program through a BPF link: natively when allowed and the driver supports
+     * it, else in generic mode when allowed. Refuses, with a message saying so, when another XDP
+     * program is attached to the interface.
      */
     Mode attach(boolean allowNative, boolean allowGeneric) {
         if (linkFd >= 0) {
