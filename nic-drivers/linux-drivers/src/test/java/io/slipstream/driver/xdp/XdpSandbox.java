@@ -1,9 +1,7 @@
 package io.slipstream.driver.xdp;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.slipstream.buffer.PacketBuffer;
-import io.slipstream.nic.EventHandler;
+import io.slipstream.driver.testing.FrameHarness;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.testing.NetNs;
@@ -12,8 +10,6 @@ import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Assumptions;
@@ -34,7 +30,8 @@ final class XdpSandbox implements AutoCloseable {
     final int peerIp;
     final long peerMac;
     XdpInterface vi;
-    final Recorder events = new Recorder();
+    final FrameHarness harness = new FrameHarness(() -> this.vi, RX_FILL, STEP);
+    final FrameHarness.Recorder events = harness.events;
 
     private XdpSandbox(VethPair veth) {
         this.veth = veth;
@@ -78,50 +75,19 @@ final class XdpSandbox implements AutoCloseable {
     }
 
     PacketBuffer acquire() {
-        PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
-        if (b == null) {
-            fail("the pool of " + vi + " is empty");
-        }
-        return b;
+        return harness.acquire();
     }
 
-    /** Keeps the rx ring stocked, then polls once. */
     int pump() {
-        while (vi.rx().posted() < RX_FILL) {
-            PacketBuffer b = acquire();
-            if (!vi.rx().post(b)) {
-                b.release(vi.stackOwner());
-                break;
-            }
-        }
-        return vi.events().poll(events, 64);
+        return harness.pump();
     }
 
-    /** Polls until a received frame matches (returned, owned by the stack), releasing others; fails after STEP. */
     PacketBuffer awaitFrame(String what, Predicate<PacketBuffer> wanted) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (true) {
-            pump();
-            for (PacketBuffer b = events.rx.poll(); b != null; b = events.rx.poll()) {
-                if (wanted.test(b)) {
-                    return b;
-                }
-                b.release(vi.stackOwner());
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return fail("no " + what + " within " + STEP + "; stats " + vi.stats());
-            }
-            vi.interrupt().enable();
-            vi.interrupt().await(Math.min(left, Duration.ofMillis(50).toNanos()));
-        }
+        return harness.awaitFrame(what, wanted);
     }
 
     void send(PacketBuffer frame) {
-        if (!vi.tx().post(frame)) {
-            fail("tx ring of " + vi + " is full");
-        }
-        vi.tx().doorbell();
+        harness.send(frame);
     }
 
     /** Returns what the test holds, closes the interface, deletes the veth pair and the namespace. */
@@ -129,41 +95,11 @@ final class XdpSandbox implements AutoCloseable {
     public void close() {
         try {
             if (vi != null) {
-                for (PacketBuffer b = events.rx.poll(); b != null; b = events.rx.poll()) {
-                    b.release(vi.stackOwner());
-                }
+                harness.releaseHeld();
                 vi.close();
             }
         } finally {
             veth.close();
-        }
-    }
-
-    /** Keeps rx frames, returns tx buffers. */
-    final class Recorder implements EventHandler {
-        final ArrayDeque<PacketBuffer> rx = new ArrayDeque<>();
-        int txCompleted;
-        final Map<String, Integer> other = new HashMap<>();
-
-        @Override
-        public void onRx(PacketBuffer frame) {
-            rx.add(frame);
-        }
-
-        @Override
-        public void onTxComplete(PacketBuffer frame) {
-            txCompleted++;
-            frame.release(vi.stackOwner());
-        }
-
-        @Override
-        public void onTimer() {
-            other.merge("timer", 1, Integer::sum);
-        }
-
-        @Override
-        public void onWakeup() {
-            other.merge("wakeup", 1, Integer::sum);
         }
     }
 }
