@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.testing.NetNs;
@@ -16,6 +17,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -38,7 +40,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(90)
 class XdpVethTest {
     private static final int IP_OFF = Ethernet.HEADER_LENGTH;
+    private static final int ALLOCATION_WINDOW = 4_000;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private XdpSandbox box;
+    /** The fewest bytes this thread allocated over {@link #ALLOCATION_WINDOW} echoes in the last {@link #echo}. */
+    private long fewestBytesPerWindow;
 
     @AfterEach
     void close() {
@@ -117,6 +124,21 @@ class XdpVethTest {
     }
 
     @Test
+    void aFrameThatFindsNoFillBufferIsCountedAsTheKernelDropsIt() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open();
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        // No rx buffer posted: the kernel has nowhere to put the frame.
+        box.ns.exec("bash", "-c", "printf lost > /dev/udp/" + Ipv4Address.format(box.localIp) + "/9999").orThrow();
+        for (int i = 0; i < 250 && box.vi.stats().get(NicCounter.RX_NO_BUFFER) == 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, box.vi.stats().get(NicCounter.RX_NO_BUFFER), () -> "" + box.vi.stats());
+        assertEquals(0, box.vi.stats().get(NicCounter.RX_FRAMES));
+    }
+
+    @Test
     void rawUdpEchoOverTheRingsAnswersAKernelClient() throws Exception {
         XdpSandbox.assumeRoot();
         box = XdpSandbox.create(1);
@@ -126,6 +148,29 @@ class XdpVethTest {
         System.out.println("xdp raw UDP echo, veth, " + (box.vi.zeroCopy() ? "zero-copy" : "copy mode") + ", "
                 + (box.vi.nativeMode() ? "native" : "generic") + " XDP: " + report);
         assertEquals(box.vi.stats().get(NicCounter.TX_FRAMES), box.events.txCompleted, "every frame sent completed");
+    }
+
+    @Test
+    void theRingsAllocateNothingPerFrameOnceWarm() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        String tracking = System.getProperty(BufferPool.TRACK_LEAKS_PROPERTY);
+        System.setProperty(BufferPool.TRACK_LEAKS_PROPERTY, "false"); // it records a stack trace per acquire
+        try {
+            box.open();
+        } finally {
+            if (tracking == null) {
+                System.clearProperty(BufferPool.TRACK_LEAKS_PROPERTY);
+            } else {
+                System.setProperty(BufferPool.TRACK_LEAKS_PROPERTY, tracking);
+            }
+        }
+        String report = echo(40_000);
+        assertTrue(report.startsWith("echoed 40000"), report);
+        // The JIT may still compile (and interpret meanwhile) in the first windows: steady state
+        // is some window, once compiled, in which rx, tx, fill and completion allocated nothing.
+        assertEquals(0, fewestBytesPerWindow, () -> "bytes allocated in the best window of " + ALLOCATION_WINDOW
+                + " echoes: " + report);
     }
 
     @Test
@@ -159,12 +204,20 @@ class XdpVethTest {
                 """;
         NetNs.Background run = box.ns.start("python3", "-c", client, Ipv4Address.format(box.localIp), "" + count);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long echoed = 0;
+        long windowStart = THREADS.getCurrentThreadAllocatedBytes();
+        fewestBytesPerWindow = Long.MAX_VALUE;
         while (run.isAlive() && System.nanoTime() - deadline < 0) {
             box.pump();
             for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
                 if (isUdpTo(b, box.localIp, 7)) {
                     swapInPlace(b);
                     box.send(b);
+                    if (++echoed % ALLOCATION_WINDOW == 0) {
+                        long now = THREADS.getCurrentThreadAllocatedBytes();
+                        fewestBytesPerWindow = Math.min(fewestBytesPerWindow, now - windowStart);
+                        windowStart = now;
+                    }
                 } else {
                     b.release(box.vi.stackOwner());
                 }
