@@ -4,15 +4,16 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * mmap(2) and munmap(2): shared mappings of kernel memory (AF_XDP rings) and anonymous
- * page-aligned memory (an AF_XDP UMEM). A mapping is returned as a segment of its full length
- * that the caller unmaps with {@link #unmap}; no arena frees it.
+ * mmap(2) and munmap(2): shared mappings of kernel memory (AF_XDP rings), which the caller
+ * unmaps with {@link #unmap}, and anonymous page-aligned memory (an AF_XDP UMEM), which an
+ * arena unmaps when it closes.
  */
 public final class Mmap {
     public static final int PROT_READ = 0x1;
@@ -30,6 +31,8 @@ public final class Mmap {
             Linker.Option.captureCallState("errno"));
     private static final MethodHandle MUNMAP = Libc.bind("munmap",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), Linker.Option.captureCallState("errno"));
+    /** For an arena's cleanup, which has no errno capture to hand: a failure there has no one to tell. */
+    private static final MethodHandle MUNMAP_QUIET = Libc.bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     private Mmap() {}
 
@@ -38,11 +41,27 @@ public final class Mmap {
         return map(libc, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
     }
 
-    /** Maps {@code length} bytes (rounded up to pages) of zeroed anonymous memory; null on failure. */
-    public static MemorySegment anonymous(Libc libc, long length) {
+    /**
+     * Maps {@code length} bytes (rounded up to pages) of zeroed anonymous memory that lives as
+     * long as {@code arena}: closing the arena unmaps it, and any later access throws instead
+     * of touching unmapped memory. Null on failure.
+     */
+    public static MemorySegment anonymous(Libc libc, long length, Arena arena) {
         long rounded = (length + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
         MemorySegment m = map(libc, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        return m == null ? null : m.asSlice(0, length);
+        if (m == null) {
+            return null;
+        }
+        long address = m.address();
+        return m.reinterpret(length, arena, unused -> unmapQuietly(address, rounded));
+    }
+
+    private static void unmapQuietly(long address, long length) {
+        try {
+            int ignored = (int) MUNMAP_QUIET.invokeExact(MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw Libc.linkageFailure("munmap", t);
+        }
     }
 
     private static MemorySegment map(Libc libc, long length, int prot, int flags, int fd, long offset) {

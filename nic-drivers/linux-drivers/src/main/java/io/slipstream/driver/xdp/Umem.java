@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferPool;
 import io.slipstream.linux.Libc;
 import io.slipstream.linux.Mmap;
 import io.slipstream.nic.NicException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -17,15 +18,16 @@ import java.lang.foreign.MemorySegment;
  * received frame {@link io.slipstream.linux.Xsk#XDP_PACKET_HEADROOM} bytes into its chunk.
  */
 final class Umem implements AutoCloseable {
-    private final Libc libc;
+    /** The region's lifetime: closing it unmaps the memory, and buffers touched after that throw. */
+    private final Arena arena;
     private final MemorySegment region;
     private final BufferPool pool;
     private final int chunkSizeBytes;
     private final int chunkShift;
     private boolean closed;
 
-    private Umem(Libc libc, MemorySegment region, int chunkSizeBytes) {
-        this.libc = libc;
+    private Umem(Arena arena, MemorySegment region, int chunkSizeBytes) {
+        this.arena = arena;
         this.region = region;
         this.chunkSizeBytes = chunkSizeBytes;
         this.chunkShift = Integer.numberOfTrailingZeros(chunkSizeBytes);
@@ -37,11 +39,13 @@ final class Umem implements AutoCloseable {
             throw new NicException("xdp " + ifname + ": frames of " + chunkSizeBytes
                     + " bytes cannot be UMEM chunks (a power of two, 2048.." + Mmap.PAGE_SIZE + ")");
         }
-        MemorySegment region = Mmap.anonymous(libc, (long) chunks * chunkSizeBytes);
+        Arena arena = Arena.ofShared();
+        MemorySegment region = Mmap.anonymous(libc, (long) chunks * chunkSizeBytes, arena);
         if (region == null) {
+            arena.close();
             throw new NicException("xdp " + ifname + ": mapping " + chunks + " UMEM chunks: " + libc.failure("mmap"));
         }
-        return new Umem(libc, region, chunkSizeBytes);
+        return new Umem(arena, region, chunkSizeBytes);
     }
 
     MemorySegment region() {
@@ -77,7 +81,7 @@ final class Umem implements AutoCloseable {
         if (!closed) {
             closed = true;
             pool.close();
-            Mmap.unmap(libc, region);
+            arena.close();
         }
     }
 }

@@ -404,7 +404,7 @@ public final class XdpInterface implements VirtualInterface {
                 }
             }
             XskRing fill = queues[q].fill;
-            if (lent[q] >= fill.size() || fill.free() == 0) {
+            if (lent[q] >= fill.size() || fill.free(1) == 0) {
                 return false;
             }
             empty.transfer(stackOwner, rxOwner);
@@ -441,7 +441,7 @@ public final class XdpInterface implements VirtualInterface {
                 return true;
             }
             XskRing ring = txSocket.tx;
-            if (txOutstanding >= ring.size() || ring.free() <= txWritten) {
+            if (txOutstanding >= ring.size() || ring.free(txWritten + 1) <= txWritten) {
                 return false;
             }
             frame.transfer(stackOwner, txOwner);
@@ -545,7 +545,10 @@ public final class XdpInterface implements VirtualInterface {
                 int offset = umem.offsetOf(address);
                 if (length > maxFrame || length > b.capacity() - offset || length < Ethernet.HEADER_LENGTH) {
                     stats.incrementLocked(NicCounter.RX_OVERSIZE);
-                    XskRing fill = q.fill; // the buffer stays lent: straight back to its fill ring
+                    // The buffer stays lent: straight back to its fill ring. There is room, since
+                    // this queue never has more buffers lent than its fill ring has slots, and the
+                    // kernel has read this buffer's old entry (it filled the buffer).
+                    XskRing fill = q.fill;
                     fill.putAddress(fill.producerIndex(), umem.address(b.index(), 0));
                     fill.submit(1);
                     continue;

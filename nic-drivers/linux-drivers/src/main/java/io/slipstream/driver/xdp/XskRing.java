@@ -60,10 +60,13 @@ final class XskRing {
 
     // ---- producer side (fill, tx)
 
-    /** Free slots: how many descriptors may be written from {@link #producerIndex()} on. */
-    int free() {
+    /**
+     * Free slots: how many descriptors may be written from {@link #producerIndex()} on. The
+     * kernel's index is read again only when the cached one shows fewer than {@code needed}.
+     */
+    int free(int needed) {
         int free = size - (local - cachedOther);
-        if (free == 0) {
+        if (free < needed) {
             cachedOther = (int) INDEX.getAcquire(mapping, consumerOffset);
             free = size - (local - cachedOther);
         }

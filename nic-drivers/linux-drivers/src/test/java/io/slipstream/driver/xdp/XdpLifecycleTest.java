@@ -14,6 +14,7 @@ import io.slipstream.time.Clock;
 import io.slipstream.testing.NetNs;
 import io.slipstream.wire.Ipv4Address;
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -66,6 +67,8 @@ class XdpLifecycleTest {
         assertFalse(box.linkShow().contains("prog/xdp"), box::linkShow);
         assertEquals(0, vi.events().poll(box.events, 64), "no event after close");
         assertThrows(NicException.class, () -> vi.tx().doorbell());
+        assertThrows(IllegalStateException.class, () -> pool.buffer(0).segment().get(ValueLayout.JAVA_BYTE, 0),
+                "the UMEM is unmapped: a stray access throws instead of crashing the JVM");
         box.vi = null;
         pingPeer();
     }
