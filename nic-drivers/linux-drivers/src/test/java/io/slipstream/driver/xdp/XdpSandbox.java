@@ -44,6 +44,8 @@ final class XdpSandbox implements AutoCloseable {
 
     static void assumeRoot() {
         Assumptions.assumeTrue(NetNs.isRoot(), "XDP tests need root (CAP_NET_ADMIN, CAP_BPF): skipped");
+        Assumptions.assumeTrue(NetNs.onPath("ethtool") && NetNs.onPath("python3") && NetNs.onPath("ping"),
+                "needs ethtool, python3 and ping (bin/slipstream test installs them): skipped");
     }
 
     /** A veth pair with {@code queues} queues each way; nothing opened on it yet. */
