@@ -2,6 +2,7 @@ package io.slipstream.driver.xdp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.buffer.BufferPool;
@@ -26,6 +27,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -171,6 +173,21 @@ class XdpVethTest {
         // is some window, once compiled, in which rx, tx, fill and completion allocated nothing.
         assertEquals(0, fewestBytesPerWindow, () -> "bytes allocated in the best window of " + ALLOCATION_WINDOW
                 + " echoes: " + report);
+    }
+
+    @Test
+    void genericModeWhenAskedForAndTheModeInUseIsVisible() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open(Map.of("slipstream.xdp.attach", "generic", "slipstream.xdp.bind", "copy"));
+        assertFalse(box.vi.nativeMode());
+        assertFalse(box.vi.zeroCopy());
+        assertEquals(1, box.vi.stats().get(NicCounter.XDP_GENERIC));
+        assertEquals(0, box.vi.stats().get(NicCounter.XDP_NATIVE));
+        assertEquals(1, box.vi.stats().get(NicCounter.XDP_COPY_QUEUES));
+        assertTrue(box.linkShow().contains("xdpgeneric"), box::linkShow);
+        String report = echo(200);
+        assertTrue(report.startsWith("echoed 200"), report);
     }
 
     @Test
