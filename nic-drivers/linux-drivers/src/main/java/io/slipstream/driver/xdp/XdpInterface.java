@@ -64,6 +64,8 @@ public final class XdpInterface implements VirtualInterface {
     private final BufferPool pool;
     private final XskSocket[] queues;
     private final int[] lent;
+    /** Frames delivered per queue (index into {@link #queueIds()}); written by the stack side. */
+    private final long[] receivedPerQueue;
     private final XskSocket txSocket;
     private final XdpSteering steering;
     private final PollInterrupt interrupt;
@@ -99,6 +101,7 @@ public final class XdpInterface implements VirtualInterface {
         this.pool = umem.pool();
         this.queues = queues;
         this.lent = new int[queues.length];
+        this.receivedPerQueue = new long[queues.length];
         this.txSocket = queues[0];
         this.steering = steering;
         this.stackOwner = new BufferOwner("xdp " + name + " stack");
@@ -233,6 +236,11 @@ public final class XdpInterface implements VirtualInterface {
             ids[i] = queues[i].queueId;
         }
         return ids;
+    }
+
+    /** Frames delivered from the socket of {@code queueIds()[index]}; read by the stack side. */
+    public long framesReceived(int index) {
+        return receivedPerQueue[index];
     }
 
     public int ifindex() {
@@ -554,6 +562,7 @@ public final class XdpInterface implements VirtualInterface {
                     continue;
                 }
                 lent[queueIndex]--;
+                receivedPerQueue[queueIndex]++;
                 rxLent--;
                 b.setRange(offset, length);
                 b.transfer(rxOwner, stackOwner);

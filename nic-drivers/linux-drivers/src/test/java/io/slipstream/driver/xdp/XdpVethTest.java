@@ -198,6 +198,30 @@ class XdpVethTest {
         assertArrayEquals(new int[] {0, 1}, box.vi.queueIds());
         String report = echo(200);
         assertTrue(report.startsWith("echoed 200"), report);
+
+        // The peer spreads flows over its two tx queues, which are our two rx queues: datagrams
+        // from 24 source ports (each its own flow) reach both sockets. Every buffer the rx ring
+        // takes is posted first (32 a queue), so the burst finds room on either.
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        while (box.vi.rx().posted() < box.vi.rx().capacity()) {
+            assertTrue(box.vi.rx().post(box.acquire()));
+        }
+        box.ns.exec("python3", "-c", String.join("\n",
+                "import socket, sys",
+                "for port in range(40000, 40024):",
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', port))",
+                "    s.sendto(b'flow %d' % port, (sys.argv[1], 9999)); s.close()"),
+                Ipv4Address.format(box.localIp)).orThrow();
+        int[] received = {0};
+        box.harness.pollUntil("24 datagrams", () -> {
+            for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
+                received[0] += isUdpTo(b, box.localIp, 9999) ? 1 : 0;
+                b.release(box.vi.stackOwner());
+            }
+            return received[0] == 24;
+        });
+        assertTrue(box.vi.framesReceived(0) > 0 && box.vi.framesReceived(1) > 0,
+                () -> "per queue: " + box.vi.framesReceived(0) + ", " + box.vi.framesReceived(1));
     }
 
     /**
