@@ -38,10 +38,16 @@ public final class BlockingConnection {
 
     public static BlockingConnection connect(Stack stack, TcpLayer tcp, int address, int port,
                                              TcpConnectOptions options) throws IOException {
+        return connect(stack, tcp, address, port, 0, options);
+    }
+
+    /** Connects from {@code localPort} (0: an ephemeral port). */
+    public static BlockingConnection connect(Stack stack, TcpLayer tcp, int address, int port, int localPort,
+                                             TcpConnectOptions options) throws IOException {
         BlockingConnection c;
         stack.enter();
         try {
-            c = new BlockingConnection(stack, tcp.connect(address, port, 0, options));
+            c = new BlockingConnection(stack, tcp.connect(address, port, localPort, options));
         } finally {
             stack.exit();
         }

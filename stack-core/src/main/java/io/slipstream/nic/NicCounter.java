@@ -18,5 +18,21 @@ public enum NicCounter {
     LINK_DROPS,
     LINK_DUPLICATES,
     LINK_REORDERS,
-    LINK_CORRUPTIONS
+    LINK_CORRUPTIONS,
+    /** System calls made because the kernel asked to be woken to send (AF_XDP need_wakeup). */
+    TX_KICKS,
+    /** System calls made because the kernel asked to be woken to take fill buffers. */
+    RX_KICKS,
+    /** AF_XDP: frames the kernel dropped because the rx ring was full. */
+    XDP_RX_RING_FULL,
+    /** AF_XDP: descriptors that named no buffer lent to that ring, or that the kernel found invalid. */
+    XDP_INVALID_DESCRIPTORS,
+    /** AF_XDP: queues bound in zero-copy mode (set once at open). */
+    XDP_ZEROCOPY_QUEUES,
+    /** AF_XDP: queues bound in copy mode (set once at open). */
+    XDP_COPY_QUEUES,
+    /** AF_XDP: 1 when the XDP program runs in the driver (native mode). */
+    XDP_NATIVE,
+    /** AF_XDP: 1 when the XDP program runs in the generic (SKB) path. */
+    XDP_GENERIC
 }

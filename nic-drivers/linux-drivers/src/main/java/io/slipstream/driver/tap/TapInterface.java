@@ -3,6 +3,7 @@ package io.slipstream.driver.tap;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.driver.poll.PollInterrupt;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
 import io.slipstream.linux.Libc;
@@ -58,7 +59,7 @@ final class TapInterface implements VirtualInterface {
     /** Where frames go that arrive while no rx buffer is posted: read, counted, dropped. */
     private final MemorySegment scratch;
     private final MemorySegment readyCheck;
-    private final TapInterrupt interrupt;
+    private final PollInterrupt interrupt;
     private final Rx rx = new Rx();
     private final Tx tx = new Tx();
     private final Events events = new Events();
@@ -81,7 +82,7 @@ final class TapInterface implements VirtualInterface {
         this.scratch = arena.allocate(config.frameSize());
         this.readyCheck = Libc.pollFds(arena, 1);
         Libc.setPollFd(readyCheck, 0, fd, Libc.POLLIN);
-        this.interrupt = new TapInterrupt(fd, eventFd, clock, stats, arena);
+        this.interrupt = new PollInterrupt("tap " + name, new int[] {fd}, eventFd, clock, stats, arena);
         this.pool = BufferPool.allocate(config.bufferCount(), config.frameSize()); // last: nothing fails after it
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slipstream.driver.poll.PollInterrupt;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.NicException;
 import java.nio.charset.StandardCharsets;
@@ -29,12 +30,12 @@ class TapDeviceTest {
 
     @Test
     void pollTimeoutsRoundUpToWholeMilliseconds() {
-        assertEquals(0, TapInterrupt.pollMillis(0));
-        assertEquals(1, TapInterrupt.pollMillis(1));
-        assertEquals(1, TapInterrupt.pollMillis(1_000_000));
-        assertEquals(2, TapInterrupt.pollMillis(1_000_001));
-        assertEquals(-1, TapInterrupt.pollMillis(Long.MAX_VALUE), "forever");
-        assertEquals(Integer.MAX_VALUE, TapInterrupt.pollMillis(Long.MAX_VALUE - 1));
+        assertEquals(0, PollInterrupt.pollMillis(0));
+        assertEquals(1, PollInterrupt.pollMillis(1));
+        assertEquals(1, PollInterrupt.pollMillis(1_000_000));
+        assertEquals(2, PollInterrupt.pollMillis(1_000_001));
+        assertEquals(-1, PollInterrupt.pollMillis(Long.MAX_VALUE), "forever");
+        assertEquals(Integer.MAX_VALUE, PollInterrupt.pollMillis(Long.MAX_VALUE - 1));
     }
 
     @Test

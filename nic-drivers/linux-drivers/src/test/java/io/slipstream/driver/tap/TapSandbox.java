@@ -1,9 +1,7 @@
 package io.slipstream.driver.tap;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.slipstream.buffer.PacketBuffer;
-import io.slipstream.nic.EventHandler;
+import io.slipstream.driver.testing.FrameHarness;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.VirtualInterface;
@@ -15,9 +13,6 @@ import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -43,13 +38,16 @@ final class TapSandbox implements AutoCloseable {
     final String device;
     final VirtualInterface vi;
     final long peerMac;
-    final Recorder events = new Recorder();
+    final FrameHarness harness;
+    final FrameHarness.Recorder events;
 
     private TapSandbox(NetNs ns, String device, VirtualInterface vi, long peerMac) {
         this.ns = ns;
         this.device = device;
         this.vi = vi;
         this.peerMac = peerMac;
+        this.harness = new FrameHarness(() -> this.vi, RX_FILL, STEP);
+        this.events = harness.events;
     }
 
     static void assumeRoot() {
@@ -99,13 +97,8 @@ final class TapSandbox implements AutoCloseable {
         }
     }
 
-    /** A buffer of the stack's pool, owned by the stack. */
     PacketBuffer acquire() {
-        PacketBuffer b = vi.buffers().acquire(vi.stackOwner());
-        if (b == null) {
-            fail("the pool of " + vi + " is empty");
-        }
-        return b;
+        return harness.acquire();
     }
 
     /** Builds an Ethernet/ARP frame from us, padded to the 60-byte minimum (the stack's job). */
@@ -119,59 +112,19 @@ final class TapSandbox implements AutoCloseable {
     }
 
     void send(PacketBuffer frame) {
-        if (!vi.tx().post(frame)) {
-            fail("tx ring of " + vi + " is full");
-        }
-        vi.tx().doorbell();
+        harness.send(frame);
     }
 
-    /** Keeps the rx ring stocked, then polls once. */
     int pump() {
-        while (vi.rx().posted() < RX_FILL) {
-            if (!vi.rx().post(acquire())) {
-                break;
-            }
-        }
-        return vi.events().poll(events, 64);
+        return harness.pump();
     }
 
-    /**
-     * Polls until a received frame matches {@code wanted} (returned, owned by the stack; the
-     * caller releases it), releasing the others; fails after {@link #STEP}. Sleeps in the
-     * interrupt between polls, never longer than 50 ms at a time.
-     */
     PacketBuffer awaitFrame(String what, Predicate<PacketBuffer> wanted) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        List<String> seen = new ArrayList<>();
-        while (true) {
-            pump();
-            for (PacketBuffer b = events.rx.poll(); b != null; b = events.rx.poll()) {
-                if (wanted.test(b)) {
-                    return b;
-                }
-                seen.add(describe(b));
-                b.release(vi.stackOwner());
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return fail("no " + what + " within " + STEP + "; received instead: " + seen
-                        + "; stats " + vi.stats());
-            }
-            vi.interrupt().enable();
-            vi.interrupt().await(Math.min(left, Duration.ofMillis(50).toNanos()));
-        }
+        return harness.awaitFrame(what, wanted);
     }
 
-    /** Polls until {@code done} holds (or fails after {@link #STEP}). */
     void pollUntil(String what, java.util.function.BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + STEP + ": " + what + "; stats " + vi.stats());
-            }
-            pump();
-            Thread.sleep(1);
-        }
+        harness.pollUntil(what, done);
     }
 
     static boolean isArp(PacketBuffer b, int op) {
@@ -182,55 +135,14 @@ final class TapSandbox implements AutoCloseable {
                 && Arp.operation(s, Ethernet.HEADER_LENGTH) == op;
     }
 
-    static String describe(PacketBuffer b) {
-        if (b.length() < Ethernet.HEADER_LENGTH) {
-            return b.length() + "-byte runt";
-        }
-        return String.format("%d bytes %s -> %s type 0x%04x", b.length(),
-                MacAddress.format(Ethernet.source(b.segment(), 0)),
-                MacAddress.format(Ethernet.destination(b.segment(), 0)),
-                Ethernet.outerType(b.segment(), 0));
-    }
-
     /** Returns every buffer the test side holds, closes the interface, removes the namespace. */
     @Override
     public void close() {
         try {
-            for (PacketBuffer b = events.rx.poll(); b != null; b = events.rx.poll()) {
-                b.release(vi.stackOwner());
-            }
+            harness.releaseHeld();
             vi.close();
         } finally {
             ns.close();
-        }
-    }
-
-    /** The test's event handler: keeps rx frames, returns tx buffers, counts the rest. */
-    final class Recorder implements EventHandler {
-        final ArrayDeque<PacketBuffer> rx = new ArrayDeque<>();
-        int txCompleted;
-        int timers;
-        int wakeups;
-
-        @Override
-        public void onRx(PacketBuffer frame) {
-            rx.add(frame);
-        }
-
-        @Override
-        public void onTxComplete(PacketBuffer frame) {
-            txCompleted++;
-            frame.release(vi.stackOwner());
-        }
-
-        @Override
-        public void onTimer() {
-            timers++;
-        }
-
-        @Override
-        public void onWakeup() {
-            wakeups++;
         }
     }
 }

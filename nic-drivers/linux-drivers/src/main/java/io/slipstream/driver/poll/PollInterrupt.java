@@ -1,4 +1,4 @@
-package io.slipstream.driver.tap;
+package io.slipstream.driver.poll;
 
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
@@ -17,10 +17,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The TAP interface's interrupt: the waiting thread sleeps in poll(2) on the TAP descriptor
- * and an eventfd, with a timeout that ends at the NIC timer's deadline. A readable TAP or an
- * expired timer fires the interrupt while it is enabled; the eventfd is how other threads make
- * the waiter look again (wake, enable, a timer armed earlier than it planned for).
+ * The interrupt of a driver whose device is a set of descriptors that poll(2) reports readable
+ * when frames wait (a TAP device; the AF_XDP sockets of an interface's queues): the waiting
+ * thread sleeps in poll(2) on them and an eventfd, with a timeout that ends at the NIC timer's
+ * deadline. A readable device descriptor or an expired timer fires the interrupt while it is
+ * enabled; the eventfd is how other threads make the waiter look again (wake, enable, a timer
+ * armed earlier than it planned for). Shared by the TAP and XDP drivers.
  *
  * <p>The waiter publishes what it is about to wait for ({@link #waiter}, {@link #wakeAt})
  * before it reads the enable flag and the timer; {@link #enable} and {@link TimerView#arm}
@@ -30,20 +32,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A Java interrupt of the waiting thread is noticed when poll(2) returns (at the latest at
  * the timeout); {@link #wake()} is the way to unblock it at once.
  */
-final class TapInterrupt implements Interrupt {
+public final class PollInterrupt implements Interrupt {
     private static final int IDLE = 0;
     /** Between publishing intent and entering poll: anything that changes must kick. */
     private static final int DECIDING = 1;
-    /** In poll on the TAP, eventfd and timer. */
+    /** In poll on the device, eventfd and timer. */
     private static final int WAITING_ENABLED = 2;
     /** In poll on the eventfd only (the interrupt is off). */
     private static final int WAITING_DISABLED = 3;
 
     private static final int EVENTFD_SLOT = 0;
-    private static final int TAP_SLOT = 1;
     private static final long NANOS_PER_MILLI = 1_000_000L;
 
-    private final int tapFd;
+    /** Names the device in errors ("tap tap0", "xdp eth0"). */
+    private final String device;
+    private final int[] deviceFds;
+    /** Which pollfd slot each device descriptor had in the last wait (-1: not watched). */
+    private final int[] slots;
     private final EventFd eventFd;
     private final Clock clock;
     private final NicStats stats;
@@ -64,38 +69,45 @@ final class TapInterrupt implements Interrupt {
     private volatile long wakeAt = Long.MAX_VALUE;
     /** Written under {@link #kickLibc}'s monitor. */
     private volatile boolean closed;
-    /** The TAP descriptor reported an error without data (device gone): stop watching it. */
-    private volatile boolean tapFailed;
+    /** Per device descriptor: it reported an error without data (device gone), so it is no longer watched. */
+    private final boolean[] deviceFailed;
 
-    TapInterrupt(int tapFd, EventFd eventFd, Clock clock, NicStats stats, Arena arena) {
-        this.tapFd = tapFd;
+    /**
+     * An interrupt over {@code deviceFds} (readable: frames wait) and {@code eventFd} (kicks);
+     * its buffers live in {@code arena}. {@code device} names it in errors.
+     */
+    public PollInterrupt(String device, int[] deviceFds, EventFd eventFd, Clock clock, NicStats stats, Arena arena) {
+        this.device = device;
+        this.deviceFds = deviceFds.clone();
+        this.slots = new int[deviceFds.length];
+        this.deviceFailed = new boolean[deviceFds.length];
         this.eventFd = eventFd;
         this.clock = clock;
         this.stats = stats;
         this.waiterLibc = new Libc(arena);
         this.kickLibc = new Libc(arena);
-        this.pollFds = Libc.pollFds(arena, 2);
+        this.pollFds = Libc.pollFds(arena, 1 + deviceFds.length);
     }
 
-    NicTimer timer() {
+    public NicTimer timer() {
         return timerView;
     }
 
     /** True once per arming when the NIC timer's deadline has passed (a TIMER event). */
-    boolean expireTimer(long now) {
+    public boolean expireTimer(long now) {
         return timer.expire(now);
     }
 
-    boolean timerExpired(long now) {
+    public boolean timerExpired(long now) {
         return timer.remaining(now) == 0;
     }
 
     /** Consumes the WAKEUP event that a firing queued, if any. */
-    boolean takeWakeup() {
+    public boolean takeWakeup() {
         return wakeupPending.get() && wakeupPending.getAndSet(false);
     }
 
-    boolean wakeupPending() {
+    public boolean wakeupPending() {
         return wakeupPending.get();
     }
 
@@ -104,7 +116,7 @@ final class TapInterrupt implements Interrupt {
         if (!enabled.getAndSet(true)) {
             int w = waiter;
             if (w == DECIDING || w == WAITING_DISABLED) {
-                kick(); // it waits without watching the TAP: make it look again
+                kick(); // it waits without watching the device: make it look again
             }
         }
     }
@@ -155,18 +167,24 @@ final class TapInterrupt implements Interrupt {
             }
             long timeoutLeft = timeoutNanos - (System.nanoTime() - start);
             long waitNanos = Math.max(0, Math.min(timeoutLeft, timerLeft));
-            boolean watchTap = armed && !tapFailed;
             wakeAt = waitNanos == Long.MAX_VALUE ? Long.MAX_VALUE : now + waitNanos;
             waiter = armed ? WAITING_ENABLED : WAITING_DISABLED;
             Libc.setPollFd(pollFds, EVENTFD_SLOT, eventFd.fd(), Libc.POLLIN);
-            Libc.setPollFd(pollFds, TAP_SLOT, tapFd, Libc.POLLIN);
-            int ready = waiterLibc.poll(pollFds, watchTap ? 2 : 1, pollMillis(waitNanos));
+            int watched = 1;
+            for (int i = 0; i < deviceFds.length; i++) {
+                slots[i] = -1;
+                if (armed && !deviceFailed[i]) {
+                    slots[i] = watched;
+                    Libc.setPollFd(pollFds, watched++, deviceFds[i], Libc.POLLIN);
+                }
+            }
+            int ready = waiterLibc.poll(pollFds, watched, pollMillis(waitNanos));
             waiter = IDLE;
             if (ready < 0) {
                 if (waiterLibc.errno() == Errno.EINTR) {
                     continue;
                 }
-                throw new NicException("tap interrupt: " + waiterLibc.failure("poll"));
+                throw new NicException(device + " interrupt: " + waiterLibc.failure("poll"));
             }
             if (closed) {
                 return false;
@@ -174,14 +192,20 @@ final class TapInterrupt implements Interrupt {
             if ((Libc.revents(pollFds, EVENTFD_SLOT) & Libc.POLLIN) != 0) {
                 eventFd.drain(waiterLibc);
             }
-            if (watchTap) {
-                short tap = Libc.revents(pollFds, TAP_SLOT);
-                if ((tap & Libc.POLLIN) != 0) {
-                    return fire();
+            boolean readable = false;
+            for (int i = 0; i < deviceFds.length; i++) {
+                if (slots[i] < 0) {
+                    continue;
                 }
-                if ((tap & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0) {
-                    tapFailed = true; // would report this forever: poll would spin
+                short revents = Libc.revents(pollFds, slots[i]);
+                if ((revents & Libc.POLLIN) != 0) {
+                    readable = true;
+                } else if ((revents & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0) {
+                    deviceFailed[i] = true; // would report this forever: poll would spin
                 }
+            }
+            if (readable) {
+                return fire();
             }
             if (armed && timer.remaining(clock.nanoTime()) == 0) {
                 return fire();
@@ -194,7 +218,7 @@ final class TapInterrupt implements Interrupt {
     }
 
     /** poll(2)'s timeout: milliseconds rounded up, so the waiter never wakes before a deadline. */
-    static int pollMillis(long nanos) {
+    public static int pollMillis(long nanos) {
         if (nanos == Long.MAX_VALUE) {
             return -1;
         }
@@ -221,10 +245,10 @@ final class TapInterrupt implements Interrupt {
 
     /**
      * Stops the interrupt: a waiter returns false, later awaits return at once, and once this
-     * returns no thread touches the descriptors again, so the caller may close the TAP fd.
+     * returns no thread touches the descriptors again, so the caller may close the device's.
      * Idempotent.
      */
-    void close() {
+    public void close() {
         synchronized (kickLibc) {
             if (closed) {
                 return;

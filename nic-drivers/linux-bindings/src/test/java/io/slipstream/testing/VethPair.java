@@ -1,0 +1,123 @@
+package io.slipstream.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A veth pair for a test: {@code sx<hex>a} stays in this (root) namespace as 198.19.N.1/24,
+ * the kernel's address on the link, where a driver is opened; its peer {@code sx<hex>b} lives
+ * in a fresh {@link NetNs} as 198.19.N.2/24 (N random in 1..254, so parallel runs rarely meet;
+ * 198.18.0.0/15 is the benchmarking range, never routed off this machine). IPv6 is off on both
+ * ends, and so is the peer's transmit checksum offload: veth hands XDP the peer's frames with
+ * checksums still to be completed (CHECKSUM_PARTIAL), and a host on a real wire computes them.
+ * Closing deletes the pair (one end takes the other along) and the namespace, also after a
+ * failure.
+ */
+public final class VethPair implements AutoCloseable {
+    private final NetNs ns;
+    private final String local;
+    private final String peer;
+    private final int subnet;
+    private boolean closed;
+
+    private VethPair(NetNs ns, String local, String peer, int subnet) {
+        this.ns = ns;
+        this.local = local;
+        this.peer = peer;
+        this.subnet = subnet;
+    }
+
+    /** Creates the pair with {@code queues} receive and transmit queues on each end. */
+    public static VethPair create(int queues) {
+        NetNs ns = NetNs.create("ssveth");
+        String hex = NetNs.randomHex(8);
+        VethPair v = new VethPair(ns, "sx" + hex + "a", "sx" + hex + "b", ThreadLocalRandom.current().nextInt(1, 255));
+        String q = Integer.toString(queues);
+        try {
+            NetNs.run("ip", "link", "add", v.local, "numrxqueues", q, "numtxqueues", q, "type", "veth",
+                    "peer", "name", v.peer, "numrxqueues", q, "numtxqueues", q).orThrow();
+        } catch (RuntimeException | Error e) {
+            ns.close();
+            throw e;
+        }
+        try {
+            NetNs.run("ip", "link", "set", v.peer, "netns", ns.name()).orThrow();
+            NetNs.run("sysctl", "-q", "-w", "net.ipv6.conf." + v.local + ".disable_ipv6=1").orThrow();
+            NetNs.run("ip", "addr", "add", v.localAddress() + "/24", "dev", v.local).orThrow();
+            NetNs.run("ip", "link", "set", v.local, "up").orThrow();
+            ns.exec("sysctl", "-q", "-w", "net.ipv6.conf." + v.peer + ".disable_ipv6=1").orThrow();
+            ns.exec("ethtool", "-K", v.peer, "tx", "off").orThrow();
+            ns.exec("ip", "addr", "add", v.peerAddress() + "/24", "dev", v.peer).orThrow();
+            ns.exec("ip", "link", "set", v.peer, "up").orThrow();
+            return v;
+        } catch (RuntimeException | Error e) {
+            v.close();
+            throw e;
+        }
+    }
+
+    public NetNs ns() {
+        return ns;
+    }
+
+    /** The end in this namespace. */
+    public String local() {
+        return local;
+    }
+
+    /** The end in {@link #ns()}. */
+    public String peer() {
+        return peer;
+    }
+
+    /** The kernel's address on {@link #local()}, dotted. */
+    public String localAddress() {
+        return "198.19." + subnet + ".1";
+    }
+
+    /** The peer's address, dotted. */
+    public String peerAddress() {
+        return "198.19." + subnet + ".2";
+    }
+
+    /** The local end's MAC, as {@code ip link} prints it. */
+    public String localMac() {
+        try {
+            return Files.readString(Path.of("/sys/class/net", local, "address")).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("no MAC for " + local, e);
+        }
+    }
+
+    /** The peer's MAC, as {@code ip link} prints it. */
+    public String peerMac() {
+        String show = ns.exec("ip", "link", "show", peer).orThrow().stdout();
+        Matcher m = Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(show);
+        if (!m.find()) {
+            throw new IllegalStateException("no MAC address in: " + show);
+        }
+        return m.group(1);
+    }
+
+    /** {@code ip -d link show} of the local end: "prog/xdp" appears while an XDP program is attached. */
+    public String showLocal() {
+        return NetNs.run("ip", "-d", "link", "show", local).orThrow().stdout();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            NetNs.run("ip", "link", "delete", local);
+        } finally {
+            ns.close();
+        }
+    }
+}

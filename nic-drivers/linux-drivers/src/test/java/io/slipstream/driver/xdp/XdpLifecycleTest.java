@@ -1,0 +1,138 @@
+package io.slipstream.driver.xdp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.slipstream.buffer.BufferPool;
+import io.slipstream.nic.NicCounter;
+import io.slipstream.nic.NicDriver;
+import io.slipstream.nic.NicException;
+import io.slipstream.time.Clock;
+import io.slipstream.testing.NetNs;
+import io.slipstream.wire.Ipv4Address;
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The interface is never left broken: close, SIGKILL, and a program someone else attached. */
+@Timeout(120)
+class XdpLifecycleTest {
+    private XdpSandbox box;
+    private Process child;
+    private Path childOut;
+
+    @BeforeEach
+    void sandbox() {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+    }
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        try {
+            if (child != null && child.isAlive()) {
+                child.destroyForcibly();
+            }
+            if (childOut != null) {
+                Files.deleteIfExists(childOut);
+            }
+        } finally {
+            if (box != null) {
+                box.close();
+            }
+        }
+    }
+
+    @Test
+    void closeDetachesTheProgramAndReturnsEveryBuffer() throws InterruptedException {
+        XdpInterface vi = box.open();
+        assertTrue(box.linkShow().contains("prog/xdp"), box::linkShow);
+        assertEquals(1, vi.stats().get(NicCounter.XDP_COPY_QUEUES) + vi.stats().get(NicCounter.XDP_ZEROCOPY_QUEUES));
+        BufferPool pool = vi.buffers();
+        box.pump();
+        assertEquals(XdpSandbox.RX_FILL, vi.rx().posted());
+        vi.close();
+        assertEquals(0, pool.outstanding(), () -> "still out: " + pool.leaks());
+        vi.close(); // idempotent
+        assertFalse(box.linkShow().contains("prog/xdp"), box::linkShow);
+        assertEquals(0, vi.events().poll(box.events, 64), "no event after close");
+        assertThrows(NicException.class, () -> vi.tx().doorbell());
+        assertThrows(IllegalStateException.class, () -> pool.buffer(0).segment().get(ValueLayout.JAVA_BYTE, 0),
+                "the UMEM is unmapped: a stray access throws instead of crashing the JVM");
+        box.vi = null;
+        pingPeer();
+    }
+
+    @Test
+    void aSigkilledHolderLeavesTheInterfaceCleanAndTheNextOpenWorks() throws Exception {
+        startHolder();
+        assertTrue(box.linkShow().contains("prog/xdp"), box::linkShow);
+
+        child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child ends");
+        awaitDetached();
+        pingPeer();
+
+        XdpInterface vi = box.open();
+        assertTrue(box.linkShow().contains("prog/xdp"), box::linkShow);
+        assertTrue(vi.queueIds().length >= 1);
+    }
+
+    @Test
+    void anotherProgramOnTheInterfaceIsNeverReplaced() throws Exception {
+        startHolder();
+        NicException e = assertThrows(NicException.class, () -> box.open());
+        assertTrue(e.getMessage().contains("another XDP program is already attached to the interface"), e.getMessage());
+        assertEquals(NicException.Kind.BUSY, e.kind(), "the shim falls back under NIC_BUSY");
+        assertTrue(e.getMessage().contains(box.local), e.getMessage());
+        assertTrue(box.linkShow().contains("prog/xdp"), "the other program stays: " + box.linkShow());
+        assertTrue(child.isAlive(), "its owner is undisturbed");
+    }
+
+    @Test
+    void anInterfaceThatDoesNotExistIsNamed() {
+        String name = "sx" + NetNs.randomHex(8) + "z";
+        NicException e = assertThrows(NicException.class,
+                () -> NicDriver.byName("xdp").open(XdpSandbox.config(name, Map.of()), Clock.SYSTEM));
+        assertTrue(e.getMessage().startsWith("xdp " + name + ": no such interface"), e.getMessage());
+    }
+
+    private void startHolder() throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        childOut = Files.createTempFile("slipstream-xdp-holder-", ".out");
+        child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
+                XdpHoldProbe.class.getName(), box.local)
+                .redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(childOut).contains("attached")) {
+            if (!child.isAlive() || System.nanoTime() - deadline > 0) {
+                fail("the holder did not attach: " + Files.readString(childOut));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The kernel releases a dead process's link as it closes its descriptors; allow it a moment. */
+    private void awaitDetached() throws InterruptedException {
+        for (int i = 0; i < 250 && box.linkShow().contains("prog/xdp"); i++) {
+            Thread.sleep(20);
+        }
+        assertFalse(box.linkShow().contains("prog/xdp"), "no program left: " + box.linkShow());
+    }
+
+    private void pingPeer() {
+        NetNs.Result ping = box.ns.exec("ping", "-c", "1", "-W", "2", Ipv4Address.format(box.localIp));
+        assertTrue(ping.ok(), ping::toString);
+    }
+}

@@ -1,0 +1,303 @@
+package io.slipstream.driver.xdp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.buffer.BufferPool;
+import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.nic.NicCounter;
+import io.slipstream.testing.NetNs;
+import io.slipstream.wire.Ethernet;
+import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Ipv4Address;
+import io.slipstream.wire.Udp;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The driver on a veth pair, the kernel on both sides: what the program passes stays the
+ * kernel's (ARP, ping, TCP and UDP ports Slipstream does not own, on the same address); what
+ * the filters name reaches the rx ring; what the tx ring sends reaches the peer.
+ */
+@Timeout(90)
+class XdpVethTest {
+    private static final int IP_OFF = Ethernet.HEADER_LENGTH;
+    private static final int ALLOCATION_WINDOW = 4_000;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private XdpSandbox box;
+    /** The fewest bytes this thread allocated over {@link #ALLOCATION_WINDOW} echoes in the last {@link #echo}. */
+    private long fewestBytesPerWindow;
+
+    @AfterEach
+    void close() {
+        if (box != null) {
+            box.close();
+            assertTrue(box.vi != null, "the driver opened");
+            assertEquals(0, box.vi.buffers().outstanding(), () -> "buffers not returned: " + box.vi.buffers().leaks());
+        }
+    }
+
+    @Test
+    void theKernelKeepsPingAndItsTcpPortsOnTheSameAddress() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open();
+        assertTrue(box.linkShow().contains("xdp"), box::linkShow);
+        // Slipstream owns a UDP port, so the program has something to match and still passes these.
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        String local = Ipv4Address.format(box.localIp);
+
+        NetNs.Result ping = box.ns.exec("ping", "-c", "2", "-i", "0.2", "-W", "2", local);
+        assertTrue(ping.ok(), ping::toString);
+
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(new InetSocketAddress(InetAddress.getByName(local), 0));
+            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept();
+                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                     PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.US_ASCII)) {
+                    String line = in.readLine();
+                    out.println("kernel says " + line);
+                    return line;
+                } catch (Exception e) {
+                    return "failed: " + e;
+                }
+            });
+            NetNs.Result client = box.ns.exec("bash", "-c", "exec 3<>/dev/tcp/" + local + "/" + server.getLocalPort()
+                    + " && echo hello >&3 && read -t 5 line <&3 && echo \"$line\"");
+            assertTrue(client.ok(), client::toString);
+            assertEquals("kernel says hello", client.stdout().strip());
+            assertEquals("hello", served.get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(0, box.vi.stats().get(NicCounter.RX_FRAMES), "nothing of this was Slipstream's");
+    }
+
+    @Test
+    void aFilteredUdpPortReachesTheRxRingAndAnotherStaysWithTheKernel() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open();
+        String local = Ipv4Address.format(box.localIp);
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        try (DatagramSocket kernel = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(local), 9998))) {
+            kernel.setSoTimeout((int) XdpSandbox.STEP.toMillis());
+            box.pump(); // rx buffers posted before the frame arrives
+            box.ns.exec("bash", "-c", "printf to-slipstream > /dev/udp/" + local + "/9999; "
+                    + "printf to-the-kernel > /dev/udp/" + local + "/9998").orThrow();
+
+            PacketBuffer frame = box.awaitFrame("the datagram to port 9999", b -> isUdpTo(b, box.localIp, 9999));
+            try {
+                MemorySegment s = frame.segment();
+                long ip = frame.offset() + IP_OFF;
+                int udp = (int) ip + Ipv4.headerLength(s, ip);
+                assertEquals(box.peerIp, Ipv4.source(s, ip));
+                byte[] payload = s.asSlice(udp + Udp.HEADER_LENGTH, Udp.length(s, udp) - Udp.HEADER_LENGTH)
+                        .toArray(ValueLayout.JAVA_BYTE);
+                assertEquals("to-slipstream", new String(payload, StandardCharsets.US_ASCII));
+            } finally {
+                frame.release(box.vi.stackOwner());
+            }
+            DatagramPacket p = new DatagramPacket(new byte[100], 100);
+            kernel.receive(p);
+            assertEquals("to-the-kernel", new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII));
+        }
+        assertTrue(box.vi.stats().get(NicCounter.RX_FRAMES) >= 1);
+    }
+
+    @Test
+    void aFrameThatFindsNoFillBufferIsCountedAsTheKernelDropsIt() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open();
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        // No rx buffer posted: the kernel has nowhere to put the frame.
+        box.ns.exec("bash", "-c", "printf lost > /dev/udp/" + Ipv4Address.format(box.localIp) + "/9999").orThrow();
+        for (int i = 0; i < 250 && box.vi.stats().get(NicCounter.RX_NO_BUFFER) == 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, box.vi.stats().get(NicCounter.RX_NO_BUFFER), () -> "" + box.vi.stats());
+        assertEquals(0, box.vi.stats().get(NicCounter.RX_FRAMES));
+    }
+
+    @Test
+    void rawUdpEchoOverTheRingsAnswersAKernelClient() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open();
+        String report = echo(2000);
+        assertTrue(report.startsWith("echoed 2000"), report);
+        System.out.println("xdp raw UDP echo, veth, " + (box.vi.zeroCopy() ? "zero-copy" : "copy mode") + ", "
+                + (box.vi.nativeMode() ? "native" : "generic") + " XDP: " + report);
+        assertEquals(box.vi.stats().get(NicCounter.TX_FRAMES), box.events.txCompleted, "every frame sent completed");
+    }
+
+    @Test
+    void theRingsAllocateNothingPerFrameOnceWarm() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        String tracking = System.getProperty(BufferPool.TRACK_LEAKS_PROPERTY);
+        System.setProperty(BufferPool.TRACK_LEAKS_PROPERTY, "false"); // it records a stack trace per acquire
+        try {
+            box.open();
+        } finally {
+            if (tracking == null) {
+                System.clearProperty(BufferPool.TRACK_LEAKS_PROPERTY);
+            } else {
+                System.setProperty(BufferPool.TRACK_LEAKS_PROPERTY, tracking);
+            }
+        }
+        String report = echo(40_000);
+        assertTrue(report.startsWith("echoed 40000"), report);
+        // The JIT may still compile (and interpret meanwhile) in the first windows: steady state
+        // is some window, once compiled, in which rx, tx, fill and completion allocated nothing.
+        assertEquals(0, fewestBytesPerWindow, () -> "bytes allocated in the best window of " + ALLOCATION_WINDOW
+                + " echoes: " + report);
+    }
+
+    @Test
+    void genericModeWhenAskedForAndTheModeInUseIsVisible() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(1);
+        box.open(Map.of("slipstream.xdp.attach", "generic", "slipstream.xdp.bind", "copy"));
+        assertFalse(box.vi.nativeMode());
+        assertFalse(box.vi.zeroCopy());
+        assertEquals(1, box.vi.stats().get(NicCounter.XDP_GENERIC));
+        assertEquals(0, box.vi.stats().get(NicCounter.XDP_NATIVE));
+        assertEquals(1, box.vi.stats().get(NicCounter.XDP_COPY_QUEUES));
+        assertTrue(box.linkShow().contains("xdpgeneric"), box::linkShow);
+        String report = echo(200);
+        assertTrue(report.startsWith("echoed 200"), report);
+    }
+
+    @Test
+    void twoReceiveQueuesEachGetASocket() throws Exception {
+        XdpSandbox.assumeRoot();
+        box = XdpSandbox.create(2);
+        box.open();
+        assertArrayEquals(new int[] {0, 1}, box.vi.queueIds());
+        String report = echo(200);
+        assertTrue(report.startsWith("echoed 200"), report);
+
+        // The peer spreads flows over its two tx queues, which are our two rx queues: datagrams
+        // from 24 source ports (each its own flow) reach both sockets. Every buffer the rx ring
+        // takes is posted first (32 a queue), so the burst finds room on either.
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 9999);
+        while (box.vi.rx().posted() < box.vi.rx().capacity()) {
+            assertTrue(box.vi.rx().post(box.acquire()));
+        }
+        box.ns.exec("python3", "-c", String.join("\n",
+                "import socket, sys",
+                "for port in range(40000, 40024):",
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', port))",
+                "    s.sendto(b'flow %d' % port, (sys.argv[1], 9999)); s.close()"),
+                Ipv4Address.format(box.localIp)).orThrow();
+        int[] received = {0};
+        box.harness.pollUntil("24 datagrams", () -> {
+            for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
+                received[0] += isUdpTo(b, box.localIp, 9999) ? 1 : 0;
+                b.release(box.vi.stackOwner());
+            }
+            return received[0] == 24;
+        });
+        assertTrue(box.vi.framesReceived(0) > 0 && box.vi.framesReceived(1) > 0,
+                () -> "per queue: " + box.vi.framesReceived(0) + ", " + box.vi.framesReceived(1));
+    }
+
+    /**
+     * A kernel UDP client in the namespace sends {@code count} datagrams to port 7, each after
+     * the previous echo came back; the test thread echoes them straight from the rx ring (MACs,
+     * addresses and ports swapped in place, checksums unchanged) onto the tx ring: no copy, no
+     * stack. Returns the client's report: "echoed N p50_us X p99_us Y".
+     */
+    private String echo(int count) throws InterruptedException {
+        box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 7);
+        String client = """
+                import socket, sys, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+                n = int(sys.argv[2]); rtts = []
+                for i in range(n):
+                    msg = b'%08d' % i + b'x' * 56
+                    t = time.perf_counter_ns(); s.sendto(msg, (sys.argv[1], 7)); d, _ = s.recvfrom(2048)
+                    rtts.append(time.perf_counter_ns() - t)
+                    assert d == msg, d
+                rtts.sort(); print('echoed', n, 'p50_us', rtts[n // 2] / 1000, 'p99_us', rtts[n * 99 // 100] / 1000)
+                """;
+        NetNs.Background run = box.ns.start("python3", "-c", client, Ipv4Address.format(box.localIp), "" + count);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long echoed = 0;
+        long windowStart = THREADS.getCurrentThreadAllocatedBytes();
+        fewestBytesPerWindow = Long.MAX_VALUE;
+        while (run.isAlive() && System.nanoTime() - deadline < 0) {
+            box.pump();
+            for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
+                if (isUdpTo(b, box.localIp, 7)) {
+                    swapInPlace(b);
+                    box.send(b);
+                    if (++echoed % ALLOCATION_WINDOW == 0) {
+                        long now = THREADS.getCurrentThreadAllocatedBytes();
+                        fewestBytesPerWindow = Math.min(fewestBytesPerWindow, now - windowStart);
+                        windowStart = now;
+                    }
+                } else {
+                    b.release(box.vi.stackOwner());
+                }
+            }
+        }
+        for (int i = 0; i < 100 && box.vi.tx().posted() > 0; i++) {
+            box.pump();
+            Thread.sleep(1);
+        }
+        NetNs.Result r = run.await(Duration.ofSeconds(5));
+        return r.stdout().strip() + (r.stderr().isBlank() ? "" : "; stderr " + r.stderr().strip())
+                + "; stats " + box.vi.stats() + ", completed " + box.events.txCompleted;
+    }
+
+    private static void swapInPlace(PacketBuffer b) {
+        MemorySegment s = b.segment();
+        long eth = b.offset();
+        long dst = Ethernet.destination(s, eth);
+        long src = Ethernet.source(s, eth);
+        Ethernet.write(s, eth, src, dst, Ethernet.TYPE_IPV4);
+        long ip = eth + IP_OFF;
+        int from = s.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 12);
+        s.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 12, s.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 16));
+        s.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 16, from);
+        long udp = ip + Ipv4.headerLength(s, ip);
+        short port = s.get(ValueLayout.JAVA_SHORT_UNALIGNED, udp);
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, udp, s.get(ValueLayout.JAVA_SHORT_UNALIGNED, udp + 2));
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, udp + 2, port);
+    }
+
+    static boolean isUdpTo(PacketBuffer b, int address, int port) {
+        MemorySegment s = b.segment();
+        long ip = b.offset() + IP_OFF;
+        int available = b.length() - IP_OFF;
+        return available >= Ipv4.MIN_HEADER_LENGTH + Udp.HEADER_LENGTH
+                && Ethernet.outerType(s, b.offset()) == Ethernet.TYPE_IPV4
+                && Ipv4.validate(s, ip, available) == null
+                && Ipv4.protocol(s, ip) == Ipv4.PROTO_UDP
+                && Ipv4.destination(s, ip) == address
+                && Udp.destinationPort(s, ip + Ipv4.headerLength(s, ip)) == port;
+    }
+}
