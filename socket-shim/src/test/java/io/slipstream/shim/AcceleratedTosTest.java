@@ -117,7 +117,7 @@ class AcceleratedTosTest {
         }
 
         @Override
-        public boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
+        public int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
             this.tos.add(tos);
             return tcp.receive(buffer, owner, source, destination, tos);
         }

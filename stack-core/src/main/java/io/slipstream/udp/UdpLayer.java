@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Layer;
 import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.wire.Icmp;
 import io.slipstream.wire.Ipv4;
@@ -102,13 +103,13 @@ public final class UdpLayer implements Ipv4Transport {
     }
 
     @Override
-    public boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
+    public int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
         MemorySegment s = buffer.segment();
         long off = buffer.offset();
         WireError err = Udp.validate(s, off, buffer.length(), source, destination);
         if (err != null) {
             wireErrors.increment(err);
-            return false;
+            return ReceiveVerdict.DROPPED;
         }
         int dstPort = Udp.destinationPort(s, off);
         int srcPort = Udp.sourcePort(s, off);
@@ -117,13 +118,10 @@ public final class UdpLayer implements Ipv4Transport {
         UdpSocket socket = ports[dstPort];
         if (socket == null) {
             counters.increment(UdpCounter.NO_PORT);
-            if (!ip.routes().isBroadcast(destination)) {
-                ip.rejectCurrent(Icmp.CODE_PORT_UNREACHABLE);
-            }
-            return false;
+            return ReceiveVerdict.reject(Icmp.CODE_PORT_UNREACHABLE); // none about a broadcast: the IP layer's rule
         }
         buffer.setRange((int) off + Udp.HEADER_LENGTH, len - Udp.HEADER_LENGTH);
-        return socket.deliver(buffer, owner, source, srcPort, tos);
+        return socket.deliver(buffer, owner, source, srcPort, tos) ? ReceiveVerdict.KEPT : ReceiveVerdict.DROPPED;
     }
 
     @Override
