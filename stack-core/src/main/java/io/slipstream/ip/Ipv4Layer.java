@@ -73,6 +73,16 @@ public final class Ipv4Layer implements Ipv4Output {
         transports[transport.protocol()] = transport;
     }
 
+    /**
+     * Puts {@code transport} in the place of the one registered for its protocol and returns
+     * that one, so a test can sit in front of a stack's own transport (to record what reaches it).
+     */
+    public Ipv4Transport interpose(Ipv4Transport transport) {
+        Ipv4Transport previous = transports[transport.protocol()];
+        transports[transport.protocol()] = transport;
+        return previous;
+    }
+
     public ArpTable arp() {
         return arp;
     }

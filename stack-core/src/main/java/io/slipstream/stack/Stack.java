@@ -8,7 +8,6 @@ import io.slipstream.config.StackConfig;
 import io.slipstream.ip.ArpTable;
 import io.slipstream.ip.IcmpLayer;
 import io.slipstream.ip.Ipv4Layer;
-import io.slipstream.ip.Ipv4Transport;
 import io.slipstream.ip.LinkOutput;
 import io.slipstream.ip.RoutingTable;
 import io.slipstream.nic.EventHandler;
@@ -18,6 +17,7 @@ import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.NicTimer;
 import io.slipstream.nic.VirtualInterface;
 import io.slipstream.stats.Counters;
+import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpState;
@@ -31,17 +31,15 @@ import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One user-level TCP/IP stack on one virtual interface: the event loop that turns NIC events
  * into protocol processing, the link level (Ethernet demux, transmit, loopback) and the layers
- * above it (ARP, IPv4, ICMP, UDP, and TCP when registered).
+ * above it (ARP, IPv4, ICMP, UDP, TCP), which the stack builds itself.
  *
  * <p>Processing happens in whichever thread calls into the stack, under the {@link StackLock}
  * (DESIGN §4): a socket operation brackets itself with {@link #enter()}
@@ -93,8 +91,8 @@ public final class Stack implements AutoCloseable {
     private final Counters<WireError> wireErrors = new Counters<>(WireError.class);
     private final Ipv4Layer ip;
     private final UdpLayer udp;
+    private final TcpLayer tcp;
     private final long mac;
-    private final SplittableRandom random;
     private final Link link = new Link();
     private final Events events = new Events();
 
@@ -118,7 +116,6 @@ public final class Stack implements AutoCloseable {
     private final ThreadLocal<Waiter> waiters = ThreadLocal.withInitial(Waiter::new);
     /** Threads parked in {@link #await} (or about to park): the interrupt is only for them. */
     private final AtomicInteger blocked = new AtomicInteger();
-    private final List<Ipv4Transport> transports = new CopyOnWriteArrayList<>();
     /** onload's flag: the interrupt is armed (or fired and not yet serviced), so the stack is up to date. */
     private volatile boolean interruptsEnabled;
     /** Rule 3: the last poll pass woke blocked threads. */
@@ -141,9 +138,9 @@ public final class Stack implements AutoCloseable {
         this.mac = nic.mac();
         Settings s = config.settings();
         this.runtime = RuntimeConfig.from(s, nic.rx().capacity(), nic.mtu());
-        this.random = s.has("slipstream.random.seed")
-                ? new SplittableRandom(s.getLong("slipstream.random.seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
-                : new SplittableRandom(new SecureRandom().nextLong());
+        boolean seeded = s.has("slipstream.random.seed");
+        long seed = seeded ? s.getLong("slipstream.random.seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : 0;
+        SplittableRandom random = new SplittableRandom(seeded ? seed : new SecureRandom().nextLong());
         this.timers = new Timers(clock);
         int slots = s.getInt("slipstream.ip.reassembly.slots", Ipv4Layer.DEFAULT_REASSEMBLY_SLOTS, 0, 1024);
         this.jumbo = BufferPool.allocate(slots + s.getInt("slipstream.ip.jumbo.buffers", 8, 1, 1024),
@@ -155,6 +152,23 @@ public final class Stack implements AutoCloseable {
         this.udp = new UdpLayer(ip, wireErrors, random.split(),
                 s.getInt("slipstream.udp.rcvbuf", 256 * 1024, 2048, 1 << 30));
         ip.register(udp);
+        this.tcp = new TcpLayer(ip, timers, clock, TcpConfig.from(s), tcpSecret(seeded, seed));
+        ip.register(tcp);
+    }
+
+    /**
+     * The 48 bytes keying TCP's ISNs, ephemeral ports and SYN cookies (RFC 6528, RFC 6056):
+     * from a SecureRandom, as they must be unguessable, unless {@code slipstream.random.seed}
+     * asks for a run that replays exactly (tests only).
+     */
+    private static byte[] tcpSecret(boolean seeded, long seed) {
+        byte[] secret = new byte[48];
+        if (seeded) {
+            new SplittableRandom(seed).nextBytes(secret);
+        } else {
+            new SecureRandom().nextBytes(secret);
+        }
+        return secret;
     }
 
     /** Opens the interface the configuration names and starts a stack on it. */
@@ -213,7 +227,7 @@ public final class Stack implements AutoCloseable {
     }
 
     /**
-     * The clock the protocol layers read (give it to a {@code TcpLayer}): the stack lock's
+     * The clock the protocol layers read: the stack lock's
      * holder is served the reading its pass took, everyone else reads the clock the stack was
      * opened with ({@link PassClock}).
      */
@@ -249,9 +263,8 @@ public final class Stack implements AutoCloseable {
         return udp;
     }
 
-    /** A source of randomness for layers added later (TCP's ISN secret, ephemeral ports). */
-    public SplittableRandom random() {
-        return random;
+    public TcpLayer tcp() {
+        return tcp;
     }
 
     public int address() {
@@ -260,12 +273,6 @@ public final class Stack implements AutoCloseable {
 
     public long mac() {
         return mac;
-    }
-
-    /** Adds a transport (TCP) above IP. Call before traffic flows. */
-    public void register(Ipv4Transport transport) {
-        ip.register(transport);
-        transports.add(transport);
     }
 
     public RuntimeConfig runtimeConfig() {
@@ -947,11 +954,7 @@ public final class Stack implements AutoCloseable {
             m.put("arp", ip.arp().counters().snapshot());
             m.put("ip", ip.counters().snapshot());
             m.put("udp", udp.counters().snapshot());
-            for (Ipv4Transport t : transports) {
-                if (t instanceof TcpLayer tcp) {
-                    m.put("tcp", tcp.counters().snapshot());
-                }
-            }
+            m.put("tcp", tcp.counters().snapshot());
             m.put("nic", nic.stats().snapshot());
             m.put("runtime", runtimeCounters.snapshot());
             return m;
@@ -1040,20 +1043,16 @@ public final class Stack implements AutoCloseable {
     /** Whether a connection still holds data or a FIN the peer has not acknowledged. */
     private boolean exitPending(boolean closeOutputs) {
         boolean pending = false;
-        for (Ipv4Transport t : transports) {
-            if (t instanceof TcpLayer tcp) {
-                for (TcpConnection c : tcp.connections()) {
-                    TcpState st = c.state();
-                    if (closeOutputs && (st == TcpState.ESTABLISHED || st == TcpState.CLOSE_WAIT)) {
-                        c.shutdownOutput();
-                        st = c.state();
-                    }
-                    if (c.unacknowledged() > 0 || st == TcpState.SYN_RECEIVED || st == TcpState.ESTABLISHED
-                            || st == TcpState.CLOSE_WAIT || st == TcpState.FIN_WAIT_1 || st == TcpState.CLOSING
-                            || st == TcpState.LAST_ACK) {
-                        pending = true;
-                    }
-                }
+        for (TcpConnection c : tcp.connections()) {
+            TcpState st = c.state();
+            if (closeOutputs && (st == TcpState.ESTABLISHED || st == TcpState.CLOSE_WAIT)) {
+                c.shutdownOutput();
+                st = c.state();
+            }
+            if (c.unacknowledged() > 0 || st == TcpState.SYN_RECEIVED || st == TcpState.ESTABLISHED
+                    || st == TcpState.CLOSE_WAIT || st == TcpState.FIN_WAIT_1 || st == TcpState.CLOSING
+                    || st == TcpState.LAST_ACK) {
+                pending = true;
             }
         }
         return pending;

@@ -60,17 +60,6 @@ public final class TcpLayer implements Ipv4Transport {
     private TcpConnection.StateObserver stateObserver;
     private RuntimeException lastInternalError;
 
-    /** A layer keyed with 48 fresh bytes from a {@link java.security.SecureRandom}. */
-    public TcpLayer(Ipv4Output output, Timers timers, Clock clock, TcpConfig config) {
-        this(output, timers, clock, config, freshSecret());
-    }
-
-    private static byte[] freshSecret() {
-        byte[] s = new byte[48];
-        new java.security.SecureRandom().nextBytes(s);
-        return s;
-    }
-
     /**
      * @param secret at least 48 random bytes (from a SecureRandom) keying ISNs, ports and cookies
      */
