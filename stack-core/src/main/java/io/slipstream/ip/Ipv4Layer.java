@@ -38,6 +38,7 @@ public final class Ipv4Layer implements Ipv4Output {
     private final ArpTable arp;
     private final Reassembler reassembler;
     private final IcmpLayer icmp;
+    // Guarded by the stack lock, as is all of this layer's state (ARP, reassembly, ICMP's rate limit).
     private int nextId;
     /** True while a datagram from our own loopback queue is being received. */
     private boolean looping;

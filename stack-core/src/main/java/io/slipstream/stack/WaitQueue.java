@@ -28,8 +28,10 @@ public final class WaitQueue {
     private final StackRuntime runtime;
     @SuppressWarnings("unused") // accessed through GUARD
     private volatile int guard;
+    // Guarded by the guard.
     private Waiter head;
     private Waiter tail;
+    /** Written under the guard; read without it, so a wakeAll with nobody to wake stays off the guard. */
     private volatile int size;
 
     /** @param runtime the runtime whose "last poll woke threads" record this queue's wakeups feed, or null */

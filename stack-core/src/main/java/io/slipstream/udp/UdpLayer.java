@@ -27,15 +27,17 @@ public final class UdpLayer implements Ipv4Transport {
     private final Ipv4Layer ip;
     private final Counters<WireError> wireErrors;
     private final Counters<UdpCounter> counters = new Counters<>(UdpCounter.class);
+    /** Bound sockets by local port; guarded by the stack lock. */
     private final UdpSocket[] ports = new UdpSocket[65536];
+    /** Ephemeral port draws; guarded by the stack lock. */
     private final RandomGenerator random;
-    private final int defaultReceiveBuffer;
+    private final int defaultReceiveBufferBytes;
 
-    public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBuffer) {
+    public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBufferBytes) {
         this.ip = ip;
         this.wireErrors = wireErrors;
         this.random = random;
-        this.defaultReceiveBuffer = defaultReceiveBuffer;
+        this.defaultReceiveBufferBytes = defaultReceiveBufferBytes;
     }
 
     @Override
@@ -49,7 +51,7 @@ public final class UdpLayer implements Ipv4Transport {
 
     /** A new, unbound socket. */
     public UdpSocket open() {
-        return new UdpSocket(this, defaultReceiveBuffer);
+        return new UdpSocket(this, defaultReceiveBufferBytes);
     }
 
     Ipv4Layer ip() {
