@@ -26,9 +26,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One user-level TCP/IP stack on one virtual interface: the event loop that turns NIC events
- * into protocol processing, the link level (Ethernet demux, transmit, loopback) and the layers
- * above it (ARP, IPv4, ICMP, UDP, TCP), which the stack builds itself.
+ * One user-level TCP/IP stack on one virtual interface, and its public face. The stack builds
+ * its levels itself: the link level ({@link LinkLevel}: NIC events, Ethernet demux, transmit,
+ * loopback), the layers above it (ARP, IPv4, ICMP, UDP, TCP) and the runtime that decides who
+ * processes the stack and when ({@link StackRuntime}); its methods delegate to them.
  *
  * <p>Processing happens in whichever thread calls into the stack, under the {@link StackLock}
  * (DESIGN §4): a socket operation brackets itself with {@link #enter()}
