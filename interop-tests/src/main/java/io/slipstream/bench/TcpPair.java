@@ -3,7 +3,6 @@ package io.slipstream.bench;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.stack.Stack;
-import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.time.Clock;
 import io.slipstream.stack.WaitQueue;
@@ -36,8 +35,8 @@ public final class TcpPair implements AutoCloseable {
         String link = "rt" + ProcessHandle.current().pid() % 10_000 + "x" + LINKS.incrementAndGet();
         a = Stack.open(config(link, A_CIDR, "02:00:00:00:00:0a", options), Clock.SYSTEM);
         b = Stack.open(config(link, B_CIDR, "02:00:00:00:00:0b", options), Clock.SYSTEM);
-        tcpA = attachTcp(a);
-        tcpB = attachTcp(b);
+        tcpA = a.tcp();
+        tcpB = b.tcp();
     }
 
     private static StackConfig config(String link, String cidr, String mac, Map<String, String> options) {
@@ -47,14 +46,6 @@ public final class TcpPair implements AutoCloseable {
         m.put("slipstream.address", cidr);
         m.put("slipstream.mac", mac);
         return StackConfig.from(Settings.of(m));
-    }
-
-    /** Adds a TCP layer (keyed with fresh random secrets) to {@code stack}. */
-    public static TcpLayer attachTcp(Stack stack) {
-        TcpLayer tcp = new TcpLayer(stack.ip(), stack.timers(), stack.clock(),
-                TcpConfig.from(stack.config().settings()));
-        stack.register(tcp);
-        return tcp;
     }
 
     /**

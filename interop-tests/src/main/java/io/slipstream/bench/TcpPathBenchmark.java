@@ -5,6 +5,7 @@ import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.config.Settings;
 import io.slipstream.ip.Ipv4Output;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
@@ -120,7 +121,7 @@ public class TcpPathBenchmark {
                 Tcp.setAcknowledgment(b.segment(), off, value);
             }
             b.setRange((int) off, (int) segment.byteSize());
-            if (!layer.receive(b, injector, source, destination, 0)) {
+            if (layer.receive(b, injector, source, destination, 0) != ReceiveVerdict.KEPT) {
                 b.release(injector);
             }
         }
@@ -183,7 +184,7 @@ public class TcpPathBenchmark {
             int segments = link.pending();
             for (int i = 0; i < segments; i++) {
                 p = link.take();
-                if (!link.b.receive(p, link.owner(), A, B, 0)) {
+                if (link.b.receive(p, link.owner(), A, B, 0) != ReceiveVerdict.KEPT) {
                     p.release(link.owner());
                 }
             }

@@ -3,7 +3,6 @@ package io.slipstream.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.bench.TcpPair;
 import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
@@ -36,8 +35,8 @@ class PassClockRttTest {
     @Test
     void roundTripsAndRttSamplesMatchTheLinkWhetherOrNotTheHoldPolled() {
         try (StackPair pair = new StackPair(Map.of("slipstream.memory.delay.usec", Long.toString(DELAY_NANOS / 1000)))) {
-            TcpLayer tcpA = TcpPair.attachTcp(pair.a);
-            TcpLayer tcpB = TcpPair.attachTcp(pair.b);
+            TcpLayer tcpA = pair.a.tcp();
+            TcpLayer tcpB = pair.b.tcp();
             TcpConnectOptions options = TcpConnectOptions.DEFAULT.withNoDelay(true);
             TcpListener listener = inside(pair.b, () -> tcpB.listen(7001, 1, options));
             TcpConnection client = inside(pair.a, () -> tcpA.connect(StackPair.B_ADDRESS, 7001, 0, options));

@@ -7,7 +7,6 @@ import io.slipstream.config.StackConfig;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
-import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpCounter;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpError;
@@ -101,8 +100,8 @@ final class TcpOverStacks implements AutoCloseable {
             throw e;
         }
         b = opened;
-        tcpA = attachTcp(a, seed);
-        tcpB = attachTcp(b, ~seed);
+        tcpA = a.tcp(); // its ISN, port and cookie secret comes from the stack's seed
+        tcpB = b.tcp();
         long delayNanos = Long.parseLong(link.getOrDefault("slipstream.memory.delay.usec", "0")) * 1000;
         this.wireStepNanos = Math.max(20_000, delayNanos / 8);
     }
@@ -113,16 +112,6 @@ final class TcpOverStacks implements AutoCloseable {
         m.put("slipstream.mac", mac);
         m.put("slipstream.random.seed", Long.toString(seed));
         return StackPair.config(link, cidr, m); // memory driver, driven by the test thread on virtual time
-    }
-
-    /** A TCP layer on {@code stack} whose ISN, port and cookie secret comes from the seed. */
-    private static TcpLayer attachTcp(Stack stack, long seed) {
-        byte[] secret = new byte[48];
-        new SplittableRandom(seed).nextBytes(secret);
-        TcpLayer tcp = new TcpLayer(stack.ip(), stack.timers(), stack.clock(), TcpConfig.from(stack.config().settings()),
-                secret);
-        stack.register(tcp);
-        return tcp;
     }
 
     /** One side's application: writes its stream, reads the peer's, and checks every byte as it comes. */

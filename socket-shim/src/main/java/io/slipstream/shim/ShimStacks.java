@@ -4,15 +4,13 @@ import io.slipstream.config.ConfigException;
 import io.slipstream.config.StackConfig;
 import io.slipstream.nic.NicException;
 import io.slipstream.stack.Stack;
-import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.wire.Ipv4Address;
 import java.lang.System.Logger.Level;
-import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The stacks the shim opened in this JVM, each with its TCP layer: opened the first time a
+ * The stacks the shim opened in this JVM (each builds its own TCP layer): opened the first time a
  * socket needs one and shared by every provider that names the same interface and address.
  * Each stack runs its own runtime (interrupt thread, exit drain).
  *
@@ -24,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ShimStacks {
     private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
 
-    /** An open stack and the TCP layer registered on it. */
+    /** An open stack and its TCP layer. */
     record Opened(Stack stack, TcpLayer tcp) {}
 
     /** A stack that could not be opened: the fallback reason it means, and the error that says why. */
@@ -57,7 +55,8 @@ final class ShimStacks {
 
     private static Attempt tryOpen(StackConfig config) {
         try {
-            return new Attempt(open(config), null);
+            Stack stack = Stack.open(config);
+            return new Attempt(new Opened(stack, stack.tcp()), null);
         } catch (RuntimeException e) {
             FallbackReason reason = reasonFor(e);
             LOG.log(Level.WARNING, "Slipstream: cannot open the " + config.driver() + " NIC " + config.interfaceName()
@@ -80,20 +79,5 @@ final class ShimStacks {
             };
         }
         return e instanceof ConfigException ? FallbackReason.NIC_MISCONFIGURED : FallbackReason.NIC_UNAVAILABLE;
-    }
-
-    private static Opened open(StackConfig config) {
-        Stack stack = Stack.open(config);
-        try {
-            // RFC 6528 ISNs and SYN cookies want a secret nobody can guess: fresh per stack.
-            byte[] secret = new byte[48];
-            new SecureRandom().nextBytes(secret);
-            TcpLayer tcp = new TcpLayer(stack.ip(), stack.timers(), stack.clock(), TcpConfig.from(config.settings()), secret);
-            stack.register(tcp);
-            return new Opened(stack, tcp);
-        } catch (RuntimeException e) {
-            stack.close();
-            throw e;
-        }
     }
 }

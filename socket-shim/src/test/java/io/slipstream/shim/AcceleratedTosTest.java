@@ -8,7 +8,6 @@ import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.Ipv4Transport;
 import io.slipstream.stack.Stack;
-import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
@@ -30,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * IP_TOS on accelerated sockets reaches the wire: the receiving stack reports the TOS byte of
  * the IP header each datagram arrived with ({@link UdpSocket#lastTos()}), between the two
  * in-memory stacks of the differential suite; for TCP, the receiving stack's IP layer hands the
- * TOS of each segment to a recording transport in front of its TCP layer.
+ * TOS of each segment to a recording transport interposed in front of its TCP layer.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AcceleratedTosTest {
@@ -102,7 +101,7 @@ class AcceleratedTosTest {
         }
     }
 
-    /** Sits where the TCP layer is registered: records each segment's TOS, then hands it on. */
+    /** Sits in front of the stack's TCP layer: records each segment's TOS, then hands it on. */
     private static final class TosRecorder implements Ipv4Transport {
         final TcpLayer tcp;
         final List<Integer> tos = new CopyOnWriteArrayList<>();
@@ -117,7 +116,7 @@ class AcceleratedTosTest {
         }
 
         @Override
-        public boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
+        public int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
             this.tos.add(tos);
             return tcp.receive(buffer, owner, source, destination, tos);
         }
@@ -157,11 +156,10 @@ class AcceleratedTosTest {
         Stack a = Stack.open(ca);
         Stack b = Stack.open(cb);
         try {
-            TcpLayer ta = new TcpLayer(a.ip(), a.timers(), a.clock(), TcpConfig.from(ca.settings()));
-            TcpLayer tb = new TcpLayer(b.ip(), b.timers(), b.clock(), TcpConfig.from(cb.settings()));
+            TcpLayer ta = a.tcp();
+            TcpLayer tb = b.tcp();
             TosRecorder atB = new TosRecorder(tb);
-            a.register(ta);
-            b.register(atB);
+            b.ip().interpose(atB);
             b.enter();
             TcpListener listener;
             try {

@@ -82,10 +82,6 @@ public record StackConfig(
         return new StackConfig(driver, iface, address, prefix, gateway, mac, s);
     }
 
-    public int netmask() {
-        return Ipv4Address.mask(prefixLength);
-    }
-
     public boolean onLink(int destination) {
         return sameSubnet(address, destination, prefixLength);
     }

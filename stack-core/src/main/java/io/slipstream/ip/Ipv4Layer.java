@@ -38,13 +38,10 @@ public final class Ipv4Layer implements Ipv4Output {
     private final ArpTable arp;
     private final Reassembler reassembler;
     private final IcmpLayer icmp;
+    // Guarded by the stack lock, as is all of this layer's state (ARP, reassembly, ICMP's rate limit).
     private int nextId;
     /** True while a datagram from our own loopback queue is being received. */
     private boolean looping;
-    /** Where the IP header of the datagram being dispatched starts, for ICMP errors about it. */
-    private MemorySegment rxSegment;
-    private long rxIpOffset;
-    private int rxIpLength;
 
     /**
      * @param frames the interface's frame pool
@@ -75,6 +72,16 @@ public final class Ipv4Layer implements Ipv4Output {
             throw new IllegalStateException("protocol " + transport.protocol() + " already registered");
         }
         transports[transport.protocol()] = transport;
+    }
+
+    /**
+     * Puts {@code transport} in the place of the one registered for its protocol and returns
+     * that one, so a test can sit in front of a stack's own transport (to record what reaches it).
+     */
+    public Ipv4Transport interpose(Ipv4Transport transport) {
+        Ipv4Transport previous = transports[transport.protocol()];
+        transports[transport.protocol()] = transport;
+        return previous;
     }
 
     public ArpTable arp() {
@@ -136,17 +143,17 @@ public final class Ipv4Layer implements Ipv4Output {
             PacketBuffer whole = reassembler.offer(s, ip);
             if (whole != null) {
                 int wholeHl = reassembler.completedHeaderLength();
-                current(whole.segment(), whole.offset() - wholeHl, wholeHl + whole.length());
-                boolean kept = dispatch(whole, reassemblyOwner, src, dst, Ipv4.tos(s, ip), Ipv4.protocol(s, ip));
+                boolean kept = dispatch(whole, reassemblyOwner, src, dst, Ipv4.tos(s, ip), Ipv4.protocol(s, ip),
+                        whole.segment(), whole.offset() - wholeHl, wholeHl + whole.length());
                 if (!kept) {
                     whole.release(reassemblyOwner);
                 }
             }
             return false;
         }
-        frame.setRange((int) ip + hl, Ipv4.totalLength(s, ip) - hl);
-        current(s, ip, Ipv4.totalLength(s, ip));
-        return dispatch(frame, frameOwner, src, dst, Ipv4.tos(s, ip), Ipv4.protocol(s, ip));
+        int total = Ipv4.totalLength(s, ip);
+        frame.setRange((int) ip + hl, total - hl);
+        return dispatch(frame, frameOwner, src, dst, Ipv4.tos(s, ip), Ipv4.protocol(s, ip), s, ip, total);
     }
 
     /** Input of a datagram this stack sent to its own address (frame range = Ethernet frame). */
@@ -159,35 +166,32 @@ public final class Ipv4Layer implements Ipv4Output {
         }
     }
 
-    private void current(MemorySegment s, long ipOffset, int length) {
-        rxSegment = s;
-        rxIpOffset = ipOffset;
-        rxIpLength = length;
-    }
-
     /**
-     * For a transport, during {@link Ipv4Transport#receive}: answer the datagram being
-     * delivered with an ICMP destination-unreachable (port unreachable for UDP), subject to
-     * RFC 1122's rules and the rate limit.
+     * Hands a datagram to ICMP or its transport and acts on the transport's verdict. The IP
+     * header ({@code ipSegment} at {@code ipOffset}, {@code ipLength} bytes with the payload) is
+     * what an ICMP error about the datagram quotes. Returns whether the transport kept the buffer.
      */
-    public void rejectCurrent(int code) {
-        icmp.sendError(Icmp.TYPE_DEST_UNREACHABLE, code, 0, rxSegment, rxIpOffset, rxIpLength);
-    }
-
-    private boolean dispatch(PacketBuffer datagram, BufferOwner dgOwner, int src, int dst, int tos, int protocol) {
+    private boolean dispatch(PacketBuffer datagram, BufferOwner dgOwner, int src, int dst, int tos, int protocol,
+                             MemorySegment ipSegment, long ipOffset, int ipLength) {
         if (protocol == Ipv4.PROTO_ICMP) {
             icmp.receive(datagram, src, dst);
             return false;
         }
         Ipv4Transport t = transports[protocol];
+        int verdict;
         if (t == null) {
             counters.increment(IpCounter.RX_UNKNOWN_PROTOCOL);
-            if (!routes.isBroadcast(dst)) {
-                rejectCurrent(Icmp.CODE_PROTOCOL_UNREACHABLE);
-            }
+            verdict = ReceiveVerdict.reject(Icmp.CODE_PROTOCOL_UNREACHABLE);
+        } else {
+            verdict = t.receive(datagram, dgOwner, src, dst, tos);
+        }
+        if (ReceiveVerdict.isReject(verdict)) {
+            // sendError applies RFC 1122's rules: nothing about a broadcast, a multicast, a fragment.
+            icmp.sendError(Icmp.TYPE_DEST_UNREACHABLE, ReceiveVerdict.rejectCode(verdict), 0,
+                    ipSegment, ipOffset, ipLength);
             return false;
         }
-        return t.receive(datagram, dgOwner, src, dst, tos);
+        return verdict == ReceiveVerdict.KEPT;
     }
 
     // ---------------------------------------------------------------- output

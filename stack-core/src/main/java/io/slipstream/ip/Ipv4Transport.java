@@ -13,12 +13,14 @@ public interface Ipv4Transport {
      * A received datagram addressed to this stack, validated at the IP level and reassembled.
      * The transport header starts at {@code buffer.offset()} and runs {@code buffer.length()}
      * bytes (link padding already trimmed). The buffer is owned by {@code owner}: the transport
-     * may take it ({@link PacketBuffer#transfer}) and must then return true; otherwise the IP
-     * layer releases it. Must not throw: malformed input is dropped and counted.
+     * may take it ({@link PacketBuffer#transfer}) and must then return {@link ReceiveVerdict#KEPT};
+     * otherwise the IP layer releases it, after answering a {@link ReceiveVerdict#reject} with the
+     * ICMP error. Must not throw: malformed input is dropped and counted.
      *
      * @param tos the IP TOS byte
+     * @return a {@link ReceiveVerdict}
      */
-    boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos);
+    int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos);
 
     /**
      * An ICMP error about a datagram this stack sent. {@code quoted} at {@code quotedOffset}

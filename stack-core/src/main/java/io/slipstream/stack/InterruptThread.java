@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>While the interrupt is enabled it blocks in {@link Interrupt#await} with a timeout
  *       that ends at the armed NIC timer (an earlier deadline armed meanwhile wakes it). When
- *       the interrupt fires, {@link Stack#serviceInterrupt()} tryLocks and processes.
+ *       the interrupt fires, {@link StackRuntime#serviceInterrupt()} tryLocks and processes.
  *   <li>While it is not, it sleeps one watchdog period at a time and rescues the stack when
  *       events have waited unpolled longer than the stall interval (capped by the overflow
  *       interval, so the rx ring cannot fill).
@@ -22,26 +22,29 @@ import java.util.concurrent.locks.LockSupport;
  * A platform thread on purpose: it must run even when every carrier thread is busy.
  */
 final class InterruptThread implements Runnable {
-    private final Stack stack;
+    private final StackRuntime runtime;
+    private final String nicName;
     private final Interrupt interrupt;
     private final RuntimeConfig config;
     private final long watchdogNanos;
     private volatile Thread thread;
     private volatile boolean stopped;
     /** Stack-clock time the current wait ends; an earlier NIC timer deadline must wake it. */
-    private volatile long waitUntil = Long.MAX_VALUE;
+    private volatile long waitUntilNanos = Long.MAX_VALUE;
     private volatile boolean awaitingInterrupt;
-    private long lastPass = Long.MIN_VALUE / 2;
+    /** {@link System#nanoTime()} of this thread's last pass over the stack; its own thread only. */
+    private long lastPassNanos = Long.MIN_VALUE / 2;
 
-    InterruptThread(Stack stack) {
-        this.stack = stack;
-        this.interrupt = stack.interrupt();
-        this.config = stack.runtimeConfig();
+    InterruptThread(StackRuntime runtime, String nicName) {
+        this.runtime = runtime;
+        this.nicName = nicName;
+        this.interrupt = runtime.interrupt();
+        this.config = runtime.config();
         this.watchdogNanos = Math.max(1_000, config.rescueNanos() / 2);
     }
 
     void start() {
-        thread = Thread.ofPlatform().daemon().name("slipstream-interrupt-" + stack.nic().name()).start(this);
+        thread = Thread.ofPlatform().daemon().name("slipstream-interrupt-" + nicName).start(this);
     }
 
     /** Stops the thread and waits (bounded) for it to leave the stack. */
@@ -73,7 +76,7 @@ final class InterruptThread implements Runnable {
         // Dekker with step(): either it sees the new deadline, or we see it waiting.
         VarHandle.fullFence();
         if (awaitingInterrupt) {
-            long until = waitUntil;
+            long until = waitUntilNanos;
             if (until == Long.MAX_VALUE || deadline - until < 0) {
                 interrupt.wake();
             }
@@ -82,13 +85,13 @@ final class InterruptThread implements Runnable {
 
     @Override
     public void run() {
-        while (!stopped && !stack.isClosed()) {
+        while (!stopped && !runtime.isClosed()) {
             try {
                 step();
             } catch (InterruptedException e) {
                 // Only stop() has reason to interrupt us; the loop condition decides.
             } catch (RuntimeException e) {
-                stack.internalError(e);
+                runtime.internalError(e);
             }
         }
     }
@@ -96,29 +99,29 @@ final class InterruptThread implements Runnable {
     /** One wait, then at most one pass over the stack. */
     void step() throws InterruptedException {
         long now = System.nanoTime();
-        if (stack.applicationActive(now)) {
-            long earliest = lastPass + config.latencyNanos();
+        if (runtime.applicationActive(now)) {
+            long earliest = lastPassNanos + config.latencyNanos();
             if (earliest - now > 0) {
                 LockSupport.parkNanos(this, earliest - now);
                 return;
             }
         }
         boolean fired = false;
-        if (stack.interruptsEnabled()) {
+        if (runtime.interruptsEnabled()) {
             // Announce the wait before reading the deadline, so a deadline armed from now on
             // either is read here or wakes the wait (timerArmed).
-            waitUntil = Long.MAX_VALUE;
+            waitUntilNanos = Long.MAX_VALUE;
             awaitingInterrupt = true;
             try {
                 VarHandle.fullFence();
-                long wait = Math.min(watchdogNanos, stack.nicTimerRemaining());
-                waitUntil = stack.clock().nanoTime() + wait;
+                long wait = Math.min(watchdogNanos, runtime.nicTimerRemainingNanos());
+                waitUntilNanos = runtime.clock().nanoTime() + wait;
                 fired = wait == 0 || interrupt.await(wait);
             } finally {
                 awaitingInterrupt = false;
             }
             // A driver may leave a due timer to us: with threads waiting, that is an interrupt too.
-            fired |= stack.interruptsEnabled() && stack.nicTimerRemaining() == 0;
+            fired |= runtime.interruptsEnabled() && runtime.nicTimerRemainingNanos() == 0;
         } else {
             // Interrupt off: a due timer is an event like any other, for the stall watchdog.
             LockSupport.parkNanos(this, watchdogNanos);
@@ -127,10 +130,10 @@ final class InterruptThread implements Runnable {
             return;
         }
         if (fired) {
-            stack.serviceInterrupt();
-            lastPass = System.nanoTime();
-        } else if (System.nanoTime() - stack.lastPollNanos() >= config.rescueNanos() && stack.rescueIfStalled()) {
-            lastPass = System.nanoTime();
+            runtime.serviceInterrupt();
+            lastPassNanos = System.nanoTime();
+        } else if (System.nanoTime() - runtime.lastPollNanos() >= config.rescueNanos() && runtime.rescueIfStalled()) {
+            lastPassNanos = System.nanoTime();
         }
     }
 }

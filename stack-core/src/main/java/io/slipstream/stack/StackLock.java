@@ -102,19 +102,6 @@ public final class StackLock {
         }
     }
 
-    /** Records work for the current holder without trying to take the lock; false if it is free. */
-    boolean deferIfLocked(int deferredBits) {
-        for (;;) {
-            int w = word;
-            if ((w & LOCKED) == 0) {
-                return false;
-            }
-            if ((w & deferredBits) == deferredBits || WORD.compareAndSet(this, w, w | deferredBits)) {
-                return true;
-            }
-        }
-    }
-
     /** Takes the lock, waiting if needed: spins briefly, then marks it CONTENDED and parks. */
     public void lock() {
         for (int i = 0; i < SPINS_BEFORE_PARK; i++) {

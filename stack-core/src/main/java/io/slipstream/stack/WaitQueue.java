@@ -25,16 +25,18 @@ public final class WaitQueue {
         }
     }
 
-    private final Stack stack;
+    private final StackRuntime runtime;
     @SuppressWarnings("unused") // accessed through GUARD
     private volatile int guard;
+    // Guarded by the guard.
     private Waiter head;
     private Waiter tail;
+    /** Written under the guard; read without it, so a wakeAll with nobody to wake stays off the guard. */
     private volatile int size;
 
-    /** @param stack the stack whose "last poll woke threads" record this queue's wakeups feed, or null */
-    WaitQueue(Stack stack) {
-        this.stack = stack;
+    /** @param runtime the runtime whose "last poll woke threads" record this queue's wakeups feed, or null */
+    WaitQueue(StackRuntime runtime) {
+        this.runtime = runtime;
     }
 
     private void acquire() {
@@ -122,8 +124,8 @@ public final class WaitQueue {
         } finally {
             release();
         }
-        if (n > 0 && stack != null) {
-            stack.threadsWoken(n);
+        if (n > 0 && runtime != null) {
+            runtime.threadsWoken(n);
         }
         return n;
     }

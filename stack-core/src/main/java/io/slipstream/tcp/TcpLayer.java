@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
 import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.time.Clock;
 import io.slipstream.time.Timers;
@@ -58,17 +59,6 @@ public final class TcpLayer implements Ipv4Transport {
     private int challengeAcksInWindow;
     private TcpConnection.StateObserver stateObserver;
     private RuntimeException lastInternalError;
-
-    /** A layer keyed with 48 fresh bytes from a {@link java.security.SecureRandom}. */
-    public TcpLayer(Ipv4Output output, Timers timers, Clock clock, TcpConfig config) {
-        this(output, timers, clock, config, freshSecret());
-    }
-
-    private static byte[] freshSecret() {
-        byte[] s = new byte[48];
-        new java.security.SecureRandom().nextBytes(s);
-        return s;
-    }
 
     /**
      * @param secret at least 48 random bytes (from a SecureRandom) keying ISNs, ports and cookies
@@ -316,14 +306,16 @@ public final class TcpLayer implements Ipv4Transport {
     // ------------------------------------------------------------------ receive
 
     @Override
-    public boolean receive(PacketBuffer buffer, BufferOwner from, int source, int destination, int tos) {
+    public int receive(PacketBuffer buffer, BufferOwner from, int source, int destination, int tos) {
         try {
             receiveSegment(buffer.segment(), buffer.offset(), buffer.length(), source, destination);
         } catch (RuntimeException e) {
             counters.increment(TcpCounter.DROP_INTERNAL_ERROR);
             lastInternalError = e;
         }
-        return false; // data is copied into the connection's ring; the IP layer frees the buffer
+        // Data is copied into the connection's ring, and a segment for no socket is answered
+        // with a RST here (RFC 9293 §3.10.7.1), never an ICMP error: the IP layer frees the buffer.
+        return ReceiveVerdict.DROPPED;
     }
 
     private void receiveSegment(MemorySegment s, long off, int len, int source, int destination) {

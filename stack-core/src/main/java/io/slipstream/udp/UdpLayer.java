@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Layer;
 import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.wire.Icmp;
 import io.slipstream.wire.Ipv4;
@@ -26,15 +27,17 @@ public final class UdpLayer implements Ipv4Transport {
     private final Ipv4Layer ip;
     private final Counters<WireError> wireErrors;
     private final Counters<UdpCounter> counters = new Counters<>(UdpCounter.class);
+    /** Bound sockets by local port; guarded by the stack lock. */
     private final UdpSocket[] ports = new UdpSocket[65536];
+    /** Ephemeral port draws; guarded by the stack lock. */
     private final RandomGenerator random;
-    private final int defaultReceiveBuffer;
+    private final int defaultReceiveBufferBytes;
 
-    public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBuffer) {
+    public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBufferBytes) {
         this.ip = ip;
         this.wireErrors = wireErrors;
         this.random = random;
-        this.defaultReceiveBuffer = defaultReceiveBuffer;
+        this.defaultReceiveBufferBytes = defaultReceiveBufferBytes;
     }
 
     @Override
@@ -48,7 +51,7 @@ public final class UdpLayer implements Ipv4Transport {
 
     /** A new, unbound socket. */
     public UdpSocket open() {
-        return new UdpSocket(this, defaultReceiveBuffer);
+        return new UdpSocket(this, defaultReceiveBufferBytes);
     }
 
     Ipv4Layer ip() {
@@ -102,13 +105,13 @@ public final class UdpLayer implements Ipv4Transport {
     }
 
     @Override
-    public boolean receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
+    public int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
         MemorySegment s = buffer.segment();
         long off = buffer.offset();
         WireError err = Udp.validate(s, off, buffer.length(), source, destination);
         if (err != null) {
             wireErrors.increment(err);
-            return false;
+            return ReceiveVerdict.DROPPED;
         }
         int dstPort = Udp.destinationPort(s, off);
         int srcPort = Udp.sourcePort(s, off);
@@ -117,13 +120,10 @@ public final class UdpLayer implements Ipv4Transport {
         UdpSocket socket = ports[dstPort];
         if (socket == null) {
             counters.increment(UdpCounter.NO_PORT);
-            if (!ip.routes().isBroadcast(destination)) {
-                ip.rejectCurrent(Icmp.CODE_PORT_UNREACHABLE);
-            }
-            return false;
+            return ReceiveVerdict.reject(Icmp.CODE_PORT_UNREACHABLE); // none about a broadcast: the IP layer's rule
         }
         buffer.setRange((int) off + Udp.HEADER_LENGTH, len - Udp.HEADER_LENGTH);
-        return socket.deliver(buffer, owner, source, srcPort, tos);
+        return socket.deliver(buffer, owner, source, srcPort, tos) ? ReceiveVerdict.KEPT : ReceiveVerdict.DROPPED;
     }
 
     @Override

@@ -275,11 +275,6 @@ public final class UdpSocket {
         return lastTos;
     }
 
-    /** Length of the next queued datagram, or -1. */
-    public int peekLength() {
-        return count == 0 ? -1 : queue[head].length();
-    }
-
     /** Releases queued buffers and the port. Idempotent. */
     public void close() {
         if (closed) {

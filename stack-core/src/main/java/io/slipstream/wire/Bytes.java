@@ -29,10 +29,6 @@ public final class Bytes {
         return s.get(U32, off);
     }
 
-    public static long u64(MemorySegment s, long off) {
-        return s.get(U64, off);
-    }
-
     /** 48-bit MAC address, returned in the low bits of a long. */
     public static long u48(MemorySegment s, long off) {
         return ((long) u16(s, off) << 32) | (u32(s, off + 2) & 0xFFFF_FFFFL);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.stack.Stack.InterruptDecision;
+import io.slipstream.stack.StackRuntime.InterruptDecision;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,7 @@ class InterruptRulesTest {
         try (RuntimeFixture f = new RuntimeFixture()) {
             f.stack.enter();
             try {
-                assertEquals(InterruptDecision.ENABLED, f.stack.decideInterrupt());
+                assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt());
             } finally {
                 f.stack.exit();
             }
@@ -37,8 +37,8 @@ class InterruptRulesTest {
         try (RuntimeFixture f = new RuntimeFixture()) {
             f.stack.enter();
             try {
-                assertEquals(InterruptDecision.ENABLED, f.stack.decideInterrupt());
-                assertEquals(InterruptDecision.SUPPRESSED_ALREADY_ENABLED, f.stack.decideInterrupt());
+                assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt());
+                assertEquals(InterruptDecision.SUPPRESSED_ALREADY_ENABLED, f.runtime.decideInterrupt());
             } finally {
                 f.stack.exit();
             }
@@ -57,7 +57,7 @@ class InterruptRulesTest {
             });
             try {
                 RuntimeFixture.eventually(f.stack.lock()::isContended, "the second thread waits for the lock");
-                assertEquals(InterruptDecision.SUPPRESSED_LOCK_BUSY, f.stack.decideInterrupt());
+                assertEquals(InterruptDecision.SUPPRESSED_LOCK_BUSY, f.runtime.decideInterrupt());
                 assertFalse(f.stack.interruptsEnabled());
             } finally {
                 f.stack.exit();
@@ -109,10 +109,10 @@ class InterruptRulesTest {
                 f.stack.poll(); // delivers the datagram: the socket turns readable and wakes the waiter
                 assertTrue(w.woken());
                 assertEquals(1, f.count(RuntimeCounter.THREADS_WOKEN));
-                assertEquals(InterruptDecision.SUPPRESSED_THREADS_WOKEN, f.stack.decideInterrupt());
+                assertEquals(InterruptDecision.SUPPRESSED_THREADS_WOKEN, f.runtime.decideInterrupt());
                 assertFalse(f.stack.interruptsEnabled());
                 f.stack.poll(); // wakes nobody
-                assertEquals(InterruptDecision.ENABLED, f.stack.decideInterrupt());
+                assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt());
             } finally {
                 f.stack.exit();
                 f.queue.remove(w);
@@ -127,7 +127,7 @@ class InterruptRulesTest {
         try (RuntimeFixture f = new RuntimeFixture()) {
             f.stack.enter();
             try {
-                f.stack.decideInterrupt();
+                f.runtime.decideInterrupt();
             } finally {
                 f.stack.exit();
             }
@@ -136,7 +136,7 @@ class InterruptRulesTest {
             f.deliver(RuntimeFixture.FOREIGN_FRAME);
             assertEquals(1, f.interruptsFired());
 
-            assertFalse(f.stack.serviceInterrupt(), "the lock is held: trylock fails");
+            assertFalse(f.runtime.serviceInterrupt(), "the lock is held: trylock fails");
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_HANDOFFS));
             assertEquals(0, f.count(RuntimeCounter.INTERRUPT_POLLS));
             assertEquals(StackLock.POLL_NEEDED | StackLock.WAKE_NEEDED, f.stack.lock().deferredBits());
@@ -163,7 +163,7 @@ class InterruptRulesTest {
             assertTrue(f.stack.interruptsEnabled());
 
             f.deliver(RuntimeFixture.FOREIGN_FRAME);
-            assertTrue(f.stack.serviceInterrupt());
+            assertTrue(f.runtime.serviceInterrupt());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_POLLS));
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_REENABLED), "the waiter still waits");
             assertTrue(f.stack.interruptsEnabled());
@@ -175,7 +175,7 @@ class InterruptRulesTest {
             assertEquals(0, f.stack.blockedThreads());
 
             f.deliver(RuntimeFixture.FOREIGN_FRAME);
-            assertTrue(f.stack.serviceInterrupt());
+            assertTrue(f.runtime.serviceInterrupt());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_REENABLED), "nobody waits any more");
             assertFalse(f.stack.interruptsEnabled());
         }
@@ -188,7 +188,7 @@ class InterruptRulesTest {
             long appPolls = f.count(RuntimeCounter.APP_POLLS);
             f.stack.enter();
             try {
-                f.stack.decideInterrupt();
+                f.runtime.decideInterrupt();
             } finally {
                 f.stack.exit();
             }
@@ -199,7 +199,7 @@ class InterruptRulesTest {
             assertEquals(appPolls, f.count(RuntimeCounter.APP_POLLS), "no poll pass ran");
 
             f.deliver(RuntimeFixture.FOREIGN_FRAME);
-            f.stack.serviceInterrupt(); // nobody waits: the flag is cleared
+            f.runtime.serviceInterrupt(); // nobody waits: the flag is cleared
             assertTrue(f.stack.pollHook());
             assertEquals(appPolls + 1, f.count(RuntimeCounter.APP_POLLS));
         }

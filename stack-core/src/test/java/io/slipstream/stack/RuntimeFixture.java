@@ -32,6 +32,8 @@ final class RuntimeFixture implements AutoCloseable {
     }
 
     final Stack stack;
+    /** The stack's runtime, for the tests that play the interrupt thread or ask for a decision. */
+    final StackRuntime runtime;
     /** The link's other end: a frame sent there arrives at once in one of the stack's rx buffers. */
     private final RawEnd peer;
     final WaitQueue queue;
@@ -46,6 +48,7 @@ final class RuntimeFixture implements AutoCloseable {
         m.put("slipstream.poll.usec", "0");
         m.putAll(extra); // the interrupt thread stays off unless extra turns it on
         stack = Stack.open(StackPair.config(link, "198.18.7.1/24", m), Clock.SYSTEM);
+        runtime = stack.runtime();
         peer = new RawEnd(link, PEER_MAC, Clock.SYSTEM);
         queue = stack.newWaitQueue();
         stack.enter();

@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.tcp.TcpLayer;
 
 /**
@@ -102,7 +103,7 @@ public final class DirectTcpLink {
             ring[i] = null;
             head++;
             TcpLayer to = t == addressA ? a : b;
-            if (!to.receive(p, wire, s, t, 0)) {
+            if (to.receive(p, wire, s, t, 0) != ReceiveVerdict.KEPT) {
                 p.release(wire);
             }
         }

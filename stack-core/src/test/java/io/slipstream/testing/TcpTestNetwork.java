@@ -4,6 +4,7 @@ import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
+import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.tcp.TcpConfig;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.time.Timers;
@@ -150,7 +151,7 @@ public final class TcpTestNetwork implements AutoCloseable {
             }
             MemorySegment.copy(MemorySegment.ofArray(tcpBytes), 0, b.segment(), HEADROOM, tcpBytes.length);
             b.setRange(HEADROOM, tcpBytes.length);
-            boolean taken = layer.receive(b, linkOwner, source, address, 0);
+            boolean taken = layer.receive(b, linkOwner, source, address, 0) == ReceiveVerdict.KEPT;
             if (!taken) {
                 b.release(linkOwner);
             }
