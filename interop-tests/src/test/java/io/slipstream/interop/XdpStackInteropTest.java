@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slipstream.bench.BlockingConnection;
-import io.slipstream.bench.TcpPair;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.driver.xdp.XdpFilters;
@@ -77,7 +76,7 @@ class XdpStackInteropTest {
                 "slipstream.driver", "xdp",
                 "slipstream.interface", veth.local(),
                 "slipstream.address", veth.localAddress() + "/24"))));
-        tcp = TcpPair.attachTcp(stack);
+        tcp = stack.tcp();
         filters = ((XdpInterface) stack.nic()).filters();
         assertEquals(MacAddress.parse(veth.localMac()), stack.nic().mac(), "the stack uses the interface's MAC");
         learnPeerFromTheKernel();
