@@ -29,7 +29,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
     private static final int MAX_OOO_RANGES = 32;
     /** Where receive-window auto-tuning starts. */
-    static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
+    static final int INITIAL_WINDOW_LIMIT = ReceiveWindow.INITIAL_LIMIT_BYTES;
 
     private final TcpLayer layer;
     private final Counters<TcpCounter> counters;
@@ -71,8 +71,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     // receive sequence space
     int irs;
     int rcvNxt;
-    /** Right edge of the window last advertised; never moves left (RFC 9293 §3.8.6). */
-    private int rcvAdvRight;
+    /** The window offered: its right edge, SWS avoidance and auto-tuning. */
+    private final ReceiveWindow rcvWindow;
     private int rcvScale;
     private ByteRing receiveBuffer;
     private final SeqRanges outOfOrder = new SeqRanges(MAX_OOO_RANGES);
@@ -98,25 +98,16 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private final int[] sackLeft = new int[TcpOptions.MAX_SACK_BLOCKS];
     private final int[] sackRight = new int[TcpOptions.MAX_SACK_BLOCKS];
 
-    // retransmission (RFC 6298), in nanoseconds
-    private long srtt;
-    private long rttvar;
-    long rto;
-    private boolean rttMeasured;
-    private boolean rttTiming;
-    private int rttSeq;
-    private long rttStart;
+    // retransmission (RFC 6298)
+    private final RttEstimator rtt;
+    /** Expiries of the retransmission (or persist) timer since the last ACK of new data. */
     int backoffCount;
     private boolean persisting;
 
     // congestion control and recovery
     CongestionControl cc;
-    int dupAcks;
-    boolean inRecovery;
-    private int recover;
-    private final SeqRanges scoreboard = new SeqRanges(MAX_OOO_RANGES);
-    private int highRxt;
-    private long limitedTransmitAllowance;
+    private final LossRecovery recovery = new LossRecovery();
+    private final SackScoreboard scoreboard = new SackScoreboard(MAX_OOO_RANGES);
 
     // ACK generation
     private final DelayedAcks acks;
@@ -136,15 +127,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private boolean closedByApp;
     private int receiveBufferSize;
     private int sendBufferSize;
-    /**
-     * Receive-window auto-tuning: the window covers at most this many bytes of the buffer and
-     * grows while the application keeps up (as Linux's tcp_rcv_space_adjust), so an idle or slow
-     * reader does not invite a full buffer of data. Fixed at the buffer size when SO_RCVBUF is set.
-     */
-    private int rcvWindowLimit;
-    private boolean autoTune;
-    private long autoTuneStart;
-    private long copiedSinceTune;
 
     private final Timer retransmitTimer = new Timer(this);
     private final Timer delayedAckTimer = new Timer(this);
@@ -170,7 +152,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
         this.receiveBufferSize = receiveBufferFor(options, config);
-        this.autoTune = options.receiveBuffer() == 0;
+        this.rcvWindow = new ReceiveWindow(options.receiveBuffer() == 0);
         this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
@@ -178,7 +160,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.keepAliveIntervalNanos = config.keepAliveIntervalMs() * 1_000_000L;
         this.keepAliveCount = config.keepAliveCount();
         this.stateObserver = layer.stateObserver();
-        this.rto = config.rtoInitialMs() * 1_000_000L;
+        this.rtt = new RttEstimator(config.rtoInitialMs() * 1_000_000L, config.rtoMinMs() * 1_000_000L,
+                config.rtoMaxMs() * 1_000_000L);
         this.acks = new DelayedAcks(config.delayedAckMs() * 1_000_000L, config.quickAckSegments());
         int mtu = layer.output().mtu(remoteAddress);
         this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
@@ -186,7 +169,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void allocateBuffers() {
         if (arena == null) {
-            rcvWindowLimit = autoTune ? Math.min(receiveBufferSize, INITIAL_WINDOW_LIMIT) : receiveBufferSize;
+            rcvWindow.start(receiveBufferSize);
             arena = Arena.ofShared();
             sendBuffer = new ByteRing(arena.allocate(sendBufferSize, 64));
             receiveBuffer = new ByteRing(arena.allocate(receiveBufferSize, 64));
@@ -204,12 +187,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
-        recover = iss;
-        highRxt = iss;
+        recovery.start(iss);
+        scoreboard.reset(iss);
         rcvScale = config.windowScaling() ? scaleFor(receiveBufferSize) : 0;
         setState(TcpState.SYN_SENT);
         sendSyn(false);
-        layer.timers().scheduleIn(retransmitTimer, rto);
+        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
         counters.increment(TcpCounter.CONNECTIONS_OPENED);
     }
 
@@ -225,8 +208,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
-        recover = iss;
-        highRxt = iss;
+        recovery.start(iss);
+        scoreboard.reset(iss);
         negotiate(o, true);
         sndWnd = window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
@@ -241,13 +224,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (dataLen > 0) {
             // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
             // the SYN-ACK acknowledges what fits the initial window
-            int n = Math.min(dataLen, (int) Math.min(receiveSpace(), 65535));
+            int n = Math.min(dataLen, (int) Math.min(rcvWindow.spaceBytes(receiveBuffer), 65535));
             receiveBuffer.put(0, s, dataOff, n);
             receiveBuffer.commit(n);
             rcvNxt += n;
         }
         sendSyn(true);
-        layer.timers().scheduleIn(retransmitTimer, rto);
+        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
     }
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
@@ -274,15 +257,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = ack;
         sndMax = ack;
         sendBufferSeq = ack;
-        recover = iss;
-        highRxt = iss;
+        recovery.start(iss);
+        scoreboard.reset(iss);
         mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
         sndWnd = (long) window << sndScale; // the ACK's window is scaled
         maxSndWnd = sndWnd;
         sndWl1 = seq;
         sndWl2 = ack;
-        rcvAdvRight = rcvNxt + Math.min(receiveBuffer.free(), 65535);
+        rcvWindow.rightEdge(rcvNxt + Math.min(receiveBuffer.free(), 65535));
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
         setState(TcpState.ESTABLISHED);
@@ -495,48 +478,16 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
     private void afterRead(int n) {
-        autoTune(n);
-        if (state.isSynchronized() && !finReceived) {
-            long opened = rcvNxt + receiveSpace() - rcvAdvRight;
-            int old = rcvAdvRight - rcvNxt;
-            if (opened >= Math.min(rcvWindowLimit / 2, advertisedMss) && old < advertisedMss * 2L) {
-                sendAck();
-            }
+        rcvWindow.read(n, now(), rtt.srttNs());
+        if (state.isSynchronized() && !finReceived && rcvWindow.worthAnnouncing(receiveBuffer, rcvNxt, advertisedMss)) {
+            sendAck();
         }
         notifyReadiness();
     }
 
-    /**
-     * Grows the window limit when the application read at least half of it within one RTT:
-     * the window then limits throughput (Linux's dynamic right-sizing).
-     */
-    private void autoTune(int n) {
-        if (!autoTune || rcvWindowLimit >= receiveBufferSize) {
-            return;
-        }
-        copiedSinceTune += n;
-        long now = now();
-        long rtt = Math.max(srtt, 1_000_000L);
-        if (now - autoTuneStart >= rtt) {
-            if (copiedSinceTune * 2 >= rcvWindowLimit) {
-                rcvWindowLimit = (int) Math.min(receiveBufferSize, Math.max(2L * rcvWindowLimit, 2 * copiedSinceTune));
-            }
-            autoTuneStart = now;
-            copiedSinceTune = 0;
-        }
-    }
-
-    /** Receive space the window may offer from RCV.NXT: the buffer's free room within the limit. */
-    private long receiveSpace() {
-        if (receiveBuffer == null) {
-            return 0; // released in TIME-WAIT
-        }
-        return Math.max(0, Math.min(receiveBuffer.free(), (long) rcvWindowLimit - receiveBuffer.size()));
-    }
-
     /** The current auto-tuned limit of the receive window (the buffer size when not tuning). */
     public int receiveWindowLimit() {
-        return rcvWindowLimit;
+        return rcvWindow.limitBytes();
     }
 
     /** Half-close (RFC 9293 §3.10.4): queue a FIN after the buffered data. */
@@ -729,11 +680,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     public long retransmissionTimeoutNanos() {
-        return rto;
+        return rtt.rtoNs();
     }
 
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srttNs();
     }
 
     public int sendWindowScale() {
@@ -746,7 +697,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** The bytes of receive window currently offered to the peer. */
     public int receiveWindow() {
-        return rcvAdvRight - rcvNxt;
+        return rcvWindow.rightEdge() - rcvNxt;
     }
 
     // ------------------------------------------------------------------ segment arrival
@@ -791,7 +742,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         irs = seq;
         rcvNxt = seq + 1;
-        rcvAdvRight = rcvNxt;
+        rcvWindow.rightEdge(rcvNxt);
         negotiate(o, false);
         if (o.hasTimestamps && timestampsOk) {
             tsRecent = o.tsVal;
@@ -805,9 +756,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sndWl1 = seq;
             sndWl2 = ack;
             rttSample(o);
-            if (!rttMeasured && backoffCount == 0) {
-                updateRtt(now() - rttStart);
-            }
+            rtt.handshakeDone(now(), backoffCount);
             backoffCount = 0;
             layer.timers().cancel(retransmitTimer);
             setState(TcpState.ESTABLISHED);
@@ -847,7 +796,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
-        int rcvWnd = Math.max(0, rcvAdvRight - rcvNxt);
+        int rcvWnd = Math.max(0, rcvWindow.rightEdge() - rcvNxt);
         if (!acceptable(seq, segLen, rcvWnd)) {
             counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             if (!rst) {
@@ -885,9 +834,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 sndUna = ack;
                 sndNxt = Seq.max(sndNxt, ack);
                 rttSample(o);
-                if (!rttMeasured && backoffCount == 0) {
-                    updateRtt(nowNanos - rttStart);
-                }
+                rtt.handshakeDone(nowNanos, backoffCount);
                 backoffCount = 0;
                 layer.timers().cancel(retransmitTimer);
                 setState(finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
@@ -944,7 +891,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         if (dataLen > 0 && state.receivesData()) {
-            int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
+            int room = Math.min(rcvWindow.rightEdge() - seq, receiveBuffer.free() - (seq - rcvNxt));
             if (dataLen > room) {
                 // beyond the window (a zero-window probe with a new byte): not acceptable, so
                 // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
@@ -1012,15 +959,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         long newWnd = (long) window << sndScale;
         boolean duplicate = ack == sndUna && dataLen == 0 && (flags & Tcp.FIN) == 0 && newWnd == sndWnd
                 && sndMax != sndUna;
-        if (sackOk && o.sackBlockCount > 0) {
-            for (int i = 0; i < o.sackBlockCount; i++) {
-                int l = o.sackLeft[i];
-                int r = o.sackRight[i];
-                // RFC 2018: ignore blocks outside what is outstanding
-                if (Seq.lt(l, r) && Seq.ge(l, ack) && Seq.le(r, sndMax)) {
-                    scoreboard.add(l, r);
-                }
-            }
+        if (sackOk) {
+            scoreboard.update(o, ack, sndMax);
         }
         if (Seq.gt(ack, sndUna)) {
             newDataAcked(ack, o, nowNanos);
@@ -1069,37 +1009,31 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (Seq.lt(sndNxt, ack)) {
             sndNxt = ack;
         }
-        scoreboard.removeBelow(ack);
-        if (Seq.lt(highRxt, ack)) {
-            highRxt = ack;
-        }
+        scoreboard.cumulativeAck(ack);
         // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
-        if (!rttSample(o) && rttTiming && Seq.gt(ack, rttSeq)) {
-            rttTiming = false;
-            updateRtt(nowNanos - rttStart);
+        if (!rttSample(o)) {
+            rtt.acked(ack, nowNanos);
         }
         backoffCount = 0;
         persisting = false;
         long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-        if (inRecovery) {
-            if (Seq.ge(ack, recover)) {
-                inRecovery = false;
-                cc.onRecoveryEnd(flight, mss);
-            } else if (!sackOk) {
+        boolean wasInRecovery = recovery.inRecovery();
+        if (recovery.newAck(ack)) {
+            cc.onRecoveryEnd(flight, mss);
+        } else if (wasInRecovery) {
+            if (!sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
                 sendData(sndUna, Math.min(maxPayload(), Seq.min(dataEnd, sndMax) - sndUna), false);
                 counters.increment(TcpCounter.RETRANSMITS);
                 cc.setCwnd(cc.cwnd() - acked + mss);
             }
         } else {
-            cc.onAck(acked, mss, nowNanos, srtt);
+            cc.onAck(acked, mss, nowNanos, rtt.srttNs());
         }
-        dupAcks = 0;
-        limitedTransmitAllowance = 0;
         if (sndUna == sndMax) {
             layer.timers().cancel(retransmitTimer);
         } else {
-            layer.timers().scheduleIn(retransmitTimer, rto); // RFC 6298 §5.3
+            layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs()); // RFC 6298 §5.3
         }
         // our FIN acknowledged?
         if (finQueued && sndUna == dataEnd + 1) {
@@ -1108,30 +1042,20 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private void duplicateAck(long nowNanos) {
-        dupAcks++;
-        if (inRecovery) {
-            if (!sackOk) {
-                cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4
+        switch (recovery.duplicateAck(sndUna, mss)) {
+            case INFLATE -> {
+                if (!sackOk) {
+                    cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4
+                }
             }
-            return;
-        }
-        if (dupAcks < 3) {
-            // RFC 3042 limited transmit: one new segment per duplicate ACK
-            limitedTransmitAllowance = (long) dupAcks * mss;
-            return;
-        }
-        if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            enterRecovery(nowNanos);
+            case FAST_RETRANSMIT -> enterRecovery(nowNanos);
+            case NONE -> { }
         }
     }
 
-    /**
-     * RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh − 1)·SMSS bytes above it were SACKed,
-     * which starts recovery even when duplicate ACKs were lost or carried window changes.
-     */
+    /** RFC 6675 §4: IsLost(SND.UNA) starts recovery without DupThresh duplicate ACKs. */
     private void checkSackLoss(long nowNanos) {
-        if (sackOk && !inRecovery && sndUna != sndMax && Seq.ge(sndUna, recover)
-                && scoreboard.bytesIn(sndUna, sndMax) > 2L * mss) {
+        if (sackOk && sndUna != sndMax && recovery.mayEnter(sndUna) && scoreboard.isLost(sndUna, sndMax, mss)) {
             enterRecovery(nowNanos);
         }
     }
@@ -1139,20 +1063,18 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
     private void enterRecovery(long nowNanos) {
         long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-        inRecovery = true;
-        recover = sndMax;
-        highRxt = sndUna;
-        limitedTransmitAllowance = 0;
+        recovery.enter(sndMax);
+        scoreboard.retransmitted(sndUna);
         cc.onFastRecovery(flight, mss, nowNanos);
         counters.increment(TcpCounter.FAST_RETRANSMITS);
-        rttTiming = false;
+        rtt.stopTiming();
         int dataEnd = sendBufferSeq + sendBuffer.size();
         // a retransmission never reaches past what was sent (SND.MAX)
         int len = Math.min(maxPayload(), Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
         if (sackOk) {
             counters.increment(TcpCounter.SACK_RECOVERIES);
-            len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
-            highRxt = sndUna + Math.max(len, 0);
+            len = Math.min(len, scoreboard.holeEnd(sndUna, sndUna + len) - sndUna);
+            scoreboard.retransmitted(sndUna + Math.max(len, 0));
         } else {
             cc.setCwnd(cc.ssthresh() + 3L * mss);
         }
@@ -1161,7 +1083,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sendData(sndUna, len, withFin);
             counters.increment(TcpCounter.RETRANSMITS);
         }
-        layer.timers().scheduleIn(retransmitTimer, rto);
+        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
     }
 
     private void finAcked() {
@@ -1215,7 +1137,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (inputShutdown) {
             if (seq == rcvNxt) {
                 rcvNxt += dataLen; // discarded, but acknowledged
-                rcvAdvRight = Seq.max(rcvAdvRight, rcvNxt);
+                rcvWindow.atLeast(rcvNxt);
                 scheduleAck(dataLen, false);
             }
             return;
@@ -1293,33 +1215,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             int nowTs = tsNow();
             int rttMs = nowTs - o.tsEcr;
             if (rttMs >= 0 && rttMs < 3_600_000) {
-                updateRtt(Math.max(rttMs, 0) * 1_000_000L + 1);
+                rtt.sample(Math.max(rttMs, 0) * 1_000_000L + 1);
                 return true;
             }
         }
         return false;
-    }
-
-    /** RFC 6298 §2.2–2.3. */
-    private void updateRtt(long r) {
-        if (r <= 0) {
-            r = 1;
-        }
-        if (!rttMeasured) {
-            srtt = r;
-            rttvar = r / 2;
-            rttMeasured = true;
-        } else {
-            long err = Math.abs(srtt - r);
-            rttvar = rttvar - (rttvar >> 2) + (err >> 2);
-            srtt = srtt - (srtt >> 3) + (r >> 3);
-        }
-        long granularity = 1_000_000L; // 1 ms clock granularity G
-        rto = clampRto(srtt + Math.max(granularity, 4 * rttvar));
-    }
-
-    private long clampRto(long r) {
-        return Math.max(config.rtoMinMs() * 1_000_000L, Math.min(r, config.rtoMaxMs() * 1_000_000L));
     }
 
     @Override
@@ -1362,9 +1262,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
                 counters.increment(TcpCounter.RTO_EXPIRIES);
                 counters.increment(TcpCounter.RETRANSMITS);
-                rttMeasured = false;
+                rtt.synRetransmitted();
                 sendSyn(state == TcpState.SYN_RECEIVED);
-                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+                layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
             }
             case CLOSED, LISTEN, TIME_WAIT -> { }
             default -> {
@@ -1388,7 +1288,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
                     backoffCount = Math.min(backoffCount + 1, 16);
                     sendProbe();
-                    layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+                    layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
                     return;
                 }
                 if (sndUna == sndMax) {
@@ -1410,25 +1310,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     private void retransmitAfterTimeout() {
         long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
         cc.onTimeout(flight, mss, now());
-        inRecovery = false;
-        dupAcks = 0;
-        limitedTransmitAllowance = 0; // RFC 5681 §3.1: the loss window is one segment, nothing more
-        recover = sndMax;
-        scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
-        rttTiming = false; // Karn: no samples from retransmissions
+        recovery.timeout(sndMax); // RFC 5681 §3.1: the loss window is one segment, nothing more
+        rtt.stopTiming(); // Karn: no samples from retransmissions
         sndNxt = sndUna;
-        highRxt = sndUna;
+        scoreboard.reset(sndUna); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
         output(true);
-        layer.timers().scheduleIn(retransmitTimer, backedOffRto());
-    }
-
-    /** RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum. */
-    private long backedOffRto() {
-        long r = rto;
-        for (int i = 0; i < backoffCount && r < config.rtoMaxMs() * 1_000_000L; i++) {
-            r *= 2;
-        }
-        return clampRto(r);
+        layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
     }
 
     private void keepAliveTimeout(long nowNanos) {
@@ -1470,24 +1357,25 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 || state == TcpState.CLOSING || state == TcpState.LAST_ACK)) {
             return;
         }
-        long cwnd = cc.cwnd() + limitedTransmitAllowance;
-        if (inRecovery && sackOk) {
+        long cwnd = cc.cwnd() + recovery.limitedTransmitBytes();
+        if (recovery.inRecovery() && sackOk) {
             retransmitHoles(cwnd);
         }
         int dataEnd = sendBufferSeq + sendBuffer.size();
         int segment = maxPayload();
         for (int guard = 0; guard < 100_000; guard++) {
             if (sackOk && Seq.lt(sndNxt, sndMax)) {
-                sndNxt = Seq.min(scoreboard.skip(sndNxt), sndMax);
+                sndNxt = Seq.min(scoreboard.skipSacked(sndNxt), sndMax);
             }
             boolean retransmission = Seq.lt(sndNxt, sndMax);
-            long inFlight = inRecovery && sackOk ? pipe() : (sndNxt - sndUna) & 0xFFFF_FFFFL;
+            long inFlight = recovery.inRecovery() && sackOk ? scoreboard.pipe(sndUna, sndMax)
+                    : (sndNxt - sndUna) & 0xFFFF_FFFFL;
             long cwndRoom = cwnd - inFlight;
             long wndRoom = sndWnd - ((sndNxt - sndUna) & 0xFFFF_FFFFL);
             int avail = Math.max(0, dataEnd - sndNxt);
             long len = Math.min(Math.min(avail, segment), Math.min(cwndRoom, wndRoom));
             if (retransmission && sackOk) {
-                len = Math.min(len, scoreboard.nextStart(sndNxt, sndMax) - sndNxt);
+                len = Math.min(len, scoreboard.holeEnd(sndNxt, sndMax) - sndNxt);
             }
             if (retransmission) {
                 len = Math.min(len, sndMax - sndNxt);
@@ -1516,23 +1404,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
             if (retransmission) {
                 counters.increment(TcpCounter.RETRANSMITS);
-                if (rttTiming && Seq.inRange(rttSeq, sndNxt, sndNxt + (int) len + 1)) {
-                    rttTiming = false;
-                }
-            } else if (!rttTiming && !timestampsOk && len > 0) {
-                rttTiming = true;
-                rttSeq = sndNxt;
-                rttStart = now();
+                rtt.retransmitted(sndNxt, sndNxt + (int) len + 1);
+            } else if (!timestampsOk && len > 0) {
+                rtt.startTiming(sndNxt, now());
             }
             sndNxt += (int) len + (withFin ? 1 : 0);
             if (Seq.gt(sndNxt, sndMax)) {
                 sndMax = sndNxt;
             }
-            if (limitedTransmitAllowance > 0) {
-                limitedTransmitAllowance = Math.max(0, limitedTransmitAllowance - len);
-            }
+            recovery.sent(len);
             if (!retransmitTimer.isScheduled()) {
-                layer.timers().scheduleIn(retransmitTimer, rto);
+                layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
             }
             force = false;
         }
@@ -1540,43 +1422,27 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         boolean waiting = Seq.lt(sndNxt, dataEnd) || (finQueued && Seq.le(sndNxt, dataEnd));
         if (waiting && sndUna == sndMax && !retransmitTimer.isScheduled()) {
             persisting = true;
-            layer.timers().scheduleIn(retransmitTimer, backedOffRto());
+            layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
         }
     }
 
-    /** RFC 6675 §4 NextSeg rule 1: resend unsacked holes below the highest SACKed byte. */
+    /** RFC 6675 §4 NextSeg rule 1: resend unSACKed holes below the highest SACKed byte. */
     private void retransmitHoles(long cwnd) {
-        int highSacked = scoreboard.highestRight(sndUna);
+        int highSacked = scoreboard.highestSacked(sndUna);
         int dataEnd = sendBufferSeq + sendBuffer.size();
-        for (int guard = 0; guard < 1000 && pipe() + mss <= cwnd; guard++) {
-            int hole = Seq.max(highRxt, sndUna);
-            hole = scoreboard.skip(hole);
+        for (int guard = 0; guard < 1000 && scoreboard.pipe(sndUna, sndMax) + mss <= cwnd; guard++) {
+            int hole = scoreboard.nextHole(sndUna);
             if (!Seq.lt(hole, highSacked)) {
                 return;
             }
-            int len = Math.min(maxPayload(), scoreboard.nextStart(hole, highSacked) - hole);
+            int len = Math.min(maxPayload(), scoreboard.holeEnd(hole, highSacked) - hole);
             len = Math.min(len, dataEnd - hole);
-            if (len <= 0) {
-                return;
-            }
-            if (!sendData(hole, len, false)) {
+            if (len <= 0 || !sendData(hole, len, false)) {
                 return;
             }
             counters.increment(TcpCounter.RETRANSMITS);
-            highRxt = hole + len;
+            scoreboard.retransmitted(hole + len);
         }
-    }
-
-    /**
-     * RFC 6675 §4 SetPipe, simplified: bytes not SACKed above the highest SACKed byte are in
-     * flight; holes below it count once they were retransmitted.
-     */
-    private long pipe() {
-        int highSacked = scoreboard.highestRight(sndUna);
-        long above = (sndMax - highSacked) & 0xFFFF_FFFFL;
-        int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
-        long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - scoreboard.bytesIn(sndUna, rxtEnd);
-        return above + Math.max(0, retransmitted);
     }
 
     /**
@@ -1601,7 +1467,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void sendSyn(boolean withAck) {
         emit(iss, Tcp.SYN | (withAck ? Tcp.ACK : 0), 0, 0);
-        rttStart = now();
+        rtt.synSent(now());
     }
 
     /** An ACK with the current window; the delayed ACK, if pending, is satisfied. */
@@ -1666,7 +1532,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         int windowField = 0;
         boolean hasAck = (flags & Tcp.ACK) != 0;
         if ((flags & Tcp.RST) == 0) {
-            windowField = windowToAdvertise(syn);
+            windowField = rcvWindow.advertise(receiveBuffer, rcvNxt, rcvScale, advertisedMss, syn);
         }
         Tcp.writeHeader(s, off, localPort, remotePort, seq, hasAck ? rcvNxt : 0, hl, flags, windowField, 0);
         Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
@@ -1685,31 +1551,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
         }
         return true;
-    }
-
-    /**
-     * The window field: free receive space (out-of-order bytes sit inside it, measured from
-     * RCV.NXT), scaled; the right edge moves only by a useful amount (receiver SWS avoidance,
-     * RFC 9293 §3.8.6.2.2) and never retreats (RFC 7323 §2.4).
-     */
-    private int windowToAdvertise(boolean syn) {
-        long free = receiveSpace();
-        if (receiveBuffer == null) {
-            return 0;
-        }
-        if (syn) {
-            int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
-            rcvAdvRight = rcvNxt + field;
-            return field;
-        }
-        long current = Math.max(0, rcvAdvRight - rcvNxt);
-        long wnd = free - current >= Math.min(rcvWindowLimit / 2, advertisedMss) ? free : current;
-        long field = Math.min(wnd >> rcvScale, 65535);
-        int right = rcvNxt + (int) (field << rcvScale);
-        if (Seq.gt(right, rcvAdvRight)) {
-            rcvAdvRight = right;
-        }
-        return (int) field;
     }
 
     private int tsNow() {
@@ -1816,9 +1657,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         mss = newMss;
         if (sndUna != sndMax) {
             sndNxt = sndUna; // not a congestion signal: no window reduction (RFC 1191)
-            scoreboard.clear();
-            highRxt = sndUna;
-            rttTiming = false;
+            scoreboard.reset(sndUna);
+            rtt.stopTiming();
             output(true);
         }
     }
@@ -1872,10 +1712,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         return retransmitTimer.isScheduled();
     }
 
-    public boolean inRecovery() {
-        return inRecovery;
-    }
-
     public boolean timestampsEnabled() {
         return timestampsOk;
     }
@@ -1889,8 +1725,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         return "una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt) + " max="
                 + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " wl1=" + Integer.toUnsignedString(sndWl1)
                 + " wl2=" + Integer.toUnsignedString(sndWl2) + " rcvNxt=" + Integer.toUnsignedString(rcvNxt)
-                + " adv=" + Integer.toUnsignedString(rcvAdvRight) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
-                + " recovery=" + inRecovery + " persist=" + persisting + " dupAcks=" + dupAcks;
+                + " adv=" + Integer.toUnsignedString(rcvWindow.rightEdge()) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
+                + " recovery=" + recovery.inRecovery() + " persist=" + persisting
+                + " dupAcks=" + recovery.dupAcks();
     }
 
     @Override
