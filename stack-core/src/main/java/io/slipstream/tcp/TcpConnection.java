@@ -3,7 +3,9 @@ package io.slipstream.tcp;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
 import io.slipstream.stats.Counters;
+import io.slipstream.time.Clock;
 import io.slipstream.time.Timer;
+import io.slipstream.time.Timers;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
@@ -32,6 +34,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     static final int INITIAL_WINDOW_LIMIT = ReceiveWindow.INITIAL_LIMIT_BYTES;
 
     private final TcpLayer layer;
+    /** The stack's timer heap and clock, kept here rather than asked of the layer at every use. */
+    private final Timers timers;
+    private final Clock clock;
     private final Counters<TcpCounter> counters;
     private final TcpConfig config;
     final long key;
@@ -144,6 +149,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     TcpConnection(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort,
                   TcpConnectOptions options) {
         this.layer = layer;
+        this.timers = layer.timers();
+        this.clock = layer.clock();
         this.counters = layer.counters();
         this.config = layer.config();
         this.localAddress = localAddress;
@@ -192,16 +199,16 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         rcvScale = config.windowScaling() ? scaleFor(receiveBufferSize) : 0;
         setState(TcpState.SYN_SENT);
         sendSyn(false);
-        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
+        timers.scheduleIn(retransmitTimer, rtt.rtoNs());
         counters.increment(TcpCounter.CONNECTIONS_OPENED);
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
-    void openPassive(int seq, int window, TcpOptions o, int isn, MemorySegment s, long dataOff, int dataLen) {
+    void openPassive(Segment seg, int isn) {
         allocateBuffers();
         state = TcpState.LISTEN; // conceptually forked from the listener
-        irs = seq;
-        rcvNxt = seq + 1;
+        irs = seg.seq;
+        rcvNxt = seg.seq + 1;
         iss = isn;
         tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
         sndUna = iss;
@@ -210,27 +217,27 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
-        negotiate(o, true);
-        sndWnd = window; // never scaled in a SYN (RFC 7323 §2.2)
+        negotiate(seg.options, true);
+        sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
-        sndWl1 = seq;
+        sndWl1 = seg.seq;
         sndWl2 = iss;
-        if (o.hasTimestamps) {
-            tsRecent = o.tsVal;
+        if (seg.options.hasTimestamps) {
+            tsRecent = seg.options.tsVal;
             tsRecentAge = now();
         }
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
-        if (dataLen > 0) {
+        if (seg.dataLength > 0) {
             // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
             // the SYN-ACK acknowledges what fits the initial window
-            int n = Math.min(dataLen, (int) Math.min(rcvWindow.spaceBytes(receiveBuffer), 65535));
-            receiveBuffer.put(0, s, dataOff, n);
+            int n = Math.min(seg.dataLength, (int) Math.min(rcvWindow.spaceBytes(receiveBuffer), 65535));
+            receiveBuffer.put(0, seg.data, seg.dataOffset, n);
             receiveBuffer.commit(n);
             rcvNxt += n;
         }
         sendSyn(true);
-        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
+        timers.scheduleIn(retransmitTimer, rtt.rtoNs());
     }
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
@@ -546,10 +553,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         inputShutdown = true;
         shutdownOutput();
         if (lingerSeconds > 0 && state != TcpState.CLOSED && state != TcpState.TIME_WAIT) {
-            layer.timers().scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
+            timers.scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
         } else if (state == TcpState.FIN_WAIT_2) {
             // an orphan cannot wait forever for the peer's FIN (as Linux's tcp_fin_timeout)
-            layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+            timers.scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
         }
     }
 
@@ -650,7 +657,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (on) {
             armKeepAlive();
         } else {
-            layer.timers().cancel(keepAliveTimer);
+            timers.cancel(keepAliveTimer);
         }
     }
 
@@ -706,28 +713,26 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * A validated segment for this connection (RFC 9293 §3.10.7). The data is {@code dataLen}
      * bytes at {@code dataOff} in {@code s}; options were parsed into {@code o}.
      */
-    void segmentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                        int window, int urgent, TcpOptions o) {
+    void segmentArrives(Segment seg) {
         switch (state) {
-            case SYN_SENT -> synSentArrives(s, dataOff, dataLen, seq, ack, flags, window, o);
+            case SYN_SENT -> synSentArrives(seg);
             case CLOSED, LISTEN -> { /* handled by the layer */ }
-            default -> synchronizedArrives(s, dataOff, dataLen, seq, ack, flags, window, urgent, o);
+            default -> synchronizedArrives(seg);
         }
         notifyReadiness();
     }
 
     /** RFC 9293 §3.10.7.3. */
-    private void synSentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                                int window, TcpOptions o) {
-        boolean hasAck = (flags & Tcp.ACK) != 0;
-        if (hasAck && (Seq.le(ack, iss) || Seq.gt(ack, sndMax))) {
-            if ((flags & Tcp.RST) == 0) {
-                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
+    private void synSentArrives(Segment seg) {
+        boolean hasAck = (seg.flags & Tcp.ACK) != 0;
+        if (hasAck && (Seq.le(seg.ack, iss) || Seq.gt(seg.ack, sndMax))) {
+            if ((seg.flags & Tcp.RST) == 0) {
+                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, seg.ack, 0, false);
             }
             counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
-        if ((flags & Tcp.RST) != 0) {
+        if ((seg.flags & Tcp.RST) != 0) {
             if (hasAck) {
                 counters.increment(TcpCounter.RESETS_RECEIVED);
                 fail(TcpError.REFUSED);
@@ -736,34 +741,34 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
             return;
         }
-        if ((flags & Tcp.SYN) == 0) {
+        if ((seg.flags & Tcp.SYN) == 0) {
             counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             return;
         }
-        irs = seq;
-        rcvNxt = seq + 1;
+        irs = seg.seq;
+        rcvNxt = seg.seq + 1;
         rcvWindow.rightEdge(rcvNxt);
-        negotiate(o, false);
-        if (o.hasTimestamps && timestampsOk) {
-            tsRecent = o.tsVal;
+        negotiate(seg.options, false);
+        if (seg.options.hasTimestamps && timestampsOk) {
+            tsRecent = seg.options.tsVal;
             tsRecentAge = now();
         }
         lastReceiveNanos = now();
         if (hasAck) {
-            sndUna = ack;
-            sndWnd = window; // unscaled in a SYN
+            sndUna = seg.ack;
+            sndWnd = seg.window; // unscaled in a SYN
             maxSndWnd = sndWnd;
-            sndWl1 = seq;
-            sndWl2 = ack;
-            rttSample(o);
+            sndWl1 = seg.seq;
+            sndWl2 = seg.ack;
+            rttSample(seg.options);
             rtt.handshakeDone(now(), backoffCount);
             backoffCount = 0;
-            layer.timers().cancel(retransmitTimer);
+            timers.cancel(retransmitTimer);
             setState(TcpState.ESTABLISHED);
             armKeepAlive();
             // data on the SYN-ACK is unusual but legal; take it like any other
-            if (dataLen > 0) {
-                acceptData(s, dataOff, dataLen, seq + 1);
+            if (seg.dataLength > 0) {
+                acceptData(seg.data, seg.dataOffset, seg.dataLength, seg.seq + 1);
             }
             sendAck();
             if (finQueued) {
@@ -778,20 +783,23 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** RFC 9293 §3.10.7.4, with RFC 5961 and RFC 7323 checks. */
-    private void synchronizedArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                                     int window, int urgent, TcpOptions o) {
-        boolean rst = (flags & Tcp.RST) != 0;
-        boolean syn = (flags & Tcp.SYN) != 0;
-        boolean fin = (flags & Tcp.FIN) != 0;
+    private void synchronizedArrives(Segment seg) {
+        // trimmed to the window below
+        int seq = seg.seq;
+        long dataOff = seg.dataOffset;
+        int dataLen = seg.dataLength;
+        boolean rst = (seg.flags & Tcp.RST) != 0;
+        boolean syn = (seg.flags & Tcp.SYN) != 0;
+        boolean fin = (seg.flags & Tcp.FIN) != 0;
         long nowNanos = now();
         // RFC 7323 §5.3 PAWS, before the sequence check
-        if (timestampsOk && o.hasTimestamps && !rst && Seq.lt(o.tsVal, tsRecent)
+        if (timestampsOk && seg.options.hasTimestamps && !rst && Seq.lt(seg.options.tsVal, tsRecent)
                 && nowNanos - tsRecentAge < PAWS_IDLE_NANOS) {
             counters.increment(TcpCounter.DROP_PAWS);
             sendAck();
             return;
         }
-        if (state == TcpState.SYN_RECEIVED && (flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN && seq == irs) {
+        if (state == TcpState.SYN_RECEIVED && (seg.flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN && seq == irs) {
             sendSyn(true); // our SYN-ACK was lost and the peer repeats its SYN
             return;
         }
@@ -819,52 +827,53 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             challengeAck();
             return;
         }
-        if ((flags & Tcp.ACK) == 0) {
+        if ((seg.flags & Tcp.ACK) == 0) {
             counters.increment(TcpCounter.DROP_BAD_ACK);
             return;
         }
         lastReceiveNanos = nowNanos;
         keepAliveProbes = 0;
         if (state == TcpState.SYN_RECEIVED) {
-            if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
-                sndWnd = (long) window << sndScale;
+            if (Seq.gt(seg.ack, sndUna) && Seq.le(seg.ack, sndMax)) {
+                sndWnd = (long) seg.window << sndScale;
                 maxSndWnd = Math.max(maxSndWnd, sndWnd);
                 sndWl1 = seq;
-                sndWl2 = ack;
-                sndUna = ack;
-                sndNxt = Seq.max(sndNxt, ack);
-                rttSample(o);
+                sndWl2 = seg.ack;
+                sndUna = seg.ack;
+                sndNxt = Seq.max(sndNxt, seg.ack);
+                rttSample(seg.options);
                 rtt.handshakeDone(nowNanos, backoffCount);
                 backoffCount = 0;
-                layer.timers().cancel(retransmitTimer);
+                timers.cancel(retransmitTimer);
                 setState(finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
                 armKeepAlive();
                 if (parent != null) {
                     parent.established(this);
                 }
             } else {
-                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
+                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, seg.ack, 0, false);
                 return;
             }
         }
-        if (!ackAcceptable(ack)) {
+        if (!ackAcceptable(seg.ack)) {
             return;
         }
         // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent. Only
         // once the segment is known acceptable, ACK included (as Linux does): a forged
         // in-window segment with an impossible ACK must not move TS.Recent, or every genuine
         // segment after it would fail PAWS and the connection could never finish.
+        TcpOptions o = seg.options;
         if (timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = o.tsVal;
+            tsRecent = seg.options.tsVal;
             tsRecentAge = nowNanos;
         }
-        processAck(seq, ack, window, dataLen, flags, o, nowNanos);
+        processAck(seg, nowNanos);
         if (state == TcpState.CLOSED) {
             return;
         }
         // urgent pointer (RFC 9293 §3.8.5): noted; the bytes stay in line in the stream
-        if ((flags & Tcp.URG) != 0 && state.receivesData()) {
-            int up = seq + urgent;
+        if ((seg.flags & Tcp.URG) != 0 && state.receivesData()) {
+            int up = seq + seg.urgent;
             if (!urgentSeen || Seq.gt(up, rcvUp)) {
                 rcvUp = up;
             }
@@ -886,7 +895,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             // RFC 1122 §4.2.2.13, RFC 2525 §2.17: nobody will read new data after close(); a RST
             // at the peer's RCV.NXT (our SEG.ACK) tells it the data was lost, as Linux does
             counters.increment(TcpCounter.DROP_DATA_AFTER_CLOSE);
-            sendReset(ack);
+            sendReset(seg.ack);
             toClosed();
             return;
         }
@@ -901,7 +910,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 fin = false;
             }
             if (dataLen > 0) {
-                acceptData(s, dataOff, dataLen, seq);
+                acceptData(seg.data, dataOff, dataLen, seq);
             }
         } else if (dataLen > 0) {
             dataLen = 0; // data after the peer's FIN cannot be accepted
@@ -955,15 +964,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Processes an acceptable ACK: acknowledged data, duplicate ACKs, SACK, the send window. */
-    private void processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
-        long newWnd = (long) window << sndScale;
-        boolean duplicate = ack == sndUna && dataLen == 0 && (flags & Tcp.FIN) == 0 && newWnd == sndWnd
+    private void processAck(Segment seg, long nowNanos) {
+        long newWnd = (long) seg.window << sndScale;
+        boolean duplicate = seg.ack == sndUna && seg.dataLength == 0 && !seg.has(Tcp.FIN) && newWnd == sndWnd
                 && sndMax != sndUna;
         if (sackOk) {
-            scoreboard.update(o, ack, sndMax);
+            scoreboard.update(seg.options, seg.ack, sndMax);
         }
-        if (Seq.gt(ack, sndUna)) {
-            newDataAcked(ack, o, nowNanos);
+        if (Seq.gt(seg.ack, sndUna)) {
+            newDataAcked(seg.ack, seg.options, nowNanos);
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
@@ -971,17 +980,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
         // values update too, so a pure ACK closing the window is heeded. A window that shrinks
         // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
+        if (Seq.lt(sndWl1, seg.seq) || (sndWl1 == seg.seq && Seq.le(sndWl2, seg.ack))) {
             boolean opened = newWnd > sndWnd;
             sndWnd = newWnd;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
-            sndWl1 = seq;
-            sndWl2 = ack;
+            sndWl1 = seg.seq;
+            sndWl2 = seg.ack;
             if (opened && persisting && sndWnd > 0) {
                 persisting = false;
                 backoffCount = 0;
                 if (sndUna == sndMax) {
-                    layer.timers().cancel(retransmitTimer);
+                    timers.cancel(retransmitTimer);
                 } else {
                     // the window had shrunk to zero under data in flight and its RTO expired
                     // (see retransmitTimeout): the retransmission it deferred goes now
@@ -1031,9 +1040,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             cc.onAck(acked, mss, nowNanos, rtt.srttNs());
         }
         if (sndUna == sndMax) {
-            layer.timers().cancel(retransmitTimer);
+            timers.cancel(retransmitTimer);
         } else {
-            layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs()); // RFC 6298 §5.3
+            timers.scheduleIn(retransmitTimer, rtt.rtoNs()); // RFC 6298 §5.3
         }
         // our FIN acknowledged?
         if (finQueued && sndUna == dataEnd + 1) {
@@ -1083,7 +1092,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sendData(sndUna, len, withFin);
             counters.increment(TcpCounter.RETRANSMITS);
         }
-        layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
+        timers.scheduleIn(retransmitTimer, rtt.rtoNs());
     }
 
     private void finAcked() {
@@ -1092,7 +1101,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 setState(TcpState.FIN_WAIT_2);
                 if (closedByApp && lingerSeconds < 0) {
                     // an orphan cannot wait forever for the peer's FIN
-                    layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+                    timers.scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
                 }
             }
             case CLOSING -> enterTimeWait();
@@ -1116,7 +1125,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 }
             }
             case FIN_WAIT_2 -> enterTimeWait();
-            case TIME_WAIT -> layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+            case TIME_WAIT -> timers.scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
             default -> { }
         }
     }
@@ -1126,9 +1135,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (closedByApp) {
             release(); // nothing more to read or send: the 2·MSL wait keeps only the state
         }
-        layer.timers().cancel(retransmitTimer);
-        layer.timers().cancel(keepAliveTimer);
-        layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+        timers.cancel(retransmitTimer);
+        timers.cancel(keepAliveTimer);
+        timers.scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
         ackPending = true;
     }
 
@@ -1178,7 +1187,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (acks.received(bytes, advertisedMss, now()) || now) {
             ackPending = true;
         } else if (!delayedAckTimer.isScheduled()) {
-            layer.timers().scheduleIn(delayedAckTimer, acks.timeoutNanos());
+            timers.scheduleIn(delayedAckTimer, acks.timeoutNanos());
         }
     }
 
@@ -1264,7 +1273,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 counters.increment(TcpCounter.RETRANSMITS);
                 rtt.synRetransmitted();
                 sendSyn(state == TcpState.SYN_RECEIVED);
-                layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
+                timers.scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
             }
             case CLOSED, LISTEN, TIME_WAIT -> { }
             default -> {
@@ -1288,7 +1297,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                     counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
                     backoffCount = Math.min(backoffCount + 1, 16);
                     sendProbe();
-                    layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
+                    timers.scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
                     return;
                 }
                 if (sndUna == sndMax) {
@@ -1315,7 +1324,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = sndUna;
         scoreboard.reset(sndUna); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
         output(true);
-        layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
+        timers.scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
     }
 
     private void keepAliveTimeout(long nowNanos) {
@@ -1324,7 +1333,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         long idle = nowNanos - lastReceiveNanos;
         if (keepAliveProbes == 0 && idle < keepAliveIdleNanos) {
-            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
+            timers.schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
             return;
         }
         if (keepAliveProbes >= keepAliveCount) {
@@ -1336,12 +1345,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         keepAliveProbes++;
         counters.increment(TcpCounter.KEEP_ALIVE_PROBES);
         sendProbe();
-        layer.timers().scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
+        timers.scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
     }
 
     private void armKeepAlive() {
         if (keepAlive && state.isSynchronized()) {
-            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
+            timers.schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
         }
     }
 
@@ -1414,7 +1423,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             }
             recovery.sent(len);
             if (!retransmitTimer.isScheduled()) {
-                layer.timers().scheduleIn(retransmitTimer, rtt.rtoNs());
+                timers.scheduleIn(retransmitTimer, rtt.rtoNs());
             }
             force = false;
         }
@@ -1422,7 +1431,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         boolean waiting = Seq.lt(sndNxt, dataEnd) || (finQueued && Seq.le(sndNxt, dataEnd));
         if (waiting && sndUna == sndMax && !retransmitTimer.isScheduled()) {
             persisting = true;
-            layer.timers().scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
+            timers.scheduleIn(retransmitTimer, rtt.backedOffNs(backoffCount));
         }
     }
 
@@ -1547,7 +1556,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             acks.acked();
             ackPending = false;
             if (delayedAckTimer.isScheduled()) {
-                layer.timers().cancel(delayedAckTimer);
+                timers.cancel(delayedAckTimer);
             }
         }
         return true;
@@ -1558,7 +1567,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     private long now() {
-        return layer.clock().nanoTime();
+        return clock.nanoTime();
     }
 
     // ------------------------------------------------------------------ teardown and state
@@ -1575,10 +1584,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (state != TcpState.CLOSED) {
             setState(TcpState.CLOSED);
         }
-        layer.timers().cancel(retransmitTimer);
-        layer.timers().cancel(delayedAckTimer);
-        layer.timers().cancel(keepAliveTimer);
-        layer.timers().cancel(closeTimer);
+        cancelTimers();
         layer.removeConnection(this);
         if (parent != null) {
             parent.forget(this);
@@ -1587,6 +1593,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             release();
         }
         notifyReadiness();
+    }
+
+    private void cancelTimers() {
+        timers.cancel(retransmitTimer);
+        timers.cancel(delayedAckTimer);
+        timers.cancel(keepAliveTimer);
+        timers.cancel(closeTimer);
     }
 
     private void release() {

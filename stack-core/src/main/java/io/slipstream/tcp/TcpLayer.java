@@ -44,6 +44,8 @@ public final class TcpLayer implements Ipv4Transport {
     private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
     private final TcpOptions rxOptions = new TcpOptions();
+    /** The arriving segment handed to connections, refilled for each one (no allocation per segment). */
+    private final Segment rxSegment = new Segment(rxOptions);
     private final SipHash isnHash;
     private final SipHash portHash;
     private final SipHash cookieHash;
@@ -360,7 +362,7 @@ public final class TcpLayer implements Ipv4Transport {
             c = null;
         }
         if (c != null) {
-            c.segmentArrives(s, off + hl, dataLen, seq, ack, flags, window, urgent, o);
+            c.segmentArrives(rxSegment.set(s, off + hl, dataLen, seq, ack, flags, window, urgent));
             return;
         }
         TcpListener l = listeners.get(dport);
@@ -430,7 +432,8 @@ public final class TcpLayer implements Ipv4Transport {
         c.halfOpen = true;
         l.halfOpen++;
         connections.put(c.key, c);
-        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport), s, off + hl, dataLen);
+        c.openPassive(rxSegment.set(s, off + hl, dataLen, seq, ack, flags, window, 0),
+                initialSequence(destination, dport, source, sport));
     }
 
     // ------------------------------------------------------------------ SYN cookies
@@ -504,7 +507,7 @@ public final class TcpLayer implements Ipv4Transport {
                 c.openFromCookie(seq, ack, window, COOKIE_MSS[isn & 7], o);
                 l.addEstablished(c);
                 if (dataLen > 0 || (flags & Tcp.FIN) != 0) {
-                    c.segmentArrives(s, dataOff, dataLen, seq, ack, flags, window, 0, o);
+                    c.segmentArrives(rxSegment.set(s, dataOff, dataLen, seq, ack, flags, window, 0));
                 }
                 return true;
             }
