@@ -89,6 +89,7 @@ final class ShimStacks {
             byte[] secret = new byte[48];
             new SecureRandom().nextBytes(secret);
             TcpLayer tcp = new TcpLayer(stack.ip(), stack.timers(), stack.clock(), TcpConfig.from(config.settings()), secret);
+            tcp.lockCheck(stack.lock()::isHeldByCurrentThread); // for the TCP entry points' asserts
             stack.register(tcp);
             return new Opened(stack, tcp);
         } catch (RuntimeException e) {

@@ -14,6 +14,7 @@ import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.eclipse.collections.impl.map.mutable.primitive.IntObjectHashMap;
 import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
 
@@ -43,6 +44,7 @@ public final class TcpLayer implements Ipv4Transport {
     private final TcpConfig config;
     private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
+    private BooleanSupplier lockHeld = () -> true;
     private final TcpOptions rxOptions = new TcpOptions();
     /** The arriving segment handed to connections, refilled for each one (no allocation per segment). */
     private final Segment rxSegment = new Segment(rxOptions);
@@ -129,6 +131,20 @@ public final class TcpLayer implements Ipv4Transport {
         return owner;
     }
 
+    /**
+     * How this layer tells whether the calling thread holds the stack lock, for the assertions
+     * at its entry points (the stack package depends on this one, so the lock comes as a test).
+     * Until set, a layer standing alone (tests, benchmarks) counts as always held.
+     */
+    public void lockCheck(BooleanSupplier heldByCurrentThread) {
+        this.lockHeld = heldByCurrentThread;
+    }
+
+    /** For {@code assert}s at the entry points: whether the stack lock is held by this thread. */
+    boolean lockHeld() {
+        return lockHeld.getAsBoolean();
+    }
+
     /** Observes state changes of every connection created from now on (tests, tracing). */
     public void stateObserver(TcpConnection.StateObserver observer) {
         this.stateObserver = observer;
@@ -170,6 +186,7 @@ public final class TcpLayer implements Ipv4Transport {
      * @throws TcpException UNREACHABLE when there is no route
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort, TcpConnectOptions options) {
+        assert lockHeld() : "stack lock not held";
         if (remotePort < 1 || remotePort > 65535 || localPort < 0 || localPort > 65535) {
             throw new IllegalArgumentException("ports must be 1..65535 (local 0 = ephemeral): "
                     + remotePort + ", " + localPort);
@@ -206,6 +223,7 @@ public final class TcpLayer implements Ipv4Transport {
 
     /** Listens on {@code localPort} with an accept queue of {@code backlog} connections. */
     public TcpListener listen(int localPort, int backlog, TcpConnectOptions options) {
+        assert lockHeld() : "stack lock not held";
         if (localPort < 1 || localPort > 65535) {
             throw new IllegalArgumentException("listen port must be 1..65535, got " + localPort);
         }
@@ -329,6 +347,7 @@ public final class TcpLayer implements Ipv4Transport {
     }
 
     private void receiveSegment(MemorySegment s, long off, int len, int source, int destination) {
+        assert lockHeld() : "stack lock not held";
         counters.increment(TcpCounter.SEGMENTS_RECEIVED);
         WireError err = Tcp.validate(s, off, len, source, destination);
         if (err != null) {
@@ -552,6 +571,7 @@ public final class TcpLayer implements Ipv4Transport {
      */
     @Override
     public void icmpError(int type, int code, int info, MemorySegment quoted, long quotedOffset, int quotedLength) {
+        assert lockHeld() : "stack lock not held";
         try {
             int ihl = Ipv4.headerLength(quoted, quotedOffset);
             int src = Ipv4.source(quoted, quotedOffset);
