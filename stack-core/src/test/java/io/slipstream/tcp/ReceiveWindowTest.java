@@ -46,24 +46,27 @@ class ReceiveWindowTest {
         assertEquals(1 << 20, w.rightEdge());
     }
 
-    @Test
-    void rfc9293_rightEdgeNeverRetreats() {
+    /** An 8192-byte window was offered, then 8192 bytes arrived and wait for the reader. */
+    private ReceiveWindow offeredThenFilled(ByteRing buf) {
         ReceiveWindow w = new ReceiveWindow(false);
-        ByteRing buf = ring(8192);
         w.start(8192);
         w.advertise(buf, 0, 0, MSS, false);
-        fill(buf, 8192); // 8192 bytes arrived and wait for the reader
+        fill(buf, 8192);
+        return w;
+    }
+
+    @Test
+    void rfc9293_rightEdgeNeverRetreats() {
+        ByteRing buf = ring(8192);
+        ReceiveWindow w = offeredThenFilled(buf);
         assertEquals(0, w.advertise(buf, 8192, 0, MSS, false), "a full buffer offers nothing");
         assertEquals(8192, w.rightEdge(), "§3.8.6: the edge stays where it was");
     }
 
     @Test
     void rfc9293_receiverAvoidsSillyWindowUpdates() {
-        ReceiveWindow w = new ReceiveWindow(false);
         ByteRing buf = ring(8192);
-        w.start(8192);
-        w.advertise(buf, 0, 0, MSS, false);
-        fill(buf, 8192);
+        ReceiveWindow w = offeredThenFilled(buf);
         w.advertise(buf, 8192, 0, MSS, false);
         buf.consume(100); // a small read
         assertFalse(w.worthAnnouncing(buf, 8192, MSS), "§3.8.6.2.2: 100 bytes is no useful opening");
