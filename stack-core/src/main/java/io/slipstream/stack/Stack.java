@@ -101,6 +101,7 @@ public final class Stack implements AutoCloseable {
                 s.getInt("slipstream.udp.rcvbuf", 256 * 1024, 2048, 1 << 30));
         ip.register(udp);
         this.tcp = new TcpLayer(ip, timers, clock, TcpConfig.from(s), tcpSecret(seeded, seed));
+        tcp.lockCheck(lock::isHeldByCurrentThread); // for the TCP entry points' asserts
         ip.register(tcp);
         this.runtime = new StackRuntime(RuntimeConfig.from(s, nic.rx().capacity(), nic.mtu()), counters, lock, clock,
                 nic, link, timers);

@@ -3,7 +3,9 @@ package io.slipstream.tcp;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
 import io.slipstream.stats.Counters;
+import io.slipstream.time.Clock;
 import io.slipstream.time.Timer;
+import io.slipstream.time.Timers;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
@@ -16,7 +18,8 @@ import java.nio.ByteBuffer;
  * retransmission (RFC 6298), congestion control and loss recovery (RFC 5681, 6582, 6675),
  * RFC 7323 options, delayed ACKs, Nagle, keepalive, persist and TIME-WAIT.
  *
- * <p>Not thread-safe: every method runs under the stack lock. The data path (send, receive,
+ * <p>Not thread-safe: every method runs under the stack lock, and every field is guarded by it
+ * (the entry points assert it when assertions are on). The data path (send, receive,
  * segment arrival, timers) allocates nothing; the buffers are off-heap rings allocated when
  * the connection is created and freed when it reaches CLOSED.
  */
@@ -25,22 +28,25 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     static final int DEFAULT_MSS = 536;
     private static final int TCP_IP_HEADERS = Ipv4.MIN_HEADER_LENGTH + Tcp.MIN_HEADER_LENGTH;
     private static final int TS_OPTION_SPACE = 12;
-    /** RFC 7323 §5.5: timestamps older than 24 days are no longer compared. */
-    private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
     private static final int MAX_OOO_RANGES = 32;
     /** Where receive-window auto-tuning starts. */
-    static final int INITIAL_WINDOW_LIMIT = 64 * 1024;
+    static final int INITIAL_WINDOW_LIMIT = ReceiveWindow.INITIAL_LIMIT_BYTES;
 
-    private final TcpLayer layer;
-    private final Counters<TcpCounter> counters;
-    private final TcpConfig config;
+    final TcpLayer layer;
+    /** The stack's timer heap and clock, kept here rather than asked of the layer at every use. */
+    final Timers timers;
+    private final Clock clock;
+    final Counters<TcpCounter> counters;
+    final TcpConfig config;
     final long key;
     final int localAddress;
     final int remoteAddress;
     final int localPort;
     final int remotePort;
 
-    private TcpState state = TcpState.CLOSED;
+    // Every field below is guarded by the stack lock. The package-private ones are also read
+    // and written by TcpInput and TcpOutput, which hold this connection's two halves of work.
+    TcpState state = TcpState.CLOSED;
     /** The listener that created it until accepted, for passive opens. */
     TcpListener parent;
     /** Counted in its listener's SYN backlog (half-open). */
@@ -59,98 +65,86 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     int sndMax;
     long sndWnd;
     long maxSndWnd;
-    private int sndWl1;
-    private int sndWl2;
-    private int sndScale;
-    private ByteRing sendBuffer;
+    int sndWl1;
+    int sndWl2;
+    int sndScale;
+    ByteRing sendBuffer;
     /** Sequence number of the first byte in the send buffer. */
-    private int sendBufferSeq;
-    private boolean finQueued;
+    int sendBufferSeq;
+    boolean finQueued;
     private boolean outputShutdown;
 
     // receive sequence space
     int irs;
     int rcvNxt;
-    /** Right edge of the window last advertised; never moves left (RFC 9293 §3.8.6). */
-    private int rcvAdvRight;
-    private int rcvScale;
-    private ByteRing receiveBuffer;
-    private final SeqRanges outOfOrder = new SeqRanges(MAX_OOO_RANGES);
-    private boolean finReceived;
-    private boolean pendingFin;
-    private int pendingFinSeq;
-    private boolean inputShutdown;
+    /** The window offered: its right edge, SWS avoidance and auto-tuning. */
+    final ReceiveWindow rcvWindow;
+    int rcvScale;
+    ByteRing receiveBuffer;
+    final SeqRanges outOfOrder = new SeqRanges(MAX_OOO_RANGES);
+    boolean finReceived;
+    boolean pendingFin;
+    int pendingFinSeq;
+    boolean inputShutdown;
     /** Urgent pointer received (RFC 9293 §3.8.5); the data stays in line. */
-    private int rcvUp;
-    private boolean urgentSeen;
+    int rcvUp;
+    boolean urgentSeen;
 
     // options
     int mss = DEFAULT_MSS;
-    private int advertisedMss;
+    int advertisedMss;
     boolean timestampsOk;
     boolean sackOk;
-    private boolean windowScaleOk;
-    private int tsRecent;
-    private long tsRecentAge;
+    boolean windowScaleOk;
+    int tsRecent;
+    /** When TS.Recent was last set (RFC 7323 §5.5: PAWS ignores it after 24 days idle). */
+    long tsRecentNanos;
     private int tsOffset;
-    private int lastAckSent;
-    private final TcpOptions txOptions = new TcpOptions();
-    private final int[] sackLeft = new int[TcpOptions.MAX_SACK_BLOCKS];
-    private final int[] sackRight = new int[TcpOptions.MAX_SACK_BLOCKS];
+    int lastAckSent;
+    final TcpOptions txOptions = new TcpOptions();
+    final int[] sackLeft = new int[TcpOptions.MAX_SACK_BLOCKS];
+    final int[] sackRight = new int[TcpOptions.MAX_SACK_BLOCKS];
 
-    // retransmission (RFC 6298), in nanoseconds
-    private long srtt;
-    private long rttvar;
-    long rto;
-    private boolean rttMeasured;
-    private boolean rttTiming;
-    private int rttSeq;
-    private long rttStart;
+    // retransmission (RFC 6298)
+    final RttEstimator rtt;
+    /** Expiries of the retransmission (or persist) timer since the last ACK of new data. */
     int backoffCount;
-    private boolean persisting;
+    boolean persisting;
 
     // congestion control and recovery
     CongestionControl cc;
-    int dupAcks;
-    boolean inRecovery;
-    private int recover;
-    private final SeqRanges scoreboard = new SeqRanges(MAX_OOO_RANGES);
-    private int highRxt;
-    private long limitedTransmitAllowance;
+    final LossRecovery recovery = new LossRecovery();
+    final SackScoreboard scoreboard = new SackScoreboard(MAX_OOO_RANGES);
 
     // ACK generation
-    private final DelayedAcks acks;
-    private boolean ackPending;
+    final DelayedAcks acks;
+    boolean ackPending;
 
     // socket options
-    private boolean noDelay;
+    boolean noDelay;
     /** IP TOS byte of every segment sent (IP_TOS); its ECN bits stay 0, TCP owns them (RFC 3168 §6.1.1). */
-    private int tos;
-    private boolean keepAlive;
-    private long keepAliveIdleNanos;
-    private long keepAliveIntervalNanos;
-    private int keepAliveCount;
-    private int keepAliveProbes;
-    private long lastReceiveNanos;
-    private int lingerSeconds = -1;
-    private boolean closedByApp;
-    private int receiveBufferSize;
-    private int sendBufferSize;
-    /**
-     * Receive-window auto-tuning: the window covers at most this many bytes of the buffer and
-     * grows while the application keeps up (as Linux's tcp_rcv_space_adjust), so an idle or slow
-     * reader does not invite a full buffer of data. Fixed at the buffer size when SO_RCVBUF is set.
-     */
-    private int rcvWindowLimit;
-    private boolean autoTune;
-    private long autoTuneStart;
-    private long copiedSinceTune;
+    int tos;
+    boolean keepAlive;
+    long keepAliveIdleNanos;
+    long keepAliveIntervalNanos;
+    int keepAliveCount;
+    int keepAliveProbes;
+    long lastReceiveNanos;
+    int lingerSeconds = -1;
+    /** close() or abort() was called: nobody reads or writes any more, it finishes on its own. */
+    boolean closedByApp;
+    private int receiveBufferBytes;
+    private int sendBufferBytes;
 
-    private final Timer retransmitTimer = new Timer(this);
-    private final Timer delayedAckTimer = new Timer(this);
-    private final Timer keepAliveTimer = new Timer(this);
+    /** Segment arrival and sending, each in a file of its own; they work on this connection's state. */
+    final TcpInput in = new TcpInput(this);
+    final TcpOutput out = new TcpOutput(this);
+
+    final Timer retransmitTimer = new Timer(this);
+    final Timer delayedAckTimer = new Timer(this);
+    final Timer keepAliveTimer = new Timer(this);
     /** TIME-WAIT, orphaned FIN-WAIT-2 and SO_LINGER deadline. */
-    private final Timer closeTimer = new Timer(this);
+    final Timer closeTimer = new Timer(this);
     private Arena arena;
 
     /** Observes state changes (for tests and tracing). */
@@ -162,6 +156,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     TcpConnection(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort,
                   TcpConnectOptions options) {
         this.layer = layer;
+        this.timers = layer.timers();
+        this.clock = layer.clock();
         this.counters = layer.counters();
         this.config = layer.config();
         this.localAddress = localAddress;
@@ -169,16 +165,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
-        this.receiveBufferSize = receiveBufferFor(options, config);
-        this.autoTune = options.receiveBuffer() == 0;
-        this.sendBufferSize = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
+        this.receiveBufferBytes = receiveBufferFor(options, config);
+        this.rcvWindow = new ReceiveWindow(options.receiveBuffer() == 0);
+        this.sendBufferBytes = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
         this.keepAliveIdleNanos = config.keepAliveIdleMs() * 1_000_000L;
         this.keepAliveIntervalNanos = config.keepAliveIntervalMs() * 1_000_000L;
         this.keepAliveCount = config.keepAliveCount();
         this.stateObserver = layer.stateObserver();
-        this.rto = config.rtoInitialMs() * 1_000_000L;
+        this.rtt = new RttEstimator(config.rtoInitialMs() * 1_000_000L, config.rtoMinMs() * 1_000_000L,
+                config.rtoMaxMs() * 1_000_000L);
         this.acks = new DelayedAcks(config.delayedAckMs() * 1_000_000L, config.quickAckSegments());
         int mtu = layer.output().mtu(remoteAddress);
         this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
@@ -186,10 +183,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void allocateBuffers() {
         if (arena == null) {
-            rcvWindowLimit = autoTune ? Math.min(receiveBufferSize, INITIAL_WINDOW_LIMIT) : receiveBufferSize;
+            rcvWindow.start(receiveBufferBytes);
             arena = Arena.ofShared();
-            sendBuffer = new ByteRing(arena.allocate(sendBufferSize, 64));
-            receiveBuffer = new ByteRing(arena.allocate(receiveBufferSize, 64));
+            sendBuffer = new ByteRing(arena.allocate(sendBufferBytes, 64));
+            receiveBuffer = new ByteRing(arena.allocate(receiveBufferBytes, 64));
         }
     }
 
@@ -204,50 +201,50 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
-        recover = iss;
-        highRxt = iss;
-        rcvScale = config.windowScaling() ? scaleFor(receiveBufferSize) : 0;
+        recovery.start(iss);
+        scoreboard.reset(iss);
+        rcvScale = config.windowScaling() ? scaleFor(receiveBufferBytes) : 0;
         setState(TcpState.SYN_SENT);
-        sendSyn(false);
-        layer.timers().scheduleIn(retransmitTimer, rto);
+        out.sendSyn(false);
+        timers.scheduleIn(retransmitTimer, rtt.rtoNs());
         counters.increment(TcpCounter.CONNECTIONS_OPENED);
     }
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
-    void openPassive(int seq, int window, TcpOptions o, int isn, MemorySegment s, long dataOff, int dataLen) {
+    void openPassive(Segment seg, int isn) {
         allocateBuffers();
         state = TcpState.LISTEN; // conceptually forked from the listener
-        irs = seq;
-        rcvNxt = seq + 1;
+        irs = seg.seq;
+        rcvNxt = seg.seq + 1;
         iss = isn;
         tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBufferSeq = iss + 1;
-        recover = iss;
-        highRxt = iss;
-        negotiate(o, true);
-        sndWnd = window; // never scaled in a SYN (RFC 7323 §2.2)
+        recovery.start(iss);
+        scoreboard.reset(iss);
+        negotiate(seg.options, true);
+        sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
-        sndWl1 = seq;
+        sndWl1 = seg.seq;
         sndWl2 = iss;
-        if (o.hasTimestamps) {
-            tsRecent = o.tsVal;
-            tsRecentAge = now();
+        if (seg.options.hasTimestamps) {
+            tsRecent = seg.options.tsVal;
+            tsRecentNanos = now();
         }
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
-        if (dataLen > 0) {
+        if (seg.dataLength > 0) {
             // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
             // the SYN-ACK acknowledges what fits the initial window
-            int n = Math.min(dataLen, (int) Math.min(receiveSpace(), 65535));
-            receiveBuffer.put(0, s, dataOff, n);
+            int n = Math.min(seg.dataLength, (int) Math.min(rcvWindow.spaceBytes(receiveBuffer), 65535));
+            receiveBuffer.put(0, seg.data, seg.dataOffset, n);
             receiveBuffer.commit(n);
             rcvNxt += n;
         }
-        sendSyn(true);
-        layer.timers().scheduleIn(retransmitTimer, rto);
+        out.sendSyn(true);
+        timers.scheduleIn(retransmitTimer, rtt.rtoNs());
     }
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
@@ -262,9 +259,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sackOk = config.sack() && (ackOptions.tsEcr & TcpLayer.COOKIE_SACK_BIT) != 0;
             windowScaleOk = config.windowScaling() && wscale != TcpLayer.COOKIE_NO_WSCALE;
             sndScale = windowScaleOk ? Math.min(wscale, TcpOptions.MAX_WINDOW_SCALE) : 0;
-            rcvScale = windowScaleOk ? scaleFor(receiveBufferSize) : 0;
+            rcvScale = windowScaleOk ? scaleFor(receiveBufferBytes) : 0;
             tsRecent = ackOptions.tsVal;
-            tsRecentAge = now();
+            tsRecentNanos = now();
         }
         state = TcpState.LISTEN;
         irs = seq - 1;
@@ -274,15 +271,15 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sndNxt = ack;
         sndMax = ack;
         sendBufferSeq = ack;
-        recover = iss;
-        highRxt = iss;
+        recovery.start(iss);
+        scoreboard.reset(iss);
         mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
         sndWnd = (long) window << sndScale; // the ACK's window is scaled
         maxSndWnd = sndWnd;
         sndWl1 = seq;
         sndWl2 = ack;
-        rcvAdvRight = rcvNxt + Math.min(receiveBuffer.free(), 65535);
+        rcvWindow.rightEdge(rcvNxt + Math.min(receiveBuffer.free(), 65535));
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
         setState(TcpState.ESTABLISHED);
@@ -290,14 +287,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     /** Settles the options from the peer's SYN (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1). */
-    private void negotiate(TcpOptions o, boolean weAreResponding) {
+    void negotiate(TcpOptions o, boolean weAreResponding) {
         int peerMss = o.mss > 0 ? o.mss : DEFAULT_MSS;
         timestampsOk = config.timestamps() && o.hasTimestamps;
         sackOk = config.sack() && o.sackPermitted;
         windowScaleOk = config.windowScaling() && o.windowScale >= 0;
         sndScale = windowScaleOk ? o.windowScale : 0;
         if (weAreResponding) {
-            rcvScale = windowScaleOk ? scaleFor(receiveBufferSize) : 0;
+            rcvScale = windowScaleOk ? scaleFor(receiveBufferBytes) : 0;
         } else if (!windowScaleOk) {
             rcvScale = 0;
         }
@@ -399,6 +396,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Queues bytes from {@code src}; returns how many fit (0 when the send buffer is full). */
     public int send(ByteBuffer src) {
+        assert layer.lockHeld() : "stack lock not held";
         checkSendable();
         return queued(append(src));
     }
@@ -409,6 +407,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * segments as one writev does on Linux, under TCP_NODELAY too; returns the bytes queued.
      */
     public long send(ByteBuffer[] srcs, int offset, int length) {
+        assert layer.lockHeld() : "stack lock not held";
         checkSendable();
         int total = 0;
         for (int i = offset; i < offset + length; i++) {
@@ -429,6 +428,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Queues {@code len} bytes of {@code src} at {@code offset}; returns how many fit. */
     public int send(MemorySegment src, long offset, int len) {
+        assert layer.lockHeld() : "stack lock not held";
         checkSendable();
         return queued(sendBuffer.append(src, offset, len));
     }
@@ -436,7 +436,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** {@code n} bytes joined the send buffer: send what the windows allow. */
     private int queued(int n) {
         if (n > 0 && state.isSynchronized()) {
-            output(false);
+            out.output(false);
         }
         notifyReadiness();
         return n;
@@ -456,6 +456,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Moves up to {@code dst.remaining()} received bytes; 0 when none, -1 at end of stream. */
     public int receive(ByteBuffer dst) {
+        assert layer.lockHeld() : "stack lock not held";
         if (receiveBuffer != null && receiveBuffer.size() > 0 && dst.hasRemaining()) {
             int n = Math.min(dst.remaining(), receiveBuffer.size());
             int pos = dst.position();
@@ -470,6 +471,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Moves up to {@code len} received bytes into {@code dst}; 0 when none, -1 at end of stream. */
     public int receive(MemorySegment dst, long offset, int len) {
+        assert layer.lockHeld() : "stack lock not held";
         if (receiveBuffer != null && receiveBuffer.size() > 0 && len > 0) {
             int n = Math.min(len, receiveBuffer.size());
             receiveBuffer.get(0, dst, offset, n);
@@ -495,52 +497,21 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
     private void afterRead(int n) {
-        autoTune(n);
-        if (state.isSynchronized() && !finReceived) {
-            long opened = rcvNxt + receiveSpace() - rcvAdvRight;
-            int old = rcvAdvRight - rcvNxt;
-            if (opened >= Math.min(rcvWindowLimit / 2, advertisedMss) && old < advertisedMss * 2L) {
-                sendAck();
-            }
+        rcvWindow.read(n, now(), rtt.srttNs());
+        if (state.isSynchronized() && !finReceived && rcvWindow.worthAnnouncing(receiveBuffer, rcvNxt, advertisedMss)) {
+            out.sendAck();
         }
         notifyReadiness();
     }
 
-    /**
-     * Grows the window limit when the application read at least half of it within one RTT:
-     * the window then limits throughput (Linux's dynamic right-sizing).
-     */
-    private void autoTune(int n) {
-        if (!autoTune || rcvWindowLimit >= receiveBufferSize) {
-            return;
-        }
-        copiedSinceTune += n;
-        long now = now();
-        long rtt = Math.max(srtt, 1_000_000L);
-        if (now - autoTuneStart >= rtt) {
-            if (copiedSinceTune * 2 >= rcvWindowLimit) {
-                rcvWindowLimit = (int) Math.min(receiveBufferSize, Math.max(2L * rcvWindowLimit, 2 * copiedSinceTune));
-            }
-            autoTuneStart = now;
-            copiedSinceTune = 0;
-        }
-    }
-
-    /** Receive space the window may offer from RCV.NXT: the buffer's free room within the limit. */
-    private long receiveSpace() {
-        if (receiveBuffer == null) {
-            return 0; // released in TIME-WAIT
-        }
-        return Math.max(0, Math.min(receiveBuffer.free(), (long) rcvWindowLimit - receiveBuffer.size()));
-    }
-
     /** The current auto-tuned limit of the receive window (the buffer size when not tuning). */
     public int receiveWindowLimit() {
-        return rcvWindowLimit;
+        return rcvWindow.limitBytes();
     }
 
     /** Half-close (RFC 9293 §3.10.4): queue a FIN after the buffered data. */
     public void shutdownOutput() {
+        assert layer.lockHeld() : "stack lock not held";
         if (outputShutdown) {
             return;
         }
@@ -551,13 +522,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
                 finQueued = true;
                 if (state == TcpState.ESTABLISHED) {
                     setState(TcpState.FIN_WAIT_1);
-                    output(false);
+                    out.output(false);
                 }
             }
             case CLOSE_WAIT -> {
                 finQueued = true;
                 setState(TcpState.LAST_ACK);
-                output(false);
+                out.output(false);
             }
             default -> { /* FIN already queued or nothing to close */ }
         }
@@ -566,6 +537,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Stops reading: buffered and later data is discarded, receive returns -1. */
     public void shutdownInput() {
+        assert layer.lockHeld() : "stack lock not held";
         inputShutdown = true;
         if (receiveBuffer != null && receiveBuffer.size() > 0) {
             receiveBuffer.consume(receiveBuffer.size());
@@ -579,6 +551,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * finishes in the background, bounded by SO_LINGER seconds when set.
      */
     public void close() {
+        assert layer.lockHeld() : "stack lock not held";
         if (closedByApp) {
             return;
         }
@@ -595,18 +568,19 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         inputShutdown = true;
         shutdownOutput();
         if (lingerSeconds > 0 && state != TcpState.CLOSED && state != TcpState.TIME_WAIT) {
-            layer.timers().scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
+            timers.scheduleIn(closeTimer, lingerSeconds * 1_000_000_000L);
         } else if (state == TcpState.FIN_WAIT_2) {
             // an orphan cannot wait forever for the peer's FIN (as Linux's tcp_fin_timeout)
-            layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
+            timers.scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
         }
     }
 
     /** Aborts (RFC 9293 §3.10.5): a RST to the peer in synchronized states, then CLOSED. */
     public void abort() {
+        assert layer.lockHeld() : "stack lock not held";
         closedByApp = true;
         if (state.isSynchronized() && state != TcpState.TIME_WAIT) {
-            sendReset(sndMax);
+            out.sendReset(sndMax);
         }
         toClosed();
     }
@@ -638,22 +612,24 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * delays ACKs (RFC 1122 §4.2.3.2) until the stack leaves that mode (see {@link DelayedAcks}).
      */
     public void quickAck(boolean on) {
+        assert layer.lockHeld() : "stack lock not held";
         acks.quickAck(on);
         if (on && state.isSynchronized() && acks.pending()) {
-            sendAck();
+            out.sendAck();
         }
     }
 
     /** TCP_NODELAY: disables Nagle's algorithm (RFC 1122 §4.2.3.4). */
     public void noDelay(boolean on) {
+        assert layer.lockHeld() : "stack lock not held";
         noDelay = on;
         if (on && state.isSynchronized()) {
-            output(false);
+            out.output(false);
         }
     }
 
     public int receiveBufferSize() {
-        return receiveBufferSize;
+        return receiveBufferBytes;
     }
 
     /** SO_RCVBUF: effective before the connection exchanges SYNs (the window scale depends on it). */
@@ -662,11 +638,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (state != TcpState.CLOSED || arena != null) {
             throw new IllegalStateException("SO_RCVBUF can only change before connecting");
         }
-        receiveBufferSize = bytes;
+        receiveBufferBytes = bytes;
     }
 
     public int sendBufferSize() {
-        return sendBufferSize;
+        return sendBufferBytes;
     }
 
     public void sendBufferSize(int bytes) {
@@ -674,7 +650,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (arena != null) {
             throw new IllegalStateException("SO_SNDBUF can only change before connecting");
         }
-        sendBufferSize = bytes;
+        sendBufferBytes = bytes;
     }
 
     private static void checkBufferSize(int bytes) {
@@ -689,6 +665,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** SO_KEEPALIVE with idle, interval (ms) and probe count (RFC 1122 §4.2.3.6). */
     public void keepAlive(boolean on, long idleMs, long intervalMs, int count) {
+        assert layer.lockHeld() : "stack lock not held";
         if (idleMs < 1 || intervalMs < 1 || count < 1) {
             throw new IllegalArgumentException("keepalive idle, interval and count must be positive");
         }
@@ -699,7 +676,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (on) {
             armKeepAlive();
         } else {
-            layer.timers().cancel(keepAliveTimer);
+            timers.cancel(keepAliveTimer);
         }
     }
 
@@ -729,11 +706,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     public long retransmissionTimeoutNanos() {
-        return rto;
+        return rtt.rtoNs();
     }
 
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srttNs();
     }
 
     public int sendWindowScale() {
@@ -746,7 +723,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** The bytes of receive window currently offered to the peer. */
     public int receiveWindow() {
-        return rcvAdvRight - rcvNxt;
+        return rcvWindow.rightEdge() - rcvNxt;
     }
 
     // ------------------------------------------------------------------ segment arrival
@@ -755,585 +732,31 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * A validated segment for this connection (RFC 9293 §3.10.7). The data is {@code dataLen}
      * bytes at {@code dataOff} in {@code s}; options were parsed into {@code o}.
      */
-    void segmentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                        int window, int urgent, TcpOptions o) {
+    void segmentArrives(Segment seg) {
+        assert layer.lockHeld() : "stack lock not held";
         switch (state) {
-            case SYN_SENT -> synSentArrives(s, dataOff, dataLen, seq, ack, flags, window, o);
+            case SYN_SENT -> in.synSentArrives(seg);
             case CLOSED, LISTEN -> { /* handled by the layer */ }
-            default -> synchronizedArrives(s, dataOff, dataLen, seq, ack, flags, window, urgent, o);
+            default -> in.synchronizedArrives(seg);
         }
         notifyReadiness();
     }
 
-    /** RFC 9293 §3.10.7.3. */
-    private void synSentArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                                int window, TcpOptions o) {
-        boolean hasAck = (flags & Tcp.ACK) != 0;
-        if (hasAck && (Seq.le(ack, iss) || Seq.gt(ack, sndMax))) {
-            if ((flags & Tcp.RST) == 0) {
-                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
-            }
-            counters.increment(TcpCounter.DROP_BAD_ACK);
-            return;
-        }
-        if ((flags & Tcp.RST) != 0) {
-            if (hasAck) {
-                counters.increment(TcpCounter.RESETS_RECEIVED);
-                fail(TcpError.REFUSED);
-            } else {
-                counters.increment(TcpCounter.DROP_OUT_OF_WINDOW_RST);
-            }
-            return;
-        }
-        if ((flags & Tcp.SYN) == 0) {
-            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
-            return;
-        }
-        irs = seq;
-        rcvNxt = seq + 1;
-        rcvAdvRight = rcvNxt;
-        negotiate(o, false);
-        if (o.hasTimestamps && timestampsOk) {
-            tsRecent = o.tsVal;
-            tsRecentAge = now();
-        }
-        lastReceiveNanos = now();
-        if (hasAck) {
-            sndUna = ack;
-            sndWnd = window; // unscaled in a SYN
-            maxSndWnd = sndWnd;
-            sndWl1 = seq;
-            sndWl2 = ack;
-            rttSample(o);
-            if (!rttMeasured && backoffCount == 0) {
-                updateRtt(now() - rttStart);
-            }
-            backoffCount = 0;
-            layer.timers().cancel(retransmitTimer);
-            setState(TcpState.ESTABLISHED);
-            armKeepAlive();
-            // data on the SYN-ACK is unusual but legal; take it like any other
-            if (dataLen > 0) {
-                acceptData(s, dataOff, dataLen, seq + 1);
-            }
-            sendAck();
-            if (finQueued) {
-                setState(TcpState.FIN_WAIT_1);
-            }
-            output(false);
-        } else {
-            // simultaneous open (RFC 9293 §3.5, figure 8)
-            setState(TcpState.SYN_RECEIVED);
-            sendSyn(true);
-        }
-    }
-
-    /** RFC 9293 §3.10.7.4, with RFC 5961 and RFC 7323 checks. */
-    private void synchronizedArrives(MemorySegment s, long dataOff, int dataLen, int seq, int ack, int flags,
-                                     int window, int urgent, TcpOptions o) {
-        boolean rst = (flags & Tcp.RST) != 0;
-        boolean syn = (flags & Tcp.SYN) != 0;
-        boolean fin = (flags & Tcp.FIN) != 0;
-        long nowNanos = now();
-        // RFC 7323 §5.3 PAWS, before the sequence check
-        if (timestampsOk && o.hasTimestamps && !rst && Seq.lt(o.tsVal, tsRecent)
-                && nowNanos - tsRecentAge < PAWS_IDLE_NANOS) {
-            counters.increment(TcpCounter.DROP_PAWS);
-            sendAck();
-            return;
-        }
-        if (state == TcpState.SYN_RECEIVED && (flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN && seq == irs) {
-            sendSyn(true); // our SYN-ACK was lost and the peer repeats its SYN
-            return;
-        }
-        int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
-        int rcvWnd = Math.max(0, rcvAdvRight - rcvNxt);
-        if (!acceptable(seq, segLen, rcvWnd)) {
-            counters.increment(TcpCounter.DROP_UNACCEPTABLE);
-            if (!rst) {
-                sendAck();
-            }
-            return;
-        }
-        // RFC 5961 §3.2: only an exact RCV.NXT match resets; others in window get a challenge
-        if (rst) {
-            if (seq == rcvNxt) {
-                counters.increment(TcpCounter.RESETS_RECEIVED);
-                resetReceived();
-            } else {
-                challengeAck();
-            }
-            return;
-        }
-        // RFC 5961 §4: any SYN in a synchronized state gets a challenge ACK
-        if (syn) {
-            challengeAck();
-            return;
-        }
-        if ((flags & Tcp.ACK) == 0) {
-            counters.increment(TcpCounter.DROP_BAD_ACK);
-            return;
-        }
-        lastReceiveNanos = nowNanos;
-        keepAliveProbes = 0;
-        if (state == TcpState.SYN_RECEIVED) {
-            if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
-                sndWnd = (long) window << sndScale;
-                maxSndWnd = Math.max(maxSndWnd, sndWnd);
-                sndWl1 = seq;
-                sndWl2 = ack;
-                sndUna = ack;
-                sndNxt = Seq.max(sndNxt, ack);
-                rttSample(o);
-                if (!rttMeasured && backoffCount == 0) {
-                    updateRtt(nowNanos - rttStart);
-                }
-                backoffCount = 0;
-                layer.timers().cancel(retransmitTimer);
-                setState(finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
-                armKeepAlive();
-                if (parent != null) {
-                    parent.established(this);
-                }
-            } else {
-                layer.sendReset(localAddress, localPort, remoteAddress, remotePort, ack, 0, false);
-                return;
-            }
-        }
-        if (!ackAcceptable(ack)) {
-            return;
-        }
-        // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent. Only
-        // once the segment is known acceptable, ACK included (as Linux does): a forged
-        // in-window segment with an impossible ACK must not move TS.Recent, or every genuine
-        // segment after it would fail PAWS and the connection could never finish.
-        if (timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = o.tsVal;
-            tsRecentAge = nowNanos;
-        }
-        processAck(seq, ack, window, dataLen, flags, o, nowNanos);
-        if (state == TcpState.CLOSED) {
-            return;
-        }
-        // urgent pointer (RFC 9293 §3.8.5): noted; the bytes stay in line in the stream
-        if ((flags & Tcp.URG) != 0 && state.receivesData()) {
-            int up = seq + urgent;
-            if (!urgentSeen || Seq.gt(up, rcvUp)) {
-                rcvUp = up;
-            }
-            urgentSeen = true;
-        }
-        // trim to the window (RFC 9293 §3.10.7.4 "first")
-        if (Seq.lt(seq, rcvNxt)) {
-            int d = rcvNxt - seq;
-            if (d > dataLen) {
-                fin = false; // all old, and its FIN (before RCV.NXT) a duplicate
-                dataLen = 0;
-            } else {
-                dataOff += d;
-                dataLen -= d;
-            }
-            seq = rcvNxt;
-        }
-        if (dataLen > 0 && closedByApp && state.receivesData()) {
-            // RFC 1122 §4.2.2.13, RFC 2525 §2.17: nobody will read new data after close(); a RST
-            // at the peer's RCV.NXT (our SEG.ACK) tells it the data was lost, as Linux does
-            counters.increment(TcpCounter.DROP_DATA_AFTER_CLOSE);
-            sendReset(ack);
-            toClosed();
-            return;
-        }
-        if (dataLen > 0 && state.receivesData()) {
-            int room = Math.min(rcvAdvRight - seq, receiveBuffer.free() - (seq - rcvNxt));
-            if (dataLen > room) {
-                // beyond the window (a zero-window probe with a new byte): not acceptable, so
-                // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
-                counters.increment(TcpCounter.DROP_BEYOND_WINDOW);
-                ackPending = true;
-                dataLen = Math.max(room, 0);
-                fin = false;
-            }
-            if (dataLen > 0) {
-                acceptData(s, dataOff, dataLen, seq);
-            }
-        } else if (dataLen > 0) {
-            dataLen = 0; // data after the peer's FIN cannot be accepted
-        }
-        if (fin && state.ordinal() >= TcpState.SYN_RECEIVED.ordinal()) {
-            int finSeq = seq + dataLen;
-            if (finSeq == rcvNxt) {
-                finArrives();
-            } else if (Seq.gt(finSeq, rcvNxt)) {
-                pendingFin = true;
-                pendingFinSeq = finSeq;
-                ackPending = true;
-            }
-        }
-        output(false); // data segments carry the ACK
-        if (ackPending) {
-            sendAck();
-        }
-    }
-
-    /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
-    private boolean acceptable(int seq, int segLen, int rcvWnd) {
-        if (segLen == 0) {
-            return rcvWnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + rcvWnd);
-        }
-        if (rcvWnd == 0) {
-            // RFC 9293: with a zero window still take ACKs, URGs and RSTs at RCV.NXT
-            return seq == rcvNxt;
-        }
-        return Seq.inRange(seq, rcvNxt, rcvNxt + rcvWnd) || Seq.inRange(seq + segLen - 1, rcvNxt, rcvNxt + rcvWnd);
-    }
-
-    /** Returns false when the segment must be dropped. */
-    /**
-     * RFC 9293 §3.10.7.4 "fifth" with RFC 5961 §5.2: an ACK of something not yet sent, or too
-     * old to be genuine, drops the segment (answered with an ACK or a challenge ACK).
-     */
-    private boolean ackAcceptable(int ack) {
-        if (Seq.gt(ack, sndMax)) {
-            counters.increment(TcpCounter.DROP_BAD_ACK);
-            sendAck(); // RFC 9293: an ACK for something not yet sent
-            return false;
-        }
-        // RFC 5961 §5.2: too old an ACK is dropped (with an ACK) so blind injection fails
-        if (Seq.lt(ack, sndUna - (int) Math.min(maxSndWnd, Integer.MAX_VALUE))) {
-            counters.increment(TcpCounter.DROP_BAD_ACK);
-            challengeAck();
-            return false;
-        }
-        return true;
-    }
-
-    /** Processes an acceptable ACK: acknowledged data, duplicate ACKs, SACK, the send window. */
-    private void processAck(int seq, int ack, int window, int dataLen, int flags, TcpOptions o, long nowNanos) {
-        long newWnd = (long) window << sndScale;
-        boolean duplicate = ack == sndUna && dataLen == 0 && (flags & Tcp.FIN) == 0 && newWnd == sndWnd
-                && sndMax != sndUna;
-        if (sackOk && o.sackBlockCount > 0) {
-            for (int i = 0; i < o.sackBlockCount; i++) {
-                int l = o.sackLeft[i];
-                int r = o.sackRight[i];
-                // RFC 2018: ignore blocks outside what is outstanding
-                if (Seq.lt(l, r) && Seq.ge(l, ack) && Seq.le(r, sndMax)) {
-                    scoreboard.add(l, r);
-                }
-            }
-        }
-        if (Seq.gt(ack, sndUna)) {
-            newDataAcked(ack, o, nowNanos);
-        } else if (duplicate) {
-            duplicateAck(nowNanos);
-        }
-        checkSackLoss(nowNanos);
-        // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
-        // values update too, so a pure ACK closing the window is heeded. A window that shrinks
-        // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
-        if (Seq.lt(sndWl1, seq) || (sndWl1 == seq && Seq.le(sndWl2, ack))) {
-            boolean opened = newWnd > sndWnd;
-            sndWnd = newWnd;
-            maxSndWnd = Math.max(maxSndWnd, sndWnd);
-            sndWl1 = seq;
-            sndWl2 = ack;
-            if (opened && persisting && sndWnd > 0) {
-                persisting = false;
-                backoffCount = 0;
-                if (sndUna == sndMax) {
-                    layer.timers().cancel(retransmitTimer);
-                } else {
-                    // the window had shrunk to zero under data in flight and its RTO expired
-                    // (see retransmitTimeout): the retransmission it deferred goes now
-                    retransmitAfterTimeout();
-                }
-            }
-        } else if (Seq.gt(sndUna, sndWl2)) {
-            // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
-            // ACK moved SND.UNA without a window, so keep the same right edge
-            sndWnd = Math.max(0, sndWnd - ((sndUna - sndWl2) & 0xFFFF_FFFFL));
-            sndWl2 = sndUna;
-        }
-    }
-
-    private void newDataAcked(int ack, TcpOptions o, long nowNanos) {
-        int acked = ack - sndUna;
-        // bytes of data (not SYN/FIN) now acknowledged leave the send buffer
-        int dataEnd = sendBufferSeq + sendBuffer.size();
-        int dataAcked = Seq.min(ack, dataEnd) - sendBufferSeq;
-        if (dataAcked > 0) {
-            sendBuffer.consume(dataAcked);
-            sendBufferSeq += dataAcked;
-        }
-        sndUna = ack;
-        if (Seq.lt(sndNxt, ack)) {
-            sndNxt = ack;
-        }
-        scoreboard.removeBelow(ack);
-        if (Seq.lt(highRxt, ack)) {
-            highRxt = ack;
-        }
-        // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
-        if (!rttSample(o) && rttTiming && Seq.gt(ack, rttSeq)) {
-            rttTiming = false;
-            updateRtt(nowNanos - rttStart);
-        }
-        backoffCount = 0;
-        persisting = false;
-        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-        if (inRecovery) {
-            if (Seq.ge(ack, recover)) {
-                inRecovery = false;
-                cc.onRecoveryEnd(flight, mss);
-            } else if (!sackOk) {
-                // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
-                sendData(sndUna, Math.min(maxPayload(), Seq.min(dataEnd, sndMax) - sndUna), false);
-                counters.increment(TcpCounter.RETRANSMITS);
-                cc.setCwnd(cc.cwnd() - acked + mss);
-            }
-        } else {
-            cc.onAck(acked, mss, nowNanos, srtt);
-        }
-        dupAcks = 0;
-        limitedTransmitAllowance = 0;
-        if (sndUna == sndMax) {
-            layer.timers().cancel(retransmitTimer);
-        } else {
-            layer.timers().scheduleIn(retransmitTimer, rto); // RFC 6298 §5.3
-        }
-        // our FIN acknowledged?
-        if (finQueued && sndUna == dataEnd + 1) {
-            finAcked();
-        }
-    }
-
-    private void duplicateAck(long nowNanos) {
-        dupAcks++;
-        if (inRecovery) {
-            if (!sackOk) {
-                cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4
-            }
-            return;
-        }
-        if (dupAcks < 3) {
-            // RFC 3042 limited transmit: one new segment per duplicate ACK
-            limitedTransmitAllowance = (long) dupAcks * mss;
-            return;
-        }
-        if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            enterRecovery(nowNanos);
-        }
-    }
-
-    /**
-     * RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh − 1)·SMSS bytes above it were SACKed,
-     * which starts recovery even when duplicate ACKs were lost or carried window changes.
-     */
-    private void checkSackLoss(long nowNanos) {
-        if (sackOk && !inRecovery && sndUna != sndMax && Seq.ge(sndUna, recover)
-                && scoreboard.bytesIn(sndUna, sndMax) > 2L * mss) {
-            enterRecovery(nowNanos);
-        }
-    }
-
-    /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
-    private void enterRecovery(long nowNanos) {
-        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-        inRecovery = true;
-        recover = sndMax;
-        highRxt = sndUna;
-        limitedTransmitAllowance = 0;
-        cc.onFastRecovery(flight, mss, nowNanos);
-        counters.increment(TcpCounter.FAST_RETRANSMITS);
-        rttTiming = false;
-        int dataEnd = sendBufferSeq + sendBuffer.size();
-        // a retransmission never reaches past what was sent (SND.MAX)
-        int len = Math.min(maxPayload(), Seq.max(Seq.min(dataEnd, sndMax) - sndUna, 0));
-        if (sackOk) {
-            counters.increment(TcpCounter.SACK_RECOVERIES);
-            len = Math.min(len, scoreboard.nextStart(sndUna, sndUna + len) - sndUna);
-            highRxt = sndUna + Math.max(len, 0);
-        } else {
-            cc.setCwnd(cc.ssthresh() + 3L * mss);
-        }
-        boolean withFin = finQueued && sndUna + len == dataEnd && Seq.gt(sndMax, dataEnd);
-        if (len > 0 || withFin) {
-            sendData(sndUna, len, withFin);
-            counters.increment(TcpCounter.RETRANSMITS);
-        }
-        layer.timers().scheduleIn(retransmitTimer, rto);
-    }
-
-    private void finAcked() {
-        switch (state) {
-            case FIN_WAIT_1 -> {
-                setState(TcpState.FIN_WAIT_2);
-                if (closedByApp && lingerSeconds < 0) {
-                    // an orphan cannot wait forever for the peer's FIN
-                    layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
-                }
-            }
-            case CLOSING -> enterTimeWait();
-            case LAST_ACK -> toClosed();
-            default -> { }
-        }
-    }
-
-    private void finArrives() {
-        rcvNxt++;
-        finReceived = true;
-        pendingFin = false;
-        ackPending = true;
-        switch (state) {
-            case SYN_RECEIVED, ESTABLISHED -> setState(TcpState.CLOSE_WAIT);
-            case FIN_WAIT_1 -> {
-                if (finQueued && sndUna == sendBufferSeq + sendBuffer.size() + 1) {
-                    enterTimeWait();
-                } else {
-                    setState(TcpState.CLOSING);
-                }
-            }
-            case FIN_WAIT_2 -> enterTimeWait();
-            case TIME_WAIT -> layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
-            default -> { }
-        }
-    }
-
-    private void enterTimeWait() {
-        setState(TcpState.TIME_WAIT);
-        if (closedByApp) {
-            release(); // nothing more to read or send: the 2·MSL wait keeps only the state
-        }
-        layer.timers().cancel(retransmitTimer);
-        layer.timers().cancel(keepAliveTimer);
-        layer.timers().scheduleIn(closeTimer, 2 * config.mslMs() * 1_000_000L);
-        ackPending = true;
-    }
-
-    /** In-window data at {@code seq} (≥ RCV.NXT, fits the buffer): in order or out of order. */
-    private void acceptData(MemorySegment s, long dataOff, int dataLen, int seq) {
-        if (inputShutdown) {
-            if (seq == rcvNxt) {
-                rcvNxt += dataLen; // discarded, but acknowledged
-                rcvAdvRight = Seq.max(rcvAdvRight, rcvNxt);
-                scheduleAck(dataLen, false);
-            }
-            return;
-        }
-        int offset = receiveBuffer.size() + (seq - rcvNxt);
-        if (seq == rcvNxt) {
-            receiveBuffer.put(offset, s, dataOff, dataLen);
-            receiveBuffer.commit(dataLen);
-            rcvNxt += dataLen;
-            boolean filledHole = outOfOrder.count() > 0;
-            // merge out-of-order data that is now contiguous
-            outOfOrder.removeBelow(rcvNxt);
-            int r = outOfOrder.takeFrom(rcvNxt);
-            while (r != rcvNxt) {
-                receiveBuffer.commit(r - rcvNxt);
-                rcvNxt = r;
-                r = outOfOrder.takeFrom(rcvNxt);
-            }
-            if (pendingFin && rcvNxt == pendingFinSeq) {
-                finArrives();
-            }
-            scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
-        } else {
-            if (outOfOrder.covers(seq, seq + dataLen)) {
-                counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
-            } else if (outOfOrder.add(seq, seq + dataLen)) {
-                receiveBuffer.put(offset, s, dataOff, dataLen);
-                counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
-            } else {
-                counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
-            }
-            ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
-        }
-    }
-
-    /** In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides. */
-    private void scheduleAck(int bytes, boolean now) {
-        if (acks.received(bytes, advertisedMss, now()) || now) {
-            ackPending = true;
-        } else if (!delayedAckTimer.isScheduled()) {
-            layer.timers().scheduleIn(delayedAckTimer, acks.timeoutNanos());
-        }
-    }
-
-    private void resetReceived() {
-        if (state == TcpState.SYN_RECEIVED) {
-            if (parent != null) {
-                // RFC 9293 §3.10.7.4: a passive open returns to LISTEN; the listener forgets it
-                toClosed();
-            } else {
-                fail(TcpError.REFUSED); // an active open met a reset during simultaneous open
-            }
-            return;
-        }
-        switch (state) {
-            case CLOSING, LAST_ACK, TIME_WAIT -> toClosed();
-            default -> fail(TcpError.RESET);
-        }
-    }
-
-    private void challengeAck() {
-        if (layer.allowChallengeAck()) {
-            counters.increment(TcpCounter.CHALLENGE_ACKS);
-            sendAck();
-        } else {
-            counters.increment(TcpCounter.CHALLENGE_ACKS_THROTTLED);
-        }
-    }
-
     // ------------------------------------------------------------------ RTT and timers
-
-    /** An RTT sample from the echoed timestamp (RFC 7323 §4.1); false if none. */
-    private boolean rttSample(TcpOptions o) {
-        if (timestampsOk && o.hasTimestamps && o.tsEcr != 0) {
-            int nowTs = tsNow();
-            int rttMs = nowTs - o.tsEcr;
-            if (rttMs >= 0 && rttMs < 3_600_000) {
-                updateRtt(Math.max(rttMs, 0) * 1_000_000L + 1);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** RFC 6298 §2.2–2.3. */
-    private void updateRtt(long r) {
-        if (r <= 0) {
-            r = 1;
-        }
-        if (!rttMeasured) {
-            srtt = r;
-            rttvar = r / 2;
-            rttMeasured = true;
-        } else {
-            long err = Math.abs(srtt - r);
-            rttvar = rttvar - (rttvar >> 2) + (err >> 2);
-            srtt = srtt - (srtt >> 3) + (r >> 3);
-        }
-        long granularity = 1_000_000L; // 1 ms clock granularity G
-        rto = clampRto(srtt + Math.max(granularity, 4 * rttvar));
-    }
-
-    private long clampRto(long r) {
-        return Math.max(config.rtoMinMs() * 1_000_000L, Math.min(r, config.rtoMaxMs() * 1_000_000L));
-    }
 
     @Override
     public void onTimer(Timer timer, long nowNanos) {
+        assert layer.lockHeld() : "stack lock not held";
         try {
             if (timer == retransmitTimer) {
-                retransmitTimeout();
+                out.retransmitTimeout();
             } else if (timer == delayedAckTimer) {
                 if (state.isSynchronized() && acks.pending()) {
                     acks.timerFired();
-                    sendAck();
+                    out.sendAck();
                 }
             } else if (timer == keepAliveTimer) {
-                keepAliveTimeout(nowNanos);
+                out.keepAliveTimeout(nowNanos);
             } else if (timer == closeTimer) {
                 if (state == TcpState.TIME_WAIT) {
                     toClosed();
@@ -1348,381 +771,25 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         notifyReadiness();
     }
 
-    private void retransmitTimeout() {
-        switch (state) {
-            case SYN_SENT, SYN_RECEIVED -> {
-                if (++backoffCount > config.synRetries()) {
-                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
-                    if (state == TcpState.SYN_RECEIVED && parent != null) {
-                        toClosed();
-                    } else {
-                        fail(TcpError.TIMED_OUT);
-                    }
-                    return;
-                }
-                counters.increment(TcpCounter.RTO_EXPIRIES);
-                counters.increment(TcpCounter.RETRANSMITS);
-                rttMeasured = false;
-                sendSyn(state == TcpState.SYN_RECEIVED);
-                layer.timers().scheduleIn(retransmitTimer, backedOffRto());
-            }
-            case CLOSED, LISTEN, TIME_WAIT -> { }
-            default -> {
-                if (persisting && sndWnd > 0) {
-                    persisting = false;
-                    if (sndUna == sndMax) {
-                        // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
-                        output(true);
-                        return;
-                    }
-                    backoffCount = 0; // a shrunken window opened again: an ordinary timeout below
-                }
-                // RFC 9293 §3.8.6: the window can also shrink to zero under data in flight (a
-                // receiver shrinking it, or a reordered older window update passing the SND.WL1
-                // test); nothing in the window can be resent, so probe it like any zero window
-                // (MUST-35) and do not time the connection out over data beyond it (SHLD-17);
-                // the retransmission follows when the window opens (processAck)
-                if (persisting || (sndWnd == 0 && sndUna != sndMax)) {
-                    // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
-                    persisting = true;
-                    counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
-                    backoffCount = Math.min(backoffCount + 1, 16);
-                    sendProbe();
-                    layer.timers().scheduleIn(retransmitTimer, backedOffRto());
-                    return;
-                }
-                if (sndUna == sndMax) {
-                    return;
-                }
-                if (++backoffCount > config.retries()) {
-                    counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
-                    sendReset(sndMax);
-                    fail(TcpError.TIMED_OUT);
-                    return;
-                }
-                counters.increment(TcpCounter.RTO_EXPIRIES);
-                retransmitAfterTimeout();
-            }
-        }
-    }
-
-    /** RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend from SND.UNA after a timeout, restart the timer. */
-    private void retransmitAfterTimeout() {
-        long flight = (sndMax - sndUna) & 0xFFFF_FFFFL;
-        cc.onTimeout(flight, mss, now());
-        inRecovery = false;
-        dupAcks = 0;
-        limitedTransmitAllowance = 0; // RFC 5681 §3.1: the loss window is one segment, nothing more
-        recover = sndMax;
-        scoreboard.clear(); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
-        rttTiming = false; // Karn: no samples from retransmissions
-        sndNxt = sndUna;
-        highRxt = sndUna;
-        output(true);
-        layer.timers().scheduleIn(retransmitTimer, backedOffRto());
-    }
-
-    /** RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum. */
-    private long backedOffRto() {
-        long r = rto;
-        for (int i = 0; i < backoffCount && r < config.rtoMaxMs() * 1_000_000L; i++) {
-            r *= 2;
-        }
-        return clampRto(r);
-    }
-
-    private void keepAliveTimeout(long nowNanos) {
-        if (!keepAlive || !(state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT)) {
-            return;
-        }
-        long idle = nowNanos - lastReceiveNanos;
-        if (keepAliveProbes == 0 && idle < keepAliveIdleNanos) {
-            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
-            return;
-        }
-        if (keepAliveProbes >= keepAliveCount) {
-            counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
-            sendReset(sndMax);
-            fail(TcpError.TIMED_OUT);
-            return;
-        }
-        keepAliveProbes++;
-        counters.increment(TcpCounter.KEEP_ALIVE_PROBES);
-        sendProbe();
-        layer.timers().scheduleIn(keepAliveTimer, keepAliveIntervalNanos);
-    }
-
-    private void armKeepAlive() {
+    void armKeepAlive() {
         if (keepAlive && state.isSynchronized()) {
-            layer.timers().schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
+            timers.schedule(keepAliveTimer, lastReceiveNanos + keepAliveIdleNanos);
         }
     }
 
     // ------------------------------------------------------------------ output
 
-    /**
-     * Sends what the windows allow (RFC 9293 §3.8.6.2.1, RFC 5681, RFC 6675 §5 step 4): in SACK
-     * recovery the holes first, then new data, subject to Nagle (RFC 1122 §4.2.3.4) and sender
-     * SWS avoidance. {@code force} lets one segment go regardless of Nagle (after a timeout).
-     */
-    void output(boolean force) {
-        if (!(state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT || state == TcpState.FIN_WAIT_1
-                || state == TcpState.CLOSING || state == TcpState.LAST_ACK)) {
-            return;
-        }
-        long cwnd = cc.cwnd() + limitedTransmitAllowance;
-        if (inRecovery && sackOk) {
-            retransmitHoles(cwnd);
-        }
-        int dataEnd = sendBufferSeq + sendBuffer.size();
-        int segment = maxPayload();
-        for (int guard = 0; guard < 100_000; guard++) {
-            if (sackOk && Seq.lt(sndNxt, sndMax)) {
-                sndNxt = Seq.min(scoreboard.skip(sndNxt), sndMax);
-            }
-            boolean retransmission = Seq.lt(sndNxt, sndMax);
-            long inFlight = inRecovery && sackOk ? pipe() : (sndNxt - sndUna) & 0xFFFF_FFFFL;
-            long cwndRoom = cwnd - inFlight;
-            long wndRoom = sndWnd - ((sndNxt - sndUna) & 0xFFFF_FFFFL);
-            int avail = Math.max(0, dataEnd - sndNxt);
-            long len = Math.min(Math.min(avail, segment), Math.min(cwndRoom, wndRoom));
-            if (retransmission && sackOk) {
-                len = Math.min(len, scoreboard.nextStart(sndNxt, sndMax) - sndNxt);
-            }
-            if (retransmission) {
-                len = Math.min(len, sndMax - sndNxt);
-            }
-            boolean finPending = finQueued && Seq.le(sndNxt, dataEnd) && (!retransmission || Seq.gt(sndMax, dataEnd));
-            boolean withFin = finPending && len >= 0 && sndNxt + len == dataEnd && wndRoom > len && cwndRoom > len;
-            if (len <= 0 && !withFin) {
-                break;
-            }
-            if (!retransmission && !withFin && len < segment && !force) {
-                if (len < avail) {
-                    // cwnd-limited: wait for ACKs; window-limited: silly window avoidance
-                    // (RFC 9293 §3.8.6.2.1), the persist timer overrides it
-                    if (cwndRoom < Math.min(avail, segment) || len < maxSndWnd / 2) {
-                        break;
-                    }
-                } else if (!noDelay && sndMax != sndUna) {
-                    break; // Nagle: one small segment in flight at a time
-                }
-            }
-            if (!retransmission && len > 0) {
-                acks.sending(now()); // an answer soon after receiving makes the exchange interactive
-            }
-            if (!sendData(sndNxt, (int) len, withFin)) {
-                break;
-            }
-            if (retransmission) {
-                counters.increment(TcpCounter.RETRANSMITS);
-                if (rttTiming && Seq.inRange(rttSeq, sndNxt, sndNxt + (int) len + 1)) {
-                    rttTiming = false;
-                }
-            } else if (!rttTiming && !timestampsOk && len > 0) {
-                rttTiming = true;
-                rttSeq = sndNxt;
-                rttStart = now();
-            }
-            sndNxt += (int) len + (withFin ? 1 : 0);
-            if (Seq.gt(sndNxt, sndMax)) {
-                sndMax = sndNxt;
-            }
-            if (limitedTransmitAllowance > 0) {
-                limitedTransmitAllowance = Math.max(0, limitedTransmitAllowance - len);
-            }
-            if (!retransmitTimer.isScheduled()) {
-                layer.timers().scheduleIn(retransmitTimer, rto);
-            }
-            force = false;
-        }
-        // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
-        boolean waiting = Seq.lt(sndNxt, dataEnd) || (finQueued && Seq.le(sndNxt, dataEnd));
-        if (waiting && sndUna == sndMax && !retransmitTimer.isScheduled()) {
-            persisting = true;
-            layer.timers().scheduleIn(retransmitTimer, backedOffRto());
-        }
-    }
-
-    /** RFC 6675 §4 NextSeg rule 1: resend unsacked holes below the highest SACKed byte. */
-    private void retransmitHoles(long cwnd) {
-        int highSacked = scoreboard.highestRight(sndUna);
-        int dataEnd = sendBufferSeq + sendBuffer.size();
-        for (int guard = 0; guard < 1000 && pipe() + mss <= cwnd; guard++) {
-            int hole = Seq.max(highRxt, sndUna);
-            hole = scoreboard.skip(hole);
-            if (!Seq.lt(hole, highSacked)) {
-                return;
-            }
-            int len = Math.min(maxPayload(), scoreboard.nextStart(hole, highSacked) - hole);
-            len = Math.min(len, dataEnd - hole);
-            if (len <= 0) {
-                return;
-            }
-            if (!sendData(hole, len, false)) {
-                return;
-            }
-            counters.increment(TcpCounter.RETRANSMITS);
-            highRxt = hole + len;
-        }
-    }
-
-    /**
-     * RFC 6675 §4 SetPipe, simplified: bytes not SACKed above the highest SACKed byte are in
-     * flight; holes below it count once they were retransmitted.
-     */
-    private long pipe() {
-        int highSacked = scoreboard.highestRight(sndUna);
-        long above = (sndMax - highSacked) & 0xFFFF_FFFFL;
-        int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
-        long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - scoreboard.bytesIn(sndUna, rxtEnd);
-        return above + Math.max(0, retransmitted);
-    }
-
-    /**
-     * Payload bytes one data segment may carry now. {@link #mss} already leaves room for the
-     * timestamp option; while out-of-order data waits, every segment also carries SACK blocks
-     * (RFC 2018 §4), and those come out of the payload too: the effective send MSS counts
-     * every TCP option (RFC 9293 §3.7.1, RFC 6691), or the datagram exceeds the path MTU.
-     */
-    private int maxPayload() {
-        int blocks = sackOk ? Math.min(outOfOrder.count(), timestampsOk ? 3 : 4) : 0;
-        return blocks == 0 ? mss : Math.max(1, mss - (4 + 8 * blocks)); // NOP NOP kind len + blocks
-    }
-
-    /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
-    private boolean sendData(int seq, int len, boolean fin) {
-        int flags = Tcp.ACK | (fin ? Tcp.FIN : 0);
-        if (len > 0 && seq + len == sendBufferSeq + sendBuffer.size()) {
-            flags |= Tcp.PSH;
-        }
-        return emit(seq, flags, len, seq - sendBufferSeq);
-    }
-
-    private void sendSyn(boolean withAck) {
-        emit(iss, Tcp.SYN | (withAck ? Tcp.ACK : 0), 0, 0);
-        rttStart = now();
-    }
-
-    /** An ACK with the current window; the delayed ACK, if pending, is satisfied. */
-    void sendAck() {
-        if (state == TcpState.CLOSED || state == TcpState.SYN_SENT) {
-            return;
-        }
-        // SND.MAX, not SND.NXT: after a timeout SND.NXT goes back, and a pure ACK with an old
-        // sequence number would fail the peer's acceptability test and be dropped
-        emit(sndMax, Tcp.ACK, 0, 0);
-    }
-
-    /** Keepalive and zero-window probe: an old sequence number draws an ACK (RFC 9293 §3.8.4). */
-    private void sendProbe() {
-        emit(sndUna - 1, Tcp.ACK, 0, 0);
-    }
-
-    private void sendReset(int seq) {
-        emit(seq, Tcp.RST | Tcp.ACK, 0, 0);
-        counters.increment(TcpCounter.RESETS_SENT);
-    }
-
-    private boolean emit(int seq, int flags, int len, int ringOffset) {
-        Ipv4Output out = layer.output();
-        boolean syn = (flags & Tcp.SYN) != 0;
-        TcpOptions opt = txOptions;
-        opt.clear();
-        if (syn) {
-            opt.mss = advertisedMss;
-            if (config.windowScaling() && (state == TcpState.SYN_SENT || windowScaleOk)) {
-                opt.windowScale = rcvScale;
-            }
-            opt.sackPermitted = config.sack() && (state == TcpState.SYN_SENT || sackOk);
-            opt.hasTimestamps = config.timestamps() && (state == TcpState.SYN_SENT || timestampsOk);
-        } else {
-            opt.hasTimestamps = timestampsOk;
-        }
-        if (opt.hasTimestamps) {
-            opt.tsVal = tsNow();
-            opt.tsEcr = (flags & Tcp.ACK) != 0 ? tsRecent : 0;
-        }
-        if (!syn && sackOk && outOfOrder.count() > 0 && (flags & Tcp.RST) == 0) {
-            int max = timestampsOk ? 3 : 4;
-            int n = outOfOrder.sackBlocks(sackLeft, sackRight, max);
-            for (int i = 0; i < n; i++) {
-                opt.addSackBlock(sackLeft[i], sackRight[i]);
-            }
-        }
-        int optLen = opt.encodedLength();
-        int hl = Tcp.MIN_HEADER_LENGTH + optLen;
-        PacketBuffer b = out.allocate(layer.owner(), hl + len);
-        if (b == null) {
-            counters.increment(TcpCounter.DROP_NO_BUFFER);
-            return false;
-        }
-        MemorySegment s = b.segment();
-        int off = b.offset();
-        opt.write(s, off + Tcp.MIN_HEADER_LENGTH);
-        if (len > 0) {
-            sendBuffer.get(ringOffset, s, off + hl, len);
-        }
-        int windowField = 0;
-        boolean hasAck = (flags & Tcp.ACK) != 0;
-        if ((flags & Tcp.RST) == 0) {
-            windowField = windowToAdvertise(syn);
-        }
-        Tcp.writeHeader(s, off, localPort, remotePort, seq, hasAck ? rcvNxt : 0, hl, flags, windowField, 0);
-        Tcp.writeChecksum(s, off, hl + len, localAddress, remoteAddress);
-        b.setRange(off, hl + len);
-        out.send(b, layer.owner(), localAddress, remoteAddress, Ipv4.PROTO_TCP, tos, true);
-        counters.increment(TcpCounter.SEGMENTS_SENT);
-        if (len > 0) {
-            counters.increment(TcpCounter.DATA_SEGMENTS_SENT);
-        }
-        if (hasAck) {
-            lastAckSent = rcvNxt;
-            acks.acked();
-            ackPending = false;
-            if (delayedAckTimer.isScheduled()) {
-                layer.timers().cancel(delayedAckTimer);
-            }
-        }
-        return true;
-    }
-
-    /**
-     * The window field: free receive space (out-of-order bytes sit inside it, measured from
-     * RCV.NXT), scaled; the right edge moves only by a useful amount (receiver SWS avoidance,
-     * RFC 9293 §3.8.6.2.2) and never retreats (RFC 7323 §2.4).
-     */
-    private int windowToAdvertise(boolean syn) {
-        long free = receiveSpace();
-        if (receiveBuffer == null) {
-            return 0;
-        }
-        if (syn) {
-            int field = (int) Math.min(free, 65535); // never scaled in a SYN (RFC 7323 §2.2)
-            rcvAdvRight = rcvNxt + field;
-            return field;
-        }
-        long current = Math.max(0, rcvAdvRight - rcvNxt);
-        long wnd = free - current >= Math.min(rcvWindowLimit / 2, advertisedMss) ? free : current;
-        long field = Math.min(wnd >> rcvScale, 65535);
-        int right = rcvNxt + (int) (field << rcvScale);
-        if (Seq.gt(right, rcvAdvRight)) {
-            rcvAdvRight = right;
-        }
-        return (int) field;
-    }
-
-    private int tsNow() {
+    int tsNow() {
         return (int) (now() / 1_000_000L) + tsOffset;
     }
 
-    private long now() {
-        return layer.clock().nanoTime();
+    long now() {
+        return clock.nanoTime();
     }
 
     // ------------------------------------------------------------------ teardown and state
 
-    private void fail(TcpError error) {
+    void fail(TcpError error) {
         if (pendingError == null) {
             pendingError = error;
         }
@@ -1734,10 +801,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         if (state != TcpState.CLOSED) {
             setState(TcpState.CLOSED);
         }
-        layer.timers().cancel(retransmitTimer);
-        layer.timers().cancel(delayedAckTimer);
-        layer.timers().cancel(keepAliveTimer);
-        layer.timers().cancel(closeTimer);
+        cancelTimers();
         layer.removeConnection(this);
         if (parent != null) {
             parent.forget(this);
@@ -1748,7 +812,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         notifyReadiness();
     }
 
-    private void release() {
+    private void cancelTimers() {
+        timers.cancel(retransmitTimer);
+        timers.cancel(delayedAckTimer);
+        timers.cancel(keepAliveTimer);
+        timers.cancel(closeTimer);
+    }
+
+    void release() {
         if (arena != null && (state == TcpState.CLOSED || state == TcpState.TIME_WAIT)) {
             arena.close();
             arena = null;
@@ -1757,7 +828,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
     }
 
-    private void setState(TcpState next) {
+    void setState(TcpState next) {
         TcpState prev = state;
         if (prev == next) {
             return;
@@ -1798,11 +869,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
     }
 
-    /** Whether the application has closed it (it then finishes on its own). */
-    boolean closedByApplication() {
-        return closedByApp;
-    }
-
     /**
      * ICMP fragmentation needed (RFC 1191 §6.3 / RFC 9293 §3.7.2): the path takes smaller
      * datagrams; shrink the MSS and resend what is outstanding at the new size.
@@ -1816,10 +882,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         mss = newMss;
         if (sndUna != sndMax) {
             sndNxt = sndUna; // not a congestion signal: no window reduction (RFC 1191)
-            scoreboard.clear();
-            highRxt = sndUna;
-            rttTiming = false;
-            output(true);
+            scoreboard.reset(sndUna);
+            rtt.stopTiming();
+            out.output(true);
         }
     }
 
@@ -1839,7 +904,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     long tsRecentAge() {
-        return tsRecentAge;
+        return tsRecentNanos;
     }
 
     // views for tests and diagnostics
@@ -1872,10 +937,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         return retransmitTimer.isScheduled();
     }
 
-    public boolean inRecovery() {
-        return inRecovery;
-    }
-
     public boolean timestampsEnabled() {
         return timestampsOk;
     }
@@ -1889,8 +950,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         return "una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt) + " max="
                 + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " wl1=" + Integer.toUnsignedString(sndWl1)
                 + " wl2=" + Integer.toUnsignedString(sndWl2) + " rcvNxt=" + Integer.toUnsignedString(rcvNxt)
-                + " adv=" + Integer.toUnsignedString(rcvAdvRight) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
-                + " recovery=" + inRecovery + " persist=" + persisting + " dupAcks=" + dupAcks;
+                + " adv=" + Integer.toUnsignedString(rcvWindow.rightEdge()) + " cwnd=" + (cc == null ? 0 : cc.cwnd())
+                + " recovery=" + recovery.inRecovery() + " persist=" + persisting
+                + " dupAcks=" + recovery.dupAcks();
     }
 
     @Override

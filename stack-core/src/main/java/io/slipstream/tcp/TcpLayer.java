@@ -15,6 +15,7 @@ import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.eclipse.collections.impl.map.mutable.primitive.IntObjectHashMap;
 import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
 
@@ -44,7 +45,10 @@ public final class TcpLayer implements Ipv4Transport {
     private final TcpConfig config;
     private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
+    private BooleanSupplier lockHeld = () -> true;
     private final TcpOptions rxOptions = new TcpOptions();
+    /** The arriving segment handed to connections, refilled for each one (no allocation per segment). */
+    private final Segment rxSegment = new Segment(rxOptions);
     private final SipHash isnHash;
     private final SipHash portHash;
     private final SipHash cookieHash;
@@ -117,6 +121,20 @@ public final class TcpLayer implements Ipv4Transport {
         return owner;
     }
 
+    /**
+     * How this layer tells whether the calling thread holds the stack lock, for the assertions
+     * at its entry points (the stack package depends on this one, so the lock comes as a test).
+     * Until set, a layer standing alone (tests, benchmarks) counts as always held.
+     */
+    public void lockCheck(BooleanSupplier heldByCurrentThread) {
+        this.lockHeld = heldByCurrentThread;
+    }
+
+    /** For {@code assert}s at the entry points: whether the stack lock is held by this thread. */
+    boolean lockHeld() {
+        return lockHeld.getAsBoolean();
+    }
+
     /** Observes state changes of every connection created from now on (tests, tracing). */
     public void stateObserver(TcpConnection.StateObserver observer) {
         this.stateObserver = observer;
@@ -158,6 +176,7 @@ public final class TcpLayer implements Ipv4Transport {
      * @throws TcpException UNREACHABLE when there is no route
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort, TcpConnectOptions options) {
+        assert lockHeld() : "stack lock not held";
         if (remotePort < 1 || remotePort > 65535 || localPort < 0 || localPort > 65535) {
             throw new IllegalArgumentException("ports must be 1..65535 (local 0 = ephemeral): "
                     + remotePort + ", " + localPort);
@@ -194,6 +213,7 @@ public final class TcpLayer implements Ipv4Transport {
 
     /** Listens on {@code localPort} with an accept queue of {@code backlog} connections. */
     public TcpListener listen(int localPort, int backlog, TcpConnectOptions options) {
+        assert lockHeld() : "stack lock not held";
         if (localPort < 1 || localPort > 65535) {
             throw new IllegalArgumentException("listen port must be 1..65535, got " + localPort);
         }
@@ -319,6 +339,7 @@ public final class TcpLayer implements Ipv4Transport {
     }
 
     private void receiveSegment(MemorySegment s, long off, int len, int source, int destination) {
+        assert lockHeld() : "stack lock not held";
         counters.increment(TcpCounter.SEGMENTS_RECEIVED);
         WireError err = Tcp.validate(s, off, len, source, destination);
         if (err != null) {
@@ -352,7 +373,7 @@ public final class TcpLayer implements Ipv4Transport {
             c = null;
         }
         if (c != null) {
-            c.segmentArrives(s, off + hl, dataLen, seq, ack, flags, window, urgent, o);
+            c.segmentArrives(rxSegment.set(s, off + hl, dataLen, seq, ack, flags, window, urgent));
             return;
         }
         TcpListener l = listeners.get(dport);
@@ -422,7 +443,8 @@ public final class TcpLayer implements Ipv4Transport {
         c.halfOpen = true;
         l.halfOpen++;
         connections.put(c.key, c);
-        c.openPassive(seq, window, o, initialSequence(destination, dport, source, sport), s, off + hl, dataLen);
+        c.openPassive(rxSegment.set(s, off + hl, dataLen, seq, ack, flags, window, 0),
+                initialSequence(destination, dport, source, sport));
     }
 
     // ------------------------------------------------------------------ SYN cookies
@@ -496,7 +518,7 @@ public final class TcpLayer implements Ipv4Transport {
                 c.openFromCookie(seq, ack, window, COOKIE_MSS[isn & 7], o);
                 l.addEstablished(c);
                 if (dataLen > 0 || (flags & Tcp.FIN) != 0) {
-                    c.segmentArrives(s, dataOff, dataLen, seq, ack, flags, window, 0, o);
+                    c.segmentArrives(rxSegment.set(s, dataOff, dataLen, seq, ack, flags, window, 0));
                 }
                 return true;
             }
@@ -541,6 +563,7 @@ public final class TcpLayer implements Ipv4Transport {
      */
     @Override
     public void icmpError(int type, int code, int info, MemorySegment quoted, long quotedOffset, int quotedLength) {
+        assert lockHeld() : "stack lock not held";
         try {
             int ihl = Ipv4.headerLength(quoted, quotedOffset);
             int src = Ipv4.source(quoted, quotedOffset);

@@ -49,6 +49,7 @@ public final class TcpListener implements TcpSocket {
 
     /** The next established connection, or null. */
     public TcpConnection accept() {
+        assert layer.lockHeld() : "stack lock not held";
         TcpConnection c = acceptQueue.poll();
         if (c != null) {
             c.parent = null;
@@ -95,6 +96,7 @@ public final class TcpListener implements TcpSocket {
 
     /** Stops listening: queued and half-open connections are reset. */
     public void close() {
+        assert layer.lockHeld() : "stack lock not held";
         if (closed) {
             return;
         }

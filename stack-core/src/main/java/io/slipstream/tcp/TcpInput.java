@@ -1,0 +1,534 @@
+package io.slipstream.tcp;
+
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The arrival side of one connection (RFC 9293 §3.10.7): the SYN-SENT and synchronized-state
+ * segment processing, with RFC 5961 and RFC 7323 checks, ACK processing and loss detection
+ * (RFC 5681, 6582, 6675), in-order and out-of-order data, FIN handling. The state it works on
+ * is its {@link TcpConnection}'s; kept apart so that each file reads as one concern.
+ *
+ * <p>Runs under the stack lock, as its connection.
+ */
+final class TcpInput {
+    /** RFC 7323 §5.5: timestamps older than 24 days are no longer compared. */
+    private static final long PAWS_IDLE_NANOS = 24L * 24 * 3600 * 1_000_000_000L;
+
+    private final TcpConnection c;
+
+    TcpInput(TcpConnection c) {
+        this.c = c;
+    }
+
+    /** RFC 9293 §3.10.7.3. */
+    void synSentArrives(Segment seg) {
+        boolean hasAck = (seg.flags & Tcp.ACK) != 0;
+        if (hasAck && (Seq.le(seg.ack, c.iss) || Seq.gt(seg.ack, c.sndMax))) {
+            if ((seg.flags & Tcp.RST) == 0) {
+                c.layer.sendReset(c.localAddress, c.localPort, c.remoteAddress, c.remotePort, seg.ack, 0, false);
+            }
+            c.counters.increment(TcpCounter.DROP_BAD_ACK);
+            return;
+        }
+        if ((seg.flags & Tcp.RST) != 0) {
+            if (hasAck) {
+                c.counters.increment(TcpCounter.RESETS_RECEIVED);
+                c.fail(TcpError.REFUSED);
+            } else {
+                c.counters.increment(TcpCounter.DROP_OUT_OF_WINDOW_RST);
+            }
+            return;
+        }
+        if ((seg.flags & Tcp.SYN) == 0) {
+            c.counters.increment(TcpCounter.DROP_UNACCEPTABLE);
+            return;
+        }
+        c.irs = seg.seq;
+        c.rcvNxt = seg.seq + 1;
+        c.rcvWindow.rightEdge(c.rcvNxt);
+        c.negotiate(seg.options, false);
+        if (seg.options.hasTimestamps && c.timestampsOk) {
+            c.tsRecent = seg.options.tsVal;
+            c.tsRecentNanos = c.now();
+        }
+        c.lastReceiveNanos = c.now();
+        if (hasAck) {
+            c.sndUna = seg.ack;
+            c.sndWnd = seg.window; // unscaled in a SYN
+            c.maxSndWnd = c.sndWnd;
+            c.sndWl1 = seg.seq;
+            c.sndWl2 = seg.ack;
+            rttSample(seg.options);
+            c.rtt.handshakeDone(c.now(), c.backoffCount);
+            c.backoffCount = 0;
+            c.timers.cancel(c.retransmitTimer);
+            c.setState(TcpState.ESTABLISHED);
+            c.armKeepAlive();
+            // data on the SYN-ACK is unusual but legal; take it like any other
+            if (seg.dataLength > 0) {
+                acceptData(seg.data, seg.dataOffset, seg.dataLength, seg.seq + 1);
+            }
+            c.out.sendAck();
+            if (c.finQueued) {
+                c.setState(TcpState.FIN_WAIT_1);
+            }
+            c.out.output(false);
+        } else {
+            // simultaneous open (RFC 9293 §3.5, figure 8)
+            c.setState(TcpState.SYN_RECEIVED);
+            c.out.sendSyn(true);
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4, with RFC 5961 and RFC 7323 checks. */
+    void synchronizedArrives(Segment seg) {
+        // trimmed to the window below
+        int seq = seg.seq;
+        long dataOff = seg.dataOffset;
+        int dataLen = seg.dataLength;
+        boolean rst = (seg.flags & Tcp.RST) != 0;
+        boolean syn = (seg.flags & Tcp.SYN) != 0;
+        boolean fin = (seg.flags & Tcp.FIN) != 0;
+        long nowNanos = c.now();
+        // RFC 7323 §5.3 PAWS, before the sequence check
+        if (c.timestampsOk && seg.options.hasTimestamps && !rst && Seq.lt(seg.options.tsVal, c.tsRecent)
+                && nowNanos - c.tsRecentNanos < PAWS_IDLE_NANOS) {
+            c.counters.increment(TcpCounter.DROP_PAWS);
+            c.out.sendAck();
+            return;
+        }
+        if (c.state == TcpState.SYN_RECEIVED && (seg.flags & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN
+                && seq == c.irs) {
+            c.out.sendSyn(true); // our SYN-ACK was lost and the peer repeats its SYN
+            return;
+        }
+        int segLen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
+        int rcvWnd = Math.max(0, c.rcvWindow.rightEdge() - c.rcvNxt);
+        if (!acceptable(seq, segLen, rcvWnd)) {
+            c.counters.increment(TcpCounter.DROP_UNACCEPTABLE);
+            if (!rst) {
+                c.out.sendAck();
+            }
+            return;
+        }
+        // RFC 5961 §3.2: only an exact RCV.NXT match resets; others in window get a challenge
+        if (rst) {
+            if (seq == c.rcvNxt) {
+                c.counters.increment(TcpCounter.RESETS_RECEIVED);
+                resetReceived();
+            } else {
+                challengeAck();
+            }
+            return;
+        }
+        // RFC 5961 §4: any SYN in a synchronized state gets a challenge ACK
+        if (syn) {
+            challengeAck();
+            return;
+        }
+        if ((seg.flags & Tcp.ACK) == 0) {
+            c.counters.increment(TcpCounter.DROP_BAD_ACK);
+            return;
+        }
+        c.lastReceiveNanos = nowNanos;
+        c.keepAliveProbes = 0;
+        if (c.state == TcpState.SYN_RECEIVED) {
+            if (Seq.gt(seg.ack, c.sndUna) && Seq.le(seg.ack, c.sndMax)) {
+                c.sndWnd = (long) seg.window << c.sndScale;
+                c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
+                c.sndWl1 = seq;
+                c.sndWl2 = seg.ack;
+                c.sndUna = seg.ack;
+                c.sndNxt = Seq.max(c.sndNxt, seg.ack);
+                rttSample(seg.options);
+                c.rtt.handshakeDone(nowNanos, c.backoffCount);
+                c.backoffCount = 0;
+                c.timers.cancel(c.retransmitTimer);
+                c.setState(c.finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
+                c.armKeepAlive();
+                if (c.parent != null) {
+                    c.parent.established(c);
+                }
+            } else {
+                c.layer.sendReset(c.localAddress, c.localPort, c.remoteAddress, c.remotePort, seg.ack, 0, false);
+                return;
+            }
+        }
+        if (!ackAcceptable(seg.ack)) {
+            return;
+        }
+        // RFC 7323 §4.3: remember the timestamp of the segment that covers Last.ACK.sent. Only
+        // once the segment is known acceptable, ACK included (as Linux does): a forged
+        // in-window segment with an impossible ACK must not move TS.Recent, or every genuine
+        // segment after it would fail PAWS and the connection could never finish.
+        TcpOptions o = seg.options;
+        if (c.timestampsOk && o.hasTimestamps && Seq.ge(o.tsVal, c.tsRecent) && Seq.le(seq, c.lastAckSent)) {
+            c.tsRecent = seg.options.tsVal;
+            c.tsRecentNanos = nowNanos;
+        }
+        processAck(seg, nowNanos);
+        if (c.state == TcpState.CLOSED) {
+            return;
+        }
+        // urgent pointer (RFC 9293 §3.8.5): noted; the bytes stay in line in the stream
+        if ((seg.flags & Tcp.URG) != 0 && c.state.receivesData()) {
+            int up = seq + seg.urgent;
+            if (!c.urgentSeen || Seq.gt(up, c.rcvUp)) {
+                c.rcvUp = up;
+            }
+            c.urgentSeen = true;
+        }
+        // trim to the window (RFC 9293 §3.10.7.4 "first")
+        if (Seq.lt(seq, c.rcvNxt)) {
+            int d = c.rcvNxt - seq;
+            if (d > dataLen) {
+                fin = false; // all old, and its FIN (before RCV.NXT) a duplicate
+                dataLen = 0;
+            } else {
+                dataOff += d;
+                dataLen -= d;
+            }
+            seq = c.rcvNxt;
+        }
+        if (dataLen > 0 && c.closedByApp && c.state.receivesData()) {
+            // RFC 1122 §4.2.2.13, RFC 2525 §2.17: nobody will read new data after close(); a RST
+            // at the peer's RCV.NXT (our SEG.ACK) tells it the data was lost, as Linux does
+            c.counters.increment(TcpCounter.DROP_DATA_AFTER_CLOSE);
+            c.out.sendReset(seg.ack);
+            c.toClosed();
+            return;
+        }
+        if (dataLen > 0 && c.state.receivesData()) {
+            int room = Math.min(c.rcvWindow.rightEdge() - seq, c.receiveBuffer.free() - (seq - c.rcvNxt));
+            if (dataLen > room) {
+                // beyond the window (a zero-window probe with a new byte): not acceptable, so
+                // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
+                c.counters.increment(TcpCounter.DROP_BEYOND_WINDOW);
+                c.ackPending = true;
+                dataLen = Math.max(room, 0);
+                fin = false;
+            }
+            if (dataLen > 0) {
+                acceptData(seg.data, dataOff, dataLen, seq);
+            }
+        } else if (dataLen > 0) {
+            dataLen = 0; // data after the peer's FIN cannot be accepted
+        }
+        if (fin && c.state.ordinal() >= TcpState.SYN_RECEIVED.ordinal()) {
+            int finSeq = seq + dataLen;
+            if (finSeq == c.rcvNxt) {
+                finArrives();
+            } else if (Seq.gt(finSeq, c.rcvNxt)) {
+                c.pendingFin = true;
+                c.pendingFinSeq = finSeq;
+                c.ackPending = true;
+            }
+        }
+        c.out.output(false); // data segments carry the ACK
+        if (c.ackPending) {
+            c.out.sendAck();
+        }
+    }
+
+    /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
+    private boolean acceptable(int seq, int segLen, int rcvWnd) {
+        if (segLen == 0) {
+            return rcvWnd == 0 ? seq == c.rcvNxt : Seq.inRange(seq, c.rcvNxt, c.rcvNxt + rcvWnd);
+        }
+        if (rcvWnd == 0) {
+            // RFC 9293: with a zero window still take ACKs, URGs and RSTs at RCV.NXT
+            return seq == c.rcvNxt;
+        }
+        return Seq.inRange(seq, c.rcvNxt, c.rcvNxt + rcvWnd)
+                || Seq.inRange(seq + segLen - 1, c.rcvNxt, c.rcvNxt + rcvWnd);
+    }
+
+    /** Returns false when the segment must be dropped. */
+    /**
+     * RFC 9293 §3.10.7.4 "fifth" with RFC 5961 §5.2: an ACK of something not yet sent, or too
+     * old to be genuine, drops the segment (answered with an ACK or a challenge ACK).
+     */
+    private boolean ackAcceptable(int ack) {
+        if (Seq.gt(ack, c.sndMax)) {
+            c.counters.increment(TcpCounter.DROP_BAD_ACK);
+            c.out.sendAck(); // RFC 9293: an ACK for something not yet sent
+            return false;
+        }
+        // RFC 5961 §5.2: too old an ACK is dropped (with an ACK) so blind injection fails
+        if (Seq.lt(ack, c.sndUna - (int) Math.min(c.maxSndWnd, Integer.MAX_VALUE))) {
+            c.counters.increment(TcpCounter.DROP_BAD_ACK);
+            challengeAck();
+            return false;
+        }
+        return true;
+    }
+
+    /** Processes an acceptable ACK: acknowledged data, duplicate ACKs, SACK, the send window. */
+    private void processAck(Segment seg, long nowNanos) {
+        long newWnd = (long) seg.window << c.sndScale;
+        boolean duplicate = seg.ack == c.sndUna && seg.dataLength == 0 && !seg.has(Tcp.FIN) && newWnd == c.sndWnd
+                && c.sndMax != c.sndUna;
+        if (c.sackOk) {
+            c.scoreboard.update(seg.options, seg.ack, c.sndMax);
+        }
+        if (Seq.gt(seg.ack, c.sndUna)) {
+            newDataAcked(seg.ack, seg.options, nowNanos);
+        } else if (duplicate) {
+            duplicateAck(nowNanos);
+        }
+        checkSackLoss(nowNanos);
+        // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
+        // values update too, so a pure ACK closing the window is heeded. A window that shrinks
+        // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
+        if (Seq.lt(c.sndWl1, seg.seq) || (c.sndWl1 == seg.seq && Seq.le(c.sndWl2, seg.ack))) {
+            boolean opened = newWnd > c.sndWnd;
+            c.sndWnd = newWnd;
+            c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
+            c.sndWl1 = seg.seq;
+            c.sndWl2 = seg.ack;
+            if (opened && c.persisting && c.sndWnd > 0) {
+                c.persisting = false;
+                c.backoffCount = 0;
+                if (c.sndUna == c.sndMax) {
+                    c.timers.cancel(c.retransmitTimer);
+                } else {
+                    // the window had shrunk to zero under data in flight and its RTO expired
+                    // (see retransmitTimeout): the retransmission it deferred goes now
+                    c.out.retransmitAfterTimeout();
+                }
+            }
+        } else if (Seq.gt(c.sndUna, c.sndWl2)) {
+            // the window is an offset from the ACK that carried it (SND.WL2); an older segment's
+            // ACK moved SND.UNA without a window, so keep the same right edge
+            c.sndWnd = Math.max(0, c.sndWnd - ((c.sndUna - c.sndWl2) & 0xFFFF_FFFFL));
+            c.sndWl2 = c.sndUna;
+        }
+    }
+
+    private void newDataAcked(int ack, TcpOptions o, long nowNanos) {
+        int acked = ack - c.sndUna;
+        // bytes of data (not SYN/FIN) now acknowledged leave the send buffer
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataAcked = Seq.min(ack, dataEnd) - c.sendBufferSeq;
+        if (dataAcked > 0) {
+            c.sendBuffer.consume(dataAcked);
+            c.sendBufferSeq += dataAcked;
+        }
+        c.sndUna = ack;
+        if (Seq.lt(c.sndNxt, ack)) {
+            c.sndNxt = ack;
+        }
+        c.scoreboard.cumulativeAck(ack);
+        // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
+        if (!rttSample(o)) {
+            c.rtt.acked(ack, nowNanos);
+        }
+        c.backoffCount = 0;
+        c.persisting = false;
+        long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        boolean wasInRecovery = c.recovery.inRecovery();
+        if (c.recovery.newAck(ack)) {
+            c.cc.onRecoveryEnd(flight, c.mss);
+        } else if (wasInRecovery) {
+            if (!c.sackOk) {
+                // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
+                c.out.sendData(c.sndUna, Math.min(c.out.maxPayload(), Seq.min(dataEnd, c.sndMax) - c.sndUna), false);
+                c.counters.increment(TcpCounter.RETRANSMITS);
+                c.cc.setCwnd(c.cc.cwnd() - acked + c.mss);
+            }
+        } else {
+            c.cc.onAck(acked, c.mss, nowNanos, c.rtt.srttNs());
+        }
+        if (c.sndUna == c.sndMax) {
+            c.timers.cancel(c.retransmitTimer);
+        } else {
+            c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs()); // RFC 6298 §5.3
+        }
+        // our FIN acknowledged?
+        if (c.finQueued && c.sndUna == dataEnd + 1) {
+            finAcked();
+        }
+    }
+
+    private void duplicateAck(long nowNanos) {
+        switch (c.recovery.duplicateAck(c.sndUna, c.mss)) {
+            case INFLATE -> {
+                if (!c.sackOk) {
+                    c.cc.setCwnd(c.cc.cwnd() + c.mss); // RFC 5681 §3.2 step 4
+                }
+            }
+            case FAST_RETRANSMIT -> enterRecovery(nowNanos);
+            case NONE -> { }
+        }
+    }
+
+    /** RFC 6675 §4: IsLost(SND.UNA) starts recovery without DupThresh duplicate ACKs. */
+    private void checkSackLoss(long nowNanos) {
+        if (c.sackOk && c.sndUna != c.sndMax && c.recovery.mayEnter(c.sndUna)
+                && c.scoreboard.isLost(c.sndUna, c.sndMax, c.mss)) {
+            enterRecovery(nowNanos);
+        }
+    }
+
+    /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
+    private void enterRecovery(long nowNanos) {
+        long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        c.recovery.enter(c.sndMax);
+        c.scoreboard.retransmitted(c.sndUna);
+        c.cc.onFastRecovery(flight, c.mss, nowNanos);
+        c.counters.increment(TcpCounter.FAST_RETRANSMITS);
+        c.rtt.stopTiming();
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        // a retransmission never reaches past what was sent (SND.MAX)
+        int len = Math.min(c.out.maxPayload(), Seq.max(Seq.min(dataEnd, c.sndMax) - c.sndUna, 0));
+        if (c.sackOk) {
+            c.counters.increment(TcpCounter.SACK_RECOVERIES);
+            len = Math.min(len, c.scoreboard.holeEnd(c.sndUna, c.sndUna + len) - c.sndUna);
+            c.scoreboard.retransmitted(c.sndUna + Math.max(len, 0));
+        } else {
+            c.cc.setCwnd(c.cc.ssthresh() + 3L * c.mss);
+        }
+        boolean withFin = c.finQueued && c.sndUna + len == dataEnd && Seq.gt(c.sndMax, dataEnd);
+        if (len > 0 || withFin) {
+            c.out.sendData(c.sndUna, len, withFin);
+            c.counters.increment(TcpCounter.RETRANSMITS);
+        }
+        c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
+    }
+
+    private void finAcked() {
+        switch (c.state) {
+            case FIN_WAIT_1 -> {
+                c.setState(TcpState.FIN_WAIT_2);
+                if (c.closedByApp && c.lingerSeconds < 0) {
+                    // an orphan cannot wait forever for the peer's FIN
+                    c.timers.scheduleIn(c.closeTimer, 2 * c.config.mslMs() * 1_000_000L);
+                }
+            }
+            case CLOSING -> enterTimeWait();
+            case LAST_ACK -> c.toClosed();
+            default -> { }
+        }
+    }
+
+    private void finArrives() {
+        c.rcvNxt++;
+        c.finReceived = true;
+        c.pendingFin = false;
+        c.ackPending = true;
+        switch (c.state) {
+            case SYN_RECEIVED, ESTABLISHED -> c.setState(TcpState.CLOSE_WAIT);
+            case FIN_WAIT_1 -> {
+                if (c.finQueued && c.sndUna == c.sendBufferSeq + c.sendBuffer.size() + 1) {
+                    enterTimeWait();
+                } else {
+                    c.setState(TcpState.CLOSING);
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait();
+            case TIME_WAIT -> c.timers.scheduleIn(c.closeTimer, 2 * c.config.mslMs() * 1_000_000L);
+            default -> { }
+        }
+    }
+
+    private void enterTimeWait() {
+        c.setState(TcpState.TIME_WAIT);
+        if (c.closedByApp) {
+            c.release(); // nothing more to read or send: the 2·MSL wait keeps only the state
+        }
+        c.timers.cancel(c.retransmitTimer);
+        c.timers.cancel(c.keepAliveTimer);
+        c.timers.scheduleIn(c.closeTimer, 2 * c.config.mslMs() * 1_000_000L);
+        c.ackPending = true;
+    }
+
+    /** In-window data at {@code seq} (≥ RCV.NXT, fits the buffer): in order or out of order. */
+    private void acceptData(MemorySegment s, long dataOff, int dataLen, int seq) {
+        if (c.inputShutdown) {
+            if (seq == c.rcvNxt) {
+                c.rcvNxt += dataLen; // discarded, but acknowledged
+                c.rcvWindow.atLeast(c.rcvNxt);
+                scheduleAck(dataLen, false);
+            }
+            return;
+        }
+        int offset = c.receiveBuffer.size() + (seq - c.rcvNxt);
+        if (seq == c.rcvNxt) {
+            c.receiveBuffer.put(offset, s, dataOff, dataLen);
+            c.receiveBuffer.commit(dataLen);
+            c.rcvNxt += dataLen;
+            boolean filledHole = c.outOfOrder.count() > 0;
+            // merge out-of-order data that is now contiguous
+            c.outOfOrder.removeBelow(c.rcvNxt);
+            int r = c.outOfOrder.takeFrom(c.rcvNxt);
+            while (r != c.rcvNxt) {
+                c.receiveBuffer.commit(r - c.rcvNxt);
+                c.rcvNxt = r;
+                r = c.outOfOrder.takeFrom(c.rcvNxt);
+            }
+            if (c.pendingFin && c.rcvNxt == c.pendingFinSeq) {
+                finArrives();
+            }
+            scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
+        } else {
+            if (c.outOfOrder.covers(seq, seq + dataLen)) {
+                c.counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
+            } else if (c.outOfOrder.add(seq, seq + dataLen)) {
+                c.receiveBuffer.put(offset, s, dataOff, dataLen);
+                c.counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
+            } else {
+                c.counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
+            }
+            c.ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
+        }
+    }
+
+    /** In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides. */
+    private void scheduleAck(int bytes, boolean now) {
+        if (c.acks.received(bytes, c.advertisedMss, c.now()) || now) {
+            c.ackPending = true;
+        } else if (!c.delayedAckTimer.isScheduled()) {
+            c.timers.scheduleIn(c.delayedAckTimer, c.acks.timeoutNanos());
+        }
+    }
+
+    private void resetReceived() {
+        if (c.state == TcpState.SYN_RECEIVED) {
+            if (c.parent != null) {
+                // RFC 9293 §3.10.7.4: a passive open returns to LISTEN; the listener forgets it
+                c.toClosed();
+            } else {
+                c.fail(TcpError.REFUSED); // an active open met a reset during simultaneous open
+            }
+            return;
+        }
+        switch (c.state) {
+            case CLOSING, LAST_ACK, TIME_WAIT -> c.toClosed();
+            default -> c.fail(TcpError.RESET);
+        }
+    }
+
+    private void challengeAck() {
+        if (c.layer.allowChallengeAck()) {
+            c.counters.increment(TcpCounter.CHALLENGE_ACKS);
+            c.out.sendAck();
+        } else {
+            c.counters.increment(TcpCounter.CHALLENGE_ACKS_THROTTLED);
+        }
+    }
+
+    /** An RTT sample from the echoed timestamp (RFC 7323 §4.1); false if none. */
+    private boolean rttSample(TcpOptions o) {
+        if (c.timestampsOk && o.hasTimestamps && o.tsEcr != 0) {
+            int nowTs = c.tsNow();
+            int rttMs = nowTs - o.tsEcr;
+            if (rttMs >= 0 && rttMs < 3_600_000) {
+                c.rtt.sample(Math.max(rttMs, 0) * 1_000_000L + 1);
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,322 @@
+package io.slipstream.tcp;
+
+import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.ip.Ipv4Output;
+import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Tcp;
+import io.slipstream.wire.TcpOptions;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The sending side of one connection: what the windows let out (RFC 9293 §3.8.6, RFC 5681,
+ * RFC 6675 §5), Nagle and sender SWS avoidance, the segments themselves with their options,
+ * and what the retransmission, persist and keepalive timers send when they expire (RFC 6298
+ * §5, RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.6). The state is its {@link TcpConnection}'s.
+ *
+ * <p>Runs under the stack lock, as its connection.
+ */
+final class TcpOutput {
+    private final TcpConnection c;
+
+    TcpOutput(TcpConnection c) {
+        this.c = c;
+    }
+
+    void retransmitTimeout() {
+        switch (c.state) {
+            case SYN_SENT, SYN_RECEIVED -> {
+                if (++c.backoffCount > c.config.synRetries()) {
+                    c.counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
+                    if (c.state == TcpState.SYN_RECEIVED && c.parent != null) {
+                        c.toClosed();
+                    } else {
+                        c.fail(TcpError.TIMED_OUT);
+                    }
+                    return;
+                }
+                c.counters.increment(TcpCounter.RTO_EXPIRIES);
+                c.counters.increment(TcpCounter.RETRANSMITS);
+                c.rtt.synRetransmitted();
+                sendSyn(c.state == TcpState.SYN_RECEIVED);
+                c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
+            }
+            case CLOSED, LISTEN, TIME_WAIT -> { }
+            default -> {
+                if (c.persisting && c.sndWnd > 0) {
+                    c.persisting = false;
+                    if (c.sndUna == c.sndMax) {
+                        // the SWS override timeout (RFC 9293 §3.8.6.2.1): send what the window takes
+                        output(true);
+                        return;
+                    }
+                    c.backoffCount = 0; // a shrunken window opened again: an ordinary timeout below
+                }
+                // RFC 9293 §3.8.6: the window can also shrink to zero under data in flight (a
+                // receiver shrinking it, or a reordered older window update passing the SND.WL1
+                // test); nothing in the window can be resent, so probe it like any zero window
+                // (MUST-35) and do not time the connection out over data beyond it (SHLD-17);
+                // the retransmission follows when the window opens (processAck)
+                if (c.persisting || (c.sndWnd == 0 && c.sndUna != c.sndMax)) {
+                    // persist timer (RFC 9293 §3.8.6.1): probe the zero window, no give-up
+                    c.persisting = true;
+                    c.counters.increment(TcpCounter.ZERO_WINDOW_PROBES);
+                    c.backoffCount = Math.min(c.backoffCount + 1, 16);
+                    sendProbe();
+                    c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
+                    return;
+                }
+                if (c.sndUna == c.sndMax) {
+                    return;
+                }
+                if (++c.backoffCount > c.config.retries()) {
+                    c.counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
+                    sendReset(c.sndMax);
+                    c.fail(TcpError.TIMED_OUT);
+                    return;
+                }
+                c.counters.increment(TcpCounter.RTO_EXPIRIES);
+                retransmitAfterTimeout();
+            }
+        }
+    }
+
+    /** RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend from SND.UNA after a timeout, restart the timer. */
+    void retransmitAfterTimeout() {
+        long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        c.cc.onTimeout(flight, c.mss, c.now());
+        c.recovery.timeout(c.sndMax); // RFC 5681 §3.1: the loss window is one segment, nothing more
+        c.rtt.stopTiming(); // Karn: no samples from retransmissions
+        c.sndNxt = c.sndUna;
+        c.scoreboard.reset(c.sndUna); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+        output(true);
+        c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
+    }
+
+    void keepAliveTimeout(long nowNanos) {
+        if (!c.keepAlive || !(c.state == TcpState.ESTABLISHED || c.state == TcpState.CLOSE_WAIT)) {
+            return;
+        }
+        long idle = nowNanos - c.lastReceiveNanos;
+        if (c.keepAliveProbes == 0 && idle < c.keepAliveIdleNanos) {
+            c.timers.schedule(c.keepAliveTimer, c.lastReceiveNanos + c.keepAliveIdleNanos);
+            return;
+        }
+        if (c.keepAliveProbes >= c.keepAliveCount) {
+            c.counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
+            sendReset(c.sndMax);
+            c.fail(TcpError.TIMED_OUT);
+            return;
+        }
+        c.keepAliveProbes++;
+        c.counters.increment(TcpCounter.KEEP_ALIVE_PROBES);
+        sendProbe();
+        c.timers.scheduleIn(c.keepAliveTimer, c.keepAliveIntervalNanos);
+    }
+
+    /**
+     * Sends what the windows allow (RFC 9293 §3.8.6.2.1, RFC 5681, RFC 6675 §5 step 4): in SACK
+     * recovery the holes first, then new data, subject to Nagle (RFC 1122 §4.2.3.4) and sender
+     * SWS avoidance. {@code force} lets one segment go regardless of Nagle (after a timeout).
+     */
+    void output(boolean force) {
+        if (!(c.state == TcpState.ESTABLISHED || c.state == TcpState.CLOSE_WAIT || c.state == TcpState.FIN_WAIT_1
+                || c.state == TcpState.CLOSING || c.state == TcpState.LAST_ACK)) {
+            return;
+        }
+        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes();
+        if (c.recovery.inRecovery() && c.sackOk) {
+            retransmitHoles(cwnd);
+        }
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int segment = maxPayload();
+        for (int guard = 0; guard < 100_000; guard++) {
+            if (c.sackOk && Seq.lt(c.sndNxt, c.sndMax)) {
+                c.sndNxt = Seq.min(c.scoreboard.skipSacked(c.sndNxt), c.sndMax);
+            }
+            boolean retransmission = Seq.lt(c.sndNxt, c.sndMax);
+            long inFlight = c.recovery.inRecovery() && c.sackOk ? c.scoreboard.pipe(c.sndUna, c.sndMax)
+                    : (c.sndNxt - c.sndUna) & 0xFFFF_FFFFL;
+            long cwndRoom = cwnd - inFlight;
+            long wndRoom = c.sndWnd - ((c.sndNxt - c.sndUna) & 0xFFFF_FFFFL);
+            int avail = Math.max(0, dataEnd - c.sndNxt);
+            long len = Math.min(Math.min(avail, segment), Math.min(cwndRoom, wndRoom));
+            if (retransmission && c.sackOk) {
+                len = Math.min(len, c.scoreboard.holeEnd(c.sndNxt, c.sndMax) - c.sndNxt);
+            }
+            if (retransmission) {
+                len = Math.min(len, c.sndMax - c.sndNxt);
+            }
+            boolean finPending = c.finQueued && Seq.le(c.sndNxt, dataEnd)
+                    && (!retransmission || Seq.gt(c.sndMax, dataEnd));
+            boolean withFin = finPending && len >= 0 && c.sndNxt + len == dataEnd && wndRoom > len && cwndRoom > len;
+            if (len <= 0 && !withFin) {
+                break;
+            }
+            if (!retransmission && !withFin && len < segment && !force) {
+                if (len < avail) {
+                    // cwnd-limited: wait for ACKs; window-limited: silly window avoidance
+                    // (RFC 9293 §3.8.6.2.1), the persist timer overrides it
+                    if (cwndRoom < Math.min(avail, segment) || len < c.maxSndWnd / 2) {
+                        break;
+                    }
+                } else if (!c.noDelay && c.sndMax != c.sndUna) {
+                    break; // Nagle: one small segment in flight at a time
+                }
+            }
+            if (!retransmission && len > 0) {
+                c.acks.sending(c.now()); // an answer soon after receiving makes the exchange interactive
+            }
+            if (!sendData(c.sndNxt, (int) len, withFin)) {
+                break;
+            }
+            if (retransmission) {
+                c.counters.increment(TcpCounter.RETRANSMITS);
+                c.rtt.retransmitted(c.sndNxt, c.sndNxt + (int) len + 1);
+            } else if (!c.timestampsOk && len > 0) {
+                c.rtt.startTiming(c.sndNxt, c.now());
+            }
+            c.sndNxt += (int) len + (withFin ? 1 : 0);
+            if (Seq.gt(c.sndNxt, c.sndMax)) {
+                c.sndMax = c.sndNxt;
+            }
+            c.recovery.sent(len);
+            if (!c.retransmitTimer.isScheduled()) {
+                c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
+            }
+            force = false;
+        }
+        // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
+        boolean waiting = Seq.lt(c.sndNxt, dataEnd) || (c.finQueued && Seq.le(c.sndNxt, dataEnd));
+        if (waiting && c.sndUna == c.sndMax && !c.retransmitTimer.isScheduled()) {
+            c.persisting = true;
+            c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
+        }
+    }
+
+    /** RFC 6675 §4 NextSeg rule 1: resend unSACKed holes below the highest SACKed byte. */
+    private void retransmitHoles(long cwnd) {
+        int highSacked = c.scoreboard.highestSacked(c.sndUna);
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        for (int guard = 0; guard < 1000 && c.scoreboard.pipe(c.sndUna, c.sndMax) + c.mss <= cwnd; guard++) {
+            int hole = c.scoreboard.nextHole(c.sndUna);
+            if (!Seq.lt(hole, highSacked)) {
+                return;
+            }
+            int len = Math.min(maxPayload(), c.scoreboard.holeEnd(hole, highSacked) - hole);
+            len = Math.min(len, dataEnd - hole);
+            if (len <= 0 || !sendData(hole, len, false)) {
+                return;
+            }
+            c.counters.increment(TcpCounter.RETRANSMITS);
+            c.scoreboard.retransmitted(hole + len);
+        }
+    }
+
+    /**
+     * Payload bytes one data segment may carry now. {@link #mss} already leaves room for the
+     * timestamp option; while out-of-order data waits, every segment also carries SACK blocks
+     * (RFC 2018 §4), and those come out of the payload too: the effective send MSS counts
+     * every TCP option (RFC 9293 §3.7.1, RFC 6691), or the datagram exceeds the path MTU.
+     */
+    int maxPayload() {
+        int blocks = c.sackOk ? Math.min(c.outOfOrder.count(), c.timestampsOk ? 3 : 4) : 0;
+        return blocks == 0 ? c.mss : Math.max(1, c.mss - (4 + 8 * blocks)); // NOP NOP kind len + blocks
+    }
+
+    /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
+    boolean sendData(int seq, int len, boolean fin) {
+        int flags = Tcp.ACK | (fin ? Tcp.FIN : 0);
+        if (len > 0 && seq + len == c.sendBufferSeq + c.sendBuffer.size()) {
+            flags |= Tcp.PSH;
+        }
+        return emit(seq, flags, len, seq - c.sendBufferSeq);
+    }
+
+    void sendSyn(boolean withAck) {
+        emit(c.iss, Tcp.SYN | (withAck ? Tcp.ACK : 0), 0, 0);
+        c.rtt.synSent(c.now());
+    }
+
+    /** An ACK with the current window; the delayed ACK, if pending, is satisfied. */
+    void sendAck() {
+        if (c.state == TcpState.CLOSED || c.state == TcpState.SYN_SENT) {
+            return;
+        }
+        // SND.MAX, not SND.NXT: after a timeout SND.NXT goes back, and a pure ACK with an old
+        // sequence number would fail the peer's acceptability test and be dropped
+        emit(c.sndMax, Tcp.ACK, 0, 0);
+    }
+
+    /** Keepalive and zero-window probe: an old sequence number draws an ACK (RFC 9293 §3.8.4). */
+    private void sendProbe() {
+        emit(c.sndUna - 1, Tcp.ACK, 0, 0);
+    }
+
+    void sendReset(int seq) {
+        emit(seq, Tcp.RST | Tcp.ACK, 0, 0);
+        c.counters.increment(TcpCounter.RESETS_SENT);
+    }
+
+    private boolean emit(int seq, int flags, int len, int ringOffset) {
+        Ipv4Output out = c.layer.output();
+        boolean syn = (flags & Tcp.SYN) != 0;
+        TcpOptions opt = c.txOptions;
+        opt.clear();
+        if (syn) {
+            opt.mss = c.advertisedMss;
+            if (c.config.windowScaling() && (c.state == TcpState.SYN_SENT || c.windowScaleOk)) {
+                opt.windowScale = c.rcvScale;
+            }
+            opt.sackPermitted = c.config.sack() && (c.state == TcpState.SYN_SENT || c.sackOk);
+            opt.hasTimestamps = c.config.timestamps() && (c.state == TcpState.SYN_SENT || c.timestampsOk);
+        } else {
+            opt.hasTimestamps = c.timestampsOk;
+        }
+        if (opt.hasTimestamps) {
+            opt.tsVal = c.tsNow();
+            opt.tsEcr = (flags & Tcp.ACK) != 0 ? c.tsRecent : 0;
+        }
+        if (!syn && c.sackOk && c.outOfOrder.count() > 0 && (flags & Tcp.RST) == 0) {
+            int max = c.timestampsOk ? 3 : 4;
+            int n = c.outOfOrder.sackBlocks(c.sackLeft, c.sackRight, max);
+            for (int i = 0; i < n; i++) {
+                opt.addSackBlock(c.sackLeft[i], c.sackRight[i]);
+            }
+        }
+        int optLen = opt.encodedLength();
+        int hl = Tcp.MIN_HEADER_LENGTH + optLen;
+        PacketBuffer b = out.allocate(c.layer.owner(), hl + len);
+        if (b == null) {
+            c.counters.increment(TcpCounter.DROP_NO_BUFFER);
+            return false;
+        }
+        MemorySegment s = b.segment();
+        int off = b.offset();
+        opt.write(s, off + Tcp.MIN_HEADER_LENGTH);
+        if (len > 0) {
+            c.sendBuffer.get(ringOffset, s, off + hl, len);
+        }
+        int windowField = 0;
+        boolean hasAck = (flags & Tcp.ACK) != 0;
+        if ((flags & Tcp.RST) == 0) {
+            windowField = c.rcvWindow.advertise(c.receiveBuffer, c.rcvNxt, c.rcvScale, c.advertisedMss, syn);
+        }
+        Tcp.writeHeader(s, off, c.localPort, c.remotePort, seq, hasAck ? c.rcvNxt : 0, hl, flags, windowField, 0);
+        Tcp.writeChecksum(s, off, hl + len, c.localAddress, c.remoteAddress);
+        b.setRange(off, hl + len);
+        out.send(b, c.layer.owner(), c.localAddress, c.remoteAddress, Ipv4.PROTO_TCP, c.tos, true);
+        c.counters.increment(TcpCounter.SEGMENTS_SENT);
+        if (len > 0) {
+            c.counters.increment(TcpCounter.DATA_SEGMENTS_SENT);
+        }
+        if (hasAck) {
+            c.lastAckSent = c.rcvNxt;
+            c.acks.acked();
+            c.ackPending = false;
+            if (c.delayedAckTimer.isScheduled()) {
+                c.timers.cancel(c.delayedAckTimer);
+            }
+        }
+        return true;
+    }
+}
