@@ -10,24 +10,29 @@ import io.slipstream.stack.Stack;
  * ready operations, as the JDK's SelChImpl does for its own channels.
  */
 interface ShimChannel {
-    /** The kernel descriptor behind the channel, or null while it is accelerated (or has none). */
-    KernelFd kernelFd();
+    /** What the channel runs on now: its readiness, its descriptor or stack, its close. */
+    Backend backend();
+
+    /** The kernel descriptor behind the channel, or null while it is accelerated. */
+    default KernelFd kernelFd() {
+        return backend().kernelFd();
+    }
+
+    /** The stack of the accelerated socket inside, or null when it is a kernel socket. */
+    default Stack stack() {
+        return backend().stack();
+    }
+
+    /** Ready operations among {@code interestOps} of the accelerated socket (takes the stack lock). */
+    default int acceleratedReadyOps(int interestOps) {
+        return backend().readyOps(interestOps);
+    }
 
     /** The epoll events that stand for {@code interestOps}. */
     int epollEvents(int interestOps);
 
     /** The ready operations, among {@code interestOps}, that epoll {@code events} stand for. */
     int readyOps(int events, int interestOps);
-
-    /** The stack of the accelerated socket inside, or null when it is a kernel socket. */
-    default Stack stack() {
-        return null;
-    }
-
-    /** Ready operations among {@code interestOps} of the accelerated socket (takes the stack lock). */
-    default int acceleratedReadyOps(int interestOps) {
-        return 0;
-    }
 
     /** The channel's keys, told when its backing moves from kernel to stack or back. */
     SelectionKeys keys();

@@ -35,12 +35,14 @@ final class ShimPipe extends Pipe {
 
     static final class Source extends SourceChannel implements ShimChannel {
         private final KernelFd fd;
+        private final Backend backend;
         private final ReentrantLock lock = new ReentrantLock();
         private final SelectionKeys keys = new SelectionKeys();
 
         Source(SelectorProvider provider, KernelFd fd) {
             super(provider);
             this.fd = fd;
+            this.backend = new Backend.Descriptor(fd);
         }
 
         @Override
@@ -88,7 +90,7 @@ final class ShimPipe extends Pipe {
 
         @Override
         protected void implCloseSelectableChannel() {
-            fd.close();
+            backend.close();
         }
 
         @Override
@@ -97,8 +99,8 @@ final class ShimPipe extends Pipe {
         }
 
         @Override
-        public KernelFd kernelFd() {
-            return fd;
+        public Backend backend() {
+            return backend;
         }
 
         @Override
@@ -119,12 +121,14 @@ final class ShimPipe extends Pipe {
 
     static final class Sink extends SinkChannel implements ShimChannel {
         private final KernelFd fd;
+        private final Backend backend;
         private final ReentrantLock lock = new ReentrantLock();
         private final SelectionKeys keys = new SelectionKeys();
 
         Sink(SelectorProvider provider, KernelFd fd) {
             super(provider);
             this.fd = fd;
+            this.backend = new Backend.Descriptor(fd);
         }
 
         @Override
@@ -170,7 +174,7 @@ final class ShimPipe extends Pipe {
 
         @Override
         protected void implCloseSelectableChannel() {
-            fd.close();
+            backend.close();
         }
 
         @Override
@@ -179,8 +183,8 @@ final class ShimPipe extends Pipe {
         }
 
         @Override
-        public KernelFd kernelFd() {
-            return fd;
+        public Backend backend() {
+            return backend;
         }
 
         @Override
