@@ -27,11 +27,14 @@ interface Backend {
         return 0;
     }
 
+    /** The channel's selection keys (the same whichever backend the channel has). */
+    SelectionKeys keys();
+
     /** Releases the socket and wakes the threads waiting on it. */
     void close();
 
     /** A bare kernel descriptor (a pipe's end). */
-    record Descriptor(KernelFd kernelFd) implements Backend {
+    record Descriptor(KernelFd kernelFd, SelectionKeys keys) implements Backend {
         @Override
         public void close() {
             kernelFd.close();

@@ -1,7 +1,6 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.FdIo;
-import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
 import io.slipstream.shim.kernel.Sockets;
@@ -11,22 +10,9 @@ import java.net.SocketOption;
 import java.nio.ByteBuffer;
 
 /** A {@link ShimSocketChannel}'s connection on a kernel socket (IPv4, IPv6 or UNIX-domain). */
-final class KernelTcp implements TcpBackend {
-    /** Bound and set up by the channel directly until it connects (the options replayed if it moves onto a stack). */
-    final KernelSocket socket;
-
-    KernelTcp(KernelSocket socket) {
-        this.socket = socket;
-    }
-
-    @Override
-    public KernelFd kernelFd() {
-        return socket.fd();
-    }
-
-    @Override
-    public void close() {
-        socket.close();
+final class KernelTcp extends OnKernel implements TcpBackend {
+    KernelTcp(KernelSocket socket, SelectionKeys keys) {
+        super(socket, keys);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.FdIo;
-import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
 import java.io.IOException;
@@ -12,22 +11,9 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 
 /** A {@link ShimDatagramChannel}'s socket on the kernel (also where multicast lives). */
-final class KernelUdp implements UdpBackend {
-    /** Bound and joined by the channel directly: those happen only on the kernel. */
-    final KernelSocket socket;
-
-    KernelUdp(KernelSocket socket) {
-        this.socket = socket;
-    }
-
-    @Override
-    public KernelFd kernelFd() {
-        return socket.fd();
-    }
-
-    @Override
-    public void close() {
-        socket.close();
+final class KernelUdp extends OnKernel implements UdpBackend {
+    KernelUdp(KernelSocket socket, SelectionKeys keys) {
+        super(socket, keys);
     }
 
     @Override

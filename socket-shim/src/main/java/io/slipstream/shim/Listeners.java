@@ -20,9 +20,17 @@ final class Listeners implements Backend {
     /** Listeners on stacks (empty for a kernel-only listener). */
     final List<AcceleratedListener> onStacks;
 
-    Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks) {
+    private final SelectionKeys keys;
+
+    Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) {
         this.kernel = kernel;
         this.onStacks = onStacks;
+        this.keys = keys;
+    }
+
+    @Override
+    public SelectionKeys keys() {
+        return keys;
     }
 
     @Override

@@ -31,6 +31,11 @@ abstract class OnStack implements Backend {
     }
 
     @Override
+    public final SelectionKeys keys() {
+        return keys;
+    }
+
+    @Override
     public final Stack stack() {
         return stack;
     }

@@ -17,7 +17,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AlreadyConnectedException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
 import java.nio.channels.NotYetConnectedException;
@@ -40,7 +39,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private static final int MAX_DATAGRAM = 65_527;
     private final SlipstreamSelectorProvider provider;
     private final int family;
-    private final SelectionKeys keys = new SelectionKeys();
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_READ, SelectionKey.OP_WRITE);
     /** Closes the kernel or stack socket if the channel is dropped unclosed, as the JDK's channel. */
     private final Releaser releaser;
 
@@ -79,7 +78,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
         this.family = Addresses.kernelFamily(family);
         KernelSocket k = KernelSocket.open(this.family, false);
-        this.backend = new KernelUdp(k);
+        this.backend = new KernelUdp(k, keys);
         this.releaser = new Releaser(this, k::close);
     }
 
@@ -88,28 +87,18 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = inherited.family();
-        this.backend = new KernelUdp(inherited);
+        this.backend = new KernelUdp(inherited, keys);
         this.releaser = new Releaser(this, inherited::close);
         this.decided = true;
         this.localAddress = (InetSocketAddress) inherited.localAddress();
         this.remoteAddress = (InetSocketAddress) inherited.remoteAddress();
     }
 
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
+    @Override
+    public Backend backend() {
+        return backend;
     }
 
-    /** True when the datagrams go through a Slipstream stack. */
-    boolean isAccelerated() {
-        return backend instanceof AcceleratedUdp;
-    }
-
-    /** The kernel socket, while the channel is on the kernel (bind and multicast happen only there). */
-    private KernelSocket kernel() {
-        return ((KernelUdp) backend).socket;
-    }
 
     // ---------------------------------------------------------------- the decision
 
@@ -124,8 +113,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return;
             }
         }
-        kernel().bind(isa);
-        localAddress = (InetSocketAddress) kernel().localAddress();
+        OnKernel.socketOf(backend).bind(isa);
+        localAddress = (InetSocketAddress) OnKernel.socketOf(backend).localAddress();
     }
 
     private Stack decideLocal(InetSocketAddress isa) throws IOException {
@@ -155,8 +144,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return;
             }
         }
-        kernel().bind(Addresses.wildcard(family));
-        localAddress = (InetSocketAddress) kernel().localAddress();
+        OnKernel.socketOf(backend).bind(Addresses.wildcard(family));
+        localAddress = (InetSocketAddress) OnKernel.socketOf(backend).localAddress();
     }
 
     private static Stack stackOf(ShimStacks.Opened opened) {
@@ -266,6 +255,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     }
 
     // ---------------------------------------------------------------- receive and send
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how this class waits.
+    }
 
     @Override
     public SocketAddress receive(ByteBuffer dst) throws IOException {
@@ -533,7 +527,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 provider.fallBack(FallbackReason.MULTICAST, group); // throws under slipstream.fallback=error
                 decided = true;
             }
-            return memberships.join(this, kernel(), group, interf, source);
+            return memberships.join(this, OnKernel.socketOf(backend), group, interf, source);
         }
     }
 
@@ -550,7 +544,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return; // closing already invalidated the key
             }
             try {
-                memberships.drop(kernel(), key); // a membership exists only on the kernel
+                memberships.drop(OnKernel.socketOf(backend), key); // a membership exists only on the kernel
             } catch (IOException e) {
                 // The kernel refuses only a membership it does not hold, which the registry rules out.
                 throw new java.io.UncheckedIOException(e);
@@ -560,14 +554,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     void block(ShimMembershipKey key, InetAddress source) throws IOException {
         synchronized (stateLock) {
-            Memberships.filter(kernel(), key, source, true);
+            Memberships.filter(OnKernel.socketOf(backend), key, source, true);
         }
     }
 
     void unblock(ShimMembershipKey key, InetAddress source) {
         synchronized (stateLock) {
             try {
-                Memberships.filter(kernel(), key, source, false);
+                Memberships.filter(OnKernel.socketOf(backend), key, source, false);
             } catch (IOException e) {
                 // unblock declares no IOException; the key's blocked set rules out the kernel's refusal.
                 throw new java.io.UncheckedIOException(e);
@@ -584,31 +578,6 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
         backend.close();
         releaser.closed();
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath.
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
-    }
-
-    @Override
-    public int readyOps(int events, int interestOps) {
-        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
-    }
-
-    @Override
-    public SelectionKeys keys() {
-        return keys;
     }
 
     @Override

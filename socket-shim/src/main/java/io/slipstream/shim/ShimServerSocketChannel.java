@@ -10,7 +10,6 @@ import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AlreadyBoundException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -35,7 +34,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
 
     private final SlipstreamSelectorProvider provider;
     private final int family;
-    private final SelectionKeys keys = new SelectionKeys();
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_ACCEPT, 0);
 
     // Lock order: acceptLock, stateLock.
     // -- held by accept
@@ -64,7 +63,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             k.close();
             throw e;
         }
-        this.backend = new Listeners(k, List.of());
+        this.backend = new Listeners(k, List.of(), keys);
     }
 
     /** A listening kernel socket inherited from the parent process (System.inheritedChannel). */
@@ -72,14 +71,8 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         super(provider);
         this.provider = provider;
         this.family = listening.family();
-        this.backend = new Listeners(listening, List.of());
+        this.backend = new Listeners(listening, List.of(), keys);
         this.localAddress = listening.localAddress();
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
     }
 
     @Override
@@ -104,7 +97,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 ShimStacks.Opened stack = provider.accelerate(route, isa);
                 if (stack != null) {
                     AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys);
-                    backend = new Listeners(null, List.of(l));
+                    backend = new Listeners(null, List.of(l), keys);
                     kernel.close();
                     localAddress = new InetSocketAddress(isa.getAddress(), l.port());
                     keys.backingChanged();
@@ -137,14 +130,15 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             }
             throw e;
         }
-        backend = new Listeners(kernel, List.copyOf(ls));
+        backend = new Listeners(kernel, List.copyOf(ls), keys);
         keys.backingChanged();
     }
 
-    /** True when at least one stack listens for this channel. */
-    boolean isAccelerated() {
-        return !backend.onStacks.isEmpty();
+    @Override
+    public Backend backend() {
+        return backend;
     }
+
 
     boolean isBound() {
         synchronized (stateLock) {
@@ -165,6 +159,11 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         synchronized (stateLock) {
             return localAddress instanceof InetSocketAddress i ? i : null;
         }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how accept waits.
     }
 
     @Override
@@ -266,36 +265,6 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     @Override
-    protected void implCloseSelectableChannel() {
-        backend.close();
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath.
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_ACCEPT, 0);
-    }
-
-    @Override
-    public int readyOps(int events, int interestOps) {
-        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_ACCEPT, 0);
-    }
-
-    @Override
-    public SelectionKeys keys() {
-        return keys;
-    }
-
-    @Override
     public String toString() {
         if (!isOpen()) {
             return "ShimServerSocketChannel[closed]";
@@ -307,5 +276,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         Listeners b = backend;
         return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
                 + (b.kernel != null ? " kernel" : "") + (b.onStacks.isEmpty() ? "" : " accelerated") + "]";
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() {
+        backend.close();
     }
 }

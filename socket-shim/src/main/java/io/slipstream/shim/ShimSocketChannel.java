@@ -44,7 +44,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     private final SlipstreamSelectorProvider provider;
     private final int family;
-    private final SelectionKeys keys = new SelectionKeys();
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
 
     // Lock order: readLock, writeLock, stateLock (ChannelLocks).
     private final ChannelLocks locks = new ChannelLocks();
@@ -82,7 +82,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = Addresses.kernelFamily(family);
-        this.backend = new KernelTcp(KernelSocket.open(this.family, true));
+        this.backend = new KernelTcp(KernelSocket.open(this.family, true), keys);
     }
 
     /** A connection accepted by a kernel listener: connected, in blocking mode. */
@@ -90,7 +90,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = accepted.family();
-        this.backend = new KernelTcp(accepted);
+        this.backend = new KernelTcp(accepted, keys);
         this.state = CONNECTED;
         this.routed = true;
         this.localAddress = accepted.localAddress();
@@ -110,23 +110,13 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         this.remoteAddress = t.remoteAddress();
     }
 
-    /** True when the connection runs on a Slipstream stack. */
-    boolean isAccelerated() {
-        return backend instanceof AcceleratedTcp;
+    @Override
+    public Backend backend() {
+        return backend;
     }
 
-    /** The kernel socket, while the channel has not moved onto a stack (bind happens only then). */
-    private KernelSocket kernel() {
-        return ((KernelTcp) backend).socket;
-    }
 
     // ---------------------------------------------------------------- state
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
-    }
 
     private void ensureOpenAndConnected() throws ClosedChannelException {
         ensureOpen();
@@ -196,8 +186,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             }
             if (family == Sockets.AF_UNIX) {
                 // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
-                kernel().bind(Addresses.checkUnix(local, true));
-                localAddress = kernel().localAddress();
+                OnKernel.socketOf(backend).bind(Addresses.checkUnix(local, true));
+                localAddress = OnKernel.socketOf(backend).localAddress();
                 return this;
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
@@ -211,8 +201,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     return this;
                 }
             }
-            kernel().bind(isa);
-            localAddress = kernel().localAddress();
+            OnKernel.socketOf(backend).bind(isa);
+            localAddress = OnKernel.socketOf(backend).localAddress();
             return this;
         });
     }
@@ -330,6 +320,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     // ---------------------------------------------------------------- data
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // The kernel socket is always non-blocking; blocking mode is how this class waits.
+    }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
@@ -528,30 +523,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     // ---------------------------------------------------------------- closing and selection
 
     @Override
-    protected void implCloseSelectableChannel() {
-        backend.close();
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // The kernel socket is always non-blocking; blocking mode is how this class waits.
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
     public int acceleratedReadyOps(int interestOps) {
         return backend.readyOps(interestOps, state == PENDING);
     }
 
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
-    }
-
+    /** As the JDK's: OP_CONNECT only while pending, OP_READ and OP_WRITE only once connected. */
     @Override
     public int readyOps(int events, int interestOps) {
         if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
@@ -572,8 +548,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     @Override
-    public SelectionKeys keys() {
-        return keys;
+    protected void implCloseSelectableChannel() {
+        backend.close();
     }
 
     @Override
