@@ -169,7 +169,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
         if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
             return 0;
         }
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         while (true) {
             long n = dst != null ? read(dst) : scatter(dsts, offset, length);
             if (n != 0) {
@@ -178,14 +178,14 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
             if (!blocking || closed) {
                 return FdIo.UNAVAILABLE;
             }
-            long wait = 0;
+            long waitNanos = 0;
             if (timeoutNanos > 0) {
-                wait = deadline - System.nanoTime();
-                if (wait <= 0) {
+                waitNanos = deadlineNanos - System.nanoTime();
+                if (waitNanos <= 0) {
                     throw new SocketTimeoutException("Read timed out");
                 }
             }
-            stack.await(queue, readable, wait > 0 ? wait : -1);
+            stack.await(queue, readable, waitNanos > 0 ? waitNanos : -1);
             if (closed) {
                 return FdIo.UNAVAILABLE; // closed while waiting: the channel reports an asynchronous close
             }

@@ -286,13 +286,13 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                         bindInternal(null);
                     }
                 }
-                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                 while (true) {
                     sender = backend.receive(dst);
                     if (sender != null || !blocking || !isOpen()) {
                         break;
                     }
-                    awaitReadable(timeoutNanos, deadline);
+                    awaitReadable(timeoutNanos, deadlineNanos);
                 }
                 return sender;
             } finally {
@@ -305,15 +305,15 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
     }
 
-    private void awaitReadable(long timeoutNanos, long deadline) throws SocketTimeoutException {
-        long wait = 0;
+    private void awaitReadable(long timeoutNanos, long deadlineNanos) throws SocketTimeoutException {
+        long waitNanos = 0;
         if (timeoutNanos > 0) {
-            wait = deadline - System.nanoTime();
-            if (wait <= 0) {
+            waitNanos = deadlineNanos - System.nanoTime();
+            if (waitNanos <= 0) {
                 throw new SocketTimeoutException("Receive timed out");
             }
         }
-        backend.awaitReadable(wait);
+        backend.awaitReadable(waitNanos);
     }
 
     @Override

@@ -187,20 +187,20 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 if (blocking) {
                     begin();
                 }
-                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                 while (true) {
                     accepted = backend.accept(provider);
                     if (accepted != null || !blocking || !isOpen()) {
                         break;
                     }
-                    long wait = 0;
+                    long waitNanos = 0;
                     if (timeoutNanos > 0) {
-                        wait = deadline - System.nanoTime();
-                        if (wait <= 0) {
+                        waitNanos = deadlineNanos - System.nanoTime();
+                        if (waitNanos <= 0) {
                             throw new SocketTimeoutException("Accept timed out");
                         }
                     }
-                    backend.await(wait);
+                    backend.await(waitNanos);
                 }
             } finally {
                 if (blocking) {

@@ -285,20 +285,20 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     private boolean awaitConnect(long timeoutNanos) throws IOException {
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         TcpBackend b = backend;
         while (isOpen()) {
             if (b.finishConnect()) {
                 return true;
             }
-            long wait = 0;
+            long waitNanos = 0;
             if (timeoutNanos > 0) {
-                wait = deadline - System.nanoTime();
-                if (wait <= 0) {
+                waitNanos = deadlineNanos - System.nanoTime();
+                if (waitNanos <= 0) {
                     throw new SocketTimeoutException("Connect timed out");
                 }
             }
-            b.awaitConnect(wait);
+            b.awaitConnect(waitNanos);
         }
         return false;
     }
