@@ -230,7 +230,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
     public long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length, boolean blocking) throws IOException {
         long written = 0;
         while (!closed && (src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length))) {
-            long n = queue(src, srcs, offset, length);
+            long n = send(src, srcs, offset, length);
             written += n;
             if (n == 0) {
                 if (!blocking) {
@@ -243,7 +243,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
     }
 
     /** Queues what fits of {@code src}, or of the gather {@code srcs}; 0 when the send buffer is full. */
-    private long queue(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    private long send(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
         stack.enter();
         try {
             return src != null ? connection.send(src) : connection.send(srcs, offset, length);
