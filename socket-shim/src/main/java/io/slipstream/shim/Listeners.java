@@ -10,29 +10,12 @@ import java.nio.channels.SocketChannel;
 import java.util.List;
 
 /**
- * A {@link ShimServerSocketChannel}'s listening sockets: a kernel listener, listeners on
- * stacks, or both (a wildcard bind listens on the kernel and on every stack at one port).
- * Immutable: the channel replaces its Listeners when bind changes them.
+ * A {@link ShimServerSocketChannel}'s listening sockets: a kernel listener ({@code kernel}, null
+ * when bound to a stack's address only), listeners on stacks ({@code onStacks}, empty for a
+ * kernel-only listener), or both (a wildcard bind listens on the kernel and on every stack at
+ * one port). Immutable: the channel replaces its Listeners when bind changes them.
  */
-final class Listeners implements Backend {
-    /** The kernel listener; null when bound to a stack's address only. */
-    final KernelSocket kernel;
-    /** Listeners on stacks (empty for a kernel-only listener). */
-    final List<AcceleratedListener> onStacks;
-
-    private final SelectionKeys keys;
-
-    Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) {
-        this.kernel = kernel;
-        this.onStacks = onStacks;
-        this.keys = keys;
-    }
-
-    @Override
-    public SelectionKeys keys() {
-        return keys;
-    }
-
+record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) implements Backend {
     @Override
     public KernelFd kernelFd() {
         return kernel == null ? null : kernel.fd();

@@ -83,7 +83,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 throw new AlreadyBoundException();
             }
             int queue = backlog < 1 ? 50 : backlog;
-            KernelSocket kernel = backend.kernel; // unbound: always a kernel listener
+            KernelSocket kernel = backend.kernel(); // unbound: always a kernel listener
             if (family == Sockets.AF_UNIX) {
                 // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
                 kernel.bind(Addresses.checkUnix(local, true));
@@ -218,7 +218,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         KernelOptions.check(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
-            KernelSocket k = backend.kernel;
+            KernelSocket k = backend.kernel();
             if (k != null) {
                 KernelOptions.set(k, name, value);
             }
@@ -232,7 +232,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         KernelOptions.checkName(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
-            KernelSocket k = backend.kernel;
+            KernelSocket k = backend.kernel();
             if (k != null) {
                 return KernelOptions.get(k, name);
             }
@@ -275,7 +275,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         }
         Listeners b = backend;
         return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
-                + (b.kernel != null ? " kernel" : "") + (b.onStacks.isEmpty() ? "" : " accelerated") + "]";
+                + (b.kernel() != null ? " kernel" : "") + (b.onStacks().isEmpty() ? "" : " accelerated") + "]";
     }
 
     @Override
