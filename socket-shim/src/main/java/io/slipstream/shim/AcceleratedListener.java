@@ -2,7 +2,6 @@ package io.slipstream.shim;
 
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
-import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.ReadinessListener;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpListener;
@@ -17,24 +16,22 @@ import java.util.concurrent.locks.LockSupport;
  * callback wakes the listener's wait queue, the selectors the channel is in, and a thread that
  * waits on this listener and a kernel listener at once (a wildcard bind).
  */
-final class AcceleratedListener implements ReadinessListener {
+final class AcceleratedListener extends OnStack implements ReadinessListener {
     private static final int EPHEMERAL_LOW = 49152;
     private static final int EPHEMERAL_TRIES = 64;
 
     private final ShimStacks.Opened opened;
     private final TcpListener listener;
-    private final SelectionKeys keys;
-    private final WaitQueue queue;
     private final WaitCondition acceptable;
-    private volatile boolean closed;
     /** A thread blocked on this listener and a kernel listener together, parked on the kernel poller. */
     volatile Thread mixedWaiter;
 
+    /** Under the stack lock. */
     private AcceleratedListener(ShimStacks.Opened opened, TcpListener listener, SelectionKeys keys) {
+        super(opened.stack(), keys);
+        assert locked();
         this.opened = opened;
         this.listener = listener;
-        this.keys = keys;
-        this.queue = opened.stack().newWaitQueue();
         this.acceptable = () -> closed || listener.acceptable();
         listener.readinessListener(this);
     }
@@ -69,18 +66,13 @@ final class AcceleratedListener implements ReadinessListener {
         return opened;
     }
 
-    Stack stack() {
-        return opened.stack();
-    }
-
     int port() {
         return listener.localPort();
     }
 
     @Override
     public void readinessChanged(TcpSocket socket) {
-        queue.wakeAll();
-        keys.acceleratedReady();
+        readinessChanged();
         Thread t = mixedWaiter;
         if (t != null) {
             LockSupport.unpark(t);
@@ -89,7 +81,6 @@ final class AcceleratedListener implements ReadinessListener {
 
     /** A connection from the accept queue, or null. */
     TcpConnection accept() {
-        Stack stack = opened.stack();
         stack.enter();
         try {
             return listener.accept();
@@ -98,25 +89,25 @@ final class AcceleratedListener implements ReadinessListener {
         }
     }
 
+    @Override
+    void closeLocked() {
+        assert locked();
+        listener.close();
+    }
+
     boolean acceptable() {
         return acceptable.ready();
     }
 
     /** Waits (0: no limit) until a connection waits, the listener closes or the thread is interrupted. */
     void await(long timeoutNanos) {
-        opened.stack().await(queue, acceptable, timeoutNanos > 0 ? timeoutNanos : -1);
+        stack.await(queue, acceptable, timeoutNanos > 0 ? timeoutNanos : -1);
     }
 
-    void close() {
-        closed = true;
-        Stack stack = opened.stack();
-        stack.enter();
-        try {
-            listener.close();
-        } finally {
-            stack.exit();
-        }
-        queue.wakeAll();
+    /** Closes the listener and wakes its waiters, the mixed one too. */
+    @Override
+    public void close() {
+        super.close();
         Thread t = mixedWaiter;
         if (t != null) {
             LockSupport.unpark(t);

@@ -1,8 +1,8 @@
 package io.slipstream.shim;
 
+import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
-import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.ReadinessListener;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
@@ -17,6 +17,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -30,25 +31,22 @@ import jdk.net.ExtendedSocketOptions;
  * callback wakes the connection's wait queue (blocked callers wait with {@link Stack#await})
  * and the selectors the channel is registered with.
  */
-final class AcceleratedTcp implements ReadinessListener {
-    private final Stack stack;
+final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListener {
     private final TcpConnection connection;
-    private final SelectionKeys keys;
-    private final WaitQueue queue;
     private final WaitCondition readable;
     private final WaitCondition writable;
     private final WaitCondition connectDone;
     private final InetSocketAddress remote;
-    private volatile boolean closed;
+    // The keep-alive settings, applied together; guarded by the stack lock.
     private long keepIdleSeconds;
     private long keepIntervalSeconds;
     private int keepCount;
 
+    /** Under the stack lock. */
     private AcceleratedTcp(Stack stack, TcpLayer tcp, TcpConnection connection, SelectionKeys keys) {
-        this.stack = stack;
+        super(stack, keys);
+        assert locked();
         this.connection = connection;
-        this.keys = keys;
-        this.queue = stack.newWaitQueue();
         this.readable = () -> closed || connection.readable();
         this.writable = () -> closed || connection.writable();
         this.connectDone = () -> closed || connection.connected() || connection.pendingError() != null
@@ -116,8 +114,8 @@ final class AcceleratedTcp implements ReadinessListener {
         };
     }
 
-    /** Bytes received and not yet read. */
-    int available() {
+    @Override
+    public int available() {
         stack.enter();
         try {
             return connection.available();
@@ -126,11 +124,8 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    Stack stack() {
-        return stack;
-    }
-
-    InetSocketAddress localAddress() {
+    @Override
+    public InetSocketAddress localAddress() {
         return new InetSocketAddress(AcceleratedUdp.inet(connection.localAddress()), connection.localPort());
     }
 
@@ -140,12 +135,17 @@ final class AcceleratedTcp implements ReadinessListener {
 
     @Override
     public void readinessChanged(TcpSocket socket) {
-        queue.wakeAll();
-        keys.acceleratedReady();
+        readinessChanged();
     }
 
-    /** True once established; throws the JDK's exception if the connect failed. */
-    boolean finishConnect() throws IOException {
+    /** The connection started (its SYN) when it was made: whether it is established yet. */
+    @Override
+    public boolean connect(java.net.SocketAddress target) throws IOException {
+        return finishConnect();
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
         stack.enter();
         try {
             if (connection.pendingError() != null) {
@@ -163,8 +163,55 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
+    @Override
+    public long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length, boolean blocking, long timeoutNanos)
+            throws IOException {
+        if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
+            return 0;
+        }
+        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        while (true) {
+            long n = dst != null ? read(dst) : scatter(dsts, offset, length);
+            if (n != 0) {
+                return n;
+            }
+            if (!blocking || closed) {
+                return FdIo.UNAVAILABLE;
+            }
+            long waitNanos = 0;
+            if (timeoutNanos > 0) {
+                waitNanos = deadlineNanos - System.nanoTime();
+                if (waitNanos <= 0) {
+                    throw new SocketTimeoutException("Read timed out");
+                }
+            }
+            stack.await(queue, readable, waitNanos > 0 ? waitNanos : -1);
+            if (closed) {
+                return FdIo.UNAVAILABLE; // closed while waiting: the channel reports an asynchronous close
+            }
+        }
+    }
+
+    private long scatter(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            if (!dsts[i].hasRemaining()) {
+                continue;
+            }
+            int n = read(dsts[i]);
+            if (n < 0) {
+                return total == 0 ? -1 : total;
+            }
+            total += n;
+            if (dsts[i].hasRemaining()) {
+                break;
+            }
+        }
+        return total;
+    }
+
     /** Reads: a count, -1 at end of stream, 0 when nothing is there yet. */
-    int read(ByteBuffer dst) throws IOException {
+    private int read(ByteBuffer dst) throws IOException {
         stack.enter();
         try {
             return connection.receive(dst);
@@ -175,20 +222,28 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    /** Queues what fits of {@code src}; 0 when the send buffer is full. */
-    int write(ByteBuffer src) throws IOException {
-        return (int) write(src, null, 0, 0);
-    }
-
     /**
-     * Queues what fits of {@code srcs} (a gathering write) in one call into the engine, which
-     * sends the whole gather in full-sized segments, as the kernel does for a writev.
+     * Queues bytes; in blocking mode all of them, waiting for room. A gather goes to the engine
+     * in one call, which sends it in full-sized segments, as the kernel does for a writev.
      */
-    long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        return write(null, srcs, offset, length);
+    @Override
+    public long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length, boolean blocking) throws IOException {
+        long written = 0;
+        while (!closed && (src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length))) {
+            long n = send(src, srcs, offset, length);
+            written += n;
+            if (n == 0) {
+                if (!blocking) {
+                    return written;
+                }
+                stack.await(queue, writable, -1);
+            }
+        }
+        return written;
     }
 
-    private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    /** Queues what fits of {@code src}, or of the gather {@code srcs}; 0 when the send buffer is full. */
+    private long send(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
         stack.enter();
         try {
             return src != null ? connection.send(src) : connection.send(srcs, offset, length);
@@ -201,20 +256,13 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    /** Waits (0: no limit) until readable, closed or interrupted; the caller re-checks. */
-    void awaitReadable(long timeoutNanos) {
-        stack.await(queue, readable, timeoutNanos > 0 ? timeoutNanos : -1);
+    @Override
+    public void awaitConnect(long waitNanos) {
+        stack.await(queue, connectDone, waitNanos > 0 ? waitNanos : -1);
     }
 
-    void awaitWritable() {
-        stack.await(queue, writable, -1);
-    }
-
-    void awaitConnect(long timeoutNanos) {
-        stack.await(queue, connectDone, timeoutNanos > 0 ? timeoutNanos : -1);
-    }
-
-    void shutdownInput() {
+    @Override
+    public void shutdownInput() {
         stack.enter();
         try {
             connection.shutdownInput();
@@ -223,7 +271,8 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    void shutdownOutput() {
+    @Override
+    public void shutdownOutput() {
         stack.enter();
         try {
             connection.shutdownOutput();
@@ -232,20 +281,15 @@ final class AcceleratedTcp implements ReadinessListener {
         }
     }
 
-    /** Closes (the connection finishes in the background, as a kernel socket's does) and wakes waiters. */
-    void close() {
-        closed = true;
-        stack.enter();
-        try {
-            connection.close();
-        } finally {
-            stack.exit();
-        }
-        queue.wakeAll();
+    /** Closes (the connection finishes in the background, as a kernel socket's does). */
+    @Override
+    void closeLocked() {
+        assert locked();
+        connection.close();
     }
 
-    /** Ready operations among {@code interestOps}; {@code pending} while the channel awaits finishConnect. */
-    int readyOps(int interestOps, boolean pending) {
+    @Override
+    public int readyOps(int interestOps, boolean pending) {
         stack.enter();
         try {
             int ops = 0;
@@ -274,23 +318,32 @@ final class AcceleratedTcp implements ReadinessListener {
         return name != StandardSocketOptions.SO_REUSEPORT || !((Boolean) value);
     }
 
+    /** Under the stack lock. */
     private void applyAll(Map<SocketOption<?>, Object> options) {
+        assert locked();
         for (Map.Entry<SocketOption<?>, Object> e : options.entrySet()) {
             apply(e.getKey(), e.getValue());
         }
     }
 
-    /** Sets an option the stack supports (checked by the caller). */
-    void set(SocketOption<?> name, Object value) {
+    /** Sets an option after the JDK's validation; refuses one the stack cannot honour. */
+    @Override
+    public void setOption(SocketOption<?> name, Object value, Object stored) {
+        KernelOptions.intValue(name, value); // the JDK's validation
+        if (!supports(name, value)) {
+            throw new UnsupportedOperationException("'" + name + "' cannot be set on a socket Slipstream accelerates");
+        }
         stack.enter();
         try {
-            apply(name, value);
+            apply(name, stored);
         } finally {
             stack.exit();
         }
     }
 
+    /** Under the stack lock. */
     private void apply(SocketOption<?> name, Object value) {
+        assert locked();
         if (name == StandardSocketOptions.TCP_NODELAY) {
             connection.noDelay((Boolean) value);
         } else if (name == StandardSocketOptions.SO_KEEPALIVE) {
@@ -338,7 +391,8 @@ final class AcceleratedTcp implements ReadinessListener {
     }
 
     /** The option's value on the connection, or null for those the channel remembers itself. */
-    Object get(SocketOption<?> name) {
+    @Override
+    public Object getOption(SocketOption<?> name) {
         stack.enter();
         try {
             if (name == StandardSocketOptions.TCP_NODELAY) {

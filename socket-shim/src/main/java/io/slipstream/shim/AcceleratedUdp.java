@@ -2,7 +2,6 @@ package io.slipstream.shim;
 
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
-import io.slipstream.stack.WaitQueue;
 import io.slipstream.udp.UdpCounter;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
@@ -14,9 +13,13 @@ import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -25,22 +28,17 @@ import java.util.concurrent.locks.LockSupport;
  * by whichever thread processes the stack) wakes the socket's wait queue and the selectors the
  * channel is registered with; blocked callers wait with {@link Stack#await}.
  */
-final class AcceleratedUdp implements UdpSocket.ReadinessListener {
-    private final Stack stack;
+final class AcceleratedUdp extends OnStack implements UdpBackend, UdpSocket.ReadinessListener {
     private final UdpSocket socket;
-    private final SelectionKeys keys;
     private final InetAddress localAddress;
-    private final WaitQueue queue;
     private final WaitCondition readable;
-    private volatile boolean closed;
+    /** The source of the last datagram received, reused while it repeats; guarded by the channel's read lock. */
     private InetSocketAddress lastSource;
 
     private AcceleratedUdp(Stack stack, UdpSocket socket, SelectionKeys keys) {
-        this.stack = stack;
+        super(stack, keys);
         this.socket = socket;
-        this.keys = keys;
         this.localAddress = inet(stack.address());
-        this.queue = stack.newWaitQueue();
         this.readable = () -> closed || socket.isReadable();
     }
 
@@ -66,18 +64,13 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         }
     }
 
-    Stack stack() {
-        return stack;
-    }
-
     InetSocketAddress localAddress() {
         return new InetSocketAddress(localAddress, socket.localPort());
     }
 
     @Override
     public void readinessChanged(UdpSocket s) {
-        queue.wakeAll();
-        keys.acceleratedReady();
+        readinessChanged();
     }
 
     /** Whether {@code address} can be reached through this stack. */
@@ -89,7 +82,8 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         return stack.config().onLink(a) || stack.config().gateway() != Ipv4Address.ANY;
     }
 
-    void connect(InetSocketAddress remote) throws IOException {
+    @Override
+    public InetSocketAddress connect(InetSocketAddress remote) throws IOException {
         if (!reaches(remote.getAddress())) {
             throw new SocketException("Network is unreachable");
         }
@@ -99,22 +93,34 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         } finally {
             stack.exit();
         }
+        return localAddress();
     }
 
-    void disconnect() {
+    @Override
+    public InetSocketAddress disconnect(InetSocketAddress local) {
         stack.enter();
         try {
             socket.disconnect();
         } finally {
             stack.exit();
         }
+        return local;
     }
 
     /**
      * Receives one datagram into {@code dst}; returns its source, or null when none is queued.
      * An ICMP error reported for the connected peer is thrown instead, once.
      */
-    InetSocketAddress receive(ByteBuffer dst) throws IOException {
+    @Override
+    public InetSocketAddress receive(ByteBuffer dst) throws IOException {
+        try {
+            return receiveOnStack(dst);
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private InetSocketAddress receiveOnStack(ByteBuffer dst) throws IOException {
         stack.enter();
         try {
             UdpSocket.Error error = socket.takeError();
@@ -148,7 +154,16 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
      * Sends {@code src} as one datagram to {@code target} (null: the connected peer); returns
      * the bytes sent, or -1 when no buffer was free (try again).
      */
-    int send(ByteBuffer src, InetSocketAddress target) throws IOException {
+    @Override
+    public int send(ByteBuffer src, InetSocketAddress target) throws IOException {
+        try {
+            return sendOnStack(src, target);
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private int sendOnStack(ByteBuffer src, InetSocketAddress target) throws IOException {
         int address = 0;
         int port = 0;
         if (target != null) {
@@ -175,17 +190,20 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
      * Blocks until the socket may be readable, it is closed, the thread is interrupted, or
      * {@code timeoutNanos} pass (0: no limit); the caller re-checks.
      */
-    void awaitReadable(long timeoutNanos) {
+    @Override
+    public void awaitReadable(long timeoutNanos) {
         stack.await(queue, readable, timeoutNanos > 0 ? timeoutNanos : -1);
     }
 
     /** Waits a little for transmit buffers to come back (the NIC completing sends). */
-    void awaitBuffers() {
+    @Override
+    public void awaitSendable() {
         stack.requestFlush();
         LockSupport.parkNanos(this, 50_000);
     }
 
-    int readyOps(int interestOps) {
+    @Override
+    public int readyOps(int interestOps) {
         int ops = interestOps & SelectionKey.OP_WRITE;
         if ((interestOps & SelectionKey.OP_READ) != 0) {
             stack.enter();
@@ -200,16 +218,66 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         return ops;
     }
 
-    int receiveBufferSize() {
-        stack.enter();
-        try {
-            return socket.receiveBufferSize();
-        } finally {
-            stack.exit();
+    /** SO_RCVBUF and IP_TOS act on the stack's socket; the others the channel only remembers. */
+    @Override
+    public void setOption(SocketOption<?> name, Object value, int intValue) {
+        if (unsupported(name, intValue) != null) {
+            throw new UnsupportedOperationException("'" + name + "' cannot be changed on a socket Slipstream accelerates");
+        }
+        if (name == StandardSocketOptions.SO_RCVBUF) {
+            setReceiveBufferSize(intValue);
+        } else if (name == StandardSocketOptions.IP_TOS) {
+            setTos(intValue);
         }
     }
 
-    void setReceiveBufferSize(int bytes) {
+    /** Options with values the stack's UDP cannot honour: the fallback reason, or null when it can. */
+    static FallbackReason unsupported(SocketOption<?> name, int value) {
+        if (name == StandardSocketOptions.IP_MULTICAST_IF || name == StandardSocketOptions.IP_MULTICAST_TTL
+                || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
+            return FallbackReason.MULTICAST;
+        }
+        if (name == StandardSocketOptions.SO_REUSEPORT && value != 0) {
+            return FallbackReason.UNSUPPORTED_OPTION;
+        }
+        return null;
+    }
+
+    @Override
+    public Object getOption(SocketOption<?> name, Map<SocketOption<?>, Object> set) {
+        if (name == StandardSocketOptions.SO_RCVBUF) {
+            stack.enter();
+            try {
+                return socket.receiveBufferSize();
+            } finally {
+                stack.exit();
+            }
+        }
+        Object v = set.get(name);
+        return v != null ? v : defaultOf(name);
+    }
+
+    /** What a kernel socket would report for an option never set. */
+    private static Object defaultOf(SocketOption<?> name) {
+        if (name == StandardSocketOptions.SO_SNDBUF) {
+            return 212_992; // Linux's default wmem
+        }
+        if (name == StandardSocketOptions.IP_TOS) {
+            return 0;
+        }
+        if (name == StandardSocketOptions.IP_MULTICAST_IF) {
+            return null; // the kernel's choice, as an unset socket reports
+        }
+        if (name == StandardSocketOptions.IP_MULTICAST_TTL) {
+            return 1;
+        }
+        if (name == StandardSocketOptions.IP_MULTICAST_LOOP) {
+            return Boolean.TRUE;
+        }
+        return Boolean.FALSE; // SO_REUSEADDR, SO_REUSEPORT, SO_BROADCAST
+    }
+
+    private void setReceiveBufferSize(int bytes) {
         stack.enter();
         try {
             socket.setReceiveBufferSize(Math.max(bytes, 2048));
@@ -228,16 +296,11 @@ final class AcceleratedUdp implements UdpSocket.ReadinessListener {
         }
     }
 
-    /** Releases the socket and wakes a blocked reader. */
-    void close() {
-        closed = true;
-        stack.enter();
-        try {
-            socket.close();
-        } finally {
-            stack.exit();
-        }
-        queue.wakeAll();
+    /** Releases the socket (a blocked reader is woken by the close). */
+    @Override
+    void closeLocked() {
+        assert locked();
+        socket.close();
     }
 
     static int ipv4(InetAddress a) {

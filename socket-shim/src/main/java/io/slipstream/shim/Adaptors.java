@@ -64,12 +64,12 @@ final class Adaptors {
     }
 
     /** Checks a value for setSoTimeout on an open socket and returns it. */
-    static int checkTimeout(Channel channel, int timeout) throws SocketException {
+    static int checkTimeout(Channel channel, int timeoutMillis) throws SocketException {
         ensureOpen(channel);
-        if (timeout < 0) {
+        if (timeoutMillis < 0) {
             throw new IllegalArgumentException("timeout < 0");
         }
-        return timeout;
+        return timeoutMillis;
     }
 
     static SocketException toSocketException(Exception x) {

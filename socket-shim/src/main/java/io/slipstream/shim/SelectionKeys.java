@@ -1,13 +1,25 @@
 package io.slipstream.shim;
 
+import io.slipstream.shim.kernel.Sockets;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The selection keys of one channel, so that a change of what backs the channel (kernel socket
- * replaced by an accelerated one) and accelerated readiness reach every selector it is in.
+ * replaced by an accelerated one) and accelerated readiness reach every selector it is in; and
+ * how the channel's operations map onto epoll events, as the JDK's SelChImpl translates them.
+ * One per channel, handed from backend to backend when the channel moves.
  */
 final class SelectionKeys {
     private final CopyOnWriteArrayList<ShimSelectionKey> keys = new CopyOnWriteArrayList<>();
+    /** The operations that wait for EPOLLIN. */
+    private final int inOps;
+    /** The operations that wait for EPOLLOUT. */
+    private final int outOps;
+
+    SelectionKeys(int inOps, int outOps) {
+        this.inOps = inOps;
+        this.outOps = outOps;
+    }
 
     void add(ShimSelectionKey key) {
         keys.add(key);
@@ -23,6 +35,36 @@ final class SelectionKeys {
             k.shimSelector().updateKey(k);
             k.shimSelector().wakeup();
         }
+    }
+
+    /** The epoll events that stand for {@code interestOps}. */
+    int epollEvents(int interestOps) {
+        int events = 0;
+        if ((interestOps & inOps) != 0) {
+            events |= Sockets.EPOLLIN;
+        }
+        if ((interestOps & outOps) != 0) {
+            events |= Sockets.EPOLLOUT;
+        }
+        return events;
+    }
+
+    /**
+     * Ready operations for epoll {@code events}: an error or hang-up makes every interest ready
+     * (the operation will then report it), as the JDK's translateReadyOps does.
+     */
+    int readyOps(int events, int interestOps) {
+        if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
+            return interestOps;
+        }
+        int ops = 0;
+        if ((events & Sockets.EPOLLIN) != 0) {
+            ops |= interestOps & inOps;
+        }
+        if ((events & Sockets.EPOLLOUT) != 0) {
+            ops |= interestOps & outOps;
+        }
+        return ops;
     }
 
     /** An accelerated socket became ready: selectors blocked on it wake up and look. */

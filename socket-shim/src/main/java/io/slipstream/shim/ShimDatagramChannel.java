@@ -1,10 +1,7 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.BufferVectors;
-import io.slipstream.shim.kernel.FdIo;
-import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
-import io.slipstream.shim.kernel.Poller;
 import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -20,7 +17,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AlreadyConnectedException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
 import java.nio.channels.NotYetConnectedException;
@@ -42,20 +38,33 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     /** No UDP payload is larger (IPv6's 65,535-byte payload less the UDP header, and IPv4's less). */
     private static final int MAX_DATAGRAM = 65_527;
     private final SlipstreamSelectorProvider provider;
-    private final ChannelLocks locks = new ChannelLocks();
-    private final ReentrantLock readLock = locks.readLock;
-    private final ReentrantLock writeLock = locks.writeLock;
-    private final Object stateLock = locks.stateLock;
-    private final SelectionKeys keys = new SelectionKeys();
     private final int family;
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_READ, SelectionKey.OP_WRITE);
+    /** Closes the kernel or stack socket if the channel is dropped unclosed, as the JDK's channel. */
+    private final Releaser releaser;
+
+    // Lock order: readLock, writeLock, stateLock (ChannelLocks).
+    private final ChannelLocks locks = new ChannelLocks();
+    // -- held by receive and read (and by bind, connect, disconnect)
+    private final ReentrantLock readLock = locks.readLock;
+    // -- held by send and write (and by bind, connect, disconnect)
+    private final ReentrantLock writeLock = locks.writeLock;
+    // -- guards the fields below it
+    private final Object stateLock = locks.stateLock;
+
+    /**
+     * A kernel socket until the decision puts the channel on a stack. Written under stateLock;
+     * read without it on the data path (volatile).
+     */
+    private volatile UdpBackend backend;
+
+    // -- guarded by stateLock
     /** Options set by the application, replayed onto an accelerated socket. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     private final Memberships memberships = new Memberships();
-    /** Closes the kernel or stack socket if the channel is dropped unclosed, as the JDK's channel. */
-    private final Releaser releaser;
-    private volatile KernelSocket kernel;
-    private volatile AcceleratedUdp udp;
+    /** The accelerated-or-kernel decision is made (bind, connect, first send, join). */
     private boolean decided;
+    /** Set before the decision when an option the stack cannot honour was set. */
     private FallbackReason optionReason;
     private InetSocketAddress localAddress;
     private InetSocketAddress remoteAddress;
@@ -69,7 +78,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
         this.family = Addresses.kernelFamily(family);
         KernelSocket k = KernelSocket.open(this.family, false);
-        this.kernel = k;
+        this.backend = new KernelUdp(k, keys);
         this.releaser = new Releaser(this, k::close);
     }
 
@@ -78,23 +87,18 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = inherited.family();
-        this.kernel = inherited;
+        this.backend = new KernelUdp(inherited, keys);
         this.releaser = new Releaser(this, inherited::close);
         this.decided = true;
         this.localAddress = (InetSocketAddress) inherited.localAddress();
         this.remoteAddress = (InetSocketAddress) inherited.remoteAddress();
     }
 
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
+    @Override
+    public Backend backend() {
+        return backend;
     }
 
-    /** True when the datagrams go through a Slipstream stack. */
-    boolean isAccelerated() {
-        return udp != null;
-    }
 
     // ---------------------------------------------------------------- the decision
 
@@ -109,8 +113,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return;
             }
         }
-        kernel.bind(isa);
-        localAddress = (InetSocketAddress) kernel.localAddress();
+        OnKernel.socketOf(backend).bind(isa);
+        localAddress = (InetSocketAddress) OnKernel.socketOf(backend).localAddress();
     }
 
     private Stack decideLocal(InetSocketAddress isa) throws IOException {
@@ -140,8 +144,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return;
             }
         }
-        kernel.bind(Addresses.wildcard(family));
-        localAddress = (InetSocketAddress) kernel.localAddress();
+        OnKernel.socketOf(backend).bind(Addresses.wildcard(family));
+        localAddress = (InetSocketAddress) OnKernel.socketOf(backend).localAddress();
     }
 
     private static Stack stackOf(ShimStacks.Opened opened) {
@@ -155,9 +159,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         if (tos != null) {
             u.setTos((Integer) tos);
         }
-        KernelSocket k = kernel;
-        udp = u;
-        kernel = null;
+        UdpBackend k = backend;
+        backend = u;
         releaser.hold(u::close);
         localAddress = u.localAddress();
         k.close();
@@ -205,13 +208,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 throw new SocketException("Can't connect to port 0");
             }
             ensureBoundFor(isa);
-            AcceleratedUdp u = udp;
-            if (u != null) {
-                u.connect(isa);
-            } else {
-                kernel.connect(isa);
-                localAddress = (InetSocketAddress) kernel.localAddress();
-            }
+            localAddress = backend.connect(isa);
             remoteAddress = isa;
             return this;
         });
@@ -223,19 +220,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
             if (!isOpen() || remoteAddress == null) {
                 return this;
             }
-            AcceleratedUdp u = udp;
-            if (u != null) {
-                u.disconnect();
-            } else {
-                InetSocketAddress before = localAddress;
-                kernel.disconnect();
-                localAddress = (InetSocketAddress) kernel.localAddress();
-                if (localAddress.getPort() != before.getPort()) {
-                    // Linux forgets an ephemeral port on disconnect; bind it again, as the JDK does.
-                    kernel.bind(before);
-                    localAddress = (InetSocketAddress) kernel.localAddress();
-                }
-            }
+            localAddress = backend.disconnect(localAddress);
             remoteAddress = null;
             return this;
         });
@@ -272,6 +257,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     // ---------------------------------------------------------------- receive and send
 
     @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how this class waits.
+    }
+
+    @Override
     public SocketAddress receive(ByteBuffer dst) throws IOException {
         return receive(dst, 0);
     }
@@ -296,13 +286,13 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                         bindInternal(null);
                     }
                 }
-                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                 while (true) {
-                    sender = receiveOnce(dst);
+                    sender = backend.receive(dst);
                     if (sender != null || !blocking || !isOpen()) {
                         break;
                     }
-                    awaitReadable(timeoutNanos, deadline);
+                    awaitReadable(timeoutNanos, deadlineNanos);
                 }
                 return sender;
             } finally {
@@ -315,32 +305,15 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
     }
 
-    private SocketAddress receiveOnce(ByteBuffer dst) throws IOException {
-        AcceleratedUdp u = udp;
-        if (u != null) {
-            try {
-                return u.receive(dst);
-            } catch (IllegalStateException closed) {
-                throw new ClosedChannelException();
-            }
-        }
-        return kernel.receive(dst);
-    }
-
-    private void awaitReadable(long timeoutNanos, long deadline) throws SocketTimeoutException {
-        long wait = 0;
+    private void awaitReadable(long timeoutNanos, long deadlineNanos) throws SocketTimeoutException {
+        long waitNanos = 0;
         if (timeoutNanos > 0) {
-            wait = deadline - System.nanoTime();
-            if (wait <= 0) {
+            waitNanos = deadlineNanos - System.nanoTime();
+            if (waitNanos <= 0) {
                 throw new SocketTimeoutException("Receive timed out");
             }
         }
-        AcceleratedUdp u = udp;
-        if (u != null) {
-            u.awaitReadable(wait);
-        } else {
-            Poller.awaitReadable(kernel.fd(), wait);
-        }
+        backend.awaitReadable(waitNanos);
     }
 
     @Override
@@ -386,25 +359,12 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     /** Sends one datagram, waiting for room in blocking mode; -1 if it could not be sent. */
     private int sendLoop(ByteBuffer src, InetSocketAddress target, boolean blocking) throws IOException {
         while (true) {
-            int n;
-            AcceleratedUdp u = udp;
-            if (u != null) {
-                try {
-                    n = u.send(src, target);
-                } catch (IllegalStateException closed) {
-                    throw new ClosedChannelException();
-                }
-                if (n >= 0 || !blocking || !isOpen()) {
-                    return n;
-                }
-                u.awaitBuffers();
-            } else {
-                n = kernel.send(src, target);
-                if (n != FdIo.UNAVAILABLE || !blocking || !isOpen()) {
-                    return n == FdIo.UNAVAILABLE ? -1 : n;
-                }
-                Poller.awaitWritable(kernel.fd(), 0);
+            UdpBackend b = backend;
+            int n = b.send(src, target);
+            if (n >= 0 || !blocking || !isOpen()) {
+                return n;
             }
+            b.awaitSendable();
         }
     }
 
@@ -494,40 +454,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         synchronized (stateLock) {
             ensureOpen();
             int v = value instanceof NetworkInterface ? 0 : KernelOptions.intValue(name, value);
-            AcceleratedUdp u = udp;
-            if (u == null) {
-                KernelOptions.set(kernel, name, value);
-                if (!decided) {
-                    FallbackReason r = unsupportedOnStack(name, v);
-                    if (r != null && optionReason == null) {
-                        optionReason = r;
-                    }
-                }
-            } else {
-                if (unsupportedOnStack(name, v) != null) {
-                    throw new UnsupportedOperationException("'" + name + "' cannot be changed on a socket Slipstream accelerates");
-                }
-                if (name == StandardSocketOptions.SO_RCVBUF) {
-                    u.setReceiveBufferSize(v);
-                } else if (name == StandardSocketOptions.IP_TOS) {
-                    u.setTos(v);
-                }
+            backend.setOption(name, value, v);
+            // Before the decision the socket is the kernel's: note an option that would keep it there.
+            if (!decided && optionReason == null) {
+                optionReason = AcceleratedUdp.unsupported(name, v);
             }
             options.put(name, value);
         }
         return this;
-    }
-
-    /** Options with values the stack's UDP cannot honour; null when it can. */
-    private static FallbackReason unsupportedOnStack(SocketOption<?> name, int value) {
-        if (name == StandardSocketOptions.IP_MULTICAST_IF || name == StandardSocketOptions.IP_MULTICAST_TTL
-                || name == StandardSocketOptions.IP_MULTICAST_LOOP) {
-            return FallbackReason.MULTICAST;
-        }
-        if (name == StandardSocketOptions.SO_REUSEPORT && value != 0) {
-            return FallbackReason.UNSUPPORTED_OPTION;
-        }
-        return null;
     }
 
     @Override
@@ -536,38 +470,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         KernelOptions.checkName(KernelOptions.DATAGRAM, name);
         synchronized (stateLock) {
             ensureOpen();
-            AcceleratedUdp u = udp;
-            if (u == null) {
-                return KernelOptions.get(kernel, name);
-            }
-            if (name == StandardSocketOptions.SO_RCVBUF) {
-                return (T) Integer.valueOf(u.receiveBufferSize());
-            }
-            Object v = options.get(name);
-            if (v != null) {
-                return (T) v;
-            }
-            return (T) acceleratedDefault(name);
+            return (T) backend.getOption(name, options);
         }
-    }
-
-    private static Object acceleratedDefault(SocketOption<?> name) {
-        if (name == StandardSocketOptions.SO_SNDBUF) {
-            return 212_992; // Linux's default wmem, what the kernel socket would report
-        }
-        if (name == StandardSocketOptions.IP_TOS) {
-            return 0;
-        }
-        if (name == StandardSocketOptions.IP_MULTICAST_IF) {
-            return null; // the kernel's choice, as an unset socket reports
-        }
-        if (name == StandardSocketOptions.IP_MULTICAST_TTL) {
-            return 1;
-        }
-        if (name == StandardSocketOptions.IP_MULTICAST_LOOP) {
-            return Boolean.TRUE;
-        }
-        return Boolean.FALSE; // SO_REUSEADDR, SO_REUSEPORT, SO_BROADCAST
     }
 
     @Override
@@ -615,7 +519,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
             if (existing != null) {
                 return existing;
             }
-            if (udp != null) {
+            if (isAccelerated()) {
                 throw new UnsupportedOperationException(
                         "multicast membership is not available on a socket Slipstream accelerates (bound to a stack's address)");
             }
@@ -623,7 +527,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 provider.fallBack(FallbackReason.MULTICAST, group); // throws under slipstream.fallback=error
                 decided = true;
             }
-            return memberships.join(this, kernel, group, interf, source);
+            return memberships.join(this, OnKernel.socketOf(backend), group, interf, source);
         }
     }
 
@@ -640,7 +544,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 return; // closing already invalidated the key
             }
             try {
-                memberships.drop(kernel, key);
+                memberships.drop(OnKernel.socketOf(backend), key); // a membership exists only on the kernel
             } catch (IOException e) {
                 // The kernel refuses only a membership it does not hold, which the registry rules out.
                 throw new java.io.UncheckedIOException(e);
@@ -650,14 +554,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     void block(ShimMembershipKey key, InetAddress source) throws IOException {
         synchronized (stateLock) {
-            Memberships.filter(kernel, key, source, true);
+            Memberships.filter(OnKernel.socketOf(backend), key, source, true);
         }
     }
 
     void unblock(ShimMembershipKey key, InetAddress source) {
         synchronized (stateLock) {
             try {
-                Memberships.filter(kernel, key, source, false);
+                Memberships.filter(OnKernel.socketOf(backend), key, source, false);
             } catch (IOException e) {
                 // unblock declares no IOException; the key's blocked set rules out the kernel's refusal.
                 throw new java.io.UncheckedIOException(e);
@@ -672,53 +576,8 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         synchronized (stateLock) {
             memberships.invalidateAll();
         }
-        AcceleratedUdp u = udp;
-        if (u != null) {
-            u.close();
-        }
-        KernelSocket k = kernel;
-        if (k != null) {
-            k.close();
-        }
+        backend.close();
         releaser.closed();
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath.
-    }
-
-    @Override
-    public KernelFd kernelFd() {
-        KernelSocket k = kernel;
-        return k == null ? null : k.fd();
-    }
-
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
-    }
-
-    @Override
-    public int readyOps(int events, int interestOps) {
-        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE);
-    }
-
-    @Override
-    public Stack stack() {
-        AcceleratedUdp u = udp;
-        return u == null ? null : u.stack();
-    }
-
-    @Override
-    public int acceleratedReadyOps(int interestOps) {
-        AcceleratedUdp u = udp;
-        return u == null ? 0 : u.readyOps(interestOps);
-    }
-
-    @Override
-    public SelectionKeys keys() {
-        return keys;
     }
 
     @Override
@@ -726,7 +585,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         if (!isOpen()) {
             return "ShimDatagramChannel[closed]";
         }
-        return "ShimDatagramChannel[" + (udp != null ? "accelerated" : "kernel") + " local=" + localAddressOrNull()
+        return "ShimDatagramChannel[" + (isAccelerated() ? "accelerated" : "kernel") + " local=" + localAddressOrNull()
                 + (remoteAddressOrNull() == null ? "" : " remote=" + remoteAddressOrNull()) + "]";
     }
 }

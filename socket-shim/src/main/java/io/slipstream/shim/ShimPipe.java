@@ -5,7 +5,6 @@ import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelPipe;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.spi.SelectorProvider;
@@ -35,12 +34,28 @@ final class ShimPipe extends Pipe {
 
     static final class Source extends SourceChannel implements ShimChannel {
         private final KernelFd fd;
+        private final Backend backend;
         private final ReentrantLock lock = new ReentrantLock();
-        private final SelectionKeys keys = new SelectionKeys();
 
         Source(SelectorProvider provider, KernelFd fd) {
             super(provider);
             this.fd = fd;
+            this.backend = new Backend.Descriptor(fd, new SelectionKeys(SelectionKey.OP_READ, 0));
+        }
+
+        @Override
+        public Backend backend() {
+            return backend;
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+            // Always non-blocking underneath: blocking mode is how read waits.
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() {
+            backend.close();
         }
 
         @Override
@@ -65,9 +80,7 @@ final class ShimPipe extends Pipe {
         private long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) throws IOException {
             lock.lock();
             try {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
+                ensureOpen();
                 boolean blocking = isBlocking();
                 long n = FdIo.UNAVAILABLE;
                 try {
@@ -86,45 +99,22 @@ final class ShimPipe extends Pipe {
             }
         }
 
-        @Override
-        protected void implCloseSelectableChannel() {
-            fd.close();
-        }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-            // Always non-blocking underneath.
-        }
-
-        @Override
-        public KernelFd kernelFd() {
-            return fd;
-        }
-
-        @Override
-        public int epollEvents(int interestOps) {
-            return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, 0);
-        }
-
-        @Override
-        public int readyOps(int events, int interestOps) {
-            return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_READ, 0);
-        }
-
-        @Override
-        public SelectionKeys keys() {
-            return keys;
-        }
     }
 
     static final class Sink extends SinkChannel implements ShimChannel {
         private final KernelFd fd;
+        private final Backend backend;
         private final ReentrantLock lock = new ReentrantLock();
-        private final SelectionKeys keys = new SelectionKeys();
 
         Sink(SelectorProvider provider, KernelFd fd) {
             super(provider);
             this.fd = fd;
+            this.backend = new Backend.Descriptor(fd, new SelectionKeys(0, SelectionKey.OP_WRITE));
+        }
+
+        @Override
+        public Backend backend() {
+            return backend;
         }
 
         @Override
@@ -147,9 +137,7 @@ final class ShimPipe extends Pipe {
         private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
             lock.lock();
             try {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
+                ensureOpen();
                 boolean blocking = isBlocking();
                 long written = 0;
                 try {
@@ -170,32 +158,12 @@ final class ShimPipe extends Pipe {
 
         @Override
         protected void implCloseSelectableChannel() {
-            fd.close();
+            backend.close();
         }
 
         @Override
         protected void implConfigureBlocking(boolean block) {
             // Always non-blocking underneath.
-        }
-
-        @Override
-        public KernelFd kernelFd() {
-            return fd;
-        }
-
-        @Override
-        public int epollEvents(int interestOps) {
-            return ShimChannel.epollEvents(interestOps, 0, SelectionKey.OP_WRITE);
-        }
-
-        @Override
-        public int readyOps(int events, int interestOps) {
-            return ShimChannel.readyOps(events, interestOps, 0, SelectionKey.OP_WRITE);
-        }
-
-        @Override
-        public SelectionKeys keys() {
-            return keys;
         }
     }
 }

@@ -1,10 +1,7 @@
 package io.slipstream.shim;
 
-import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
-import io.slipstream.shim.kernel.Poller;
 import io.slipstream.shim.kernel.Sockets;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -13,7 +10,6 @@ import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AlreadyBoundException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -33,34 +29,41 @@ import java.util.concurrent.locks.ReentrantLock;
  * interface) it is a kernel listener, counted as a fallback.
  */
 final class ShimServerSocketChannel extends ServerSocketChannel implements ShimChannel {
+    /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
+    private static final int LISTENER_RCVBUF = 131_072;
+
     private final SlipstreamSelectorProvider provider;
-    private final ReentrantLock acceptLock = new ReentrantLock();
-    private final Object stateLock = new Object();
-    private final SelectionKeys keys = new SelectionKeys();
-    /** The kernel listener; null when bound to a stack's address only. */
-    private volatile KernelSocket kernel;
-    /** Listeners on stacks (empty for a kernel-only listener). */
-    private volatile List<AcceleratedListener> stackListeners = List.of();
     private final int family;
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_ACCEPT, 0);
+
+    // Lock order: acceptLock, stateLock.
+    // -- held by accept
+    private final ReentrantLock acceptLock = new ReentrantLock();
+    // -- guards the fields below it
+    private final Object stateLock = new Object();
+
+    /** Where the channel listens: written under stateLock (bind), read without it by accept and selectors. */
+    private volatile Listeners backend;
+
+    // -- guarded by stateLock
     private SocketAddress localAddress;
     /** Options set by the application, reported back for a listener that has no kernel socket. */
     private final Map<SocketOption<?>, Object> options = new HashMap<>();
-    /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
-    private static final int LISTENER_RCVBUF = 131_072;
     private ServerSocketAdaptor adaptor;
 
     ShimServerSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
         super(provider);
         this.provider = provider;
         this.family = Addresses.kernelFamily(family);
-        this.kernel = KernelSocket.open(this.family, true);
+        KernelSocket k = KernelSocket.open(this.family, true);
         try {
             // The JDK's listeners have SO_REUSEADDR on by default, so restarts find their port free.
-            kernel.setInt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
+            k.setInt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
         } catch (IOException e) {
-            kernel.close();
+            k.close();
             throw e;
         }
+        this.backend = new Listeners(k, List.of(), keys);
     }
 
     /** A listening kernel socket inherited from the parent process (System.inheritedChannel). */
@@ -68,14 +71,8 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         super(provider);
         this.provider = provider;
         this.family = listening.family();
-        this.kernel = listening;
+        this.backend = new Listeners(listening, List.of(), keys);
         this.localAddress = listening.localAddress();
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
     }
 
     @Override
@@ -86,6 +83,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 throw new AlreadyBoundException();
             }
             int queue = backlog < 1 ? 50 : backlog;
+            KernelSocket kernel = backend.kernel(); // unbound: always a kernel listener
             if (family == Sockets.AF_UNIX) {
                 // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
                 kernel.bind(Addresses.checkUnix(local, true));
@@ -99,10 +97,8 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 ShimStacks.Opened stack = provider.accelerate(route, isa);
                 if (stack != null) {
                     AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys);
-                    stackListeners = List.of(l);
-                    KernelSocket k = kernel;
-                    kernel = null;
-                    k.close();
+                    backend = new Listeners(null, List.of(l), keys);
+                    kernel.close();
                     localAddress = new InetSocketAddress(isa.getAddress(), l.port());
                     keys.backingChanged();
                     return this;
@@ -113,7 +109,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             InetSocketAddress bound = (InetSocketAddress) kernel.localAddress();
             localAddress = bound;
             if (route.reason() == FallbackReason.WILDCARD_BIND) {
-                listenOnEveryStack(bound, queue);
+                listenOnEveryStack(kernel, bound, queue);
             } else if (route.stack() == null) {
                 provider.fallBack(route.reason(), isa);
             } // else its stack did not open: that fallback is counted already
@@ -122,7 +118,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     /** A wildcard listener also listens on each stack, at the kernel listener's port. */
-    private void listenOnEveryStack(InetSocketAddress bound, int queue) throws IOException {
+    private void listenOnEveryStack(KernelSocket kernel, InetSocketAddress bound, int queue) throws IOException {
         List<AcceleratedListener> ls = new ArrayList<>();
         try {
             for (ShimStacks.Opened stack : provider.allStacks(bound)) {
@@ -134,14 +130,15 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             }
             throw e;
         }
-        stackListeners = List.copyOf(ls);
+        backend = new Listeners(kernel, List.copyOf(ls), keys);
         keys.backingChanged();
     }
 
-    /** True when at least one stack listens for this channel. */
-    boolean isAccelerated() {
-        return !stackListeners.isEmpty();
+    @Override
+    public Backend backend() {
+        return backend;
     }
+
 
     boolean isBound() {
         synchronized (stateLock) {
@@ -165,6 +162,11 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how accept waits.
+    }
+
+    @Override
     public SocketChannel accept() throws IOException {
         return accept(0);
     }
@@ -185,20 +187,20 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 if (blocking) {
                     begin();
                 }
-                long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                 while (true) {
-                    accepted = acceptOnce();
+                    accepted = backend.accept(provider);
                     if (accepted != null || !blocking || !isOpen()) {
                         break;
                     }
-                    long wait = 0;
+                    long waitNanos = 0;
                     if (timeoutNanos > 0) {
-                        wait = deadline - System.nanoTime();
-                        if (wait <= 0) {
+                        waitNanos = deadlineNanos - System.nanoTime();
+                        if (waitNanos <= 0) {
                             throw new SocketTimeoutException("Accept timed out");
                         }
                     }
-                    awaitAcceptable(wait);
+                    backend.await(waitNanos);
                 }
             } finally {
                 if (blocking) {
@@ -211,69 +213,12 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         }
     }
 
-    /** A connection from any of the listeners, or null. */
-    private SocketChannel acceptOnce() throws IOException {
-        for (AcceleratedListener l : stackListeners) {
-            io.slipstream.tcp.TcpConnection c = l.accept();
-            if (c != null) {
-                return new ShimSocketChannel(provider, l.opened(), c);
-            }
-        }
-        KernelSocket k = kernel;
-        if (k == null) {
-            return null;
-        }
-        KernelSocket accepted = k.accept();
-        if (accepted == null) {
-            return null;
-        }
-        try {
-            return new ShimSocketChannel(provider, accepted);
-        } catch (IOException e) {
-            accepted.close();
-            throw e;
-        }
-    }
-
-    /**
-     * Waits for a connection: on the stack, on the kernel poller, or, for a wildcard listener,
-     * on the kernel poller with the stacks' listeners unparking the thread too.
-     */
-    private void awaitAcceptable(long timeoutNanos) {
-        List<AcceleratedListener> ls = stackListeners;
-        KernelSocket k = kernel;
-        if (k == null) {
-            ls.get(0).await(timeoutNanos);
-            return;
-        }
-        if (ls.isEmpty()) {
-            Poller.awaitReadable(k.fd(), timeoutNanos);
-            return;
-        }
-        Thread me = Thread.currentThread();
-        for (AcceleratedListener l : ls) {
-            l.mixedWaiter = me;
-        }
-        try {
-            for (AcceleratedListener l : ls) {
-                if (l.acceptable()) {
-                    return;
-                }
-            }
-            Poller.awaitReadable(k.fd(), timeoutNanos);
-        } finally {
-            for (AcceleratedListener l : ls) {
-                l.mixedWaiter = null;
-            }
-        }
-    }
-
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         KernelOptions.check(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
-            KernelSocket k = kernel;
+            KernelSocket k = backend.kernel();
             if (k != null) {
                 KernelOptions.set(k, name, value);
             }
@@ -287,7 +232,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         KernelOptions.checkName(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
-            KernelSocket k = kernel;
+            KernelSocket k = backend.kernel();
             if (k != null) {
                 return KernelOptions.get(k, name);
             }
@@ -320,61 +265,6 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     @Override
-    protected void implCloseSelectableChannel() {
-        for (AcceleratedListener l : stackListeners) {
-            l.close();
-        }
-        KernelSocket k = kernel;
-        if (k != null) {
-            k.close();
-        }
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath.
-    }
-
-    @Override
-    public KernelFd kernelFd() {
-        KernelSocket k = kernel;
-        return k == null ? null : k.fd();
-    }
-
-    @Override
-    public Stack stack() {
-        List<AcceleratedListener> ls = stackListeners;
-        return ls.isEmpty() ? null : ls.get(0).stack();
-    }
-
-    @Override
-    public int acceleratedReadyOps(int interestOps) {
-        if ((interestOps & SelectionKey.OP_ACCEPT) != 0) {
-            for (AcceleratedListener l : stackListeners) {
-                if (l.acceptable()) {
-                    return SelectionKey.OP_ACCEPT;
-                }
-            }
-        }
-        return 0;
-    }
-
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_ACCEPT, 0);
-    }
-
-    @Override
-    public int readyOps(int events, int interestOps) {
-        return ShimChannel.readyOps(events, interestOps, SelectionKey.OP_ACCEPT, 0);
-    }
-
-    @Override
-    public SelectionKeys keys() {
-        return keys;
-    }
-
-    @Override
     public String toString() {
         if (!isOpen()) {
             return "ShimServerSocketChannel[closed]";
@@ -383,7 +273,13 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         synchronized (stateLock) {
             a = localAddress;
         }
+        Listeners b = backend;
         return "ShimServerSocketChannel[" + (a == null ? "unbound" : a.toString())
-                + (kernel != null ? " kernel" : "") + (stackListeners.isEmpty() ? "" : " accelerated") + "]";
+                + (b.kernel() != null ? " kernel" : "") + (b.onStacks().isEmpty() ? "" : " accelerated") + "]";
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() {
+        backend.close();
     }
 }

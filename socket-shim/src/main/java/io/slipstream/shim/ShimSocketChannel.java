@@ -1,11 +1,8 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.FdIo;
-import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelSocket;
-import io.slipstream.shim.kernel.Poller;
 import io.slipstream.shim.kernel.Sockets;
-import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -37,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * socket is closed.
  *
  * <p>Blocking calls never block in a system call: a kernel socket is non-blocking and a waiting
- * thread parks on the {@link Poller}; an accelerated one waits with {@code Stack.await}. Both
+ * thread parks on the {@link io.slipstream.shim.kernel.Poller}; an accelerated one waits with {@code Stack.await}. Both
  * are woken by interrupt and close.
  */
 final class ShimSocketChannel extends SocketChannel implements ShimChannel {
@@ -46,27 +43,38 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private static final int CONNECTED = 2;
 
     private final SlipstreamSelectorProvider provider;
+    private final int family;
+    private final SelectionKeys keys = new SelectionKeys(SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
+
+    // Lock order: readLock, writeLock, stateLock (ChannelLocks).
     private final ChannelLocks locks = new ChannelLocks();
+    // -- held by read operations (and by bind, connect, finishConnect)
     private final ReentrantLock readLock = locks.readLock;
+    // -- held by write operations (and by bind, connect, finishConnect)
     private final ReentrantLock writeLock = locks.writeLock;
+    // -- guards the fields below it
     private final Object stateLock = locks.stateLock;
-    private final SelectionKeys keys = new SelectionKeys();
-    /** The kernel socket, until the channel moves onto a stack (then null). */
-    private volatile KernelSocket kernel;
-    /** The stack's connection once accelerated. */
-    private volatile AcceleratedTcp tcp;
+
+    /**
+     * A kernel socket until connect (or an accepted connection) puts the channel on a stack.
+     * Written under stateLock; read without it on the data path (volatile).
+     */
+    private volatile TcpBackend backend;
+    // state and the shutdown flags: written under stateLock, read without it (volatile)
+    private volatile int state;
+    private volatile boolean inputShutdown;
+    private volatile boolean outputShutdown;
+
+    // -- guarded by stateLock
     /** Options the application set, replayed onto the stack's connection. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     /** Set before the decision when an option the stack cannot honour was set. */
     private FallbackReason optionReason;
     /** Bound to a stack's address: connect goes through that stack, from this port (0: ephemeral). */
     private ShimStacks.Opened boundStack;
-    private final int family;
-    private volatile int state;
-    private volatile boolean inputShutdown;
-    private volatile boolean outputShutdown;
     private SocketAddress localAddress;
     private SocketAddress remoteAddress;
+    /** The accelerated-or-kernel decision is made (at bind to an address, or connect). */
     private boolean routed;
     private SocketAdaptor adaptor;
 
@@ -74,7 +82,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = Addresses.kernelFamily(family);
-        this.kernel = KernelSocket.open(this.family, true);
+        this.backend = new KernelTcp(KernelSocket.open(this.family, true), keys);
     }
 
     /** A connection accepted by a kernel listener: connected, in blocking mode. */
@@ -82,7 +90,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         super(provider);
         this.provider = provider;
         this.family = accepted.family();
-        this.kernel = accepted;
+        this.backend = new KernelTcp(accepted, keys);
         this.state = CONNECTED;
         this.routed = true;
         this.localAddress = accepted.localAddress();
@@ -93,26 +101,22 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     ShimSocketChannel(SlipstreamSelectorProvider provider, ShimStacks.Opened stack, io.slipstream.tcp.TcpConnection accepted) {
         super(provider);
         this.provider = provider;
-        this.family = io.slipstream.shim.kernel.Sockets.AF_INET;
-        this.tcp = AcceleratedTcp.accepted(stack.stack(), stack.tcp(), accepted, keys);
+        this.family = Sockets.AF_INET;
+        AcceleratedTcp t = AcceleratedTcp.accepted(stack.stack(), stack.tcp(), accepted, keys);
+        this.backend = t;
         this.state = CONNECTED;
         this.routed = true;
-        this.localAddress = tcp.localAddress();
-        this.remoteAddress = tcp.remoteAddress();
+        this.localAddress = t.localAddress();
+        this.remoteAddress = t.remoteAddress();
     }
 
-    /** True when the connection runs on a Slipstream stack. */
-    boolean isAccelerated() {
-        return tcp != null;
+    @Override
+    public Backend backend() {
+        return backend;
     }
+
 
     // ---------------------------------------------------------------- state
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
-    }
 
     private void ensureOpenAndConnected() throws ClosedChannelException {
         ensureOpen();
@@ -155,7 +159,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         }
     }
 
-    /** The local address even after close (for the Socket adaptor's getters). */
     /** The local Internet address even after close (for the Socket views, which UNIX channels do not have). */
     InetSocketAddress localAddressOrNull() {
         synchronized (stateLock) {
@@ -183,8 +186,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             }
             if (family == Sockets.AF_UNIX) {
                 // UNIX-domain sockets are local IPC, never network traffic: neither accelerated nor a fallback.
-                kernel.bind(Addresses.checkUnix(local, true));
-                localAddress = kernel.localAddress();
+                OnKernel.socketOf(backend).bind(Addresses.checkUnix(local, true));
+                localAddress = OnKernel.socketOf(backend).localAddress();
                 return this;
             }
             InetSocketAddress isa = local == null ? Addresses.wildcard(family) : Addresses.check(local, family);
@@ -198,8 +201,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     return this;
                 }
             }
-            kernel.bind(isa);
-            localAddress = kernel.localAddress();
+            OnKernel.socketOf(backend).bind(isa);
+            localAddress = OnKernel.socketOf(backend).localAddress();
             return this;
         });
     }
@@ -240,9 +243,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     /** Starts the stack's connection (its SYN) and retires the kernel socket. Under stateLock. */
     private void moveOntoStack(ShimStacks.Opened stack, InetSocketAddress remote) throws IOException {
         int port = localAddress instanceof InetSocketAddress bound ? bound.getPort() : 0;
-        tcp = AcceleratedTcp.connect(stack, remote, port, options, keys);
-        KernelSocket k = kernel;
-        kernel = null;
+        TcpBackend k = backend;
+        backend = AcceleratedTcp.connect(stack, remote, port, options, keys);
         k.close();
         keys.backingChanged();
     }
@@ -259,12 +261,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (blocking) {
                     begin();
                 }
-                AcceleratedTcp t = tcp;
-                if (t != null) {
-                    connected = t.finishConnect();
-                } else {
-                    connected = start ? kernel.connect(target) : kernel.finishConnect();
-                }
+                TcpBackend b = backend;
+                connected = start ? b.connect(target) : b.finishConnect();
                 if (!connected && blocking) {
                     connected = awaitConnect(timeoutNanos);
                 }
@@ -280,32 +278,27 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         if (connected) {
             synchronized (stateLock) {
                 state = CONNECTED;
-                AcceleratedTcp t = tcp;
-                localAddress = t != null ? t.localAddress() : kernel.localAddress();
+                localAddress = backend.localAddress();
             }
         }
         return connected;
     }
 
     private boolean awaitConnect(long timeoutNanos) throws IOException {
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        AcceleratedTcp t = tcp;
+        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        TcpBackend b = backend;
         while (isOpen()) {
-            if (t != null ? t.finishConnect() : kernel.finishConnect()) {
+            if (b.finishConnect()) {
                 return true;
             }
-            long wait = 0;
+            long waitNanos = 0;
             if (timeoutNanos > 0) {
-                wait = deadline - System.nanoTime();
-                if (wait <= 0) {
+                waitNanos = deadlineNanos - System.nanoTime();
+                if (waitNanos <= 0) {
                     throw new SocketTimeoutException("Connect timed out");
                 }
             }
-            if (t != null) {
-                t.awaitConnect(wait);
-            } else {
-                Poller.awaitWritable(kernel.fd(), wait);
-            }
+            b.awaitConnect(waitNanos);
         }
         return false;
     }
@@ -327,6 +320,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     // ---------------------------------------------------------------- data
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // The kernel socket is always non-blocking; blocking mode is how this class waits.
+    }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
@@ -362,9 +360,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     return n;
                 }
                 checkWritable(dst, dsts, offset, length);
-                AcceleratedTcp t = tcp;
-                n = t != null ? readAccelerated(t, dst, dsts, offset, length, blocking, timeoutNanos)
-                        : FdIo.read(kernel.fd(), dst, dsts, offset, length, true, blocking, timeoutNanos);
+                n = backend.read(dst, dsts, offset, length, blocking, timeoutNanos);
                 return n == FdIo.UNAVAILABLE ? 0 : n;
             } finally {
                 if (blocking) {
@@ -374,53 +370,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         } finally {
             readLock.unlock();
         }
-    }
-
-    /** Reads from the stack's connection with the FdIo conventions (UNAVAILABLE when nothing came). */
-    private long readAccelerated(AcceleratedTcp t, ByteBuffer dst, ByteBuffer[] dsts, int offset, int length,
-            boolean blocking, long timeoutNanos) throws IOException {
-        if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
-            return 0;
-        }
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        while (true) {
-            long n = dst != null ? t.read(dst) : scatter(t, dsts, offset, length);
-            if (n != 0) {
-                return n;
-            }
-            if (!blocking || !isOpen()) {
-                return FdIo.UNAVAILABLE;
-            }
-            long wait = 0;
-            if (timeoutNanos > 0) {
-                wait = deadline - System.nanoTime();
-                if (wait <= 0) {
-                    throw new SocketTimeoutException("Read timed out");
-                }
-            }
-            t.awaitReadable(wait);
-            if (!isOpen()) {
-                return FdIo.UNAVAILABLE; // closed while waiting: reported as an asynchronous close
-            }
-        }
-    }
-
-    private static long scatter(AcceleratedTcp t, ByteBuffer[] dsts, int offset, int length) throws IOException {
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            if (!dsts[i].hasRemaining()) {
-                continue;
-            }
-            int n = t.read(dsts[i]);
-            if (n < 0) {
-                return total == 0 ? -1 : total;
-            }
-            total += n;
-            if (dsts[i].hasRemaining()) {
-                break;
-            }
-        }
-        return total;
     }
 
     private static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
@@ -464,9 +413,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 if (outputShutdown) {
                     throw new ClosedChannelException();
                 }
-                AcceleratedTcp t = tcp;
-                written = t != null ? writeAccelerated(t, src, srcs, offset, length, blocking)
-                        : FdIo.write(kernel.fd(), src, srcs, offset, length, true, blocking);
+                written = backend.write(src, srcs, offset, length, blocking);
                 return written;
             } finally {
                 if (blocking) {
@@ -478,26 +425,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         }
     }
 
-    /**
-     * Queues bytes on the stack's connection; in blocking mode all of them, waiting for room. A
-     * gather goes to the engine in one call, so that it leaves in full-sized segments.
-     */
-    private long writeAccelerated(AcceleratedTcp t, ByteBuffer src, ByteBuffer[] srcs, int offset, int length,
-            boolean blocking) throws IOException {
-        long written = 0;
-        while (isOpen() && (src != null ? src.hasRemaining() : FdIo.hasRemaining(srcs, offset, length))) {
-            long n = src != null ? t.write(src) : t.write(srcs, offset, length);
-            written += n;
-            if (n == 0) {
-                if (!blocking) {
-                    return written;
-                }
-                t.awaitWritable();
-            }
-        }
-        return written;
-    }
-
     /** Bytes a read would return without blocking, for the streams' available() (as the JDK's channel). */
     int available() throws IOException {
         synchronized (stateLock) {
@@ -505,8 +432,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             if (inputShutdown) {
                 return 0;
             }
-            AcceleratedTcp t = tcp;
-            return t != null ? t.available() : kernel.available();
+            return backend.available();
         }
     }
 
@@ -518,12 +444,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 throw new NotYetConnectedException();
             }
             if (!inputShutdown) {
-                AcceleratedTcp t = tcp;
-                if (t != null) {
-                    t.shutdownInput();
-                } else {
-                    kernel.shutdown(Sockets.SHUT_RD);
-                }
+                backend.shutdownInput();
                 inputShutdown = true;
             }
         }
@@ -538,12 +459,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                 throw new NotYetConnectedException();
             }
             if (!outputShutdown) {
-                AcceleratedTcp t = tcp;
-                if (t != null) {
-                    t.shutdownOutput();
-                } else {
-                    kernel.shutdown(Sockets.SHUT_WR);
-                }
+                backend.shutdownOutput();
                 outputShutdown = true;
             }
         }
@@ -558,18 +474,10 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         synchronized (stateLock) {
             ensureOpen();
             Object v = name == StandardSocketOptions.SO_LINGER ? (Object) KernelOptions.intValue(name, value) : value;
-            AcceleratedTcp t = tcp;
-            if (t != null) {
-                KernelOptions.intValue(name, value); // the JDK's validation
-                if (!AcceleratedTcp.supports(name, value)) {
-                    throw new UnsupportedOperationException("'" + name + "' cannot be set on a socket Slipstream accelerates");
-                }
-                t.set(name, v);
-            } else {
-                KernelOptions.set(kernel, name, value);
-                if (!routed && !AcceleratedTcp.supports(name, value) && optionReason == null) {
-                    optionReason = FallbackReason.UNSUPPORTED_OPTION;
-                }
+            backend.setOption(name, value, v);
+            // Before the decision the socket is the kernel's: note an option that would keep it there.
+            if (!routed && !AcceleratedTcp.supports(name, value) && optionReason == null) {
+                optionReason = FallbackReason.UNSUPPORTED_OPTION;
             }
             options.put(name, v);
         }
@@ -581,12 +489,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         KernelOptions.checkName(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
-            AcceleratedTcp t = tcp;
-            if (t == null) {
-                return KernelOptions.get(kernel, name);
-            }
-            Object v = t.get(name);
-            if (v == null) {
+            Object v = backend.getOption(name);
+            if (v == null) { // an option the stack's connection does not keep: as the application set it
                 v = options.get(name);
             }
             if (v == null) {
@@ -619,45 +523,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     // ---------------------------------------------------------------- closing and selection
 
     @Override
-    protected void implCloseSelectableChannel() {
-        AcceleratedTcp t = tcp;
-        if (t != null) {
-            t.close();
-        }
-        KernelSocket k = kernel;
-        if (k != null) {
-            k.close();
-        }
-    }
-
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        // The kernel socket is always non-blocking; blocking mode is how this class waits.
-    }
-
-    @Override
-    public KernelFd kernelFd() {
-        KernelSocket k = kernel;
-        return k == null ? null : k.fd();
-    }
-
-    @Override
-    public Stack stack() {
-        AcceleratedTcp t = tcp;
-        return t == null ? null : t.stack();
-    }
-
-    @Override
     public int acceleratedReadyOps(int interestOps) {
-        AcceleratedTcp t = tcp;
-        return t == null ? 0 : t.readyOps(interestOps, state == PENDING);
+        return backend.readyOps(interestOps, state == PENDING);
     }
 
-    @Override
-    public int epollEvents(int interestOps) {
-        return ShimChannel.epollEvents(interestOps, SelectionKey.OP_READ, SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT);
-    }
-
+    /** As the JDK's: OP_CONNECT only while pending, OP_READ and OP_WRITE only once connected. */
     @Override
     public int readyOps(int events, int interestOps) {
         if ((events & (Sockets.EPOLLERR | Sockets.EPOLLHUP)) != 0) {
@@ -678,8 +548,8 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     @Override
-    public SelectionKeys keys() {
-        return keys;
+    protected void implCloseSelectableChannel() {
+        backend.close();
     }
 
     @Override
@@ -690,7 +560,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         } else {
             synchronized (stateLock) {
                 sb.append(state == CONNECTED ? "connected" : state == PENDING ? "connection-pending" : "unconnected");
-                sb.append(tcp != null ? " accelerated" : " kernel");
+                sb.append(isAccelerated() ? " accelerated" : " kernel");
                 if (localAddress != null) {
                     sb.append(" local=").append(localAddress);
                 }

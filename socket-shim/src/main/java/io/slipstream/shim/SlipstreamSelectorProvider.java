@@ -98,7 +98,7 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
     }
 
     /** The stacks this provider routes to. */
-    public List<StackConfig> stackConfigs() {
+    List<StackConfig> stackConfigs() {
         return stacks;
     }
 

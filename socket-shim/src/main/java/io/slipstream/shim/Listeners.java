@@ -1,0 +1,104 @@
+package io.slipstream.shim;
+
+import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Poller;
+import io.slipstream.stack.Stack;
+import java.io.IOException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+
+/**
+ * A {@link ShimServerSocketChannel}'s listening sockets: a kernel listener ({@code kernel}, null
+ * when bound to a stack's address only), listeners on stacks ({@code onStacks}, empty for a
+ * kernel-only listener), or both (a wildcard bind listens on the kernel and on every stack at
+ * one port). Immutable: the channel replaces its Listeners when bind changes them.
+ */
+record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) implements Backend {
+    @Override
+    public KernelFd kernelFd() {
+        return kernel == null ? null : kernel.fd();
+    }
+
+    @Override
+    public Stack stack() {
+        return onStacks.isEmpty() ? null : onStacks.get(0).stack();
+    }
+
+    @Override
+    public int readyOps(int interestOps) {
+        if ((interestOps & SelectionKey.OP_ACCEPT) != 0) {
+            for (AcceleratedListener l : onStacks) {
+                if (l.acceptable()) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        for (AcceleratedListener l : onStacks) {
+            l.close();
+        }
+        if (kernel != null) {
+            kernel.close();
+        }
+    }
+
+    /** A connection from any of the listeners, or null. */
+    SocketChannel accept(SlipstreamSelectorProvider provider) throws IOException {
+        for (AcceleratedListener l : onStacks) {
+            io.slipstream.tcp.TcpConnection c = l.accept();
+            if (c != null) {
+                return new ShimSocketChannel(provider, l.opened(), c);
+            }
+        }
+        if (kernel == null) {
+            return null;
+        }
+        KernelSocket accepted = kernel.accept();
+        if (accepted == null) {
+            return null;
+        }
+        try {
+            return new ShimSocketChannel(provider, accepted);
+        } catch (IOException e) {
+            accepted.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for a connection (0: no limit): on the stack, on the kernel poller, or, for a
+     * wildcard listener, on the kernel poller with the stacks' listeners unparking the thread too.
+     */
+    void await(long timeoutNanos) {
+        if (kernel == null) {
+            onStacks.get(0).await(timeoutNanos);
+            return;
+        }
+        if (onStacks.isEmpty()) {
+            Poller.awaitReadable(kernel.fd(), timeoutNanos);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        for (AcceleratedListener l : onStacks) {
+            l.mixedWaiter = me;
+        }
+        try {
+            for (AcceleratedListener l : onStacks) {
+                if (l.acceptable()) {
+                    return;
+                }
+            }
+            Poller.awaitReadable(kernel.fd(), timeoutNanos);
+        } finally {
+            for (AcceleratedListener l : onStacks) {
+                l.mixedWaiter = null;
+            }
+        }
+    }
+}

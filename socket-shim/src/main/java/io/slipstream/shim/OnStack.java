@@ -1,0 +1,68 @@
+package io.slipstream.shim;
+
+import io.slipstream.shim.kernel.KernelFd;
+import io.slipstream.stack.Stack;
+import io.slipstream.stack.WaitQueue;
+
+/**
+ * What the accelerated backends share: the stack they run on, the queue their blocked callers
+ * wait in, and the readiness hand-off to the channel's selectors. Subclasses operate their
+ * socket between {@link Stack#enter()} and {@link Stack#exit()}; the methods they run under
+ * the stack lock assert that it is held ({@link #locked()}).
+ */
+abstract class OnStack implements Backend {
+    final Stack stack;
+    /** The channel's keys: told when the socket becomes ready. */
+    private final SelectionKeys keys;
+    /** Callers blocked in {@link Stack#await} on this socket. */
+    final WaitQueue queue;
+    /** Set by close before the socket goes, so that every wait condition holds and waiters leave. */
+    volatile boolean closed;
+
+    OnStack(Stack stack, SelectionKeys keys) {
+        this.stack = stack;
+        this.keys = keys;
+        this.queue = stack.newWaitQueue();
+    }
+
+    @Override
+    public final KernelFd kernelFd() {
+        return null;
+    }
+
+    @Override
+    public final SelectionKeys keys() {
+        return keys;
+    }
+
+    @Override
+    public final Stack stack() {
+        return stack;
+    }
+
+    /** The socket's readiness changed (run by whichever thread processes the stack). */
+    void readinessChanged() {
+        queue.wakeAll();
+        keys.acceleratedReady();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        stack.enter();
+        try {
+            closeLocked();
+        } finally {
+            stack.exit();
+        }
+        queue.wakeAll();
+    }
+
+    /** Releases the stack's socket. Under the stack lock. */
+    abstract void closeLocked();
+
+    /** For {@code assert}s at the entry points into the stack: true when this thread holds its lock. */
+    final boolean locked() {
+        return stack.lock().isHeldByCurrentThread();
+    }
+}
