@@ -1,5 +1,6 @@
 package io.slipstream.ip;
 
+import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
@@ -23,6 +24,11 @@ import java.lang.foreign.MemorySegment;
 public final class Ipv4Layer implements Ipv4Output {
     public static final int DEFAULT_TTL = 64;
     public static final int DEFAULT_REASSEMBLY_SLOTS = 8;
+    public static final Setting.Whole REASSEMBLY_SLOTS =
+            new Setting.Whole("slipstream.ip.reassembly.slots", DEFAULT_REASSEMBLY_SLOTS, 0, 1024, "datagrams");
+    public static final Setting.Whole REASSEMBLY_TIMEOUT_MS =
+            new Setting.Whole("slipstream.ip.reassembly.timeout.ms", 30_000, 1, 3_600_000, "ms");
+    public static final Setting.Whole JUMBO_BUFFERS = new Setting.Whole("slipstream.ip.jumbo.buffers", 8, 1, 1024, "buffers");
     public static final long DEFAULT_REASSEMBLY_TIMEOUT_NANOS = 30_000_000_000L;
 
     private final BufferPool frames;

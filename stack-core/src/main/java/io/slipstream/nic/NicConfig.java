@@ -1,5 +1,6 @@
 package io.slipstream.nic;
 
+import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferPool;
 import java.util.Map;
 
@@ -30,6 +31,11 @@ public record NicConfig(
     public static final int DEFAULT_MTU = 1500;
     public static final int DEFAULT_RING_SIZE = 512;
     public static final int DEFAULT_BUFFER_COUNT = 4096;
+
+    public static final Setting.Whole MTU = new Setting.Whole("slipstream.mtu", DEFAULT_MTU, 576, 9000, "bytes");
+    public static final Setting.Whole RX_RING = new Setting.Whole("slipstream.nic.rx.ring", DEFAULT_RING_SIZE, 8, 1 << 16, "descriptors");
+    public static final Setting.Whole TX_RING = new Setting.Whole("slipstream.nic.tx.ring", DEFAULT_RING_SIZE, 8, 1 << 16, "descriptors");
+    public static final Setting.Whole BUFFERS = new Setting.Whole("slipstream.nic.buffers", DEFAULT_BUFFER_COUNT, 64, 1 << 22, "buffers");
 
     public NicConfig {
         options = Map.copyOf(options);

@@ -1,5 +1,6 @@
 package io.slipstream.stack;
 
+import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
@@ -53,6 +54,9 @@ import java.util.concurrent.locks.LockSupport;
 public final class Stack implements AutoCloseable {
     /** Events handled per poll pass, so one pass never monopolises the lock. */
     public static final int DEFAULT_POLL_BUDGET = 64;
+    /** Fixes the stack's random choices (ephemeral ports, IP ids, TCP secrets): for reproducible tests only. */
+    public static final Setting.Whole RANDOM_SEED =
+            new Setting.Whole("slipstream.random.seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "");
     /** {@link #await} results. */
     public static final int READY = 1;
     public static final int TIMED_OUT = 0;
@@ -84,21 +88,21 @@ public final class Stack implements AutoCloseable {
         this.lock = lock;
         this.nic = nic;
         Settings s = config.settings();
-        boolean seeded = s.has("slipstream.random.seed");
-        long seed = seeded ? s.getLong("slipstream.random.seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : 0;
+        boolean seeded = s.has(RANDOM_SEED.name());
+        long seed = seeded ? RANDOM_SEED.read(s) : 0;
         SplittableRandom random = new SplittableRandom(seeded ? seed : new SecureRandom().nextLong());
         this.timers = new Timers(clock);
-        int slots = s.getInt("slipstream.ip.reassembly.slots", Ipv4Layer.DEFAULT_REASSEMBLY_SLOTS, 0, 1024);
-        this.jumbo = BufferPool.allocate(slots + s.getInt("slipstream.ip.jumbo.buffers", 8, 1, 1024),
+        int slots = Ipv4Layer.REASSEMBLY_SLOTS.readInt(s);
+        this.jumbo = BufferPool.allocate(slots + Ipv4Layer.JUMBO_BUFFERS.readInt(s),
                 BufferPool.MAX_FRAME_SIZE);
-        long reassemblyTimeoutNanos = s.getLong("slipstream.ip.reassembly.timeout.ms", 30_000, 1, 3_600_000) * 1_000_000L;
+        long reassemblyTimeoutNanos = Ipv4Layer.REASSEMBLY_TIMEOUT_MS.read(s) * 1_000_000L;
         RoutingTable routes = new RoutingTable(config.address(), config.prefixLength(), config.gateway());
         this.link = new LinkLevel(nic, timers, counters, wireErrors);
         this.ip = new Ipv4Layer(nic.buffers(), jumbo, link, routes, nic.mtu(), timers, wireErrors, slots,
                 reassemblyTimeoutNanos, random.nextInt());
         link.upper(ip);
         this.udp = new UdpLayer(ip, wireErrors, random.split(),
-                s.getInt("slipstream.udp.rcvbuf", 256 * 1024, 2048, 1 << 30));
+                UdpLayer.RECEIVE_BUFFER_BYTES.readInt(s));
         ip.register(udp);
         this.tcp = new TcpLayer(ip, timers, clock, TcpConfig.from(s), tcpSecret(seeded, seed));
         tcp.lockCheck(lock::isHeldByCurrentThread); // for the TCP entry points' asserts
@@ -130,10 +134,8 @@ public final class Stack implements AutoCloseable {
     public static Stack open(StackConfig config, Clock clock) {
         Settings s = config.settings();
         NicConfig nicConfig = new NicConfig(config.interfaceName(), config.mac(),
-                s.getInt("slipstream.mtu", NicConfig.DEFAULT_MTU, 576, 9000),
-                s.getInt("slipstream.nic.rx.ring", NicConfig.DEFAULT_RING_SIZE, 8, 1 << 16),
-                s.getInt("slipstream.nic.tx.ring", NicConfig.DEFAULT_RING_SIZE, 8, 1 << 16),
-                s.getInt("slipstream.nic.buffers", NicConfig.DEFAULT_BUFFER_COUNT, 64, 1 << 22),
+                NicConfig.MTU.readInt(s), NicConfig.RX_RING.readInt(s), NicConfig.TX_RING.readInt(s),
+                NicConfig.BUFFERS.readInt(s),
                 BufferPool.DEFAULT_FRAME_SIZE, s.asMap());
         // The driver gets the pass clock too: its timer check during a poll then costs no reading.
         StackLock lock = new StackLock();

@@ -1,8 +1,10 @@
 package io.slipstream.tcp;
 
 import io.slipstream.config.ConfigException;
+import io.slipstream.config.Setting;
 import io.slipstream.config.Settings;
-import java.util.Locale;
+import java.util.List;
+import java.util.Map;
 
 /**
  * TCP tunables with their defaults. {@link #from(Settings)} reads each from its
@@ -47,34 +49,42 @@ public record TcpConfig(
         }
     }
 
+    public static final Setting.Whole RTO_MIN_MS = new Setting.Whole(PREFIX + "rto.min.ms", 200, 1, 60_000, "ms");
+    public static final Setting.Whole RTO_MAX_MS = new Setting.Whole(PREFIX + "rto.max.ms", 60_000, 1, 600_000, "ms");
+    public static final Setting.Whole RTO_INITIAL_MS = new Setting.Whole(PREFIX + "rto.initial.ms", 1_000, 1, 60_000, "ms");
+    public static final Setting.Whole RETRIES = new Setting.Whole(PREFIX + "retries", 15, 1, 100, "retransmissions");
+    public static final Setting.Whole SYN_RETRIES = new Setting.Whole(PREFIX + "syn.retries", 6, 1, 100, "retransmissions");
+    public static final Setting.Whole DELACK_MS = new Setting.Whole(PREFIX + "delack.ms", 40, 1, 500, "ms");
+    public static final Setting.Whole QUICKACK_SEGMENTS =
+            new Setting.Whole(PREFIX + "quickack.segments", 16, 0, 1_000_000, "ACKs");
+    public static final Setting.Choice CC = new Setting.Choice(PREFIX + "cc", "cubic", List.of("cubic", "newreno"));
+    public static final Setting.Whole MSL_MS = new Setting.Whole(PREFIX + "msl.ms", 30_000, 1, 600_000, "ms");
+    public static final Setting.Whole RCVBUF = new Setting.Whole(PREFIX + "rcvbuf", 256 * 1024, 1024, 1 << 30, "bytes");
+    public static final Setting.Whole SNDBUF = new Setting.Whole(PREFIX + "sndbuf", 256 * 1024, 1024, 1 << 30, "bytes");
+    public static final Setting.Whole SYN_BACKLOG = new Setting.Whole(PREFIX + "syn.backlog", 128, 1, 1 << 20, "connections");
+    public static final Setting.Whole KEEPALIVE_IDLE_MS =
+            new Setting.Whole(PREFIX + "keepalive.idle.ms", 7_200_000, 1, Long.MAX_VALUE / 1_000_000, "ms");
+    public static final Setting.Whole KEEPALIVE_INTERVAL_MS =
+            new Setting.Whole(PREFIX + "keepalive.interval.ms", 75_000, 1, Long.MAX_VALUE / 1_000_000, "ms");
+    public static final Setting.Whole KEEPALIVE_COUNT = new Setting.Whole(PREFIX + "keepalive.count", 9, 1, 1000, "probes");
+    public static final Setting.Flag TIMESTAMPS = new Setting.Flag(PREFIX + "timestamps", true);
+    public static final Setting.Flag WINDOW_SCALING = new Setting.Flag(PREFIX + "window.scaling", true);
+    public static final Setting.Flag SACK = new Setting.Flag(PREFIX + "sack", true);
+    public static final Setting.Whole CHALLENGE_ACK_LIMIT =
+            new Setting.Whole(PREFIX + "challenge.ack.limit", 1000, 1, 1_000_000, "ACKs/s");
+    public static final Setting.Whole PORTS_MIN = new Setting.Whole(PREFIX + "ports.min", 32768, 1024, 65535, "");
+    public static final Setting.Whole PORTS_MAX = new Setting.Whole(PREFIX + "ports.max", 60999, 1024, 65535, "");
+
+    /** Every setting at its default. */
     public static TcpConfig defaults() {
-        return new TcpConfig(200, 60_000, 1_000, 15, 6, 40, 16, "cubic", 30_000, 256 * 1024, 256 * 1024,
-                128, 7_200_000, 75_000, 9, true, true, true, 1000, 32768, 60999);
+        return from(Settings.of(Map.of()));
     }
 
     public static TcpConfig from(Settings s) {
-        TcpConfig d = defaults();
-        return new TcpConfig(
-                s.getLong(PREFIX + "rto.min.ms", d.rtoMinMs, 1, 60_000),
-                s.getLong(PREFIX + "rto.max.ms", d.rtoMaxMs, 1, 600_000),
-                s.getLong(PREFIX + "rto.initial.ms", d.rtoInitialMs, 1, 60_000),
-                s.getInt(PREFIX + "retries", d.retries, 1, 100),
-                s.getInt(PREFIX + "syn.retries", d.synRetries, 1, 100),
-                s.getLong(PREFIX + "delack.ms", d.delayedAckMs, 1, 500),
-                s.getInt(PREFIX + "quickack.segments", d.quickAckSegments, 0, 1_000_000),
-                s.get(PREFIX + "cc", d.congestionControl).toLowerCase(Locale.ROOT),
-                s.getLong(PREFIX + "msl.ms", d.mslMs, 1, 600_000),
-                s.getInt(PREFIX + "rcvbuf", d.receiveBuffer, 1024, 1 << 30),
-                s.getInt(PREFIX + "sndbuf", d.sendBuffer, 1024, 1 << 30),
-                s.getInt(PREFIX + "syn.backlog", d.synBacklog, 1, 1 << 20),
-                s.getLong(PREFIX + "keepalive.idle.ms", d.keepAliveIdleMs, 1, Long.MAX_VALUE / 1_000_000),
-                s.getLong(PREFIX + "keepalive.interval.ms", d.keepAliveIntervalMs, 1, Long.MAX_VALUE / 1_000_000),
-                s.getInt(PREFIX + "keepalive.count", d.keepAliveCount, 1, 1000),
-                s.getBoolean(PREFIX + "timestamps", d.timestamps),
-                s.getBoolean(PREFIX + "window.scaling", d.windowScaling),
-                s.getBoolean(PREFIX + "sack", d.sack),
-                s.getInt(PREFIX + "challenge.ack.limit", d.challengeAckLimit, 1, 1_000_000),
-                s.getInt(PREFIX + "ports.min", d.ephemeralMin, 1024, 65535),
-                s.getInt(PREFIX + "ports.max", d.ephemeralMax, 1024, 65535));
+        return new TcpConfig(RTO_MIN_MS.read(s), RTO_MAX_MS.read(s), RTO_INITIAL_MS.read(s), RETRIES.readInt(s),
+                SYN_RETRIES.readInt(s), DELACK_MS.read(s), QUICKACK_SEGMENTS.readInt(s), CC.read(s), MSL_MS.read(s),
+                RCVBUF.readInt(s), SNDBUF.readInt(s), SYN_BACKLOG.readInt(s), KEEPALIVE_IDLE_MS.read(s),
+                KEEPALIVE_INTERVAL_MS.read(s), KEEPALIVE_COUNT.readInt(s), TIMESTAMPS.read(s), WINDOW_SCALING.read(s),
+                SACK.read(s), CHALLENGE_ACK_LIMIT.readInt(s), PORTS_MIN.readInt(s), PORTS_MAX.readInt(s));
     }
 }

@@ -1,5 +1,6 @@
 package io.slipstream.udp;
 
+import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Layer;
@@ -23,6 +24,9 @@ public final class UdpLayer implements Ipv4Transport {
     /** The dynamic port range (RFC 6335 §6). */
     public static final int EPHEMERAL_LOW = 49152;
     public static final int EPHEMERAL_HIGH = 65535;
+    /** A socket's default receive buffer; each queued datagram is charged a full frame. */
+    public static final Setting.Whole RECEIVE_BUFFER_BYTES =
+            new Setting.Whole("slipstream.udp.rcvbuf", 256 * 1024, 2048, 1 << 30, "bytes");
 
     private final Ipv4Layer ip;
     private final Counters<WireError> wireErrors;
