@@ -1,6 +1,7 @@
 package io.slipstream.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -125,9 +126,10 @@ class XdpStackInteropTest {
     @Test
     void aKernelClientDownloadsFromASlipstreamServerOnTheSharedAddress() throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
-        filters.addListener(XdpFilters.PROTO_TCP, localIp, port);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, 4, TcpConnectOptions.DEFAULT, listener);
+        // The stack's listen steered the port to itself: no filter added by hand.
+        assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "listen steers its port");
         byte[] body = body(1);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try {
@@ -152,6 +154,37 @@ class XdpStackInteropTest {
         assertEquals(BODY + " " + sha256(body), client.stdout().strip(), "length and SHA-256 as sent");
         assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > 0);
         System.out.println("xdp stack server: " + stack.nic().stats());
+        stack.enter();
+        try {
+            listener[0].close();
+        } finally {
+            stack.exit();
+        }
+        assertFalse(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "a closed listener's port goes back to the kernel");
+    }
+
+    /** A bound UDP socket steers its port and its address's fragments to the stack until it closes. */
+    @Test
+    void aBoundUdpSocketIsSteeredUntilItCloses() throws Exception {
+        int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
+        io.slipstream.udp.UdpSocket socket;
+        stack.enter();
+        try {
+            socket = stack.udp().open();
+            socket.bind(port);
+        } finally {
+            stack.exit();
+        }
+        assertTrue(filters.hasListener(XdpFilters.PROTO_UDP, localIp, port), "bind steers its port");
+        assertTrue(filters.hasListener(XdpFilters.PROTO_UDP, localIp, 0), "and its address's UDP fragments");
+        stack.enter();
+        try {
+            socket.close();
+        } finally {
+            stack.exit();
+        }
+        assertFalse(filters.hasListener(XdpFilters.PROTO_UDP, localIp, port), "close gives the port back to the kernel");
+        assertFalse(filters.hasListener(XdpFilters.PROTO_UDP, localIp, 0), "and the fragments, with no UDP socket left");
     }
 
     @Test
@@ -176,9 +209,10 @@ class XdpStackInteropTest {
                 }
                 Thread.sleep(20);
             }
-            filters.addConnection(XdpFilters.PROTO_TCP, localIp, localPort, peerIp, port);
             BlockingConnection c = BlockingConnection.connect(stack, tcp, peerIp, port, localPort,
                     TcpConnectOptions.DEFAULT);
+            // The stack's connect steered its 4-tuple to itself before the SYN: no filter added by hand.
+            assertTrue(filters.hasConnection(XdpFilters.PROTO_TCP, localIp, localPort, peerIp, port), "connect steers");
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             ByteBuffer in = ByteBuffer.allocate(64 * 1024);
             long received = 0;
@@ -193,7 +227,7 @@ class XdpStackInteropTest {
             assertTrue(r.ok(), r::toString);
             assertEquals(BODY, received);
             assertEquals(r.stdout().lines().toList().getLast(), HexFormat.of().formatHex(sha.digest()));
-            assertTrue(filters.removeConnection(XdpFilters.PROTO_TCP, localIp, localPort, peerIp, port));
+            // Gone when the connection is (after TIME-WAIT), or at the latest when the stack closes.
         } finally {
             server.close();
         }

@@ -40,6 +40,11 @@ public interface VirtualInterface extends AutoCloseable {
 
     NicStats stats();
 
+    /** Which flows reach the stack; {@link FlowSteering#ALL} for a NIC that delivers its whole link. */
+    default FlowSteering steering() {
+        return FlowSteering.ALL;
+    }
+
     /**
      * Stops the interface and returns every buffer held by its rings to the pool, then frees
      * the pool. After close no event is delivered.

@@ -106,6 +106,9 @@ public final class Stack implements AutoCloseable {
         ip.register(udp);
         this.tcp = new TcpLayer(ip, timers, clock, TcpConfig.from(s), tcpSecret(seeded, seed));
         tcp.lockCheck(lock::isHeldByCurrentThread); // for the TCP entry points' asserts
+        // A NIC shared with the kernel delivers only the flows the stack owns.
+        tcp.steering(nic.steering(), config.address());
+        udp.steering(nic.steering(), config.address());
         ip.register(tcp);
         this.runtime = new StackRuntime(RuntimeConfig.from(s, nic.rx().capacity(), nic.mtu()), counters, lock, clock,
                 nic, link, timers);

@@ -1,5 +1,6 @@
 package io.slipstream.tcp;
 
+import io.slipstream.nic.FlowSteering;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
@@ -46,6 +47,9 @@ public final class TcpLayer implements Ipv4Transport {
     private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
     private BooleanSupplier lockHeld = () -> true;
+    /** Which flows the NIC delivers (AF_XDP shares its port with the kernel); guarded by the stack lock. */
+    private FlowSteering steering = FlowSteering.ALL;
+    private int steeringAddress;
     private final TcpOptions rxOptions = new TcpOptions();
     /** The arriving segment handed to connections, refilled for each one (no allocation per segment). */
     private final Segment rxSegment = new Segment(rxOptions);
@@ -126,6 +130,15 @@ public final class TcpLayer implements Ipv4Transport {
      * at its entry points (the stack package depends on this one, so the lock comes as a test).
      * Until set, a layer standing alone (tests, benchmarks) counts as always held.
      */
+    /**
+     * The NIC's flow steering: listeners are steered on {@code localAddress} (the stack's own),
+     * outgoing connections by their 4-tuple, from listen/connect until they are gone.
+     */
+    public void steering(FlowSteering steering, int localAddress) {
+        this.steering = steering;
+        this.steeringAddress = localAddress;
+    }
+
     public void lockCheck(BooleanSupplier heldByCurrentThread) {
         this.lockHeld = heldByCurrentThread;
     }
@@ -202,6 +215,8 @@ public final class TcpLayer implements Ipv4Transport {
             }
         }
         TcpConnection c = new TcpConnection(this, local, port, remoteAddress, remotePort, options);
+        // Before the SYN leaves, so the SYN-ACK already reaches the stack.
+        steering.addConnection(FlowSteering.PROTO_TCP, local, port, remoteAddress, remotePort);
         connections.put(c.key, c);
         c.openActive();
         return c;
@@ -224,6 +239,7 @@ public final class TcpLayer implements Ipv4Transport {
             throw new IllegalStateException("port " + localPort + " already has a listener");
         }
         TcpListener l = new TcpListener(this, localPort, backlog, options);
+        steering.addListener(FlowSteering.PROTO_TCP, steeringAddress, localPort);
         listeners.put(localPort, l);
         return l;
     }
@@ -270,12 +286,16 @@ public final class TcpLayer implements Ipv4Transport {
     void removeConnection(TcpConnection c) {
         if (connections.get(c.key) == c) {
             connections.remove(c.key);
+            // An accepted connection rode on its listener's entry: removing it finds nothing.
+            steering.removeConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
+                    c.remotePort());
         }
     }
 
     void removeListener(TcpListener l) {
         if (listeners.get(l.localPort()) == l) {
             listeners.remove(l.localPort());
+            steering.removeListener(FlowSteering.PROTO_TCP, steeringAddress, l.localPort());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.slipstream.udp;
 
+import io.slipstream.nic.FlowSteering;
 import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
@@ -33,6 +34,9 @@ public final class UdpLayer implements Ipv4Transport {
     private final Counters<UdpCounter> counters = new Counters<>(UdpCounter.class);
     /** Bound sockets by local port; guarded by the stack lock. */
     private final UdpSocket[] ports = new UdpSocket[65536];
+    /** Which flows the NIC delivers (AF_XDP shares its port with the kernel); guarded by the stack lock. */
+    private FlowSteering steering = FlowSteering.ALL;
+    private int steeringAddress;
     /** Ephemeral port draws; guarded by the stack lock. */
     private final RandomGenerator random;
     private final int defaultReceiveBufferBytes;
@@ -51,6 +55,12 @@ public final class UdpLayer implements Ipv4Transport {
 
     public Counters<UdpCounter> counters() {
         return counters;
+    }
+
+    /** The NIC's flow steering: each bound port is steered on {@code localAddress}, the stack's own. */
+    public void steering(FlowSteering steering, int localAddress) {
+        this.steering = steering;
+        this.steeringAddress = localAddress;
     }
 
     /** A new, unbound socket. */
@@ -75,6 +85,7 @@ public final class UdpLayer implements Ipv4Transport {
                 throw new BindException("Address already in use: UDP port " + port);
             }
             ports[port] = socket;
+            steering.addListener(FlowSteering.PROTO_UDP, steeringAddress, port);
             return port;
         }
         int n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
@@ -83,6 +94,7 @@ public final class UdpLayer implements Ipv4Transport {
             int candidate = EPHEMERAL_LOW + (start + i) % n;
             if (ports[candidate] == null) {
                 ports[candidate] = socket;
+                steering.addListener(FlowSteering.PROTO_UDP, steeringAddress, candidate);
                 return candidate;
             }
         }
@@ -92,6 +104,7 @@ public final class UdpLayer implements Ipv4Transport {
     void unbind(UdpSocket socket, int port) {
         if (port > 0 && ports[port] == socket) {
             ports[port] = null;
+            steering.removeListener(FlowSteering.PROTO_UDP, steeringAddress, port);
         }
     }
 

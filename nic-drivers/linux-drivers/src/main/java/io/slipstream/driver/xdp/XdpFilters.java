@@ -1,5 +1,6 @@
 package io.slipstream.driver.xdp;
 
+import io.slipstream.nic.FlowSteering;
 import io.slipstream.linux.Bpf;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.Libc;
@@ -29,7 +30,7 @@ import java.util.Map;
  * Addresses and ports are given as the stack holds them ({@link Ipv4Address} ints, ports as
  * ints) and stored in network byte order. Thread-safe: every method holds this object's lock.
  */
-public final class XdpFilters implements AutoCloseable {
+public final class XdpFilters implements FlowSteering, AutoCloseable {
     public static final int PROTO_TCP = XdpProgram.PROTO_TCP;
     public static final int PROTO_UDP = XdpProgram.PROTO_UDP;
     static final int CONN_KEY_SIZE = 16;
@@ -98,6 +99,7 @@ public final class XdpFilters implements AutoCloseable {
      * socket. {@code localAddress} 0 is a wildcard bind. Idempotent for the map; a UDP bind is
      * counted toward its address's fragment entry each time it is added.
      */
+    @Override
     public synchronized void addListener(int protocol, int localAddress, int localPort) {
         checkProtocol(protocol);
         checkPort(localPort);
@@ -111,6 +113,7 @@ public final class XdpFilters implements AutoCloseable {
     }
 
     /** Stops steering a listener or bound socket; false if it was not there. */
+    @Override
     public synchronized boolean removeListener(int protocol, int localAddress, int localPort) {
         checkProtocol(protocol);
         checkPort(localPort);
@@ -128,6 +131,7 @@ public final class XdpFilters implements AutoCloseable {
     }
 
     /** Steers one connection (its full 4-tuple) to Slipstream. */
+    @Override
     public synchronized void addConnection(int protocol, int localAddress, int localPort, int remoteAddress,
                                            int remotePort) {
         checkProtocol(protocol);
@@ -137,6 +141,7 @@ public final class XdpFilters implements AutoCloseable {
     }
 
     /** Stops steering a connection; false if it was not there. */
+    @Override
     public synchronized boolean removeConnection(int protocol, int localAddress, int localPort, int remoteAddress,
                                                  int remotePort) {
         checkProtocol(protocol);

@@ -10,6 +10,7 @@ import io.slipstream.linux.Libc;
 import io.slipstream.linux.Xsk;
 import io.slipstream.nic.EventHandler;
 import io.slipstream.nic.EventQueue;
+import io.slipstream.nic.FlowSteering;
 import io.slipstream.nic.Interrupt;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicCounter;
@@ -210,6 +211,12 @@ public final class XdpInterface implements VirtualInterface {
     }
 
     /** The flows steered to this interface's sockets; the stack (or shim) adds and removes them. */
+    /** The stack's TCP and UDP layers steer their flows here (listen, bind, connect, close). */
+    @Override
+    public FlowSteering steering() {
+        return steering.filters();
+    }
+
     public XdpFilters filters() {
         return steering.filters();
     }
