@@ -22,8 +22,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ShimStacks {
     private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
 
-    /** An open stack and its TCP layer. */
-    record Opened(Stack stack, TcpLayer tcp) {}
+    /** An open stack. */
+    record Opened(Stack stack) {
+        TcpLayer tcp() {
+            return stack.tcp();
+        }
+    }
 
     /** A stack that could not be opened: the fallback reason it means, and the error that says why. */
     record Unavailable(FallbackReason reason, RuntimeException cause) {}
@@ -56,7 +60,7 @@ final class ShimStacks {
     private static Attempt tryOpen(StackConfig config) {
         try {
             Stack stack = Stack.open(config);
-            return new Attempt(new Opened(stack, stack.tcp()), null);
+            return new Attempt(new Opened(stack), null);
         } catch (RuntimeException e) {
             FallbackReason reason = reasonFor(e);
             LOG.log(Level.WARNING, "Slipstream: cannot open the " + config.driver() + " NIC " + config.interfaceName()

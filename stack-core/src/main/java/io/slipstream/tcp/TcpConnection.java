@@ -49,6 +49,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     TcpState state = TcpState.CLOSED;
     /** The listener that created it until accepted, for passive opens. */
     TcpListener parent;
+    /** An outgoing connection, steered to the stack by its own 4-tuple (accepted ones ride on their listener's). */
+    boolean steered;
     /** Counted in its listener's SYN backlog (half-open). */
     boolean halfOpen;
     private TcpError pendingError;

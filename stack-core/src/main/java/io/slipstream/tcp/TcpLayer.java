@@ -217,6 +217,7 @@ public final class TcpLayer implements Ipv4Transport {
         TcpConnection c = new TcpConnection(this, local, port, remoteAddress, remotePort, options);
         // Before the SYN leaves, so the SYN-ACK already reaches the stack.
         steering.addConnection(FlowSteering.PROTO_TCP, local, port, remoteAddress, remotePort);
+        c.steered = true;
         connections.put(c.key, c);
         c.openActive();
         return c;
@@ -286,9 +287,10 @@ public final class TcpLayer implements Ipv4Transport {
     void removeConnection(TcpConnection c) {
         if (connections.get(c.key) == c) {
             connections.remove(c.key);
-            // An accepted connection rode on its listener's entry: removing it finds nothing.
-            steering.removeConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
-                    c.remotePort());
+            if (c.steered) {
+                steering.removeConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
+                        c.remotePort());
+            }
         }
     }
 
