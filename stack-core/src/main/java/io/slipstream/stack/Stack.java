@@ -105,7 +105,8 @@ public final class Stack implements AutoCloseable {
                 UdpLayer.RECEIVE_BUFFER_BYTES.readInt(s));
         ip.register(udp);
         this.tcp = new TcpLayer(ip, timers, clock, TcpConfig.from(s), tcpSecret(seeded, seed));
-        tcp.lockCheck(lock::isHeldByCurrentThread); // for the TCP entry points' asserts
+        tcp.lockCheck(lock::isHeldByCurrentThread); // for the TCP and UDP entry points' asserts
+        udp.lockCheck(lock::isHeldByCurrentThread);
         // A NIC shared with the kernel delivers only the flows the stack owns.
         tcp.steering(nic.steering(), config.address());
         udp.steering(nic.steering(), config.address());

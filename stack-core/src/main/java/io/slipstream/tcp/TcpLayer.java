@@ -126,11 +126,6 @@ public final class TcpLayer implements Ipv4Transport {
     }
 
     /**
-     * How this layer tells whether the calling thread holds the stack lock, for the assertions
-     * at its entry points (the stack package depends on this one, so the lock comes as a test).
-     * Until set, a layer standing alone (tests, benchmarks) counts as always held.
-     */
-    /**
      * The NIC's flow steering: listeners are steered on {@code localAddress} (the stack's own),
      * outgoing connections by their 4-tuple, from listen/connect until they are gone.
      */
@@ -139,6 +134,11 @@ public final class TcpLayer implements Ipv4Transport {
         this.steeringAddress = localAddress;
     }
 
+    /**
+     * How this layer tells whether the calling thread holds the stack lock, for the assertions
+     * at its entry points (the stack package depends on this one, so the lock comes as a test).
+     * Until set, a layer standing alone (tests, benchmarks) counts as always held.
+     */
     public void lockCheck(BooleanSupplier heldByCurrentThread) {
         this.lockHeld = heldByCurrentThread;
     }

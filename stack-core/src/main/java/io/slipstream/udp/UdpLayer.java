@@ -14,6 +14,7 @@ import io.slipstream.wire.Udp;
 import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
 import java.net.BindException;
+import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -40,6 +41,8 @@ public final class UdpLayer implements Ipv4Transport {
     /** Ephemeral port draws; guarded by the stack lock. */
     private final RandomGenerator random;
     private final int defaultReceiveBufferBytes;
+    /** Whether the calling thread holds the stack lock (see {@link #lockCheck}); set once at assembly. */
+    private BooleanSupplier lockHeld = () -> true;
 
     public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBufferBytes) {
         this.ip = ip;
@@ -63,8 +66,23 @@ public final class UdpLayer implements Ipv4Transport {
         this.steeringAddress = localAddress;
     }
 
+    /**
+     * How this layer tells whether the calling thread holds the stack lock, for the assertions
+     * at the sockets' entry points (the stack package depends on this one, so the lock comes as
+     * a test). Until set, a layer standing alone (tests) counts as always held.
+     */
+    public void lockCheck(BooleanSupplier heldByCurrentThread) {
+        this.lockHeld = heldByCurrentThread;
+    }
+
+    /** For {@code assert}s at the entry points: whether the stack lock is held by this thread. */
+    boolean lockHeld() {
+        return lockHeld.getAsBoolean();
+    }
+
     /** A new, unbound socket. */
     public UdpSocket open() {
+        assert lockHeld() : "stack lock not held";
         return new UdpSocket(this, defaultReceiveBufferBytes);
     }
 

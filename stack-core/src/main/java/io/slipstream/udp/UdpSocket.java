@@ -122,6 +122,7 @@ public final class UdpSocket {
     }
 
     public void disconnect() {
+        assert layer.lockHeld() : "stack lock not held";
         remoteAddress = 0;
         remotePort = 0;
         pendingError = null;
@@ -277,6 +278,7 @@ public final class UdpSocket {
 
     /** Releases queued buffers and the port. Idempotent. */
     public void close() {
+        assert layer.lockHeld() : "stack lock not held";
         if (closed) {
             return;
         }
@@ -370,7 +372,9 @@ public final class UdpSocket {
         }
     }
 
+    /** Every operation's entry: the stack lock is held (asserted) and the socket open. */
     private void checkOpen() {
+        assert layer.lockHeld() : "stack lock not held";
         if (closed) {
             throw new IllegalStateException("socket closed");
         }

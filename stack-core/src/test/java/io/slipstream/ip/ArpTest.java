@@ -38,7 +38,7 @@ class ArpTest {
 
     @Test
     void rfc826_arpResolvesAndPingIsAnswered() {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             int[] replies = new int[1];
             p.a.icmp().setEchoListener((src, id, seq, len, now) -> {
                 assertEquals(B_ADDRESS, src);
@@ -58,7 +58,7 @@ class ArpTest {
 
     @Test
     void rfc826_gratuitousArpIsSentAtStartAndTeachesNothingUnasked() {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             p.settle();
             assertEquals(1, p.a.arp().counters().get(ArpCounter.GRATUITOUS_SENT));
             // RFC 826: a host adds an entry only when it is the target; nobody asked for A.
@@ -68,7 +68,7 @@ class ArpTest {
 
     @Test
     void rfc1122_anUnansweredNextHopIsReportedAsHostUnreachable() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             int nobody = Ipv4Address.parse("198.18.0.99");
             UdpSocket client = p.a.udp().open();
             client.connect(nobody, 7);
@@ -85,7 +85,7 @@ class ArpTest {
     @Nested
     class AgainstRawPackets {
         @RegisterExtension
-        final RawPeer peer = new RawPeer();
+        final RawPeer peer = RawPeer.entered();
 
         /** The peer asks for the stack's address, so the stack learns it (and answers, which is forgotten). */
         private void learnThePeer() {
@@ -179,7 +179,7 @@ class ArpTest {
         void rfc1122_aStaleEntryKeepsServingWhileAUnicastRequestConfirmsIt() throws BindException {
             learnThePeer();
             peer.raw.answerArp(0); // this test answers by hand, to see the request
-            peer.clock.advance(ArpTable.DEFAULT_REACHABLE_NANOS);
+            peer.advance(ArpTable.DEFAULT_REACHABLE_NANOS);
             UdpSocket socket = peer.stack.udp().open();
             socket.send(ByteBuffer.wrap(new byte[] {1}), PEER_IP, 6000);
             peer.settle();

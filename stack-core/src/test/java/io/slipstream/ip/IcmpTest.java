@@ -32,7 +32,7 @@ class IcmpTest {
     private static final int UNKNOWN_PROTOCOL = 99;
 
     @RegisterExtension
-    final RawPeer peer = new RawPeer();
+    final RawPeer peer = RawPeer.entered();
 
     private long count(IpCounter c) {
         return peer.stack.ip().counters().get(c);

@@ -29,7 +29,7 @@ class Ipv4ReassemblyTest {
 
     /** Closed after each test, which checks that every buffer came back, each reassembly slot's included. */
     @RegisterExtension
-    final RawPeer peer = new RawPeer(Map.of("slipstream.ip.reassembly.slots", "2"));
+    final RawPeer peer = RawPeer.entered(Map.of("slipstream.ip.reassembly.slots", "2"));
     private UdpSocket socket;
 
     @BeforeEach

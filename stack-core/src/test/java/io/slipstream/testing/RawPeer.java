@@ -39,6 +39,8 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
     public final VirtualClock clock = new VirtualClock();
     public final RawEnd raw;
     public final Stack stack;
+    /** Whether the constructing thread entered the stack (see {@link #entered}). */
+    private boolean entered;
 
     /** @param stackOptions further {@code slipstream.*} settings of the stack */
     public RawPeer(Map<String, String> stackOptions) {
@@ -52,6 +54,35 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
 
     public RawPeer() {
         this(Map.of());
+    }
+
+    /**
+     * A peer whose stack this thread has entered ({@link Stack#enter()}) until {@link #close}:
+     * the test thread is the stack's one application thread and may call its sockets directly,
+     * as their entry points require (they assert the stack lock).
+     */
+    public static RawPeer entered(Map<String, String> stackOptions) {
+        RawPeer p = new RawPeer(stackOptions);
+        p.stack.enter();
+        p.entered = true;
+        return p;
+    }
+
+    public static RawPeer entered() {
+        return entered(Map.of());
+    }
+
+    /**
+     * Moves virtual time on by {@code nanos}. An entered stack is left and entered again, so
+     * that what the test thread does next sees the new time, as an application thread's next
+     * entry would (the stack's clock is read once per acquisition of its lock).
+     */
+    public void advance(long nanos) {
+        clock.advance(nanos);
+        if (entered) {
+            stack.exit();
+            stack.enter();
+        }
     }
 
     /** Sends each frame in turn, letting the stack process it and both ends answer. */
@@ -149,6 +180,10 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
     /** Closes both ends, then checks that the stack gave back every buffer, reassembly buffers included. */
     @Override
     public void close() {
+        if (entered) {
+            entered = false;
+            stack.exit();
+        }
         stack.close();
         raw.close();
         assertEquals(List.of(), stack.nic().buffers().leaks());

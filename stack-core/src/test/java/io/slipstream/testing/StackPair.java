@@ -27,6 +27,8 @@ public final class StackPair implements AutoCloseable {
     public final VirtualClock clock = new VirtualClock();
     public final Stack a;
     public final Stack b;
+    /** Whether this thread entered both stacks at construction (see {@link #entered}). */
+    private boolean entered;
 
     /** @param linkOptions {@code slipstream.memory.*} impairments for the link */
     public StackPair(Map<String, String> linkOptions) {
@@ -37,6 +39,24 @@ public final class StackPair implements AutoCloseable {
 
     public StackPair() {
         this(Map.of());
+    }
+
+    /**
+     * A pair whose stacks this thread has entered ({@link Stack#enter()}) until {@link #close}:
+     * the test thread is their one application thread, so it may call their sockets directly,
+     * as the entry points require (their asserts check the stack lock), and its polls run
+     * under the same lock, taken again.
+     */
+    public static StackPair entered(Map<String, String> linkOptions) {
+        StackPair p = new StackPair(linkOptions);
+        p.a.enter();
+        p.b.enter();
+        p.entered = true;
+        return p;
+    }
+
+    public static StackPair entered() {
+        return entered(Map.of());
     }
 
     /** A link name no other test in this JVM uses: {@code prefix} and a number. */
@@ -98,6 +118,11 @@ public final class StackPair implements AutoCloseable {
 
     @Override
     public void close() {
+        if (entered) {
+            entered = false;
+            a.exit();
+            b.exit();
+        }
         a.close();
         b.close();
     }

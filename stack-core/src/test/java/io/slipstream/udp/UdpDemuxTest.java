@@ -33,7 +33,7 @@ class UdpDemuxTest {
     private static final int PORT = 5000;
 
     @RegisterExtension
-    final RawPeer peer = new RawPeer();
+    final RawPeer peer = RawPeer.entered();
 
     private UdpSocket bound(int port) throws BindException {
         UdpSocket s = peer.stack.udp().open();

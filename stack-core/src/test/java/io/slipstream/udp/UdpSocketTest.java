@@ -25,7 +25,7 @@ class UdpSocketTest {
 
     @Test
     void datagramsOfEverySizeArriveIntactWithTheirSource() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             UdpSocket server = p.b.udp().open();
             server.bind(5000);
             UdpSocket client = p.a.udp().open();
@@ -55,7 +55,7 @@ class UdpSocketTest {
 
     @Test
     void directBuffersAndTruncationBehaveLikeDatagramChannel() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             UdpSocket server = p.b.udp().open();
             server.bind(5001);
             UdpSocket client = p.a.udp().open();
@@ -82,7 +82,7 @@ class UdpSocketTest {
 
     @Test
     void rfc1122_portUnreachableIsReportedToTheConnectedSender() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             UdpSocket client = p.a.udp().open();
             client.connect(B_ADDRESS, 9999);
             client.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0, 0);
@@ -97,7 +97,7 @@ class UdpSocketTest {
 
     @Test
     void aFullReceiveBufferDropsAndCountsWithoutLeaking() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             UdpSocket server = p.b.udp().open();
             server.setReceiveBufferSize(16 * 2048);
             server.bind(5002);
@@ -124,7 +124,7 @@ class UdpSocketTest {
 
     @Test
     void bindConflictsAndMisuseFailClearly() throws BindException {
-        try (StackPair p = new StackPair()) {
+        try (StackPair p = StackPair.entered()) {
             UdpSocket one = p.a.udp().open();
             one.bind(6000);
             UdpSocket two = p.a.udp().open();
@@ -147,7 +147,7 @@ class UdpSocketTest {
      */
     @Test
     void withTenPercentLossUdpLosesOnlyWhatTheLinkDropped() throws BindException {
-        try (StackPair p = new StackPair(Map.of("slipstream.memory.loss", "0.1", "slipstream.memory.seed", "7"))) {
+        try (StackPair p = StackPair.entered(Map.of("slipstream.memory.loss", "0.1", "slipstream.memory.seed", "7"))) {
             UdpSocket server = p.b.udp().open();
             server.bind(5003);
             UdpSocket client = p.a.udp().open();
@@ -194,7 +194,7 @@ class UdpSocketTest {
 
     @Test
     void closingTheStacksReturnsEveryBuffer() throws BindException {
-        StackPair p = new StackPair();
+        StackPair p = StackPair.entered();
         UdpSocket server = p.b.udp().open();
         server.bind(5004);
         UdpSocket client = p.a.udp().open();

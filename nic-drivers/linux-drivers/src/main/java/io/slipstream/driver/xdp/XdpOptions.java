@@ -1,63 +1,43 @@
 package io.slipstream.driver.xdp;
 
+import io.slipstream.config.ConfigException;
+import io.slipstream.config.Setting;
+import io.slipstream.config.Settings;
 import io.slipstream.nic.NicConfig;
-import io.slipstream.nic.NicException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The {@code slipstream.xdp.*} settings:
- *
- * <ul>
- *   <li>{@code slipstream.xdp.queues}: {@code all} (default: every receive queue of the
- *       interface) or a comma-separated list of queue ids.
- *   <li>{@code slipstream.xdp.bind}: {@code auto} (default: zero-copy where the driver has it,
- *       copy mode otherwise), {@code zerocopy} or {@code copy}.
- *   <li>{@code slipstream.xdp.attach}: {@code auto} (default: native, else generic),
- *       {@code native} or {@code generic}.
- *   <li>{@code slipstream.xdp.connections}, {@code slipstream.xdp.listeners}: filter map sizes
- *       (default 16384 and 1024).
- * </ul>
+ * The {@code slipstream.xdp.*} settings, each declared once here with its default:
+ * {@link #QUEUES} (which receive queues get a socket), {@link #BIND} (zero-copy or copy mode),
+ * {@link #ATTACH} (native or generic XDP), {@link #CONNECTIONS} and {@link #LISTENERS} (the
+ * filter maps' sizes). A value that cannot be meant is a {@link ConfigException} naming the
+ * setting.
  */
 record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNative, boolean allowGeneric,
                   int maxConnections, int maxListeners) {
 
+    /** {@code all} or a list of queue ids; checked against the interface by {@link #queues(int)}. */
     static final String QUEUES = "slipstream.xdp.queues";
-    static final String BIND = "slipstream.xdp.bind";
-    static final String ATTACH = "slipstream.xdp.attach";
-    static final String CONNECTIONS = "slipstream.xdp.connections";
-    static final String LISTENERS = "slipstream.xdp.listeners";
+    static final Setting.Choice BIND = new Setting.Choice("slipstream.xdp.bind", "auto", List.of("auto", "zerocopy", "copy"));
+    static final Setting.Choice ATTACH = new Setting.Choice("slipstream.xdp.attach", "auto", List.of("auto", "native", "generic"));
+    static final Setting.Whole CONNECTIONS = new Setting.Whole("slipstream.xdp.connections", 16384, 1, 1 << 24, "entries");
+    static final Setting.Whole LISTENERS = new Setting.Whole("slipstream.xdp.listeners", 1024, 1, 1 << 20, "entries");
 
     static XdpOptions from(NicConfig config) {
-        XskSocket.BindMode bind = switch (config.option(BIND, "auto")) {
-            case "auto" -> XskSocket.BindMode.AUTO;
+        Settings s = Settings.of(config.options());
+        XskSocket.BindMode bind = switch (BIND.read(s)) {
             case "zerocopy" -> XskSocket.BindMode.ZEROCOPY;
             case "copy" -> XskSocket.BindMode.COPY;
-            default -> throw new NicException(NicException.Kind.INVALID_CONFIG, BIND + ": expected auto, zerocopy or copy, got '"
-                    + config.option(BIND, "") + "'");
+            default -> XskSocket.BindMode.AUTO;
         };
-        String attach = config.option(ATTACH, "auto");
-        if (!attach.equals("auto") && !attach.equals("native") && !attach.equals("generic")) {
-            throw new NicException(NicException.Kind.INVALID_CONFIG, ATTACH + ": expected auto, native or generic, got '" + attach + "'");
-        }
-        return new XdpOptions(config.option(QUEUES, "all"), bind, !attach.equals("generic"), !attach.equals("native"),
-                positive(config, CONNECTIONS, 16384), positive(config, LISTENERS, 1024));
-    }
-
-    private static int positive(NicConfig config, String key, int dflt) {
-        String v = config.option(key, Integer.toString(dflt));
-        try {
-            int n = Integer.parseInt(v.strip());
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new NicException(NicException.Kind.INVALID_CONFIG, key + ": expected a positive number, got '" + v + "'");
+        String attach = ATTACH.read(s);
+        return new XdpOptions(s.get(QUEUES, "all").strip(), bind, !attach.equals("generic"), !attach.equals("native"),
+                CONNECTIONS.readInt(s), LISTENERS.readInt(s));
     }
 
     /** The queue ids to open, checked against the interface's {@code rxQueues}. */
@@ -72,7 +52,7 @@ record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNativ
                     .toArray();
             for (int id : ids) {
                 if (id < 0 || id >= rxQueues) {
-                    throw new NicException(NicException.Kind.INVALID_CONFIG, QUEUES + ": queue " + id + " does not exist (the interface has "
+                    throw new ConfigException(QUEUES + ": queue " + id + " does not exist (the interface has "
                             + rxQueues + " receive queue(s))");
                 }
             }
@@ -81,7 +61,7 @@ record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNativ
             }
             return ids;
         } catch (NumberFormatException e) {
-            throw new NicException(NicException.Kind.INVALID_CONFIG, QUEUES + ": expected all or a list of queue ids such as 0,1, got '" + queues + "'");
+            throw new ConfigException(QUEUES + ": expected all or a list of queue ids such as 0,1, got '" + queues + "'");
         }
     }
 
