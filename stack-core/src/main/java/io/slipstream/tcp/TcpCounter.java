@@ -23,8 +23,17 @@ public enum TcpCounter {
     DROP_NO_BUFFER,
     /** Out-of-order data with every range of the queue in use. */
     DROP_OUT_OF_ORDER_FULL,
-    /** SYN to a listener whose accept queue is full. */
+    /**
+     * SYN, or the handshake's last ACK, to a listener whose accept queue is full: dropped, so
+     * that the peer retries (Linux with {@code tcp_abort_on_overflow=0}).
+     */
     DROP_LISTEN_OVERFLOW,
+    /**
+     * An ACK to a listener that sent SYN cookies lately, failing the cookie check: dropped, not
+     * reset, since it may be a real client's whose handshake ACK was lost (its retransmission
+     * of the first segment carries the cookie again), as Linux does.
+     */
+    DROP_COOKIE_CHECK,
     /** SYN with FIN to a listener: dropped without an answer, as Linux does. */
     DROP_SYN_FIN,
     /**

@@ -136,6 +136,13 @@ final class TcpInput {
         c.keepAliveProbes = 0;
         if (c.state == TcpState.SYN_RECEIVED) {
             if (Seq.gt(seg.ack, c.sndUna) && Seq.le(seg.ack, c.sndMax)) {
+                if (c.parent != null && c.parent.acceptQueueFull()) {
+                    // Linux with tcp_abort_on_overflow=0: no room to accept it, so the ACK is
+                    // dropped, never answered with a RST; the SYN-ACK's retransmission or the
+                    // peer's next segment completes the handshake once the application accepts.
+                    c.counters.increment(TcpCounter.DROP_LISTEN_OVERFLOW);
+                    return;
+                }
                 c.sndWnd = (long) seg.window << c.sndScale;
                 c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
                 c.sndWl1 = seq;

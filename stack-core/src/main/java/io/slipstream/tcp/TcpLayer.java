@@ -31,6 +31,8 @@ import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
  */
 public final class TcpLayer implements Ipv4Transport {
     private static final long COOKIE_PERIOD_NANOS = 64_000_000_000L;
+    /** A cookie is checked against its own period and the one before: valid for at most two periods. */
+    private static final long COOKIE_VALIDITY_NANOS = 2 * COOKIE_PERIOD_NANOS;
     /** RFC 6056: the MSS values a SYN cookie can carry, in 3 bits. */
     private static final int[] COOKIE_MSS = {536, 1200, 1360, 1400, 1440, 1460, 4312, 8960};
     /** Low timestamp bits of a cookie SYN-ACK: the peer's window scale (15 = none) and SACK-permitted. */
@@ -436,8 +438,16 @@ public final class TcpLayer implements Ipv4Transport {
             return;
         }
         if ((flags & Tcp.ACK) != 0) {
-            if ((flags & Tcp.SYN) == 0 && acceptCookie(l, destination, dport, source, sport, seq, ack, window,
-                    s, off + hl, dataLen, flags, o)) {
+            if ((flags & Tcp.SYN) == 0 && l.cookiesOutstanding(clock.nanoTime(), COOKIE_VALIDITY_NANOS)) {
+                // Either a cookie's ACK or, when it fails the check, dropped rather than reset:
+                // a client whose handshake ACK and first segment were lost sends its next
+                // segment with a sequence number the cookie does not cover, and its
+                // retransmission of the first will (RFC 4987 §3.6; Linux discards it too).
+                if (!acceptCookie(l, destination, dport, source, sport, seq, ack, window, s, off + hl, dataLen,
+                        flags, o)) {
+                    counters.increment(l.acceptQueueFull() ? TcpCounter.DROP_LISTEN_OVERFLOW
+                            : TcpCounter.DROP_COOKIE_CHECK);
+                }
                 return;
             }
             sendReset(destination, dport, source, sport, ack, 0, false);
@@ -457,6 +467,7 @@ public final class TcpLayer implements Ipv4Transport {
             return;
         }
         if (l.synQueueFull()) {
+            l.cookieSent(clock.nanoTime());
             sendCookie(destination, dport, source, sport, seq, o, TcpConnection.receiveBufferFor(l.options, config));
             return;
         }
@@ -523,7 +534,7 @@ public final class TcpLayer implements Ipv4Transport {
     private boolean acceptCookie(TcpListener l, int local, int localPort, int remote, int remotePort, int seq,
                                  int ack, int window, MemorySegment s, long dataOff, int dataLen, int flags,
                                  TcpOptions o) {
-        if (counters.get(TcpCounter.SYN_COOKIES_SENT) == 0 || l.acceptQueueFull()) {
+        if (l.acceptQueueFull()) {
             return false;
         }
         int isn = ack - 1;

@@ -3,8 +3,10 @@ package io.slipstream.tcp;
 import java.util.ArrayDeque;
 
 /**
- * A listening socket (RFC 9293 LISTEN): half-open connections up to the SYN backlog, then
- * SYN cookies; established ones wait in an accept queue bounded by the listen backlog.
+ * A listening socket (RFC 9293 LISTEN): half-open connections up to the listen backlog (or
+ * {@code slipstream.tcp.syn.backlog} if larger), then SYN cookies; established ones wait in an
+ * accept queue bounded by the listen backlog. As Linux does, the half-open limit follows the
+ * backlog, so cookies answer a flood rather than a burst of real clients.
  */
 public final class TcpListener implements TcpSocket {
     private final TcpLayer layer;
@@ -13,6 +15,9 @@ public final class TcpListener implements TcpSocket {
     final TcpConnectOptions options;
     private final ArrayDeque<TcpConnection> acceptQueue = new ArrayDeque<>();
     int halfOpen;
+    /** When this listener last answered a SYN with a cookie, on the layer's clock; guarded by the stack lock. */
+    private long cookieSentNanos;
+    private boolean cookieSent;
     private boolean closed;
     private ReadinessListener readinessListener;
 
@@ -63,7 +68,17 @@ public final class TcpListener implements TcpSocket {
     }
 
     boolean synQueueFull() {
-        return halfOpen >= layer.config().synBacklog();
+        return halfOpen >= Math.max(backlog, layer.config().synBacklog());
+    }
+
+    void cookieSent(long nowNanos) {
+        cookieSent = true;
+        cookieSentNanos = nowNanos;
+    }
+
+    /** Whether a cookie this listener sent may still be valid: an ACK that fails the check may be a lost cookie's. */
+    boolean cookiesOutstanding(long nowNanos, long validityNanos) {
+        return cookieSent && nowNanos - cookieSentNanos < validityNanos;
     }
 
     void established(TcpConnection c) {

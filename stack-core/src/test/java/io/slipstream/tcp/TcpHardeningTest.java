@@ -145,7 +145,7 @@ class TcpHardeningTest {
     @Test
     void rfc4987_synCookieCompletesHandshakeWhenBacklogIsFull() {
         try (TcpTestNetwork net = new TcpTestNetwork(41, TcpFixtures.config("syn.backlog", "1"))) {
-            TcpListener l = net.b.layer.listen(PORT, 8);
+            TcpListener l = net.b.layer.listen(PORT, 1); // the half-open limit is the larger of backlog and syn.backlog
             fillSynBacklog(net);
             TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
             assertTrue(net.runUntil(l::acceptable, 1000));
@@ -169,7 +169,7 @@ class TcpHardeningTest {
     @Test
     void rfc4987_forgedCookieAckIsRejected() {
         try (TcpTestNetwork net = new TcpTestNetwork(42, TcpFixtures.config("syn.backlog", "1"))) {
-            TcpListener l = net.b.layer.listen(PORT, 8);
+            TcpListener l = net.b.layer.listen(PORT, 1); // the half-open limit is the larger of backlog and syn.backlog
             fillSynBacklog(net);
             net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
                     TcpTestNetwork.ADDRESS_B, 1235, PORT, 500, 0, Tcp.SYN, 1000, null, new byte[0]));
@@ -186,7 +186,7 @@ class TcpHardeningTest {
     void rfc4987_synCookieWithoutTimestampsKeepsOnlyTheMss() {
         TcpConfig noTs = TcpFixtures.config("timestamps", "false");
         try (TcpTestNetwork net = new TcpTestNetwork(43, noTs, TcpFixtures.config("syn.backlog", "1"))) {
-            TcpListener l = net.b.layer.listen(PORT, 8);
+            TcpListener l = net.b.layer.listen(PORT, 1); // the half-open limit is the larger of backlog and syn.backlog
             fillSynBacklog(net);
             TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
             assertTrue(net.runUntil(l::acceptable, 1000));
