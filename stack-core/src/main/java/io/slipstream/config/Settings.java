@@ -69,8 +69,7 @@ public final class Settings {
     public String require(String property, String expected) {
         String v = get(property, null);
         if (v == null) {
-            throw new ConfigException(property + " (or " + environmentName(property) + ") is required: expected "
-                    + expected);
+            throw ConfigException.missing(property, expected);
         }
         return v;
     }

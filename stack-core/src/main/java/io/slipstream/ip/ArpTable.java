@@ -3,6 +3,7 @@ package io.slipstream.ip;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.stats.Counters;
 import io.slipstream.time.Timer;
 import io.slipstream.time.Timers;
@@ -11,6 +12,7 @@ import io.slipstream.wire.Ethernet;
 import io.slipstream.wire.MacAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import org.eclipse.collections.api.block.procedure.Procedure;
 import org.eclipse.collections.impl.map.mutable.primitive.IntObjectHashMap;
 
 /**
@@ -22,6 +24,19 @@ import org.eclipse.collections.impl.map.mutable.primitive.IntObjectHashMap;
  * <p>Entries live {@code reachableNanos} after the last confirmation. An expired entry is
  * still used (so traffic never stalls on a refresh) while requests confirm it again; one that
  * stays unanswered through every retry is removed.
+ *
+ * <p>On a NIC that shares the host's interface (a {@link HostControlPlane}), the host resolves
+ * neighbours and the stack speaks no ARP: the host answers ARP for the shared address, and the
+ * NIC delivers the stack none. A frame goes to the MAC the host's neighbour table has for its
+ * next hop, looked up for every frame (the host's table is the only truth). On a miss the frame
+ * waits in the same queue, and the host is asked to resolve the neighbour where a request would
+ * have been sent; the queue leaves as soon as the MAC appears, seen by the retry timer or by the
+ * pass a change of the host's tables wakes ({@link #hostChanged}). A neighbour the host does not
+ * resolve through every retry fails as an unanswered one does. An entry due for confirmation is
+ * confirmed by asking the host too: the stack's own traffic never refreshes the host's entry,
+ * and the kernel probes a STALE one when asked.
+ *
+ * <p>All state is guarded by the stack lock.
  */
 public final class ArpTable {
     /** Receives each frame dropped because its next hop did not answer, before it is released. */
@@ -60,6 +75,10 @@ public final class ArpTable {
     private final Timers timers;
     private final int myIp;
     private final ResolutionFailure failure;
+    /** The host that resolves neighbours for the stack, or null when the stack speaks ARP itself. */
+    private final HostControlPlane host;
+    /** {@link #hostChanged}'s look at one entry, made once: walking the table allocates nothing. */
+    private final Procedure<Entry> recheckWithHost = this::recheckWithHost;
     private final BufferOwner owner = new BufferOwner("arp");
     private final IntObjectHashMap<Entry> entries = new IntObjectHashMap<>();
     private final Counters<ArpCounter> counters = new Counters<>(ArpCounter.class);
@@ -71,17 +90,21 @@ public final class ArpTable {
     private final int maxEntries;
     private int[] removals = new int[16];
 
-    public ArpTable(BufferPool pool, LinkOutput link, Timers timers, int myIp, ResolutionFailure failure) {
-        this(pool, link, timers, myIp, failure, DEFAULT_REACHABLE_NANOS, DEFAULT_RETRY_NANOS,
+    /** @param host the host that resolves neighbours (a NIC sharing its interface), or null to speak ARP */
+    public ArpTable(BufferPool pool, LinkOutput link, Timers timers, int myIp, HostControlPlane host,
+                    ResolutionFailure failure) {
+        this(pool, link, timers, myIp, host, failure, DEFAULT_REACHABLE_NANOS, DEFAULT_RETRY_NANOS,
                 DEFAULT_RETRIES, DEFAULT_QUEUE_LIMIT, DEFAULT_MAX_ENTRIES);
     }
 
-    public ArpTable(BufferPool pool, LinkOutput link, Timers timers, int myIp, ResolutionFailure failure,
-                    long reachableNanos, long retryNanos, int retries, int queueLimit, int maxEntries) {
+    public ArpTable(BufferPool pool, LinkOutput link, Timers timers, int myIp, HostControlPlane host,
+                    ResolutionFailure failure, long reachableNanos, long retryNanos, int retries, int queueLimit,
+                    int maxEntries) {
         this.pool = pool;
         this.link = link;
         this.timers = timers;
         this.myIp = myIp;
+        this.host = host;
         this.failure = failure;
         this.reachableNanos = reachableNanos;
         this.retryNanos = retryNanos;
@@ -94,19 +117,30 @@ public final class ArpTable {
         return counters;
     }
 
-    /** The MAC for {@code ip} if resolved (even if due for confirmation), else -1. */
+    /** The MAC for {@code ip} if resolved (even if due for confirmation; the host's, when the host resolves), else -1. */
     public long lookup(int ip) {
+        if (host != null) {
+            return host.neighbourMac(ip);
+        }
         Entry e = entries.get(ip);
         return e == null ? -1 : e.mac;
+    }
+
+    /** Whether the host resolves neighbours for this stack (it then sends and answers no ARP). */
+    public boolean hostResolves() {
+        return host != null;
     }
 
     public int size() {
         return entries.size();
     }
 
-    /** Announces our address (gratuitous ARP request, RFC 5227 §3) so neighbours update caches. */
+    /**
+     * Announces our address (gratuitous ARP request, RFC 5227 §3) so neighbours update caches;
+     * nothing when the host resolves, as the address is the host's and so is announcing it.
+     */
     public void announce() {
-        if (sendArp(Arp.OP_REQUEST, MacAddress.BROADCAST, myIp, MacAddress.ZERO, myIp)) {
+        if (host == null && sendArp(Arp.OP_REQUEST, MacAddress.BROADCAST, myIp, MacAddress.ZERO, myIp)) {
             counters.increment(ArpCounter.GRATUITOUS_SENT);
         }
     }
@@ -118,6 +152,10 @@ public final class ArpTable {
     public void send(PacketBuffer frame, BufferOwner from, int nextHop) {
         Entry e = entries.get(nextHop);
         long now = timers.clock().nanoTime();
+        if (host != null) {
+            sendThroughHost(frame, from, nextHop, e, now);
+            return;
+        }
         if (e != null && e.resolved()) {
             if (now - e.expiresAt >= 0 && now - e.nextRequestAt >= 0 && e.requestsSent == 0) {
                 request(e, now); // confirm the stale entry in the background; keep sending
@@ -125,6 +163,43 @@ public final class ArpTable {
             transmitTo(frame, from, e.mac);
             return;
         }
+        hold(frame, from, nextHop, e, now);
+    }
+
+    /** {@link #send} when the host resolves: to the MAC in the host's table, or held while the host resolves it. */
+    private void sendThroughHost(PacketBuffer frame, BufferOwner from, int nextHop, Entry e, long now) {
+        long mac = host.neighbourMac(nextHop);
+        if (mac < 0) {
+            counters.increment(ArpCounter.HOST_MISSES);
+            if (e != null && e.resolved()) {
+                e.mac = -1; // the host lost it (failed, deleted): resolved afresh, as a new one
+                e.requestsSent = 0;
+            }
+            hold(frame, from, nextHop, e, now);
+            return;
+        }
+        counters.increment(ArpCounter.HOST_HITS);
+        if (e == null) {
+            // Tracked for its confirmation; at the table's limit the frame goes all the same.
+            if (entries.size() < maxEntries) {
+                e = new Entry(nextHop, queueLimit);
+                entries.put(nextHop, e);
+                confirm(e, mac);
+            }
+        } else if (!e.resolved()) {
+            resolvedByHost(e, mac); // the held frames leave first, in order
+        } else {
+            e.mac = mac;
+            if (now - e.expiresAt >= 0) {
+                askHost(nextHop); // confirmed by the host, in the background; keep sending
+                e.expiresAt = now + reachableNanos;
+            }
+        }
+        transmitTo(frame, from, mac);
+    }
+
+    /** Holds {@code frame} for the unresolved {@code nextHop} (entry {@code e}, or none yet), resolving it. */
+    private void hold(PacketBuffer frame, BufferOwner from, int nextHop, Entry e, long now) {
         if (e == null) {
             if (entries.size() >= maxEntries) {
                 counters.increment(ArpCounter.TABLE_FULL_DROPS);
@@ -133,6 +208,8 @@ public final class ArpTable {
             }
             e = new Entry(nextHop, queueLimit);
             entries.put(nextHop, e);
+        }
+        if (e.requestsSent == 0) {
             request(e, now);
         }
         if (e.pendingCount == e.pending.length) {
@@ -150,6 +227,12 @@ public final class ArpTable {
      * {@code s}. Applies RFC 826's merge rule and answers requests for our address.
      */
     public void receive(MemorySegment s, long off) {
+        if (host != null) {
+            // The host answers for the shared address and learns from this itself; the NIC is
+            // not meant to deliver ARP here at all.
+            counters.increment(ArpCounter.HOST_ARP_IGNORED);
+            return;
+        }
         int op = Arp.operation(s, off);
         int spa = Arp.senderIp(s, off);
         long sha = Arp.senderMac(s, off);
@@ -201,10 +284,14 @@ public final class ArpTable {
     private void request(Entry e, long now) {
         e.requestsSent++;
         e.nextRequestAt = now + retryNanos;
-        // Confirming a stale entry goes to its known MAC (RFC 1122 §2.3.2.1 unicast poll).
-        long dst = e.resolved() ? e.mac : MacAddress.BROADCAST;
-        if (sendArp(Arp.OP_REQUEST, dst, myIp, MacAddress.ZERO, e.ip)) {
-            counters.increment(ArpCounter.REQUESTS_SENT);
+        if (host != null) {
+            askHost(e.ip);
+        } else {
+            // Confirming a stale entry goes to its known MAC (RFC 1122 §2.3.2.1 unicast poll).
+            long dst = e.resolved() ? e.mac : MacAddress.BROADCAST;
+            if (sendArp(Arp.OP_REQUEST, dst, myIp, MacAddress.ZERO, e.ip)) {
+                counters.increment(ArpCounter.REQUESTS_SENT);
+            }
         }
         if (!retryTimer.isScheduled() || retryTimer.deadline() - e.nextRequestAt > 0) {
             timers.schedule(retryTimer, e.nextRequestAt);
@@ -222,6 +309,11 @@ public final class ArpTable {
                 next = Math.min(next, e.nextRequestAt);
                 continue;
             }
+            long hostMac = host == null ? -1 : host.neighbourMac(e.ip);
+            if (hostMac >= 0) {
+                resolvedByHost(e, hostMac);
+                continue;
+            }
             if (e.requestsSent >= retries) {
                 if (removeCount == removals.length) {
                     removals = Arrays.copyOf(removals, removeCount * 2);
@@ -234,6 +326,7 @@ public final class ArpTable {
         }
         for (int i = 0; i < removeCount; i++) {
             Entry e = entries.remove(removals[i]);
+            counters.increment(ArpCounter.RESOLUTION_FAILURES);
             for (int j = 0; j < e.pendingCount; j++) {
                 PacketBuffer f = e.pending[j];
                 e.pending[j] = null;
@@ -245,6 +338,37 @@ public final class ArpTable {
         }
         if (next != Long.MAX_VALUE) {
             timers.schedule(retryTimer, next);
+        }
+    }
+
+    /** Asks the host to resolve or confirm {@code ip}, counting whether it took the request. */
+    private void askHost(int ip) {
+        counters.increment(host.resolve(ip) ? ArpCounter.HOST_RESOLVE_REQUESTS : ArpCounter.HOST_RESOLVE_NOT_SENT);
+    }
+
+    /** The host resolved a neighbour the stack waited for: its held frames leave. */
+    private void resolvedByHost(Entry e, long mac) {
+        counters.increment(ArpCounter.HOST_RESOLVED);
+        confirm(e, mac);
+    }
+
+    /**
+     * The host's tables changed (run under the stack lock by the pass the change woke): every
+     * neighbour still waiting that the host now has a MAC for sends its held frames, without
+     * waiting for the retry timer. Nothing when the stack speaks ARP itself.
+     */
+    public void hostChanged() {
+        if (host != null) {
+            entries.forEachValue(recheckWithHost);
+        }
+    }
+
+    private void recheckWithHost(Entry e) {
+        if (!e.resolved()) {
+            long mac = host.neighbourMac(e.ip);
+            if (mac >= 0) {
+                resolvedByHost(e, mac);
+            }
         }
     }
 

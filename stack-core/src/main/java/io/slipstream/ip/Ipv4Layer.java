@@ -67,7 +67,7 @@ public final class Ipv4Layer implements Ipv4Output {
         this.mtu = Math.min(mtu, frames.frameSize() - Ethernet.HEADER_LENGTH);
         this.wireErrors = wireErrors;
         this.nextId = nextId;
-        this.arp = new ArpTable(frames, link, timers, routes.address(), this::unresolved);
+        this.arp = new ArpTable(frames, link, timers, routes.address(), routes.host(), this::unresolved);
         this.reassembler = new Reassembler(reassemblySlots, jumbo, reassemblyOwner, timers,
                 reassemblyTimeoutNanos, counters, this::reassemblyTimedOut);
         this.icmp = new IcmpLayer(this, routes, timers.clock(), counters, wireErrors);
@@ -108,6 +108,14 @@ public final class Ipv4Layer implements Ipv4Output {
 
     Ipv4Transport transport(int protocol) {
         return transports[protocol];
+    }
+
+    /**
+     * The host's control plane reported a change (run under the stack lock by the pass it woke):
+     * neighbours the stack waits for may have been resolved.
+     */
+    public void hostChanged() {
+        arp.hostChanged();
     }
 
     /** Datagrams waiting for missing fragments. */

@@ -1,6 +1,7 @@
 package io.slipstream.nic;
 
 import io.slipstream.time.Clock;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /**
@@ -19,12 +20,32 @@ public interface NicDriver {
      */
     VirtualInterface open(NicConfig config, Clock clock);
 
-    static NicDriver byName(String name) {
-        StringBuilder known = new StringBuilder();
+    /**
+     * Whether the interfaces this driver opens share the host's own interface and carry its
+     * control plane ({@link VirtualInterface#hostControlPlane()}), so that the stack may take its
+     * address from the host instead of {@code slipstream.address}.
+     */
+    default boolean sharesHostInterface() {
+        return false;
+    }
+
+    /** The driver named {@code name}, if one is on the class path. */
+    static Optional<NicDriver> find(String name) {
         for (NicDriver d : ServiceLoader.load(NicDriver.class)) {
             if (d.name().equals(name)) {
-                return d;
+                return Optional.of(d);
             }
+        }
+        return Optional.empty();
+    }
+
+    static NicDriver byName(String name) {
+        Optional<NicDriver> found = find(name);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        StringBuilder known = new StringBuilder();
+        for (NicDriver d : ServiceLoader.load(NicDriver.class)) {
             known.append(known.isEmpty() ? "" : ", ").append(d.name());
         }
         throw new NicException(NicException.Kind.NO_DRIVER, "slipstream.driver: no NIC driver named '" + name

@@ -2,6 +2,7 @@ package io.slipstream.nic;
 
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
+import java.util.Optional;
 
 /**
  * One virtual interface of a NIC (onload's VI): the rings, event queue, timer and interrupt
@@ -43,6 +44,15 @@ public interface VirtualInterface extends AutoCloseable {
     /** Which flows reach the stack; {@link FlowSteering#ALL} for a NIC that delivers its whole link. */
     default FlowSteering steering() {
         return FlowSteering.ALL;
+    }
+
+    /**
+     * The control plane of the host whose interface this NIC shares (AF_XDP), which the stack
+     * then takes its address, routes and neighbours from; empty for a NIC that has its link to
+     * itself (memory, TAP). The NIC closes it with itself.
+     */
+    default Optional<HostControlPlane> hostControlPlane() {
+        return Optional.empty();
     }
 
     /**

@@ -17,6 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  *       interval, so the rx ring cannot fill).
  *   <li>Moderation (intel-cooperated-interrupt-moderation): while application threads are
  *       active it runs at most once per latency interval; they will mostly poll themselves.
+ *   <li>On a NIC that shares the host's interface, a change of the host's tables wakes it from
+ *       either wait to run a pass, in which the stack looks at them (neighbours it waits for).
  * </ul>
  *
  * A platform thread on purpose: it must run even when every carrier thread is busy.
@@ -32,6 +34,8 @@ final class InterruptThread implements Runnable {
     /** Stack-clock time the current wait ends; an earlier NIC timer deadline must wake it. */
     private volatile long waitUntilNanos = Long.MAX_VALUE;
     private volatile boolean awaitingInterrupt;
+    /** The host's tables changed and a pass should look: set by the host's thread, cleared by this one. */
+    private volatile boolean hostChangePending;
     /** {@link System#nanoTime()} of this thread's last pass over the stack; its own thread only. */
     private long lastPassNanos = Long.MIN_VALUE / 2;
 
@@ -69,6 +73,19 @@ final class InterruptThread implements Runnable {
         if (t != null) {
             LockSupport.unpark(t);
         }
+    }
+
+    /**
+     * The host's control plane changed (called on its thread): leave whatever wait this thread
+     * is in and run a pass, whose look at the host's tables happens under the stack lock.
+     */
+    void hostChanged() {
+        hostChangePending = true;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+        interrupt.wake();
     }
 
     /** The NIC timer was armed at {@code deadline}: wake the wait if it would end later. */
@@ -129,8 +146,15 @@ final class InterruptThread implements Runnable {
         if (stopped) {
             return;
         }
+        boolean hostChange = hostChangePending;
+        if (hostChange) {
+            hostChangePending = false; // before the pass: a change after this wakes us again
+        }
         if (fired) {
             runtime.serviceInterrupt();
+            lastPassNanos = System.nanoTime();
+        } else if (hostChange) {
+            runtime.serviceHostChange();
             lastPassNanos = System.nanoTime();
         } else if (System.nanoTime() - runtime.lastPollNanos() >= config.rescueNanos() && runtime.rescueIfStalled()) {
             lastPassNanos = System.nanoTime();

@@ -4,7 +4,7 @@ package io.slipstream.stack;
 public enum RuntimeCounter {
     /** Poll passes run by application threads (socket operations, blocking waits, the poll hook). */
     APP_POLLS,
-    /** Poll passes run by the interrupt thread (after an interrupt or as a stall rescue). */
+    /** Poll passes run by the interrupt thread (after an interrupt, as a stall rescue, or for a change of the host's tables). */
     INTERRUPT_POLLS,
     /** Poll passes run by a lock holder on behalf of a thread that found the lock busy. */
     DEFERRED_POLLS,
@@ -20,7 +20,7 @@ public enum RuntimeCounter {
     INTERRUPT_SUPPRESSED_THREADS_WOKEN,
     /** The interrupt fired (or its wait ended with the NIC timer due) and the interrupt thread ran. */
     INTERRUPT_WAKEUPS,
-    /** The interrupt thread could not take the lock and left the work to the holder. */
+    /** The interrupt thread could not take the lock and left the work (an interrupt's, a host change's) to the holder. */
     INTERRUPT_HANDOFFS,
     /** The interrupt thread processed a stack whose events waited unpolled too long. */
     STALL_RESCUES,
@@ -33,5 +33,9 @@ public enum RuntimeCounter {
     /** Blocking waits that parked (after spinning found nothing). */
     PARKS,
     /** Switches into polling mode because the packet rate passed {@code slipstream.poll.rate}. */
-    POLLING_MODE_ENTERED
+    POLLING_MODE_ENTERED,
+    /** The control plane of the host whose interface the NIC shares reported a change (the stack was woken). */
+    HOST_CHANGES,
+    /** Passes that looked at the host's tables after such changes (one look may cover several). */
+    HOST_CHANGE_LOOKS
 }

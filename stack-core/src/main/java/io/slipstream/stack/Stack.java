@@ -8,6 +8,7 @@ import io.slipstream.ip.ArpTable;
 import io.slipstream.ip.IcmpLayer;
 import io.slipstream.ip.Ipv4Layer;
 import io.slipstream.ip.RoutingTable;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.VirtualInterface;
@@ -81,9 +82,14 @@ public final class Stack implements AutoCloseable {
     private final TcpLayer tcp;
     private final StackRuntime runtime;
 
-    /** Builds the stack's levels bottom up: link, IP (with ARP and ICMP), UDP, TCP; then its runtime. */
-    private Stack(StackConfig config, VirtualInterface nic, PassClock clock, StackLock lock) {
-        this.config = config;
+    /**
+     * Settles the stack's identity on the open NIC ({@link StackIdentity}), then builds its
+     * levels bottom up: link, IP (with ARP and ICMP), UDP, TCP; then its runtime. On a NIC that
+     * shares the host's interface the host routes and resolves for IP and ARP, and each change
+     * of its tables wakes the runtime.
+     */
+    private Stack(StackConfig configured, VirtualInterface nic, PassClock clock, StackLock lock) {
+        this.config = StackIdentity.settle(configured, nic);
         this.clock = clock;
         this.lock = lock;
         this.nic = nic;
@@ -96,9 +102,10 @@ public final class Stack implements AutoCloseable {
         this.jumbo = BufferPool.allocate(slots + Ipv4Layer.JUMBO_BUFFERS.readInt(s),
                 BufferPool.MAX_FRAME_SIZE);
         long reassemblyTimeoutNanos = Ipv4Layer.REASSEMBLY_TIMEOUT_MS.read(s) * 1_000_000L;
-        RoutingTable routes = new RoutingTable(config.address(), config.prefixLength(), config.gateway());
+        HostControlPlane host = nic.hostControlPlane().orElse(null);
+        RoutingTable routes = new RoutingTable(config.address(), config.prefixLength(), config.gateway(), host);
         this.link = new LinkLevel(nic, timers, counters, wireErrors);
-        this.ip = new Ipv4Layer(nic.buffers(), jumbo, link, routes, nic.mtu(), timers, wireErrors, slots,
+        this.ip = new Ipv4Layer(nic.buffers(), jumbo, link, routes, StackIdentity.mtu(nic), timers, wireErrors, slots,
                 reassemblyTimeoutNanos, random.nextInt());
         link.upper(ip);
         this.udp = new UdpLayer(ip, wireErrors, random.split(),
@@ -112,7 +119,10 @@ public final class Stack implements AutoCloseable {
         udp.steering(nic.steering(), config.address());
         ip.register(tcp);
         this.runtime = new StackRuntime(RuntimeConfig.from(s, nic.rx().capacity(), nic.mtu()), counters, lock, clock,
-                nic, link, timers);
+                nic, link, timers, ip::hostChanged);
+        if (host != null) {
+            host.onChange(runtime::hostChanged); // on the host's thread: it only wakes the stack
+        }
     }
 
     /**
@@ -148,7 +158,10 @@ public final class Stack implements AutoCloseable {
         return start(config, vi, passClock, lock);
     }
 
-    /** Starts a stack on an interface opened by the caller; the stack closes it. */
+    /**
+     * Starts a stack on an interface opened by the caller; the stack closes it (also when the
+     * configuration does not fit the interface).
+     */
     public static Stack start(StackConfig config, VirtualInterface vi, Clock clock) {
         StackLock lock = new StackLock();
         return start(config, vi, new PassClock(clock, lock), lock);
@@ -176,6 +189,7 @@ public final class Stack implements AutoCloseable {
         return stack;
     }
 
+    /** The configuration with the identity the stack settled on: address, prefix, gateway and MAC as used. */
     public StackConfig config() {
         return config;
     }

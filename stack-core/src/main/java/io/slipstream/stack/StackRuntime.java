@@ -5,6 +5,7 @@ import io.slipstream.nic.NicTimer;
 import io.slipstream.nic.VirtualInterface;
 import io.slipstream.stats.Counters;
 import io.slipstream.time.Timers;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -29,6 +30,10 @@ final class StackRuntime {
     private final VirtualInterface nic;
     private final LinkLevel link;
     private final Timers timers;
+    /** What a pass does about a change of the host's control plane (IP's look at it); under the lock. */
+    private final Runnable hostChange;
+    /** The host's control plane changed since the last pass looked: set by its thread, cleared by a pass. */
+    private final AtomicBoolean hostChangePending = new AtomicBoolean();
     /** Each thread's own waiter and idle strategy, reused by every wait: waiting allocates nothing. */
     private final ThreadLocal<WaitingThread> waitingThreads;
     /** Threads parked in {@link #await} (or about to park): the interrupt is only for them. */
@@ -49,11 +54,14 @@ final class StackRuntime {
     /** Written under the lock, read by waiting threads without it. */
     private volatile boolean pollingMode;
     private volatile boolean closed;
-    /** Set once at start, before the stack is shared; null when the settings turn it off. */
-    private InterruptThread interruptThread;
+    /**
+     * Set once at start; null when the settings turn it off. Volatile: the host's control-plane
+     * thread reads it to wake it.
+     */
+    private volatile InterruptThread interruptThread;
 
     StackRuntime(RuntimeConfig config, Counters<StackCounter> stackCounters, StackLock lock, PassClock clock,
-                 VirtualInterface nic, LinkLevel link, Timers timers) {
+                 VirtualInterface nic, LinkLevel link, Timers timers, Runnable hostChange) {
         this.config = config;
         this.stackCounters = stackCounters;
         this.lock = lock;
@@ -61,6 +69,7 @@ final class StackRuntime {
         this.nic = nic;
         this.link = link;
         this.timers = timers;
+        this.hostChange = hostChange;
         long spinNanos = config.spinNanos();
         this.waitingThreads = ThreadLocal.withInitial(() -> new WaitingThread(new SpinThenBlock(spinNanos)));
     }
@@ -149,6 +158,11 @@ final class StackRuntime {
             work = nicEvents + link.drainLoopback();
             if (timers.nextDeadline() - now <= 0) {
                 work += timers.expire();
+            }
+            if (hostChangePending.get() && hostChangePending.getAndSet(false)) {
+                counters.increment(RuntimeCounter.HOST_CHANGE_LOOKS);
+                hostChange.run();
+                work++;
             }
             link.refillRx();
         } finally {
@@ -249,6 +263,38 @@ final class StackRuntime {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /**
+     * The host's control plane changed; called on its own thread, which must touch no stack
+     * state. Records that the next pass must look ({@link #hostChangePending}) and wakes the
+     * interrupt thread to run that pass, through the lock or its holder. Without an interrupt
+     * thread, the next pass an application thread runs looks, as ARP's retry timer does.
+     */
+    void hostChanged() {
+        counters.increment(RuntimeCounter.HOST_CHANGES);
+        hostChangePending.set(true);
+        InterruptThread t = interruptThread;
+        if (t != null) {
+            t.hostChanged();
+        }
+    }
+
+    /**
+     * The interrupt thread's pass for a change of the host's tables: under the lock, or, when
+     * the lock is busy, left to its holder, who polls before it releases.
+     */
+    void serviceHostChange() {
+        if (!lock.tryLockOrDefer(StackLock.POLL_NEEDED)) {
+            counters.increment(RuntimeCounter.INTERRUPT_HANDOFFS);
+            return;
+        }
+        try {
+            counters.increment(RuntimeCounter.INTERRUPT_POLLS);
+            pollLocked(config.pollBatch());
+        } finally {
+            lock.unlock();
         }
     }
 

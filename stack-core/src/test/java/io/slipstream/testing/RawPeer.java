@@ -2,6 +2,10 @@ package io.slipstream.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicConfig;
+import io.slipstream.nic.NicDriver;
+import io.slipstream.nic.VirtualInterface;
 import io.slipstream.stack.Stack;
 import io.slipstream.time.VirtualClock;
 import io.slipstream.wire.Arp;
@@ -44,11 +48,33 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
 
     /** @param stackOptions further {@code slipstream.*} settings of the stack */
     public RawPeer(Map<String, String> stackOptions) {
+        this(stackOptions, null, "198.18.2.2/24");
+    }
+
+    /**
+     * A stack on a NIC that shares its host's interface ({@link SharedInterface}) when
+     * {@code host} is not null: the stack takes its identity, routes and neighbours from the
+     * host's tables, and the raw end plays the host's neighbours.
+     *
+     * @param cidr the stack's configured address, or null to leave it to the host
+     */
+    public RawPeer(Map<String, String> stackOptions, HostTables host, String cidr) {
         String link = StackPair.newLink("raw");
         raw = new RawEnd(link, PEER_MAC, clock).answerArp(PEER_IP);
         Map<String, String> options = new HashMap<>(stackOptions);
         options.put("slipstream.mac", MacAddress.format(STACK_MAC));
-        stack = Stack.open(StackPair.config(link, "198.18.2.2/24", options), clock);
+        if (host == null) {
+            stack = Stack.open(StackPair.config(link, cidr, options), clock);
+        } else {
+            StackConfig c = StackPair.config(link, cidr == null ? "198.18.2.2/24" : cidr, options);
+            if (cidr == null) {
+                c = new StackConfig(c.driver(), c.interfaceName(), Ipv4Address.ANY, StackConfig.FROM_HOST, c.gateway(),
+                        c.mac(), c.settings());
+            }
+            VirtualInterface memory = NicDriver.byName("memory").open(NicConfig.of(link, STACK_MAC, c.settings().asMap()),
+                    clock);
+            stack = Stack.start(c, new SharedInterface(memory, host), clock);
+        }
         raw.take(); // the stack's announcement at start: what is taken from now on, the test provoked
     }
 
