@@ -1,9 +1,7 @@
 package io.slipstream.controlplane;
 
-import io.slipstream.config.Settings;
-import io.slipstream.config.StackConfig;
-import io.slipstream.ip.RoutingTable;
 import io.slipstream.linux.Rtnetlink;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.util.ArrayList;
@@ -23,7 +21,7 @@ import org.eclipse.collections.impl.map.mutable.primitive.IntLongHashMap;
  */
 public final class InterfaceSnapshot {
     /** {@link #nextHop} for a destination with no usable route (0.0.0.0 is never a neighbour). */
-    public static final int NO_ROUTE = RoutingTable.NO_ROUTE;
+    public static final int NO_ROUTE = HostControlPlane.NO_ROUTE;
     /** {@link #neighbourState} of an address the kernel has no entry for. */
     public static final int NO_ENTRY = -1;
 
@@ -308,43 +306,6 @@ public final class InterfaceSnapshot {
         neighbours.forEachKeyValue((ip, v) ->
                 l.add(new Neighbour(ip, (v & HAS_MAC) != 0 ? v & MAC_BITS : -1, stateBits(v))));
         return l;
-    }
-
-    /**
-     * The stack's present routing table fed from this snapshot: the primary address and its
-     * subnet, and the default gateway through this interface. It knows no other routes; see
-     * {@link #nextHop} for the kernel's full longest-prefix answer.
-     *
-     * @throws IllegalStateException if the interface has no IPv4 address
-     */
-    public RoutingTable toRoutingTable() {
-        if (addresses.length == 0) {
-            throw new IllegalStateException(name + " has no IPv4 address");
-        }
-        // A gateway off the primary subnet (an onlink route) is beyond RoutingTable: left out.
-        return new RoutingTable(addresses[0], prefixLengths[0], defaultGatewayOnSubnet());
-    }
-
-    /**
-     * The stack's identity on this interface as the kernel has it, for a driver that shares
-     * the interface and its address with the kernel: the primary address and prefix, the
-     * default gateway (as {@link #toRoutingTable} takes it) and the interface's own MAC.
-     * This is what makes {@code slipstream.address} optional for such a driver.
-     *
-     * @throws IllegalStateException if the interface has no IPv4 address or no MAC
-     */
-    public StackConfig toStackConfig(String driver, Settings settings) {
-        if (mac < 0) {
-            throw new IllegalStateException(name + " has no Ethernet address");
-        }
-        RoutingTable t = toRoutingTable();
-        return new StackConfig(driver, name, t.address(), prefixLengths[0], defaultGatewayOnSubnet(), mac, settings);
-    }
-
-    private int defaultGatewayOnSubnet() {
-        int gw = defaultGateway();
-        int m = Ipv4Address.mask(prefixLengths[0]);
-        return (gw & m) == (addresses[0] & m) ? gw : Ipv4Address.ANY;
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.slipstream.linux.Libc;
 import io.slipstream.linux.NetNamespace;
 import io.slipstream.linux.Netlink;
 import io.slipstream.linux.Rtnetlink;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.stats.Counters;
 import io.slipstream.wire.Ipv4Address;
 import java.io.IOException;
@@ -45,6 +46,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * kernel to resolve an address (RTM_NEWNEIGH with NTF_USE), the kernel sends its ARP requests
  * and the answer arrives as a notification. The kernel keeps answering ARP for its address.
  *
+ * <p>It is the {@link HostControlPlane} the {@code xdp} driver's interface gives its stack: the
+ * stack's address, routes and neighbours are the kernel's.
+ *
  * <p>Counters are written by the reader thread, except RESOLVE_REQUESTS and
  * RESOLVE_SEND_FAILURES, which {@link #resolve} writes under its lock: each element has one
  * writer at a time, as {@link Counters} requires.
@@ -52,7 +56,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The IPv4 kernel drops routes silently when a link goes down or an address goes away (it
  * announces no RTM_DELROUTE for them), so such a change also reads routes and neighbours again.
  */
-public final class KernelControlPlane implements AutoCloseable {
+public final class KernelControlPlane implements HostControlPlane, AutoCloseable {
     /** How long {@link #open} waits for the kernel's first answers. */
     public static final Duration OPEN_TIMEOUT = Duration.ofSeconds(5);
     /** How long {@link #close} waits for the reader thread to end. */
@@ -175,19 +179,45 @@ public final class KernelControlPlane implements AutoCloseable {
     }
 
     /** {@link InterfaceSnapshot#macOf} on the current snapshot. */
-    public long macOf(int ipv4) {
+    @Override
+    public long neighbourMac(int ipv4) {
         return snapshot.macOf(ipv4);
     }
 
     /** {@link InterfaceSnapshot#nextHop} on the current snapshot. */
+    @Override
     public int nextHop(int destination) {
         return snapshot.nextHop(destination);
+    }
+
+    /** The interface's IPv4 addresses in the current snapshot, in the kernel's order (primary first). */
+    @Override
+    public List<Address> addresses() {
+        InterfaceSnapshot s = snapshot;
+        List<Address> l = new ArrayList<>(s.addressCount());
+        for (int i = 0; i < s.addressCount(); i++) {
+            l.add(new Address(s.address(i), s.prefixLength(i)));
+        }
+        return l;
+    }
+
+    /** {@link InterfaceSnapshot#defaultGateway} on the current snapshot. */
+    @Override
+    public int defaultGateway() {
+        return snapshot.defaultGateway();
+    }
+
+    /** The interface's MTU in the current snapshot. */
+    @Override
+    public int mtu() {
+        return snapshot.mtu();
     }
 
     /**
      * Runs {@code r} on the reader thread after each new snapshot (e.g. to wake the stack,
      * whose ARP queue waits for a neighbour). It must return quickly and not throw.
      */
+    @Override
     public void onChange(Runnable r) {
         listener = Objects.requireNonNull(r);
     }
@@ -214,6 +244,7 @@ public final class KernelControlPlane implements AutoCloseable {
      * allocation. Returns false when the request was not sent (closed, an address that is
      * not a unicast neighbour, or the send failed).
      */
+    @Override
     public boolean resolve(int ipv4) {
         InterfaceSnapshot s = snapshot;
         if (s.index() == 0 || ipv4 == Ipv4Address.ANY || ipv4 == Ipv4Address.BROADCAST

@@ -2,20 +2,15 @@ package io.slipstream.controlplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.config.Settings;
-import io.slipstream.config.StackConfig;
-import io.slipstream.ip.RoutingTable;
 import io.slipstream.linux.Rtnetlink;
 import io.slipstream.wire.Ipv4Address;
 import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Lookups on a snapshot built here: longest prefix, neighbour states, the adapter, no allocation. */
+/** Lookups on a snapshot built here: longest prefix, neighbour states, addresses, no allocation. */
 class InterfaceSnapshotTest {
     private static final int OURS = 3;
     private static final int OTHER = 4;
@@ -82,19 +77,17 @@ class InterfaceSnapshotTest {
     }
 
     @Test
-    void feedsTheStacksRoutingTable() {
-        RoutingTable t = snapshot().toRoutingTable();
-        assertEquals(ip("198.18.9.1"), t.address());
-        assertTrue(t.onLink(ip("198.18.9.77")));
-        assertEquals(ip("198.18.9.2"), t.nextHop(ip("198.19.0.1")));
-        StackConfig c = snapshot().toStackConfig("xdp", Settings.of(Map.of()));
-        assertEquals("v0", c.interfaceName());
-        assertEquals(ip("198.18.9.1"), c.address());
-        assertEquals(24, c.prefixLength());
-        assertEquals(ip("198.18.9.2"), c.gateway());
-        assertEquals(0x02_53_00_00_09_01L, c.mac(), "the interface's own MAC: the stack shares it");
+    void thePrimaryAddressIsTheFirstAndAnInterfaceMayHaveNone() {
+        InterfaceSnapshot s = snapshot();
+        assertEquals(ip("198.18.9.1"), s.primaryAddress());
+        assertEquals(24, s.primaryPrefixLength());
+        assertEquals(2, s.addressCount());
+        assertEquals(ip("198.18.10.1"), s.address(1));
+        assertEquals(28, s.prefixLength(1));
+        assertTrue(s.isLocal(ip("198.18.10.1")));
         InterfaceSnapshot none = new InterfaceSnapshot(1, OURS, "v0", -1, 1500, 0, List.of(), List.of(), List.of());
-        assertThrows(IllegalStateException.class, none::toRoutingTable);
+        assertEquals(Ipv4Address.ANY, none.primaryAddress());
+        assertEquals(Ipv4Address.ANY, none.defaultGateway());
         assertFalse(none.up());
     }
 

@@ -24,7 +24,7 @@ class KernelControlPlaneResolutionTest extends SandboxedControlPlaneTest {
     @Test
     void aPeerWithoutAnEntryIsResolvedByTheKernel() {
         assertEquals(InterfaceSnapshot.NO_ENTRY, cp.snapshot().neighbourState(PEER_IP), "no entry at start");
-        assertEquals(-1, cp.macOf(PEER_IP));
+        assertEquals(-1, cp.neighbourMac(PEER_IP));
 
         assertTrue(cp.resolve(PEER_IP));
 
@@ -45,7 +45,7 @@ class KernelControlPlaneResolutionTest extends SandboxedControlPlaneTest {
         box.await("the peer's MAC", x -> x.macOf(PEER_IP) == box.peerMac);
         assertTrue(cp.resolve(PEER_IP), "a usable entry is only confirmed");
         box.awaitMatchesKernel();
-        assertEquals(box.peerMac, cp.macOf(PEER_IP));
+        assertEquals(box.peerMac, cp.neighbourMac(PEER_IP));
     }
 
     @Test
@@ -58,12 +58,12 @@ class KernelControlPlaneResolutionTest extends SandboxedControlPlaneTest {
             long before = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 20_000; i++) {
                 sink += cp.resolve(PEER_IP) ? 1 : 0;
-                sink += cp.macOf(PEER_IP) + cp.nextHop(PEER_IP);
+                sink += cp.neighbourMac(PEER_IP) + cp.nextHop(PEER_IP);
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
             if (round == 5) {
                 // One allocation per call would be 16 bytes or more each; allow only a one-off.
-                assertTrue(allocated < 20_000, allocated + " bytes allocated by 20000 resolve+macOf+nextHop");
+                assertTrue(allocated < 20_000, allocated + " bytes allocated by 20000 resolve+neighbourMac+nextHop");
             }
         }
         assertTrue(sink != 0);

@@ -94,7 +94,7 @@ class KernelControlPlaneRoutingTest extends SandboxedControlPlaneTest {
         int hop = cp.nextHop(far);
         assertEquals(Ipv4Address.format(PEER_IP), Ipv4Address.format(hop), "the gateway");
         assertEquals("198.18.9.2 src 198.18.9.1", kernelAnswer("198.19.1.1"));
-        assertEquals(-1, cp.macOf(hop), "not resolved yet");
+        assertEquals(-1, cp.neighbourMac(hop), "not resolved yet");
 
         assertTrue(cp.resolve(hop));
         box.await("the gateway's MAC", x -> x.macOf(hop) == box.peerMac);

@@ -9,9 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.linux.NetNamespace;
 import io.slipstream.linux.Rtnetlink;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The control plane against the kernel of a namespace, checked against iproute2's own report. */
@@ -43,6 +46,30 @@ class KernelControlPlaneTest extends SandboxedControlPlaneTest {
         assertEquals(0, cp.counters().get(ControlPlaneCounter.PARSE_ERRORS));
         assertEquals(0, cp.counters().get(ControlPlaneCounter.INTERNAL_ERRORS));
         assertEquals(4, cp.counters().get(ControlPlaneCounter.DUMPS));
+    }
+
+    /** What a stack on v0 takes from it as its {@link HostControlPlane}: the kernel's identity, routes and neighbours. */
+    @Test
+    void asTheStacksHostControlPlaneItGivesTheKernelsAddressesGatewayMtuAndNeighbours() throws IOException {
+        box.ip("addr", "add", "198.18.10.1/28", "dev", "v0");
+        box.ip("route", "add", "default", "via", "198.18.9.2", "dev", "v0");
+        HostControlPlane host = box.open();
+        box.awaitMatchesKernel();
+        assertEquals(List.of(new HostControlPlane.Address(OUR_IP, 24),
+                new HostControlPlane.Address(Ipv4Address.parse("198.18.10.1"), 28)), host.addresses(), "primary first");
+        assertEquals(PEER_IP, host.defaultGateway());
+        assertEquals(1500, host.mtu());
+        assertEquals(PEER_IP, host.nextHop(Ipv4Address.parse("198.19.3.3")));
+        assertEquals(HostControlPlane.NO_MAC, host.neighbourMac(PEER_IP));
+
+        AtomicInteger changes = new AtomicInteger();
+        host.onChange(changes::incrementAndGet);
+        box.ip("link", "set", "v0", "mtu", "1400");
+        box.ip("neigh", "add", "198.18.9.2", "lladdr", "02:53:00:00:09:02", "dev", "v0", "nud", "reachable");
+        box.await("the new MTU and neighbour", s -> s.mtu() == 1400 && s.macOf(PEER_IP) >= 0);
+        assertEquals(1400, host.mtu());
+        assertEquals(MacAddress.parse("02:53:00:00:09:02"), host.neighbourMac(PEER_IP));
+        assertTrue(changes.get() >= 1, "each new snapshot is reported");
     }
 
     @Test

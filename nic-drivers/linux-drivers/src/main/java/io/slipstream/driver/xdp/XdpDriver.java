@@ -9,7 +9,9 @@ import io.slipstream.time.Clock;
  * {@code slipstream.driver=xdp}: a virtual interface on AF_XDP sockets on an existing Linux
  * interface ({@code slipstream.interface}), sharing it with the kernel: Slipstream receives only
  * the flows added to {@link XdpInterface#filters()}, the kernel everything else, on the same
- * address. Needs CAP_NET_ADMIN and CAP_BPF (or root).
+ * address. The stack takes that address, its routes and its neighbours from the kernel
+ * ({@link XdpInterface#hostControlPlane()}), so {@code slipstream.address} may be left out.
+ * Needs CAP_NET_ADMIN and CAP_BPF (or root).
  */
 public final class XdpDriver implements NicDriver {
     public static final String NAME = "xdp";
@@ -17,6 +19,12 @@ public final class XdpDriver implements NicDriver {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /** The interface and its address are the kernel's: the stack takes its identity from the kernel. */
+    @Override
+    public boolean sharesHostInterface() {
+        return true;
     }
 
     @Override

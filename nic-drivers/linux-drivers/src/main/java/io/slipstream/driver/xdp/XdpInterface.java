@@ -3,6 +3,7 @@ package io.slipstream.driver.xdp;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.controlplane.KernelControlPlane;
 import io.slipstream.driver.poll.PollInterrupt;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
@@ -11,6 +12,7 @@ import io.slipstream.linux.Xsk;
 import io.slipstream.nic.EventHandler;
 import io.slipstream.nic.EventQueue;
 import io.slipstream.nic.FlowSteering;
+import io.slipstream.nic.HostControlPlane;
 import io.slipstream.nic.Interrupt;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicCounter;
@@ -29,6 +31,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A virtual interface on AF_XDP: one XSK socket per receive queue of a Linux interface, all
@@ -44,6 +47,11 @@ import java.nio.file.Path;
  *
  * <p>Buffers lent to the kernel are owned by {@code rxOwner} or {@code txOwner}; close takes
  * every one back, whatever ring it was in.
+ *
+ * <p>The kernel keeps the interface's address, answers ARP for it and resolves neighbours, so
+ * the interface mirrors the kernel's view of it ({@link KernelControlPlane}, opened and closed
+ * with it) and gives that to its stack as the {@link #hostControlPlane()}: the stack's address,
+ * routes and neighbours are the kernel's, and the stack speaks no ARP.
  */
 public final class XdpInterface implements VirtualInterface {
     private static final System.Logger LOG = System.getLogger("io.slipstream.driver.xdp");
@@ -69,6 +77,8 @@ public final class XdpInterface implements VirtualInterface {
     private final long[] receivedPerQueue;
     private final XskSocket txSocket;
     private final XdpSteering steering;
+    /** The kernel's addresses, routes and neighbours for this interface; its own thread keeps it current. */
+    private final KernelControlPlane controlPlane;
     private final PollInterrupt interrupt;
     private final BufferOwner stackOwner;
     private final BufferOwner rxOwner;
@@ -89,7 +99,7 @@ public final class XdpInterface implements VirtualInterface {
     private volatile boolean closed;
 
     private XdpInterface(NicConfig config, Clock clock, Arena arena, Xsk xsk, int ifindex, long mac, Umem umem,
-                         XskSocket[] queues, XdpSteering steering, EventFd eventFd) {
+                         XskSocket[] queues, XdpSteering steering, KernelControlPlane controlPlane, EventFd eventFd) {
         this.name = config.interfaceName();
         this.ifindex = ifindex;
         this.mac = mac;
@@ -105,6 +115,7 @@ public final class XdpInterface implements VirtualInterface {
         this.receivedPerQueue = new long[queues.length];
         this.txSocket = queues[0];
         this.steering = steering;
+        this.controlPlane = controlPlane;
         this.stackOwner = new BufferOwner("xdp " + name + " stack");
         this.rxOwner = new BufferOwner("xdp " + name + " rx rings");
         this.txOwner = new BufferOwner("xdp " + name + " tx ring");
@@ -118,7 +129,7 @@ public final class XdpInterface implements VirtualInterface {
         this.kernelCounters = new KernelCounters(new Xsk(new Libc(arena), arena), arena);
     }
 
-    /** Opens the interface {@code config.interfaceName()}: UMEM, sockets, program, link. */
+    /** Opens the interface {@code config.interfaceName()}: its control plane, UMEM, sockets, program, link. */
     static XdpInterface open(NicConfig config, Clock clock) {
         String name = config.interfaceName();
         String os = System.getProperty("os.name", "");
@@ -132,6 +143,7 @@ public final class XdpInterface implements VirtualInterface {
         Umem umem = null;
         XskSocket[] queues = null;
         XdpSteering steering = null;
+        KernelControlPlane controlPlane = null;
         EventFd eventFd = null;
         try {
             int ifindex = xsk.ifIndex(name);
@@ -139,6 +151,12 @@ public final class XdpInterface implements VirtualInterface {
                 throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + name + ": no such interface (" + libc.failure("if_nametoindex") + ")");
             }
             long mac = interfaceMac(name);
+            try {
+                controlPlane = KernelControlPlane.open(name);
+            } catch (IOException e) {
+                throw new NicException("xdp " + name + ": cannot mirror its addresses, routes and neighbours from the"
+                        + " kernel: " + e.getMessage(), e);
+            }
             int[] queueIds = options.queues(XdpOptions.rxQueueCount(name));
             if (config.mtu() + FRAME_OVERHEAD > config.frameSize() - Xsk.XDP_PACKET_HEADROOM) {
                 throw new NicException(NicException.Kind.INVALID_CONFIG, "xdp " + name + ": MTU " + config.mtu() + " does not fit a " + config.frameSize()
@@ -162,12 +180,16 @@ public final class XdpInterface implements VirtualInterface {
             } catch (IOException e) {
                 throw new NicException("xdp " + name + ": " + e.getMessage(), e);
             }
-            XdpInterface vi = new XdpInterface(config, clock, arena, xsk, ifindex, mac, umem, queues, steering, eventFd);
+            XdpInterface vi = new XdpInterface(config, clock, arena, xsk, ifindex, mac, umem, queues, steering,
+                    controlPlane, eventFd);
             vi.announceMode(mode);
             return vi;
         } catch (RuntimeException | Error e) {
             if (eventFd != null) {
                 eventFd.close(libc);
+            }
+            if (controlPlane != null) {
+                controlPlane.close();
             }
             if (steering != null) {
                 steering.close();
@@ -210,7 +232,6 @@ public final class XdpInterface implements VirtualInterface {
         }
     }
 
-    /** The flows steered to this interface's sockets; the stack (or shim) adds and removes them. */
     /** The stack's TCP and UDP layers steer their flows here (listen, bind, connect, close). */
     @Override
     public FlowSteering steering() {
@@ -219,6 +240,17 @@ public final class XdpInterface implements VirtualInterface {
 
     public XdpFilters filters() {
         return steering.filters();
+    }
+
+    /** The kernel's addresses, routes and neighbours for this interface: the stack's, since it shares them. */
+    @Override
+    public Optional<HostControlPlane> hostControlPlane() {
+        return Optional.of(controlPlane);
+    }
+
+    /** The same, with its snapshot and counters (diagnostics, tests). */
+    public KernelControlPlane controlPlane() {
+        return controlPlane;
     }
 
     /** Whether every queue's socket is bound in zero-copy mode. */
@@ -316,14 +348,15 @@ public final class XdpInterface implements VirtualInterface {
     }
 
     /**
-     * Detaches the program (closing the link), closes the sockets and maps, takes back every
-     * buffer the rings held and unmaps the UMEM. Called by the stack side.
+     * Stops the control plane, detaches the program (closing the link), closes the sockets and
+     * maps, takes back every buffer the rings held and unmaps the UMEM. Called by the stack side.
      */
     @Override
     public void close() {
         if (closed) {
             return;
         }
+        controlPlane.close(); // first: no change report reaches a stack that is going away
         kernelCounters.closing();
         interrupt.close();
         steering.close();
