@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * frames while the host resolves (RFC 1122 §2.3.2.2), flushes them when the host has the MAC,
  * and reports a neighbour the host never resolves as host-unreachable. The host is a
  * {@link HostTables} the test writes; the raw end of the link plays the neighbours, on a
- * virtual clock.
+ * virtual clock; the test thread is the stack's application thread (it has entered it).
  */
 class HostResolvedNeighboursTest {
     private static final int ROUTER = Ipv4Address.parse("198.18.2.254");
@@ -49,7 +49,7 @@ class HostResolvedNeighboursTest {
 
     private final HostTables host = new HostTables().address("198.18.2.2/24");
     @RegisterExtension
-    final RawPeer peer = new RawPeer(Map.of(), host, null);
+    final RawPeer peer = RawPeer.entered(Map.of(), host, null);
 
     private long count(ArpCounter c) {
         return peer.stack.arp().counters().get(c);
@@ -120,7 +120,7 @@ class HostResolvedNeighboursTest {
         host.set(PEER_IP, PEER_MAC); // resolved, with no change reported
         peer.settle();
         assertEquals(List.of(), sentUdp());
-        peer.clock.advance(ArpTable.DEFAULT_RETRY_NANOS);
+        peer.advance(ArpTable.DEFAULT_RETRY_NANOS);
         peer.settle();
         assertEquals(1, sentUdp().size(), "the retry found the MAC");
         assertEquals(List.of(PEER_IP), host.resolveRequests(), "and did not ask again");
@@ -134,7 +134,7 @@ class HostResolvedNeighboursTest {
         client.send(ByteBuffer.wrap(new byte[] {42}), 0, 0);
         peer.settle();
         for (int i = 0; i < ArpTable.DEFAULT_RETRIES && !client.isReadable(); i++) {
-            peer.clock.advance(ArpTable.DEFAULT_RETRY_NANOS);
+            peer.advance(ArpTable.DEFAULT_RETRY_NANOS);
             peer.settle();
         }
         assertEquals(UdpSocket.Error.HOST_UNREACHABLE, client.takeError());
@@ -149,11 +149,11 @@ class HostResolvedNeighboursTest {
         host.refuseResolve(true);
         sendTo(PEER_IP, 1);
         assertEquals(1, count(ArpCounter.HOST_RESOLVE_NOT_SENT));
-        peer.clock.advance(ArpTable.DEFAULT_RETRY_NANOS);
+        peer.advance(ArpTable.DEFAULT_RETRY_NANOS);
         peer.settle();
         assertEquals(2, count(ArpCounter.HOST_RESOLVE_NOT_SENT));
         host.refuseResolve(false);
-        peer.clock.advance(ArpTable.DEFAULT_RETRY_NANOS);
+        peer.advance(ArpTable.DEFAULT_RETRY_NANOS);
         peer.settle();
         assertEquals(List.of(PEER_IP), host.resolveRequests());
         host.learn(PEER_IP, PEER_MAC);
@@ -176,7 +176,7 @@ class HostResolvedNeighboursTest {
         host.set(PEER_IP, PEER_MAC);
         UdpSocket socket = sendTo(PEER_IP, 1);
         assertEquals(1, sentUdp().size());
-        peer.clock.advance(ArpTable.DEFAULT_REACHABLE_NANOS);
+        peer.advance(ArpTable.DEFAULT_REACHABLE_NANOS);
         for (int i = 0; i < 2; i++) {
             socket.send(ByteBuffer.wrap(new byte[] {2}), PEER_IP, 6000);
         }

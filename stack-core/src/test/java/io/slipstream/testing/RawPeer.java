@@ -88,7 +88,12 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
      * as their entry points require (they assert the stack lock).
      */
     public static RawPeer entered(Map<String, String> stackOptions) {
-        RawPeer p = new RawPeer(stackOptions);
+        return entered(stackOptions, null, "198.18.2.2/24");
+    }
+
+    /** {@link #entered(Map)}, on a NIC that shares {@code host}'s interface when it is not null (see the constructor). */
+    public static RawPeer entered(Map<String, String> stackOptions, HostTables host, String cidr) {
+        RawPeer p = new RawPeer(stackOptions, host, cidr);
         p.stack.enter();
         p.entered = true;
         return p;
