@@ -15,6 +15,16 @@ public interface NicDriver {
     String name();
 
     /**
+     * Checks what can be known cheaply, without opening or changing anything, about whether
+     * {@link #open} would succeed on {@code interfaceName}: that it exists, that this process
+     * holds the privileges the driver needs, that no one else holds the device. Throws the
+     * {@link NicException} open would throw, so that a launcher can name the problem in one
+     * line before the program starts; open makes the same checks first. The default checks
+     * nothing.
+     */
+    default void check(String interfaceName) {}
+
+    /**
      * Opens one virtual interface. Errors in the configuration or the environment (no such
      * device, no permission) are reported as {@link NicException} naming what is wrong.
      */

@@ -28,6 +28,7 @@ public final class Bpf {
     public static final int BPF_MAP_DELETE_ELEM = 3;
     public static final int BPF_MAP_GET_NEXT_KEY = 4;
     public static final int BPF_PROG_LOAD = 5;
+    public static final int BPF_OBJ_PIN = 6;
     public static final int BPF_PROG_TEST_RUN = 10;
     public static final int BPF_PROG_GET_FD_BY_ID = 13;
     public static final int BPF_OBJ_GET_INFO_BY_FD = 15;
@@ -164,6 +165,21 @@ public final class Bpf {
             // kern_version 40, prog_flags 44, prog_name[16] at 48
             putName(48, name);
             return (int) call(BPF_PROG_LOAD);
+        }
+    }
+
+    /**
+     * BPF_OBJ_PIN: pins the program, map or link {@code fd} at {@code path} in a BPF file
+     * system, where it outlives its descriptors (other tools, iproute2 among them, open it by
+     * that path). 0, or -1.
+     */
+    public int objPin(int fd, String path) {
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment pathname = temp.allocateFrom(path);
+            attr.fill((byte) 0);
+            attr.set(JAVA_LONG, 0, pathname.address());
+            attr.set(JAVA_INT, 8, fd);
+            return (int) call(BPF_OBJ_PIN);
         }
     }
 

@@ -78,6 +78,20 @@ public final class Rtnetlink {
     public static final int IFLA_ADDRESS = 1;
     public static final int IFLA_IFNAME = 3;
     public static final int IFLA_MTU = 4;
+    /** Nested: what XDP program the link runs (IFLA_XDP_*). */
+    public static final int IFLA_XDP = 43;
+    public static final int IFLA_XDP_ATTACHED = 2;
+    public static final int IFLA_XDP_PROG_ID = 4;
+    public static final int IFLA_XDP_SKB_PROG_ID = 6;
+    public static final int IFLA_XDP_DRV_PROG_ID = 7;
+    public static final int IFLA_XDP_HW_PROG_ID = 8;
+
+    /** IFLA_XDP_ATTACHED values: how the program runs (several modes at once: MULTI). */
+    public static final int XDP_ATTACHED_NONE = 0;
+    public static final int XDP_ATTACHED_DRV = 1;
+    public static final int XDP_ATTACHED_SKB = 2;
+    public static final int XDP_ATTACHED_HW = 3;
+    public static final int XDP_ATTACHED_MULTI = 4;
 
     public static final int IFF_UP = 0x1;
     public static final int IFF_RUNNING = 0x40;
@@ -166,6 +180,19 @@ public final class Rtnetlink {
         s.set(U16, rta, (short) 8);
         s.set(U16, rta + 2, (short) NDA_DST);
         s.set(BE32, rta + 4, ipv4);
+        return len;
+    }
+
+    /**
+     * Writes at {@code off} a request for the one link {@code ifindex} (RTM_GETLINK without
+     * NLM_F_DUMP): the kernel answers with that link's RTM_NEWLINK, or an NLMSG_ERROR
+     * (ENODEV). Returns the length.
+     */
+    public static int linkRequest(MemorySegment s, long off, int seq, int ifindex) {
+        int len = NLMSG_HDRLEN + IFINFOMSG_LEN;
+        s.asSlice(off, len).fill((byte) 0);
+        header(s, off, len, RTM_GETLINK, NLM_F_REQUEST, seq);
+        s.set(U32, off + NLMSG_HDRLEN + 4, ifindex);
         return len;
     }
 
@@ -295,7 +322,7 @@ public final class Rtnetlink {
      * first attribute of the wrong size as {@link #problem}.
      */
     private static final class Attributes {
-        static final int MAX = 32;
+        static final int MAX = 64; // IFLA_XDP is 43
         final MemorySegment s;
         final long[] at = new long[MAX];
         final int[] length = new int[MAX];
@@ -400,6 +427,48 @@ public final class Rtnetlink {
         Link link = new Link(deleted, seq, index, s.get(U32, body + 8), a.string(IFLA_IFNAME), a.u32(IFLA_MTU, -1),
                 a.mac(IFLA_ADDRESS));
         return a.problem != null ? new Malformed("link " + index + ": " + a.problem) : link;
+    }
+
+    /**
+     * The XDP program a link runs, from IFLA_XDP of an RTM_NEWLINK.
+     *
+     * @param attached IFLA_XDP_ATTACHED: {@link #XDP_ATTACHED_NONE}, {@code _DRV}, {@code _SKB},
+     *     {@code _HW} or {@code _MULTI}
+     * @param programId the program's id when one mode runs one (IFLA_XDP_PROG_ID), else that of
+     *     the driver-mode, then generic-mode, then offloaded program; 0 for none
+     */
+    public record XdpAttachment(int index, int attached, int programId) {}
+
+    /**
+     * The XDP attachment of the link described by the first RTM_NEWLINK among the messages in
+     * {@code [off, off + length)} (a reply to {@link #linkRequest}); null when there is none
+     * or it does not hold together. A link without IFLA_XDP runs no program.
+     */
+    public static XdpAttachment xdpAttachment(MemorySegment s, long off, long length) {
+        long end = off + length;
+        for (long p = off; end - p >= NLMSG_HDRLEN; ) {
+            long msgLen = Integer.toUnsignedLong(s.get(U32, p));
+            if (msgLen < NLMSG_HDRLEN || msgLen > end - p) {
+                return null;
+            }
+            if (Short.toUnsignedInt(s.get(U16, p + 4)) == RTM_NEWLINK && msgLen >= NLMSG_HDRLEN + IFINFOMSG_LEN) {
+                long body = p + NLMSG_HDRLEN;
+                Attributes link = new Attributes(s, body + IFINFOMSG_LEN, p + msgLen);
+                int index = s.get(U32, body + 4);
+                if (!link.has(IFLA_XDP)) {
+                    return link.problem == null ? new XdpAttachment(index, XDP_ATTACHED_NONE, 0) : null;
+                }
+                Attributes xdp = new Attributes(s, link.at[IFLA_XDP], link.at[IFLA_XDP] + link.length[IFLA_XDP]);
+                int attached = xdp.length[IFLA_XDP_ATTACHED] >= 1 ? u8(s, xdp.at[IFLA_XDP_ATTACHED]) : XDP_ATTACHED_NONE;
+                int program = xdp.u32(IFLA_XDP_PROG_ID, 0);
+                for (int type : new int[] {IFLA_XDP_DRV_PROG_ID, IFLA_XDP_SKB_PROG_ID, IFLA_XDP_HW_PROG_ID}) {
+                    program = program != 0 ? program : xdp.u32(type, 0);
+                }
+                return link.problem == null && xdp.problem == null ? new XdpAttachment(index, attached, program) : null;
+            }
+            p += align(msgLen);
+        }
+        return null;
     }
 
     private static Message address(MemorySegment s, long body, Attributes a, boolean deleted, int seq) {

@@ -1,9 +1,16 @@
 package io.slipstream.driver.xdp;
 
+import io.slipstream.linux.Capabilities;
+import io.slipstream.linux.Libc;
+import io.slipstream.linux.Xsk;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicDriver;
+import io.slipstream.nic.NicException;
 import io.slipstream.nic.VirtualInterface;
 import io.slipstream.time.Clock;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code slipstream.driver=xdp}: a virtual interface on AF_XDP sockets on an existing Linux
@@ -11,7 +18,7 @@ import io.slipstream.time.Clock;
  * the flows added to {@link XdpInterface#filters()}, the kernel everything else, on the same
  * address. The stack takes that address, its routes and its neighbours from the kernel
  * ({@link XdpInterface#hostControlPlane()}), so {@code slipstream.address} may be left out.
- * Needs CAP_NET_ADMIN and CAP_BPF (or root).
+ * Needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (or root).
  */
 public final class XdpDriver implements NicDriver {
     public static final String NAME = "xdp";
@@ -27,8 +34,67 @@ public final class XdpDriver implements NicDriver {
         return true;
     }
 
+    /**
+     * Opens the interface after {@link #check}, so that the three ways it usually fails (no such
+     * interface, no privilege, another program on it) are named as such whoever opens it: the
+     * launcher before the program starts, or the shim at the program's first socket.
+     */
     @Override
     public VirtualInterface open(NicConfig config, Clock clock) {
+        check(config.interfaceName());
         return XdpInterface.open(config, clock);
+    }
+
+    /**
+     * The interface exists (NOT_FOUND), the process has the capabilities AF_XDP and an XDP
+     * program need (NOT_PERMITTED, naming those it lacks), and no XDP program is attached to the
+     * interface (BUSY, naming the program and how to remove it). In that order: a mistyped name
+     * is the likeliest mistake, and the attached program can only be named with the privileges.
+     */
+    @Override
+    public void check(String ifname) {
+        String os = System.getProperty("os.name", "");
+        if (!os.startsWith("Linux")) {
+            throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": AF_XDP needs Linux, this is " + os);
+        }
+        int ifindex;
+        try (Arena arena = Arena.ofConfined()) {
+            Libc libc = new Libc(arena);
+            ifindex = new Xsk(libc, arena).ifIndex(ifname);
+            if (ifindex == 0) {
+                throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": no such interface ("
+                        + libc.failure("if_nametoindex") + "; `ip link` lists those there are)");
+            }
+        }
+        List<String> missing = missingCapabilities(Capabilities.ofThisProcess());
+        if (!missing.isEmpty()) {
+            throw new NicException(NicException.Kind.NOT_PERMITTED, "xdp " + ifname + ": this process lacks "
+                    + String.join(", ", missing) + " (AF_XDP needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF:"
+                    + " run it as root, or grant them, e.g. AmbientCapabilities= in a systemd unit)");
+        }
+        AttachedXdpProgram other = AttachedXdpProgram.find(ifindex);
+        if (other != null) {
+            throw AttachedXdpProgram.refusal(ifname, other, null);
+        }
+    }
+
+    /**
+     * The capabilities an AF_XDP stack needs that {@code held} lacks: CAP_NET_RAW for the
+     * sockets, CAP_BPF for maps and programs, CAP_NET_ADMIN to load and attach an XDP program;
+     * CAP_SYS_ADMIN stands in for the last two, as the kernel lets it.
+     */
+    static List<String> missingCapabilities(Capabilities held) {
+        List<String> missing = new ArrayList<>(3);
+        boolean sysAdmin = held.has(Capabilities.CAP_SYS_ADMIN);
+        if (!held.has(Capabilities.CAP_NET_ADMIN) && !sysAdmin) {
+            missing.add("CAP_NET_ADMIN");
+        }
+        if (!held.has(Capabilities.CAP_NET_RAW)) {
+            missing.add("CAP_NET_RAW");
+        }
+        if (!held.has(Capabilities.CAP_BPF) && !sysAdmin) {
+            missing.add("CAP_BPF");
+        }
+        return missing;
     }
 }

@@ -154,10 +154,8 @@ final class XdpSteering implements AutoCloseable {
 
     private void refuseIfBusy(int errno) {
         if (errno == Errno.EBUSY || errno == Errno.EEXIST) {
-            throw new NicException(NicException.Kind.BUSY, "xdp " + ifname + ": another XDP program is already attached to the interface ("
-                    + Errno.describe(errno) + " from BPF_LINK_CREATE); Slipstream never replaces a program another"
-                    + " tool attached: detach it first (see `ip link show " + ifname + "`, `ip link set " + ifname
-                    + " xdp off`) or use another interface");
+            throw AttachedXdpProgram.refusal(ifname, AttachedXdpProgram.find(ifindex),
+                    Errno.describe(errno) + " from BPF_LINK_CREATE");
         }
     }
 

@@ -11,6 +11,7 @@ import io.slipstream.nic.NicCounter;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.NicException;
 import io.slipstream.time.Clock;
+import io.slipstream.testing.ForeignXdpProgram;
 import io.slipstream.testing.NetNs;
 import io.slipstream.wire.Ipv4Address;
 import java.io.IOException;
@@ -92,11 +93,38 @@ class XdpLifecycleTest {
     void anotherProgramOnTheInterfaceIsNeverReplaced() throws Exception {
         startHolder();
         NicException e = assertThrows(NicException.class, () -> box.open());
-        assertTrue(e.getMessage().contains("another XDP program is already attached to the interface"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("xdp " + box.local + ": another XDP program is already attached to the interface"),
+                e.getMessage());
         assertEquals(NicException.Kind.BUSY, e.kind(), "the shim falls back under NIC_BUSY");
-        assertTrue(e.getMessage().contains(box.local), e.getMessage());
+        assertTrue(e.getMessage().contains("'slipstream' (program id "), "names the program: " + e.getMessage());
+        assertTrue(e.getMessage().contains("through a BPF link held by process " + child.pid() + " (java)"),
+                "names the process holding it: " + e.getMessage());
+        assertTrue(e.getMessage().contains("end process " + child.pid()), "says how to remove it: " + e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line");
         assertTrue(box.linkShow().contains("prog/xdp"), "the other program stays: " + box.linkShow());
         assertTrue(child.isAlive(), "its owner is undisturbed");
+    }
+
+    /**
+     * A program another tool attached through netlink (iproute2 here) is named, with the
+     * command that detaches it; once its owner runs that command, the interface is Slipstream's.
+     */
+    @Test
+    void aProgramAttachedByAnotherToolIsNamedWithTheCommandThatDetachesIt() {
+        try (ForeignXdpProgram other = ForeignXdpProgram.attach(box.local, "other_tool")) {
+            NicException e = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(box.local));
+            assertEquals(NicException.Kind.BUSY, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains("'other_tool' (program id "), e.getMessage());
+            assertTrue(e.getMessage().contains("generic mode"), e.getMessage());
+            assertTrue(e.getMessage().contains("detach it with `" + other.detachCommand() + "`"), e.getMessage());
+            NicException onOpen = assertThrows(NicException.class, () -> box.open());
+            assertEquals(e.getMessage(), onOpen.getMessage(), "open refuses with the same line");
+            assertTrue(box.linkShow().contains("prog/xdp"), "the other program stays: " + box.linkShow());
+
+            NetNs.run(other.detachCommand().split(" ")).orThrow();
+            XdpInterface vi = box.open();
+            assertTrue(vi.queueIds().length >= 1);
+        }
     }
 
     @Test
@@ -105,6 +133,9 @@ class XdpLifecycleTest {
         NicException e = assertThrows(NicException.class,
                 () -> NicDriver.byName("xdp").open(XdpSandbox.config(name, Map.of()), Clock.SYSTEM));
         assertTrue(e.getMessage().startsWith("xdp " + name + ": no such interface"), e.getMessage());
+        assertEquals(NicException.Kind.NOT_FOUND, e.kind(), "the shim falls back under NIC_NOT_FOUND");
+        NicException checked = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(name));
+        assertEquals(e.getMessage(), checked.getMessage(), "the launcher's check says the same");
     }
 
     private void startHolder() throws IOException, InterruptedException {
