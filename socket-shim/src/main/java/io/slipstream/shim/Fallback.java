@@ -59,6 +59,18 @@ public final class Fallback {
         }
     }
 
+    /**
+     * Tells the operator why sockets run on the kernel (or are refused) when the cause is theirs
+     * to fix — a NIC that does not open, a rejected configuration: one line on standard error,
+     * as the JVM's own warnings are, whatever logging the program has set up (the JDK's default
+     * log format takes two lines, and a program may silence it). The caller says it once per
+     * cause. The cause's trace goes to the log at DEBUG.
+     */
+    static void warn(String message, Throwable cause) {
+        System.err.println("slipstream: warning: " + message.replace('\n', ' '));
+        LOG.log(Level.DEBUG, "Slipstream: " + message, cause);
+    }
+
     public long count(FallbackReason reason) {
         return counts.get(reason.ordinal());
     }

@@ -6,7 +6,6 @@ import io.slipstream.nic.NicException;
 import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.wire.Ipv4Address;
-import java.lang.System.Logger.Level;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -15,13 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * Each stack runs its own runtime (interrupt thread, exit drain).
  *
  * <p>Opening is tried once per stack and JVM. When it fails, the failure is kept: every socket
- * routed to that stack then runs on the kernel for the same named reason, and the cause is
- * logged once, when it happens — not retried (and re-logged) per socket, which would also make
- * some of a program's sockets accelerated and others not, depending on timing.
+ * routed to that stack then runs on the kernel for the same named reason (or is refused), and
+ * the cause is told once, in one line on standard error, when it happens — not retried (and
+ * re-told) per socket, which would also make some of a program's sockets accelerated and others
+ * not, depending on timing.
  */
 final class ShimStacks {
-    private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
-
     /** An open stack. */
     record Opened(Stack stack) {
         TcpLayer tcp() {
@@ -39,14 +37,18 @@ final class ShimStacks {
 
     private ShimStacks() {}
 
-    /** The outcome for {@code config}: opened now if this is the first time it is asked for. */
-    static Attempt attempt(StackConfig config) {
-        return OPEN.computeIfAbsent(key(config), k -> tryOpen(config));
+    /**
+     * The outcome for {@code config}: opened now if this is the first time it is asked for.
+     * {@code refusing} (the asking provider's {@code slipstream.fallback=error}) only words the
+     * warning a failure prints.
+     */
+    static Attempt attempt(StackConfig config, boolean refusing) {
+        return OPEN.computeIfAbsent(key(config), k -> tryOpen(config, refusing));
     }
 
     /** The open stack for {@code config}; throws the error that kept it from opening. */
     static Opened get(StackConfig config) {
-        Attempt a = attempt(config);
+        Attempt a = attempt(config, false);
         if (a.opened() == null) {
             throw a.unavailable().cause();
         }
@@ -57,15 +59,16 @@ final class ShimStacks {
         return c.driver() + "/" + c.interfaceName() + "/" + Ipv4Address.format(c.address()) + "/" + c.prefixLength();
     }
 
-    private static Attempt tryOpen(StackConfig config) {
+    private static Attempt tryOpen(StackConfig config, boolean refusing) {
         try {
             Stack stack = Stack.open(config);
             return new Attempt(new Opened(stack), null);
         } catch (RuntimeException e) {
             FallbackReason reason = reasonFor(e);
-            LOG.log(Level.WARNING, "Slipstream: cannot open the " + config.driver() + " NIC " + config.interfaceName()
-                    + " for " + Ipv4Address.format(config.address()) + "/" + config.prefixLength() + " (" + reason
-                    + "): " + e.getMessage() + "; its sockets run on the kernel (slipstream.fallback=kernel) or are refused (error)");
+            Fallback.warn("cannot open the " + config.driver() + " NIC " + config.interfaceName() + " for "
+                    + Ipv4Address.format(config.address()) + "/" + config.prefixLength() + " (" + reason + "): "
+                    + e.getMessage() + (refusing ? "; its sockets are refused (slipstream.fallback=error)"
+                            : "; its sockets run on the kernel (slipstream.fallback=kernel)"), e);
             return new Attempt(null, new Unavailable(reason, e));
         }
     }

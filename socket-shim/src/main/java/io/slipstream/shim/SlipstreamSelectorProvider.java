@@ -5,7 +5,6 @@ import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.shim.kernel.KernelSocket;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.ProtocolFamily;
@@ -35,8 +34,6 @@ import java.util.Objects;
  * FFM API ({@code io.slipstream.shim.kernel}).
  */
 public class SlipstreamSelectorProvider extends SelectorProvider {
-    private static final System.Logger LOG = System.getLogger("io.slipstream.shim");
-
     private final Fallback fallback;
     private final List<StackConfig> stacks;
     private boolean inheritedLookedUp; // guarded by this
@@ -87,7 +84,8 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
             if (fallback.isError()) {
                 throw e;
             }
-            LOG.log(Level.WARNING, "Slipstream: configuration rejected, every socket runs on the kernel: " + e.getMessage());
+            Fallback.warn("configuration rejected, every socket runs on the kernel (slipstream.fallback=kernel): "
+                    + e.getMessage(), e);
             return List.of();
         }
     }
@@ -213,7 +211,7 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
      * counted under the reason that names the failure (or refused under {@code error}).
      */
     private ShimStacks.Opened open(StackConfig config, Object what) throws IOException {
-        ShimStacks.Attempt attempt = ShimStacks.attempt(config);
+        ShimStacks.Attempt attempt = ShimStacks.attempt(config, fallback.isError());
         if (attempt.opened() == null) {
             fallback.fallBack(attempt.unavailable().reason(), what, attempt.unavailable().cause());
         }

@@ -9,25 +9,25 @@ import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.nic.NicException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * A NIC that cannot be opened sends the sockets routed to it to the kernel under a reason that
- * names the failure, logged once, or refuses them with that cause under
+ * names the failure, told once in one line on standard error, or refuses them with that cause under
  * {@code slipstream.fallback=error} — never a NullPointerException from the fallback path.
  * Here the NIC is busy: a memory link whose two ends are already held by two stacks (as a TAP
  * device held by another process; {@code TapFallbackInteropTest} runs that case for real).
@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 class NicOpenFailureTest {
     private static final String HELD_LINK = "nicbusy";
     private static final String THIRD = "198.18.12.3";
+    private static final String FOURTH = "198.18.12.4";
 
     /** Opens both ends of the link for this JVM's life (the shim keeps its stacks open). */
     private static void holdLink() {
@@ -43,28 +44,11 @@ class NicOpenFailureTest {
     }
 
     @Test
-    void aBusyNicSendsItsSocketsToTheKernelUnderOneNamedReasonLoggedOnce() throws Exception {
+    void aBusyNicSendsItsSocketsToTheKernelUnderOneNamedReasonToldOnceInOneLine() throws Throwable {
         holdLink();
         StackConfig third = Env.config(HELD_LINK, THIRD + "/24");
         SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(third));
-        AtomicInteger warnings = new AtomicInteger();
-        Handler counter = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getMessage().contains("cannot open the memory NIC " + HELD_LINK)) {
-                    warnings.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        Logger log = Logger.getLogger("io.slipstream.shim");
-        log.addHandler(counter);
-        try {
+        List<String> told = standardErrorOf(() -> {
             InetSocketAddress local = new InetSocketAddress(THIRD, 0);
             // On the kernel, which does not hold the stack's address: the kernel's own error.
             try (SocketChannel sc = p.openSocketChannel()) {
@@ -76,29 +60,49 @@ class NicOpenFailureTest {
             try (DatagramChannel dc = p.openDatagramChannel()) {
                 assertThrows(BindException.class, () -> dc.bind(local));
             }
-        } finally {
-            log.removeHandler(counter);
-        }
+        });
         assertEquals(Map.of(FallbackReason.NIC_BUSY, 3L), p.fallback().counts());
-        assertEquals(1, warnings.get(), "the cause is logged once, when the NIC fails to open");
+        assertEquals(1, told.size(), () -> "the cause is told once, in one line, when the NIC fails to open: " + told);
+        String line = told.get(0);
+        assertTrue(line.startsWith("slipstream: warning: cannot open the memory NIC " + HELD_LINK + " for " + THIRD
+                + "/24 (NIC_BUSY): "), line);
+        assertTrue(line.contains("already has two ends"), line);
+        assertTrue(line.endsWith("; its sockets run on the kernel (slipstream.fallback=kernel)"), line);
     }
 
     @Test
-    void underTheErrorPolicyABusyNicIsRefusedWithItsCause() throws Exception {
+    void underTheErrorPolicyABusyNicIsRefusedWithItsCause() throws Throwable {
         holdLink();
         SlipstreamSelectorProvider strict = new SlipstreamSelectorProvider(
-                Settings.of(Map.of(Fallback.MODE.name(), "error")), List.of(Env.config(HELD_LINK, THIRD + "/24")));
-        try (ServerSocketChannel ssc = strict.openServerSocketChannel()) {
-            SocketException e = assertThrows(SocketException.class, () -> ssc.bind(new InetSocketAddress(THIRD, 0)));
-            assertTrue(e.getMessage().startsWith("slipstream.fallback=error"), e.getMessage());
-            assertTrue(e.getMessage().contains(FallbackReason.NIC_BUSY.text()), e.getMessage());
-            assertTrue(e.getMessage().contains("already has two ends"), e.getMessage());
-            assertInstanceOf(NicException.class, e.getCause());
-        }
-        try (SocketChannel sc = strict.openSocketChannel()) {
-            assertThrows(SocketException.class, () -> sc.bind(new InetSocketAddress(THIRD, 0)));
-        }
+                Settings.of(Map.of(Fallback.MODE.name(), "error")), List.of(Env.config(HELD_LINK, FOURTH + "/24")));
+        List<String> told = standardErrorOf(() -> {
+            try (ServerSocketChannel ssc = strict.openServerSocketChannel()) {
+                SocketException e = assertThrows(SocketException.class, () -> ssc.bind(new InetSocketAddress(FOURTH, 0)));
+                assertTrue(e.getMessage().startsWith("slipstream.fallback=error"), e.getMessage());
+                assertTrue(e.getMessage().contains(FallbackReason.NIC_BUSY.text()), e.getMessage());
+                assertTrue(e.getMessage().contains("already has two ends"), e.getMessage());
+                assertInstanceOf(NicException.class, e.getCause());
+            }
+            try (SocketChannel sc = strict.openSocketChannel()) {
+                assertThrows(SocketException.class, () -> sc.bind(new InetSocketAddress(FOURTH, 0)));
+            }
+        });
         assertEquals(Map.of(), strict.fallback().counts());
+        assertEquals(1, told.size(), told::toString);
+        assertTrue(told.get(0).endsWith("; its sockets are refused (slipstream.fallback=error)"), told.get(0));
+    }
+
+    /** What {@code body} printed on System.err that names the held link, line by line. */
+    private static List<String> standardErrorOf(Executable body) throws Throwable {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            body.execute();
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(HELD_LINK)).toList();
     }
 
     @Test
