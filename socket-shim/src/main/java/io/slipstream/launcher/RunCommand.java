@@ -3,6 +3,8 @@ package io.slipstream.launcher;
 import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicDriver;
+import io.slipstream.nic.NicException;
 import io.slipstream.shim.Fallback;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * {@code bin/slipstream run [--driver D] [--interface IF] [--address CIDR[,CIDR]] [--fallback
@@ -72,9 +75,17 @@ public final class RunCommand {
         return command;
     }
 
-    /** Checks the stack settings now, so a mistake is one line naming the option, not a failure in the program. */
-    private static void check(Map<String, String> settings) {
-        String mode = settings.get(Fallback.MODE.name());
+    /**
+     * Checks the settings now, so that a mistake is one line naming it rather than a failure in
+     * the program: the stack's settings (the options over the environment, which the program
+     * inherits), then the driver's own cheap checks of the interface ({@link NicDriver#check}:
+     * for {@code xdp}, that it exists, that this process has the capabilities, that no other XDP
+     * program is attached). A NIC that cannot be opened stops the launch under
+     * {@code slipstream.fallback=error}; under {@code kernel} the program runs, and its first
+     * socket on the NIC meets the same failure and says so, once.
+     */
+    private static void check(Map<String, String> options) {
+        String mode = options.get(Fallback.MODE.name());
         if (mode != null) {
             try {
                 Fallback.MODE.check(mode);
@@ -82,14 +93,28 @@ public final class RunCommand {
                 throw new ConfigException("--fallback (" + e.getMessage() + ")");
             }
         }
-        if (!settings.containsKey(StackConfig.DRIVER) && !settings.containsKey(StackConfig.INTERFACE)
-                && !settings.containsKey(StackConfig.ADDRESS)) {
-            return; // configured by slipstream.* properties in the command line or the environment
+        Properties given = new Properties();
+        given.putAll(options);
+        Settings settings = Settings.from(given, System.getenv());
+        if (!settings.has(StackConfig.DRIVER) && !settings.has(StackConfig.INTERFACE) && !settings.has(StackConfig.ADDRESS)) {
+            return; // configured by slipstream.* properties in the java command line, or not at all
         }
-        for (String cidr : settings.getOrDefault(StackConfig.ADDRESS, "").split(",")) {
-            Map<String, String> one = new HashMap<>(settings);
-            one.put(StackConfig.ADDRESS, cidr.trim());
-            StackConfig.from(Settings.of(one));
+        if (!settings.has(StackConfig.ADDRESS)) {
+            StackConfig.from(settings); // whether the driver can do without an address is StackConfig's to say
+        }
+        for (String cidr : settings.get(StackConfig.ADDRESS, "").split(",")) {
+            if (!cidr.isBlank()) {
+                Map<String, String> one = new HashMap<>(settings.asMap());
+                one.put(StackConfig.ADDRESS, cidr.trim());
+                StackConfig.from(Settings.of(one));
+            }
+        }
+        try {
+            NicDriver.byName(settings.get(StackConfig.DRIVER, "")).check(settings.get(StackConfig.INTERFACE, ""));
+        } catch (NicException e) {
+            if (Fallback.MODE.read(settings).equals("error")) {
+                throw e;
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.ConfigException;
 import io.slipstream.launcher.RunCommand;
+import io.slipstream.nic.NicException;
 import io.slipstream.testing.AgentJars;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,26 @@ class LauncherRunTest {
         ConfigException policy = assertThrows(ConfigException.class,
                 () -> RunCommand.build(List.of("--fallback", "maybe", "--", "java", "Main"), AGENT, JAVA));
         assertTrue(policy.getMessage().contains("--fallback"), policy.getMessage());
+    }
+
+    /**
+     * A NIC the driver's check says cannot open (here: no such driver on this class path) stops
+     * the launch in one line under {@code --fallback error}; under {@code kernel} the program is
+     * started, and its first socket on the NIC says why it falls back.
+     */
+    @Test
+    void aNicThatCannotOpenStopsTheLaunchOnlyUnderTheErrorPolicy() {
+        List<String> options = List.of("--driver", "nosuchdriver", "--interface", "eth0", "--address", "198.18.5.2/24");
+        List<String> strict = new ArrayList<>(options);
+        strict.addAll(List.of("--fallback", "error", "--", "java", "Main"));
+        NicException e = assertThrows(NicException.class, () -> RunCommand.build(strict, AGENT, JAVA));
+        assertEquals(NicException.Kind.NO_DRIVER, e.kind());
+        assertTrue(e.getMessage().startsWith("slipstream.driver: no NIC driver named 'nosuchdriver'"), e.getMessage());
+
+        List<String> lenient = new ArrayList<>(options);
+        lenient.addAll(List.of("--", "java", "Main"));
+        List<String> cmd = RunCommand.build(lenient, AGENT, JAVA);
+        assertTrue(cmd.contains("-Dslipstream.driver=nosuchdriver") && cmd.getLast().equals("Main"), cmd::toString);
     }
 
     @Test
