@@ -5,23 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.testing.AgentJars;
 import io.slipstream.testing.NetNs;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,9 +39,7 @@ class TapHttpInteropTest {
     Path dir;
     private NetNs ns;
     private String device;
-    private Process child;
-    private final BlockingQueue<String> childLines = new LinkedBlockingQueue<>();
-    private final List<String> childOutput = new ArrayList<>();
+    private ChildProgram child;
 
     @BeforeEach
     void sandbox() {
@@ -64,10 +51,9 @@ class TapHttpInteropTest {
     }
 
     @AfterEach
-    void cleanUp() throws InterruptedException {
+    void cleanUp() {
         if (child != null) {
-            child.destroyForcibly();
-            child.waitFor(10, TimeUnit.SECONDS);
+            child.close();
         }
         if (ns != null) {
             ns.close();
@@ -88,48 +74,18 @@ class TapHttpInteropTest {
         return cmd;
     }
 
-    /** Runs a second program to its end; returns its exit status and output. */
-    private NetNs.Result runOther(List<String> options, String... programArgs) throws Exception {
-        Process other = new ProcessBuilder(childCommand(options, programArgs)).redirectErrorStream(true).start();
-        other.getOutputStream().close();
-        String out = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(other.waitFor(STEP.toSeconds(), TimeUnit.SECONDS), "the second program did not finish: " + out);
-        return new NetNs.Result(List.of("TapHttpProgram"), other.exitValue(), false, out, "");
+    /** Runs a second program to its end. */
+    private ChildProgram.Ended runOther(List<String> options, String... programArgs) throws IOException {
+        return ChildProgram.run(childCommand(options, programArgs), Map.of(), STEP);
     }
 
     /** Starts TapHttpProgram with the agent, inside the namespace, on the TAP device. */
     private void startChild(String... programArgs) throws IOException {
-        child = new ProcessBuilder(childCommand(List.of(), programArgs)).redirectErrorStream(true).start();
-        Thread.ofPlatform().daemon().start(() -> {
-            try (BufferedReader r = new BufferedReader(
-                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (childOutput) {
-                        childOutput.add(line);
-                    }
-                    childLines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the child is gone; what it said is in childOutput
-            }
-        });
+        child = ChildProgram.start(childCommand(List.of(), programArgs), Map.of());
     }
 
     private String awaitLine(String prefix) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (System.nanoTime() < deadline) {
-            String line = childLines.poll(1, TimeUnit.SECONDS);
-            if (line != null && line.startsWith(prefix)) {
-                return line;
-            }
-            if (line == null && !child.isAlive() && childLines.isEmpty()) {
-                break;
-            }
-        }
-        synchronized (childOutput) {
-            throw new AssertionError("child never said " + prefix + "; it said:\n" + String.join("\n", childOutput));
-        }
+        return child.awaitLine(prefix, STEP);
     }
 
     /** Gives the kernel's side of the TAP device (created by the child) its address. */
@@ -139,14 +95,11 @@ class TapHttpInteropTest {
         ns.exec("ip", "link", "set", device, "up").orThrow();
     }
 
-    private List<String> finishChild() throws InterruptedException, IOException {
-        child.getOutputStream().close();
-        assertTrue(child.waitFor(STEP.toSeconds(), TimeUnit.SECONDS), "child did not finish");
-        awaitLine("DONE");
-        synchronized (childOutput) {
-            assertEquals(0, child.exitValue(), String.join("\n", childOutput));
-            return List.copyOf(childOutput);
-        }
+    private List<String> finishChild() {
+        ChildProgram.Ended ended = child.finish(STEP);
+        assertEquals(0, ended.exitCode(), ended::all);
+        assertTrue(ended.out().contains("DONE"), ended::all);
+        return ended.out();
     }
 
     @Test
@@ -157,9 +110,7 @@ class TapHttpInteropTest {
         NetNs.Result r = ns.exec(STEP, "bash", "-c",
                 "curl -sS --fail --max-time 50 http://" + STACK_IP + ":8080/data | sha256sum");
         assertTrue(r.ok(), () -> "curl: " + r);
-        MessageDigest expected = MessageDigest.getInstance("SHA-256");
-        TapHttpProgram.writeBody(new DigestSink(expected), BODY);
-        assertEquals(HexFormat.of().formatHex(expected.digest()), r.stdout().split("\\s+")[0],
+        assertEquals(TapHttpProgram.bodySha256(BODY), r.stdout().split("\\s+")[0],
                 "curl received the server's 10 MB intact");
         List<String> out = finishChild();
         assertTrue(out.contains("provider SlipstreamSelectorProvider"), out.toString());
@@ -168,32 +119,14 @@ class TapHttpInteropTest {
 
     @Test
     void theJdkHttpClientOnSlipstreamFetchesTenMegabytesFromAKernelServer() throws Exception {
-        byte[] file = new byte[(int) BODY];
-        new SplittableRandom(7).nextBytes(file);
-        Path served = Files.createDirectory(dir.resolve("served"));
-        Files.write(served.resolve("file.bin"), file);
-        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
-
         startChild("fetch", STACK_IP, "http://" + KERNEL_IP + ":8000/file.bin");
         awaitLine("READY");
         configureKernelSide();
-        NetNs.Background server = ns.start("python3", "-m", "http.server", "8000", "--bind", KERNEL_IP,
-                "--directory", served.toString());
-        try {
-            // Wait (bounded) until the kernel's server listens.
-            NetNs.Result listening = ns.exec(Duration.ofSeconds(20), "bash", "-c",
-                    "for i in $(seq 1 100); do curl -s -o /dev/null http://" + KERNEL_IP
-                            + ":8000/ && exit 0; sleep 0.2; done; exit 1");
-            assertTrue(listening.ok(), () -> "python3 http.server did not start: " + server.output());
-            try (PrintStream in = new PrintStream(child.getOutputStream(), true, StandardCharsets.US_ASCII)) {
-                in.println("GO");
-            }
-            String fetched = awaitLine("FETCHED");
-            assertEquals("FETCHED 200 " + BODY + " " + digest, fetched, "10 MB fetched intact");
+        try (KernelHttpServer server = KernelHttpServer.start(ns, KERNEL_IP, 8000, dir, (int) BODY, 7)) {
+            child.say("GO");
+            assertEquals(server.fetchedLine(), awaitLine("FETCHED"), "10 MB fetched intact");
             List<String> out = finishChild();
             assertTrue(out.contains("fallbacks {}"), () -> "the client ran accelerated: " + out);
-        } finally {
-            server.close();
         }
     }
 
@@ -209,60 +142,28 @@ class TapHttpInteropTest {
         startChild("serve", STACK_IP, "8080", "100000");
         awaitLine("READY");
         configureKernelSide();
-        byte[] file = new byte[1 << 20];
-        new SplittableRandom(11).nextBytes(file);
-        Path served = Files.createDirectory(dir.resolve("served"));
-        Files.write(served.resolve("file.bin"), file);
-        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
-        NetNs.Background server = ns.start("python3", "-m", "http.server", "8000", "--bind", KERNEL_IP,
-                "--directory", served.toString());
-        try {
-            String url = "http://" + KERNEL_IP + ":8000/file.bin";
-            NetNs.Result listening = ns.exec(Duration.ofSeconds(20), "bash", "-c",
-                    "for i in $(seq 1 100); do curl -s -o /dev/null " + url + " && exit 0; sleep 0.2; done; exit 1");
-            assertTrue(listening.ok(), () -> "python3 http.server did not start: " + server.output());
+        try (KernelHttpServer server = KernelHttpServer.start(ns, KERNEL_IP, 8000, dir, 1 << 20, 11)) {
+            String url = server.url();
+            ChildProgram.Ended second = runOther(List.of(), "fetch-now", url);
+            List<String> out = second.out();
+            assertEquals(0, second.exitCode(), second::all);
+            assertEquals(2, out.stream().filter(server.fetchedLine()::equals).count(), second::all);
+            assertTrue(out.contains("fallbacks {NIC_BUSY=2}"), second::all);
+            List<String> told = second.err().stream().filter(l -> l.contains("cannot open the tap NIC " + device)).toList();
+            assertEquals(1, told.size(), second::all);
+            assertTrue(told.get(0).contains("already attached"), second::all);
 
-            NetNs.Result second = runOther(List.of(), "fetch-now", url);
-            String out = second.stdout();
-            assertEquals(0, second.exitCode(), out);
-            String fetched = "FETCHED 200 " + file.length + " " + digest;
-            assertEquals(2, out.lines().filter(fetched::equals).count(), out);
-            assertTrue(out.lines().anyMatch("fallbacks {NIC_BUSY=2}"::equals), out);
-            assertEquals(1, out.lines().filter(l -> l.contains("cannot open the tap NIC " + device)).count(), out);
-            assertTrue(out.contains("already attached"), out);
-
-            NetNs.Result strict = runOther(List.of("-Dslipstream.fallback=error"), "fetch-now", url);
-            assertTrue(strict.exitCode() != 0, strict.stdout());
-            assertTrue(strict.stdout().contains("slipstream.fallback=error"), strict.stdout());
-            assertTrue(strict.stdout().contains("held by another process"), strict.stdout());
-            assertTrue(!strict.stdout().contains("NullPointerException"), strict.stdout());
+            ChildProgram.Ended strict = runOther(List.of("-Dslipstream.fallback=error"), "fetch-now", url);
+            assertTrue(strict.exitCode() != 0, strict::all);
+            assertTrue(strict.all().contains("slipstream.fallback=error"), strict::all);
+            assertTrue(strict.all().contains("held by another process"), strict::all);
+            assertTrue(!strict.all().contains("NullPointerException"), strict::all);
 
             NetNs.Result first = ns.exec(STEP, "bash", "-c",
                     "curl -sS --fail --max-time 50 http://" + STACK_IP + ":8080/data | wc -c");
             assertEquals("100000", first.stdout().trim(), "the first program still serves on Slipstream: " + first);
-        } finally {
-            server.close();
         }
         List<String> out = finishChild();
         assertTrue(out.contains("fallbacks {}"), () -> "the first program ran accelerated: " + out);
-    }
-
-    /** Feeds what is written into a digest. */
-    private static final class DigestSink extends OutputStream {
-        private final MessageDigest digest;
-
-        DigestSink(MessageDigest digest) {
-            this.digest = digest;
-        }
-
-        @Override
-        public void write(int b) {
-            digest.update((byte) b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            digest.update(b, off, len);
-        }
     }
 }

@@ -15,13 +15,18 @@ import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * An ordinary program using only the JDK's HTTP server and client, run by
- * {@link TapHttpInteropTest} in a child JVM with the Slipstream agent on a TAP device:
+ * An ordinary program using only the JDK's HTTP server and client, run in a child JVM with the
+ * Slipstream agent by {@link TapHttpInteropTest} (on a TAP device) and through
+ * {@code bin/slipstream run} by the XDP tests (on a veth end shared with the kernel):
  *
  * <ul>
  *   <li>{@code serve ADDRESS PORT BYTES}: serves {@code BYTES} deterministic bytes at /data,
@@ -46,6 +51,37 @@ public final class TapHttpProgram {
             random.nextBytes(block);
             out.write(block, 0, (int) Math.min(block.length, length - sent));
         }
+    }
+
+    /** {@code bin/slipstream}, which the tests run as a user would. */
+    static final Path SCRIPT = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/slipstream");
+    /** The build that runs the tests has packaged the jars: the script must not build again. */
+    static final Map<String, String> PACKAGED = Map.of("SLIPSTREAM_NO_BUILD", "1");
+
+    /** {@code bin/slipstream run OPTIONS -- java -cp <the tests' class path> TapHttpProgram ARGS}. */
+    static List<String> launched(List<String> options, String... programArgs) {
+        List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString(), "run"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("--", "java", "-cp", System.getProperty("java.class.path"), TapHttpProgram.class.getName()));
+        cmd.addAll(List.of(programArgs));
+        return cmd;
+    }
+
+    /** The SHA-256 of what {@code serve} sends for {@code length}, in hex. */
+    static String bodySha256(long length) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        writeBody(new OutputStream() {
+            @Override
+            public void write(int b) {
+                digest.update((byte) b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                digest.update(b, off, len);
+            }
+        }, length);
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     public static void main(String[] args) throws Exception {
