@@ -8,6 +8,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,6 +38,9 @@ import java.util.SplittableRandom;
  *       {@code FETCHED status length sha256}.
  *   <li>{@code fetch-now URL}: fetches URL at once, with HttpClient (SocketChannels) and then
  *       HttpURLConnection (a classic Socket), printing a FETCHED line for each.
+ *   <li>{@code echo-serve ADDRESS PORT}: a classic ServerSocket on PORT and a Netty NIO server
+ *       on PORT + 1 echo what each connection sends until it ends; prints READY, and stops
+ *       when its standard input closes.
  * </ul>
  *
  * Both print which provider ran them and the fallbacks it counted.
@@ -120,12 +125,68 @@ public final class TapHttpProgram {
                 fetchWithHttpClient(args[1]);
                 fetchWithUrlConnection(args[1]);
             }
+            case "echo-serve" -> {
+                InetAddress address = InetAddress.getByName(args[1]);
+                int port = Integer.parseInt(args[2]);
+                try (ServerSocket classic = new ServerSocket(port, 16, address)) {
+                    Thread.ofVirtual().start(() -> classicEcho(classic));
+                    io.netty.channel.EventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(2);
+                    try {
+                        nettyEcho(group, address, port + 1);
+                        System.out.println("READY");
+                        while (stdin.readLine() != null) {
+                            // serve until the test closes our input
+                        }
+                    } finally {
+                        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
         if (provider instanceof SlipstreamSelectorProvider p) {
             System.out.println("fallbacks " + p.fallback().counts());
         }
         System.out.println("DONE");
+    }
+
+    /** A classic ServerSocket (the agent's SocketImpl) whose connections each echo what they receive until its end. */
+    private static void classicEcho(ServerSocket server) {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Thread.ofVirtual().start(() -> {
+                    try (s) {
+                        s.getInputStream().transferTo(s.getOutputStream());
+                    } catch (java.io.IOException e) {
+                        e.printStackTrace();
+                    }
+                });
+            } catch (java.io.IOException e) {
+                if (!server.isClosed()) {
+                    e.printStackTrace();
+                }
+            }
+        }
+    }
+
+    /** A Netty NIO server with default settings, echoing what each connection receives. */
+    private static void nettyEcho(io.netty.channel.EventLoopGroup group, InetAddress address, int port)
+            throws InterruptedException {
+        new io.netty.bootstrap.ServerBootstrap().group(group)
+                .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+                .childHandler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        ctx.write(msg);
+                    }
+
+                    @Override
+                    public void channelReadComplete(io.netty.channel.ChannelHandlerContext ctx) {
+                        ctx.flush();
+                    }
+                })
+                .bind(address, port).sync();
     }
 
     /** java.net.http: SocketChannels. */
