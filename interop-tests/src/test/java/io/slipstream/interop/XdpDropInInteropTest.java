@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Unmodified JDK programs started with {@code bin/slipstream run --driver xdp --interface IF}
- * on one end of a veth pair, whose address the kernel keeps using; their peer is the kernel in
+ * and no other option on one end of a veth pair, whose address the kernel keeps using (the
+ * stack takes it, and the peer's MAC, from the kernel); their peer is the kernel in
  * another network namespace. curl there fetches 10 MB from the JDK's HttpServer, and the JDK's
  * HttpClient and HttpURLConnection fetch 10 MB from {@code python3 -m http.server} there, and a
  * Python client there echoes 1 MiB through a classic ServerSocket and a Netty server: bodies
@@ -54,9 +55,13 @@ class XdpDropInInteropTest {
         }
     }
 
-    /** What a user types: the driver and the interface; the stack takes the kernel's address on it. */
     private List<String> onXdp() {
-        return List.of("--driver", "xdp", "--interface", veth.local(), "--address", veth.localAddress() + "/24");
+        return onXdp(veth.local());
+    }
+
+    /** What a user types to run on {@code iface}: the driver and the interface, nothing else. */
+    static List<String> onXdp(String iface) {
+        return List.of("--driver", "xdp", "--interface", iface);
     }
 
     @Test

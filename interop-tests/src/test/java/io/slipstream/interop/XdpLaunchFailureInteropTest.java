@@ -97,8 +97,7 @@ class XdpLaunchFailureInteropTest {
         foreign = ForeignXdpProgram.attach(veth.local(), "other_tool");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-javaagent:" + AgentJars.premainOnly(dir),
-                "-Dslipstream.driver=xdp", "-Dslipstream.interface=" + veth.local(),
-                "-Dslipstream.address=" + veth.localAddress() + "/24", "-Dslipstream.fallback=error",
+                "-Dslipstream.driver=xdp", "-Dslipstream.interface=" + veth.local(), "-Dslipstream.fallback=error",
                 "-cp", System.getProperty("java.class.path"), TapHttpProgram.class.getName(), "fetch-now", server.url()));
         ChildProgram.Ended ended = ChildProgram.run(cmd, Map.of(), STEP);
         assertNotEquals(0, ended.exitCode(), ended::all);
@@ -114,9 +113,10 @@ class XdpLaunchFailureInteropTest {
 
     /** The fetch through {@code bin/slipstream run} with the xdp driver on {@code iface}, started under {@code prefix}. */
     private ChildProgram.Ended launch(List<String> prefix, String iface, String fallback) {
+        List<String> options = new ArrayList<>(XdpDropInInteropTest.onXdp(iface));
+        options.addAll(List.of("--fallback", fallback));
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(TapHttpProgram.launched(List.of("--driver", "xdp", "--interface", iface,
-                "--address", veth.localAddress() + "/24", "--fallback", fallback), "fetch-now", server.url()));
+        cmd.addAll(TapHttpProgram.launched(options, "fetch-now", server.url()));
         return ChildProgram.run(cmd, TapHttpProgram.PACKAGED, STEP);
     }
 

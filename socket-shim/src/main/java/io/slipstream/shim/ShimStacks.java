@@ -65,9 +65,10 @@ final class ShimStacks {
             return new Attempt(new Opened(stack), null);
         } catch (RuntimeException e) {
             FallbackReason reason = reasonFor(e);
-            Fallback.warn("cannot open the " + config.driver() + " NIC " + config.interfaceName() + " for "
-                    + Ipv4Address.format(config.address()) + "/" + config.prefixLength() + " (" + reason + "): "
-                    + e.getMessage() + (refusing ? "; its sockets are refused (slipstream.fallback=error)"
+            Fallback.warn("cannot open the " + config.driver() + " NIC " + config.interfaceName()
+                    + (config.hasAddress() ? " for " + Ipv4Address.format(config.address()) + "/" + config.prefixLength()
+                            : "") // left to the host, which it was to ask
+                    + " (" + reason + "): " + e.getMessage() + (refusing ? "; its sockets are refused (slipstream.fallback=error)"
                             : "; its sockets run on the kernel (slipstream.fallback=kernel)"), e);
             return new Attempt(null, new Unavailable(reason, e));
         }

@@ -17,6 +17,7 @@ import java.nio.channels.spi.AbstractSelector;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * Slipstream's {@link SelectorProvider}: install it with
@@ -111,34 +112,46 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
      */
     Route routeRemote(InetAddress remote) {
         int a = ipv4(remote);
-        FallbackReason reason = reason(remote, a);
-        if (reason != null) {
-            return new Route(null, reason);
-        }
-        for (StackConfig c : stacks) {
-            if (c.onLink(a) && c.address() != a) {
-                return new Route(c, null);
-            }
-        }
-        return new Route(null, FallbackReason.NOT_ROUTED);
+        return route(remote, a, c -> c.onLink(a) && c.address() != a);
     }
 
     /** The route of a socket bound to {@code local}: the stack whose address it is. */
     Route routeLocal(InetAddress local) {
         int a = ipv4(local);
-        FallbackReason reason = reason(local, a);
+        if (a == 0 && reason(local, a) == null) {
+            return new Route(null, FallbackReason.WILDCARD_BIND);
+        }
+        return route(local, a, c -> c.address() == a);
+    }
+
+    /**
+     * The first stack whose identity {@code takes} the address: its configured one, or, for a
+     * stack whose address is left to the host (xdp without {@code slipstream.address}), the one
+     * it settled on when it opened ({@link io.slipstream.stack.Stack#config()}), which it is
+     * opened now to learn. Such a stack that cannot open takes what no other stack does, so the socket
+     * falls back under the NIC's reason (or is refused with it), as with a configured address.
+     */
+    private Route route(InetAddress address, int ipv4, Predicate<StackConfig> takes) {
+        FallbackReason reason = reason(address, ipv4);
         if (reason != null) {
             return new Route(null, reason);
         }
-        if (a == 0) {
-            return new Route(null, FallbackReason.WILDCARD_BIND);
-        }
+        StackConfig unopened = null;
         for (StackConfig c : stacks) {
-            if (c.address() == a) {
+            StackConfig identity = c;
+            if (!c.hasAddress()) {
+                ShimStacks.Attempt attempt = ShimStacks.attempt(c, fallback.isError());
+                if (attempt.opened() == null) {
+                    unopened = unopened == null ? c : unopened;
+                    continue;
+                }
+                identity = attempt.opened().stack().config();
+            }
+            if (takes.test(identity)) {
                 return new Route(c, null);
             }
         }
-        return new Route(null, FallbackReason.NOT_ROUTED);
+        return unopened != null ? new Route(unopened, null) : new Route(null, FallbackReason.NOT_ROUTED);
     }
 
     /**

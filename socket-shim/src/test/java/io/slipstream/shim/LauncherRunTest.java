@@ -44,6 +44,10 @@ class LauncherRunTest {
         ConfigException cidr = assertThrows(ConfigException.class, () -> RunCommand.build(
                 List.of("--driver", "memory", "--interface", "x", "--address", "198.18.5.2", "--", "java", "Main"), AGENT, JAVA));
         assertTrue(cidr.getMessage().contains("slipstream.address"), cidr.getMessage());
+        // Only a driver that shares the host's interface (xdp) may leave the address out.
+        ConfigException noAddress = assertThrows(ConfigException.class, () -> RunCommand.build(
+                List.of("--driver", "memory", "--interface", "x", "--", "java", "Main"), AGENT, JAVA));
+        assertTrue(noAddress.getMessage().startsWith("slipstream.address"), noAddress.getMessage());
         ConfigException policy = assertThrows(ConfigException.class,
                 () -> RunCommand.build(List.of("--fallback", "maybe", "--", "java", "Main"), AGENT, JAVA));
         assertTrue(policy.getMessage().contains("--fallback"), policy.getMessage());

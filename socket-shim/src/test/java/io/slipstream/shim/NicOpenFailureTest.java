@@ -9,6 +9,7 @@ import io.slipstream.config.ConfigException;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.nic.NicException;
+import io.slipstream.wire.Ipv4Address;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -94,6 +95,11 @@ class NicOpenFailureTest {
 
     /** What {@code body} printed on System.err that names the held link, line by line. */
     private static List<String> standardErrorOf(Executable body) throws Throwable {
+        return standardErrorOf(body, HELD_LINK);
+    }
+
+    /** What {@code body} printed on System.err that names {@code link}, line by line. */
+    private static List<String> standardErrorOf(Executable body, String link) throws Throwable {
         PrintStream original = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -102,7 +108,7 @@ class NicOpenFailureTest {
         } finally {
             System.setErr(original);
         }
-        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(HELD_LINK)).toList();
+        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(link)).toList();
     }
 
     @Test
@@ -117,6 +123,41 @@ class NicOpenFailureTest {
             assertThrows(BindException.class, () -> dc.bind(new InetSocketAddress("198.18.13.1", 0)));
         }
         assertEquals(Map.of(FallbackReason.NIC_DRIVER_MISSING, 1L), p.fallback().counts());
+    }
+
+    /**
+     * A stack whose address is left to the host (xdp without slipstream.address) is
+     * opened to learn it when a socket is routed; when it cannot open, every socket that is not
+     * the kernel's anyway (loopback, a wildcard bind) falls back under the NIC's reason, as it
+     * would with a configured address, and the warning names no address.
+     */
+    @Test
+    void aStackWhoseAddressIsLeftToTheHostButCannotOpenGivesEverySocketTheNicsReason() throws Throwable {
+        Map<String, String> m = new HashMap<>();
+        m.put("slipstream.driver", "no-such-driver");
+        m.put("slipstream.interface", "hostshared");
+        m.put("slipstream.address", "198.18.14.1/24");
+        StackConfig given = StackConfig.from(Settings.of(m));
+        // As StackConfig.from leaves it for a driver that shares the host's interface (none is on this class path).
+        StackConfig leftToHost = new StackConfig(given.driver(), given.interfaceName(), Ipv4Address.ANY,
+                StackConfig.FROM_HOST, Ipv4Address.ANY, given.mac(), given.settings());
+        SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(leftToHost));
+        List<String> told = standardErrorOf(() -> {
+            try (DatagramChannel dc = p.openDatagramChannel()) {
+                assertThrows(BindException.class, () -> dc.bind(new InetSocketAddress("198.18.14.1", 0)));
+            }
+            try (DatagramChannel dc = p.openDatagramChannel()) {
+                dc.bind(new InetSocketAddress("127.0.0.1", 0));
+            }
+            try (DatagramChannel dc = p.openDatagramChannel()) {
+                dc.bind(new InetSocketAddress(0));
+            }
+        }, "hostshared");
+        assertEquals(Map.of(FallbackReason.NIC_DRIVER_MISSING, 1L, FallbackReason.LOOPBACK, 1L,
+                FallbackReason.WILDCARD_BIND, 1L), p.fallback().counts());
+        assertEquals(1, told.size(), told::toString);
+        assertTrue(told.get(0).startsWith("slipstream: warning: cannot open the no-such-driver NIC hostshared (NIC_DRIVER_MISSING): "),
+                told.get(0));
     }
 
     /** Every kind of NIC failure, and a rejected setting, has a reason of its own. */
