@@ -113,12 +113,8 @@ class NicOpenFailureTest {
 
     @Test
     void aDriverThatIsNotThereIsItsOwnReason() throws IOException {
-        Map<String, String> m = new HashMap<>();
-        m.put("slipstream.driver", "no-such-driver");
-        m.put("slipstream.interface", "x");
-        m.put("slipstream.address", "198.18.13.1/24");
         SlipstreamSelectorProvider p = new SlipstreamSelectorProvider(Settings.of(Map.of()),
-                List.of(StackConfig.from(Settings.of(m))));
+                List.of(onAMissingDriver("x", "198.18.13.1/24")));
         try (DatagramChannel dc = p.openDatagramChannel()) {
             assertThrows(BindException.class, () -> dc.bind(new InetSocketAddress("198.18.13.1", 0)));
         }
@@ -133,11 +129,7 @@ class NicOpenFailureTest {
      */
     @Test
     void aStackWhoseAddressIsLeftToTheHostButCannotOpenGivesEverySocketTheNicsReason() throws Throwable {
-        Map<String, String> m = new HashMap<>();
-        m.put("slipstream.driver", "no-such-driver");
-        m.put("slipstream.interface", "hostshared");
-        m.put("slipstream.address", "198.18.14.1/24");
-        StackConfig given = StackConfig.from(Settings.of(m));
+        StackConfig given = onAMissingDriver("hostshared", "198.18.14.1/24");
         // As StackConfig.from leaves it for a driver that shares the host's interface (none is on this class path).
         StackConfig leftToHost = new StackConfig(given.driver(), given.interfaceName(), Ipv4Address.ANY,
                 StackConfig.FROM_HOST, Ipv4Address.ANY, given.mac(), given.settings());
@@ -158,6 +150,15 @@ class NicOpenFailureTest {
         assertEquals(1, told.size(), told::toString);
         assertTrue(told.get(0).startsWith("slipstream: warning: cannot open the no-such-driver NIC hostshared (NIC_DRIVER_MISSING): "),
                 told.get(0));
+    }
+
+    /** A stack on {@code iface} with {@code cidr} whose driver is on no class path. */
+    private static StackConfig onAMissingDriver(String iface, String cidr) {
+        Map<String, String> m = new HashMap<>();
+        m.put("slipstream.driver", "no-such-driver");
+        m.put("slipstream.interface", iface);
+        m.put("slipstream.address", cidr);
+        return StackConfig.from(Settings.of(m));
     }
 
     /** Every kind of NIC failure, and a rejected setting, has a reason of its own. */
