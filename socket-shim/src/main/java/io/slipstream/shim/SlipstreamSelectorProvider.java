@@ -128,8 +128,9 @@ public class SlipstreamSelectorProvider extends SelectorProvider {
      * The first stack whose identity {@code takes} the address: its configured one, or, for a
      * stack whose address is left to the host (xdp without {@code slipstream.address}), the one
      * it settled on when it opened ({@link io.slipstream.stack.Stack#config()}), which it is
-     * opened now to learn. Such a stack that cannot open takes what no other stack does, so the socket
-     * falls back under the NIC's reason (or is refused with it), as with a configured address.
+     * opened now to learn. Such a stack that cannot open takes what no other stack does, so the
+     * socket falls back under the NIC's reason (or is refused with it), as it would with a
+     * configured address.
      */
     private Route route(InetAddress address, int ipv4, Predicate<StackConfig> takes) {
         FallbackReason reason = reason(address, ipv4);
