@@ -1,5 +1,10 @@
 package io.slipstream.bench;
 
+import static io.slipstream.bench.ChannelIo.readFully;
+import static io.slipstream.bench.ChannelIo.writeFully;
+import static io.slipstream.bench.Percentiles.pct;
+import static io.slipstream.bench.Percentiles.print;
+
 import io.slipstream.config.Settings;
 import io.slipstream.stack.RuntimeCounter;
 import io.slipstream.stack.Stack;
@@ -245,29 +250,5 @@ public final class RuntimePingPong {
             Arrays.sort(rtt);
             return rtt;
         }
-    }
-
-    private static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (c.read(b) < 0) {
-                throw new IOException("EOF");
-            }
-        }
-    }
-
-    private static void writeFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            c.write(b);
-        }
-    }
-
-    private static void print(String what, long[] sorted) {
-        System.out.printf("%-28s RTT p50 %.2f µs, p90 %.2f µs, p99 %.2f µs, p99.9 %.2f µs, max %.2f µs%n", what,
-                pct(sorted, 0.50), pct(sorted, 0.90), pct(sorted, 0.99), pct(sorted, 0.999),
-                sorted[sorted.length - 1] / 1e3);
-    }
-
-    private static double pct(long[] sorted, double q) {
-        return sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e3;
     }
 }

@@ -1,5 +1,8 @@
 package io.slipstream.bench;
 
+import static io.slipstream.bench.ChannelIo.readFully;
+import static io.slipstream.bench.ChannelIo.writeFully;
+
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.shim.SlipstreamSelectorProvider;
@@ -95,9 +98,7 @@ public final class ShimPingPong {
             Arrays.sort(rtt);
             System.out.printf("TCP ping-pong through java.nio SocketChannels (Slipstream's provider), %d bytes, "
                     + "%d round trips after %d warm-up, slipstream.poll.usec=%s%n", MESSAGE, rounds, warmup, pollUsec);
-            System.out.printf("%-28s RTT p50 %.2f µs, p90 %.2f µs, p99 %.2f µs, p99.9 %.2f µs, max %.2f µs%n",
-                    "Slipstream, SocketChannel", pct(rtt, 0.50), pct(rtt, 0.90), pct(rtt, 0.99), pct(rtt, 0.999),
-                    rtt[rtt.length - 1] / 1e3);
+            Percentiles.print("Slipstream, SocketChannel", rtt);
             System.out.printf("heap allocated per round trip after warm-up: client %.2f B, server %.2f B%n",
                     clientAllocated / (double) rounds, echoAllocated[0] / (double) rounds);
         }
@@ -110,23 +111,5 @@ public final class ShimPingPong {
         m.put("slipstream.address", cidr);
         m.put("slipstream.poll.usec", pollUsec);
         return StackConfig.from(Settings.of(m));
-    }
-
-    private static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (c.read(b) < 0) {
-                throw new IOException("EOF");
-            }
-        }
-    }
-
-    private static void writeFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            c.write(b);
-        }
-    }
-
-    private static double pct(long[] sorted, double q) {
-        return sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e3;
     }
 }
