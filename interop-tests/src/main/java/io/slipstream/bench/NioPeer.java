@@ -1,0 +1,214 @@
+package io.slipstream.bench;
+
+import static io.slipstream.bench.ChannelIo.readFully;
+import static io.slipstream.bench.ChannelIo.writeFully;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * One side of {@link XdpBench}'s TCP cases: a plain {@code java.nio} program, nothing of
+ * Slipstream in it, so it runs unchanged on the kernel or, started through {@code bin/slipstream
+ * run}, on Slipstream's provider. Roles:
+ *
+ * <ul>
+ *   <li>{@code pingpong-server ADDRESS PORT blocking|spinning ROUNDS WARMUP TIMEOUT_S}: accepts
+ *       one connection and echoes {@code WARMUP + ROUNDS} 64-byte messages.
+ *   <li>{@code pingpong-client ADDRESS PORT blocking|spinning ROUNDS WARMUP TIMEOUT_S}: sends
+ *       them, one at a time, timing each round trip after the warm-up.
+ *   <li>{@code bulk-server ADDRESS PORT TIMEOUT_S}: reads 64 KiB blocks to the end of the stream,
+ *       checking each one's index, then writes back how many bytes it received.
+ *   <li>{@code bulk-client ADDRESS PORT SECONDS TIMEOUT_S}: writes blocks for that long, shuts its
+ *       output and waits for the count, which must be what it sent.
+ * </ul>
+ *
+ * "spinning" puts the connection in non-blocking mode and retries reads and writes that move
+ * nothing (how latency-sensitive programs wait); "blocking" is how most programs wait. The
+ * listener prints {@code listening} once it is bound. Each role ends with one line
+ * {@code result KIND key=value...} for the orchestrator, with the heap its own thread allocated
+ * per round trip or block in the measured part. A watchdog ends the JVM after TIMEOUT_S, so a
+ * lost peer never leaves it running.
+ */
+public final class NioPeer {
+    static final int MESSAGE = 64;
+    static final int BLOCK = 64 * 1024;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private NioPeer() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4) {
+            throw new IllegalArgumentException("usage: NioPeer ROLE ADDRESS PORT ...; see the class comment");
+        }
+        String role = args[0];
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2]));
+        switch (role) {
+            case "pingpong-server", "pingpong-client" -> {
+                boolean spinning = mode(args[3]);
+                int rounds = Integer.parseInt(args[4]);
+                int warmup = Integer.parseInt(args[5]);
+                watchdog(Long.parseLong(args[6]));
+                if (role.equals("pingpong-server")) {
+                    echo(address, spinning, rounds, warmup);
+                } else {
+                    ping(address, spinning, rounds, warmup);
+                }
+            }
+            case "bulk-server" -> {
+                watchdog(Long.parseLong(args[3]));
+                sink(address);
+            }
+            case "bulk-client" -> {
+                watchdog(Long.parseLong(args[4]));
+                send(address, Integer.parseInt(args[3]));
+            }
+            default -> throw new IllegalArgumentException("unknown role " + role);
+        }
+    }
+
+    private static boolean mode(String mode) {
+        return switch (mode) {
+            case "spinning" -> true;
+            case "blocking" -> false;
+            default -> throw new IllegalArgumentException("mode must be blocking or spinning, got " + mode);
+        };
+    }
+
+    /** Ends the JVM (status 3) after {@code seconds}, whatever the program is waiting for. */
+    static void watchdog(long seconds) {
+        Thread.ofPlatform().daemon().name("watchdog").start(() -> {
+            try {
+                Thread.sleep(seconds * 1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("NioPeer: no end after " + seconds + " s; giving up");
+            Runtime.getRuntime().halt(3);
+        });
+    }
+
+    private static SocketChannel acceptOne(InetSocketAddress address) throws IOException {
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            listener.bind(address);
+            System.out.println("listening");
+            return listener.accept();
+        }
+    }
+
+    private static void echo(InetSocketAddress address, boolean spinning, int rounds, int warmup) throws IOException {
+        try (SocketChannel c = acceptOne(address)) {
+            c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            c.configureBlocking(!spinning);
+            ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
+            long allocatedBytes = 0;
+            for (int i = 0; i < warmup + rounds; i++) {
+                if (i == warmup) {
+                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+                }
+                buf.clear();
+                readFully(c, buf);
+                buf.flip();
+                writeFully(c, buf);
+            }
+            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            System.out.printf(Locale.ROOT, "result echo alloc_b_per_rt=%.2f%n", allocatedBytes / (double) rounds);
+        }
+    }
+
+    private static void ping(InetSocketAddress address, boolean spinning, int rounds, int warmup) throws IOException {
+        try (SocketChannel c = SocketChannel.open()) {
+            c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            c.connect(address);
+            c.configureBlocking(!spinning);
+            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
+            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
+            long[] rttNs = new long[rounds];
+            long allocatedBytes = 0;
+            for (int i = 0; i < warmup + rounds; i++) {
+                if (i == warmup) {
+                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+                }
+                out.clear().putLong(0, i);
+                in.clear();
+                long start = System.nanoTime();
+                writeFully(c, out);
+                readFully(c, in);
+                long t = System.nanoTime() - start;
+                if (in.getLong(0) != i) {
+                    throw new IllegalStateException("round " + i + " came back altered");
+                }
+                if (i >= warmup) {
+                    rttNs[i - warmup] = t;
+                }
+            }
+            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            Arrays.sort(rttNs);
+            System.out.printf(Locale.ROOT, "result pingpong rounds=%d p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f"
+                    + " max_us=%.2f alloc_b_per_rt=%.2f%n", rounds, Percentiles.pct(rttNs, 0.50),
+                    Percentiles.pct(rttNs, 0.90), Percentiles.pct(rttNs, 0.99), Percentiles.pct(rttNs, 0.999),
+                    rttNs[rounds - 1] / 1e3, allocatedBytes / (double) rounds);
+        }
+    }
+
+    private static void sink(InetSocketAddress address) throws IOException {
+        try (SocketChannel c = acceptOne(address)) {
+            ByteBuffer in = ByteBuffer.allocateDirect(BLOCK);
+            long blocks = 0;
+            long allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+            // Whole blocks only: the writer never writes a partial one, so a short tail is an error.
+            for (int n = c.read(in); n >= 0; n = c.read(in)) {
+                if (!in.hasRemaining()) {
+                    if (in.getLong(0) != blocks) {
+                        throw new IllegalStateException("block " + blocks + " arrived as " + in.getLong(0));
+                    }
+                    blocks++;
+                    in.clear();
+                }
+            }
+            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            if (in.position() != 0) {
+                throw new IllegalStateException("stream ended inside block " + blocks);
+            }
+            ByteBuffer count = ByteBuffer.allocate(Long.BYTES).putLong(0, blocks * BLOCK);
+            writeFully(c, count);
+            System.out.printf(Locale.ROOT, "result sink blocks=%d alloc_b_per_block=%.2f%n", blocks,
+                    allocatedBytes / (double) Math.max(1, blocks));
+        }
+    }
+
+    private static void send(InetSocketAddress address, int seconds) throws IOException {
+        try (SocketChannel c = SocketChannel.open(address)) {
+            ByteBuffer out = ByteBuffer.allocateDirect(BLOCK);
+            long sentBytes = 0;
+            long allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+            long start = System.nanoTime();
+            long end = start + seconds * 1_000_000_000L;
+            while (System.nanoTime() - end < 0) {
+                out.clear().putLong(0, sentBytes / BLOCK);
+                writeFully(c, out);
+                sentBytes += BLOCK;
+            }
+            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            c.shutdownOutput();
+            // Throughput counts until the reader has had everything: its count comes back.
+            ByteBuffer count = ByteBuffer.allocate(Long.BYTES);
+            readFully(c, count);
+            long elapsedNs = System.nanoTime() - start;
+            if (count.getLong(0) != sentBytes) {
+                throw new IllegalStateException("sent " + sentBytes + " bytes, the reader received " + count.getLong(0));
+            }
+            System.out.printf(Locale.ROOT, "result bulk gbit_per_s=%.3f mbytes=%d seconds=%.2f alloc_b_per_block=%.2f%n",
+                    sentBytes * 8.0 / elapsedNs, sentBytes >> 20, elapsedNs / 1e9,
+                    allocatedBytes / (double) Math.max(1, sentBytes / BLOCK));
+        }
+    }
+}
