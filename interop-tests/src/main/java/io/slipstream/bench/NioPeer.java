@@ -24,18 +24,19 @@ import java.util.Locale;
  *       one connection and echoes {@code WARMUP + ROUNDS} 64-byte messages.
  *   <li>{@code pingpong-client ADDRESS PORT blocking|spinning ROUNDS WARMUP TIMEOUT_S}: sends
  *       them, one at a time, timing each round trip after the warm-up.
- *   <li>{@code bulk-server ADDRESS PORT TIMEOUT_S}: reads 64 KiB blocks to the end of the stream,
- *       checking each one's index, then writes back how many bytes it received.
+ *   <li>{@code bulk-server ADDRESS PORT SECONDS TIMEOUT_S}: reads 64 KiB blocks to the end of the
+ *       stream, checking each one's index, then writes back how many bytes it received.
  *   <li>{@code bulk-client ADDRESS PORT SECONDS TIMEOUT_S}: writes blocks for that long, shuts its
  *       output and waits for the count, which must be what it sent.
  * </ul>
  *
  * "spinning" puts the connection in non-blocking mode and retries reads and writes that move
  * nothing (how latency-sensitive programs wait); "blocking" is how most programs wait. The
- * listener prints {@code listening} once it is bound. Each role ends with one line
- * {@code result KIND key=value...} for the orchestrator, with the heap its own thread allocated
- * per round trip or block in the measured part. A watchdog ends the JVM after TIMEOUT_S, so a
- * lost peer never leaves it running.
+ * server prints {@code listening} once it is bound and keeps its listener open while its
+ * connection runs, as a server does. Each role ends with one line {@code result KIND
+ * key=value...} for the orchestrator, with the heap its own thread allocated per round trip or
+ * block after the warm-up (the warm-up rounds; the first fifth of the bulk time). A watchdog
+ * ends the JVM after TIMEOUT_S, so a lost peer never leaves it running.
  */
 public final class NioPeer {
     static final int MESSAGE = 64;
@@ -64,8 +65,8 @@ public final class NioPeer {
                 }
             }
             case "bulk-server" -> {
-                watchdog(Long.parseLong(args[3]));
-                sink(address);
+                watchdog(Long.parseLong(args[4]));
+                sink(address, Integer.parseInt(args[3]));
             }
             case "bulk-client" -> {
                 watchdog(Long.parseLong(args[4]));
@@ -96,16 +97,15 @@ public final class NioPeer {
         });
     }
 
-    private static SocketChannel acceptOne(InetSocketAddress address) throws IOException {
-        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(address);
-            System.out.println("listening");
-            return listener.accept();
-        }
+    private static ServerSocketChannel listen(InetSocketAddress address) throws IOException {
+        ServerSocketChannel listener = ServerSocketChannel.open();
+        listener.bind(address);
+        System.out.println("listening");
+        return listener;
     }
 
     private static void echo(InetSocketAddress address, boolean spinning, int rounds, int warmup) throws IOException {
-        try (SocketChannel c = acceptOne(address)) {
+        try (ServerSocketChannel listener = listen(address); SocketChannel c = listener.accept()) {
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.configureBlocking(!spinning);
             ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
@@ -159,13 +159,21 @@ public final class NioPeer {
         }
     }
 
-    private static void sink(InetSocketAddress address) throws IOException {
-        try (SocketChannel c = acceptOne(address)) {
+    private static void sink(InetSocketAddress address, int seconds) throws IOException {
+        try (ServerSocketChannel listener = listen(address); SocketChannel c = listener.accept()) {
             ByteBuffer in = ByteBuffer.allocateDirect(BLOCK);
             long blocks = 0;
-            long allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+            long warmupEndNs = 0;
+            long warmupBlocks = -1;
+            long allocatedBytes = 0;
             // Whole blocks only: the writer never writes a partial one, so a short tail is an error.
             for (int n = c.read(in); n >= 0; n = c.read(in)) {
+                if (warmupEndNs == 0) {
+                    warmupEndNs = System.nanoTime() + warmupNs(seconds); // from the first bytes on
+                } else if (warmupBlocks < 0 && System.nanoTime() - warmupEndNs >= 0) {
+                    warmupBlocks = blocks;
+                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+                }
                 if (!in.hasRemaining()) {
                     if (in.getLong(0) != blocks) {
                         throw new IllegalStateException("block " + blocks + " arrived as " + in.getLong(0));
@@ -174,14 +182,14 @@ public final class NioPeer {
                     in.clear();
                 }
             }
-            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            allocatedBytes += warmupBlocks < 0 ? 0 : THREADS.getCurrentThreadAllocatedBytes();
             if (in.position() != 0) {
                 throw new IllegalStateException("stream ended inside block " + blocks);
             }
             ByteBuffer count = ByteBuffer.allocate(Long.BYTES).putLong(0, blocks * BLOCK);
             writeFully(c, count);
             System.out.printf(Locale.ROOT, "result sink blocks=%d alloc_b_per_block=%.2f%n", blocks,
-                    allocatedBytes / (double) Math.max(1, blocks));
+                    allocatedBytes / (double) Math.max(1, blocks - warmupBlocks));
         }
     }
 
@@ -189,15 +197,21 @@ public final class NioPeer {
         try (SocketChannel c = SocketChannel.open(address)) {
             ByteBuffer out = ByteBuffer.allocateDirect(BLOCK);
             long sentBytes = 0;
-            long allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+            long warmupBytes = -1;
+            long allocatedBytes = 0;
             long start = System.nanoTime();
+            long warmupEndNs = start + warmupNs(seconds);
             long end = start + seconds * 1_000_000_000L;
             while (System.nanoTime() - end < 0) {
+                if (warmupBytes < 0 && System.nanoTime() - warmupEndNs >= 0) {
+                    warmupBytes = sentBytes;
+                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
+                }
                 out.clear().putLong(0, sentBytes / BLOCK);
                 writeFully(c, out);
                 sentBytes += BLOCK;
             }
-            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
+            allocatedBytes += warmupBytes < 0 ? 0 : THREADS.getCurrentThreadAllocatedBytes();
             c.shutdownOutput();
             // Throughput counts until the reader has had everything: its count comes back.
             ByteBuffer count = ByteBuffer.allocate(Long.BYTES);
@@ -208,7 +222,12 @@ public final class NioPeer {
             }
             System.out.printf(Locale.ROOT, "result bulk gbit_per_s=%.3f mbytes=%d seconds=%.2f alloc_b_per_block=%.2f%n",
                     sentBytes * 8.0 / elapsedNs, sentBytes >> 20, elapsedNs / 1e9,
-                    allocatedBytes / (double) Math.max(1, sentBytes / BLOCK));
+                    allocatedBytes / (double) Math.max(1, (sentBytes - warmupBytes) / BLOCK));
         }
+    }
+
+    /** The bulk warm-up: the first fifth of the time, left out of the allocation figure. */
+    private static long warmupNs(int seconds) {
+        return seconds * 200_000_000L;
     }
 }
