@@ -75,6 +75,11 @@ public final class VethNamespaces implements AutoCloseable {
                 .anyMatch(line -> line.split(" ")[0].equals(namespace));
     }
 
+    /** Whether {@link #close()} has begun (from a shutdown hook, say): nothing more can run inside. */
+    public synchronized boolean closed() {
+        return closed;
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

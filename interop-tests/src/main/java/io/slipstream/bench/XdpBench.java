@@ -75,11 +75,11 @@ public final class XdpBench {
         }
 
         Outcome pingPong(String id) {
-            return pingPong.stream().filter(o -> o.id().equals(id)).findFirst().orElseThrow();
+            return pingPong.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, id, "not run"));
         }
 
         Outcome bulk(String id) {
-            return bulk.stream().filter(o -> o.id().equals(id)).findFirst().orElseThrow();
+            return bulk.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, id, "not run"));
         }
     }
 
@@ -176,15 +176,24 @@ public final class XdpBench {
 
     private Report runAll() {
         List<Outcome> pingPong = new ArrayList<>();
+        List<Outcome> bulk = new ArrayList<>();
+        Report report = new Report(pingPong, bulk, List.of(net.a().ns().name(), net.b().ns().name()));
         for (Case c : PING_PONG) {
+            if (net.closed()) {
+                return report; // Ctrl-C: the shutdown hook has removed the sandbox
+            }
             pingPong.add(printed(pingPong(c)));
         }
-        pingPong.add(printed(floor()));
-        List<Outcome> bulk = new ArrayList<>();
+        if (!net.closed()) {
+            pingPong.add(printed(floor()));
+        }
         for (Case c : BULK) {
+            if (net.closed()) {
+                return report;
+            }
             bulk.add(printed(bulk(c)));
         }
-        return new Report(pingPong, bulk, List.of(net.a().ns().name(), net.b().ns().name()));
+        return report;
     }
 
     private Outcome pingPong(Case c) {
