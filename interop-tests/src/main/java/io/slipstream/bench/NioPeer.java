@@ -11,7 +11,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -39,7 +38,6 @@ import java.util.Locale;
  * ends the JVM after TIMEOUT_S, so a lost peer never leaves it running.
  */
 public final class NioPeer {
-    static final int MESSAGE = 64;
     static final int BLOCK = 64 * 1024;
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -108,19 +106,8 @@ public final class NioPeer {
         try (ServerSocketChannel listener = listen(address); SocketChannel c = listener.accept()) {
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.configureBlocking(!spinning);
-            ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
-            long allocatedBytes = 0;
-            for (int i = 0; i < warmup + rounds; i++) {
-                if (i == warmup) {
-                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
-                }
-                buf.clear();
-                readFully(c, buf);
-                buf.flip();
-                writeFully(c, buf);
-            }
-            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
-            System.out.printf(Locale.ROOT, "result echo alloc_b_per_rt=%.2f%n", allocatedBytes / (double) rounds);
+            double allocatedBytes = ChannelPingPong.echo(c, rounds, warmup);
+            System.out.printf(Locale.ROOT, "result echo alloc_b_per_rt=%.2f%n", allocatedBytes);
         }
     }
 
@@ -129,33 +116,12 @@ public final class NioPeer {
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.connect(address);
             c.configureBlocking(!spinning);
-            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
-            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
-            long[] rttNs = new long[rounds];
-            long allocatedBytes = 0;
-            for (int i = 0; i < warmup + rounds; i++) {
-                if (i == warmup) {
-                    allocatedBytes = -THREADS.getCurrentThreadAllocatedBytes();
-                }
-                out.clear().putLong(0, i);
-                in.clear();
-                long start = System.nanoTime();
-                writeFully(c, out);
-                readFully(c, in);
-                long t = System.nanoTime() - start;
-                if (in.getLong(0) != i) {
-                    throw new IllegalStateException("round " + i + " came back altered");
-                }
-                if (i >= warmup) {
-                    rttNs[i - warmup] = t;
-                }
-            }
-            allocatedBytes += THREADS.getCurrentThreadAllocatedBytes();
-            Arrays.sort(rttNs);
+            ChannelPingPong.Pings p = ChannelPingPong.ping(c, rounds, warmup);
+            long[] rttNs = p.sortedRttNs();
             System.out.printf(Locale.ROOT, "result pingpong rounds=%d p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f"
                     + " max_us=%.2f alloc_b_per_rt=%.2f%n", rounds, Percentiles.pct(rttNs, 0.50),
                     Percentiles.pct(rttNs, 0.90), Percentiles.pct(rttNs, 0.99), Percentiles.pct(rttNs, 0.999),
-                    rttNs[rounds - 1] / 1e3, allocatedBytes / (double) rounds);
+                    rttNs[rounds - 1] / 1e3, p.allocatedBytesPerRound());
         }
     }
 

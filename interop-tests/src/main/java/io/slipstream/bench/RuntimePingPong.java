@@ -1,7 +1,5 @@
 package io.slipstream.bench;
 
-import static io.slipstream.bench.ChannelIo.readFully;
-import static io.slipstream.bench.ChannelIo.writeFully;
 import static io.slipstream.bench.Percentiles.pct;
 import static io.slipstream.bench.Percentiles.print;
 
@@ -213,41 +211,17 @@ public final class RuntimePingPong {
                 c.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 c.configureBlocking(!spin);
             }
-            int total = warmup + rounds;
             Thread echo = Thread.ofPlatform().name("kernel-pong").start(() -> {
-                ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
                 try {
-                    for (int i = 0; i < total; i++) {
-                        buf.clear();
-                        readFully(server, buf);
-                        buf.flip();
-                        writeFully(server, buf);
-                    }
+                    ChannelPingPong.echo(server, rounds, warmup);
                 } catch (IOException e) {
                     e.printStackTrace();
                 }
             });
-            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
-            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
-            long[] rtt = new long[rounds];
-            for (int i = 0; i < total; i++) {
-                out.clear().putLong(0, i);
-                in.clear();
-                long start = System.nanoTime();
-                writeFully(client, out);
-                readFully(client, in);
-                long t = System.nanoTime() - start;
-                if (in.getLong(0) != i) {
-                    throw new IllegalStateException("kernel round " + i + " came back altered");
-                }
-                if (i >= warmup) {
-                    rtt[i - warmup] = t;
-                }
-            }
+            long[] rtt = ChannelPingPong.ping(client, rounds, warmup).sortedRttNs();
             echo.join();
             client.close();
             server.close();
-            Arrays.sort(rtt);
             return rtt;
         }
     }

@@ -1,20 +1,14 @@
 package io.slipstream.bench;
 
-import static io.slipstream.bench.ChannelIo.readFully;
-import static io.slipstream.bench.ChannelIo.writeFully;
-
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.shim.SlipstreamSelectorProvider;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +22,6 @@ import java.util.Map;
  * {@code ShimPingPong [rounds] [warmup] [pollUsec]}.
  */
 public final class ShimPingPong {
-    private static final int MESSAGE = 64;
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
     private ShimPingPong() {}
 
     public static void main(String[] args) throws Exception {
@@ -51,56 +41,23 @@ public final class ShimPingPong {
             client.connect(listener.getLocalAddress());
             SocketChannel server = listener.accept();
             server.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            int total = warmup + rounds;
-            long[] echoAllocated = new long[1];
+            double[] echoAllocated = new double[1];
             Thread echo = Thread.ofPlatform().name("shim-pong").start(() -> {
-                ByteBuffer buf = ByteBuffer.allocateDirect(MESSAGE);
                 try {
-                    for (int i = 0; i < total; i++) {
-                        if (i == warmup) {
-                            echoAllocated[0] = -THREADS.getCurrentThreadAllocatedBytes();
-                        }
-                        buf.clear();
-                        readFully(server, buf);
-                        buf.flip();
-                        writeFully(server, buf);
-                    }
-                    echoAllocated[0] += THREADS.getCurrentThreadAllocatedBytes();
+                    echoAllocated[0] = ChannelPingPong.echo(server, rounds, warmup);
                 } catch (IOException e) {
                     e.printStackTrace();
                 }
             });
-            ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE);
-            ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE);
-            long[] rtt = new long[rounds];
-            long clientAllocated = 0;
-            for (int i = 0; i < total; i++) {
-                if (i == warmup) {
-                    clientAllocated = -THREADS.getCurrentThreadAllocatedBytes();
-                }
-                out.clear().putLong(0, i);
-                in.clear();
-                long start = System.nanoTime();
-                writeFully(client, out);
-                readFully(client, in);
-                long t = System.nanoTime() - start;
-                if (in.getLong(0) != i) {
-                    throw new IllegalStateException("round " + i + " came back altered");
-                }
-                if (i >= warmup) {
-                    rtt[i - warmup] = t;
-                }
-            }
-            clientAllocated += THREADS.getCurrentThreadAllocatedBytes();
+            ChannelPingPong.Pings pings = ChannelPingPong.ping(client, rounds, warmup);
             echo.join();
             client.close();
             server.close();
-            Arrays.sort(rtt);
             System.out.printf("TCP ping-pong through java.nio SocketChannels (Slipstream's provider), %d bytes, "
-                    + "%d round trips after %d warm-up, slipstream.poll.usec=%s%n", MESSAGE, rounds, warmup, pollUsec);
-            Percentiles.print("Slipstream, SocketChannel", rtt);
+                    + "%d round trips after %d warm-up, slipstream.poll.usec=%s%n", ChannelPingPong.MESSAGE, rounds, warmup, pollUsec);
+            Percentiles.print("Slipstream, SocketChannel", pings.sortedRttNs());
             System.out.printf("heap allocated per round trip after warm-up: client %.2f B, server %.2f B%n",
-                    clientAllocated / (double) rounds, echoAllocated[0] / (double) rounds);
+                    pings.allocatedBytesPerRound(), echoAllocated[0]);
         }
     }
 
