@@ -79,11 +79,11 @@ public final class XdpBench {
         }
 
         Outcome pingPong(String id) {
-            return pingPong.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, id, "not run"));
+            return pingPong.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, "(" + id + ")", "not run"));
         }
 
         Outcome bulk(String id) {
-            return bulk.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, id, "not run"));
+            return bulk.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, "(" + id + ")", "not run"));
         }
     }
 
@@ -387,21 +387,29 @@ public final class XdpBench {
         Outcome c = report.pingPong("c");
         Outcome floor = report.pingPong(FLOOR_ID);
         Outcome cBulk = report.bulk("c");
+        String p50Floor = "(c) p50 ≤ 2 × the floor (d)";
+        String p50Kernel = "(c) p50 ≥ 1.8× faster than (a) spinning";
+        String p99Kernel = "(c) p99 no worse than (a) spinning";
+        String bulk = "(c) bulk ≥ (a) bulk";
         if (c.ok() && floor.ok()) {
             double x = c.value("p50_us") / floor.value("p50_us");
-            md.append(target("(c) p50 ≤ 2 × the floor (d)", String.format(Locale.ROOT, "(c) / (d) = %.2f", x), x <= 2));
+            md.append(target(p50Floor, String.format(Locale.ROOT, "(c) / (d) = %.2f", x), x <= 2));
+        } else {
+            md.append(notMeasured(p50Floor, c, floor));
         }
         if (c.ok() && kernel.ok()) {
             double speedUp = kernel.value("p50_us") / c.value("p50_us");
-            md.append(target("(c) p50 ≥ 1.8× faster than (a) spinning",
-                    String.format(Locale.ROOT, "(a) / (c) = %.2f×", speedUp), speedUp >= 1.8));
+            md.append(target(p50Kernel, String.format(Locale.ROOT, "(a) / (c) = %.2f×", speedUp), speedUp >= 1.8));
             double p99 = c.value("p99_us") / kernel.value("p99_us");
-            md.append(target("(c) p99 no worse than (a) spinning", String.format(Locale.ROOT, "(c) / (a) = %.2f", p99),
-                    p99 <= 1));
+            md.append(target(p99Kernel, String.format(Locale.ROOT, "(c) / (a) = %.2f", p99), p99 <= 1));
+        } else {
+            md.append(notMeasured(p50Kernel, c, kernel)).append(notMeasured(p99Kernel, c, kernel));
         }
         if (cBulk.ok() && kernelBulk.ok()) {
             double x = cBulk.value("gbit_per_s") / kernelBulk.value("gbit_per_s");
-            md.append(target("(c) bulk ≥ (a) bulk", String.format(Locale.ROOT, "(c) / (a) = %.2f", x), x >= 1));
+            md.append(target(bulk, String.format(Locale.ROOT, "(c) / (a) = %.2f", x), x >= 1));
+        } else {
+            md.append(notMeasured(bulk, cBulk, kernelBulk));
         }
         md.append(allocationTarget(report));
         return md.toString();
@@ -409,6 +417,7 @@ public final class XdpBench {
 
     /** Zero allocation per packet on the Slipstream cases: under a byte per round trip and per 64 KiB block. */
     private static String allocationTarget(Report report) {
+        String what = "no heap allocation per packet on Slipstream ((b), (c))";
         double most = 0;
         int measured = 0;
         for (Outcome o : report.pingPong()) {
@@ -425,11 +434,22 @@ public final class XdpBench {
             }
         }
         if (measured == 0) {
-            return "";
+            return target(what, "not measured: no case of (b) or (c) produced a result", false);
         }
-        return target("no heap allocation per packet on Slipstream ((b), (c))",
+        return target(what,
                 String.format(Locale.ROOT, "at most %.2f B per round trip or block, either side", most),
                 most < ZERO_ALLOCATION_BYTES);
+    }
+
+    /** A target whose cases did not both produce a result: not met, and which one failed. */
+    private static String notMeasured(String what, Outcome... needed) {
+        List<String> failed = new ArrayList<>();
+        for (Outcome o : needed) {
+            if (!o.ok()) {
+                failed.add(o.label() + " failed");
+            }
+        }
+        return target(what, "not measured: " + String.join(", ", failed), false);
     }
 
     private static String target(String what, String measured, boolean met) {
