@@ -35,7 +35,8 @@ public final class XdpBench {
     private static final Duration SLACK = Duration.ofSeconds(60);
     /** How long a server may take to print its result and exit once its client is done. */
     private static final Duration EXIT_GRACE = Duration.ofSeconds(10);
-    private static final int PORT = 5201;
+    /** Each case listens on a port of its own from here on. */
+    private static final int FIRST_PORT = 5201;
     /** Below this a round trip's or block's heap figure is a one-off spread thin, not per packet (one object is 16 B). */
     static final double ZERO_ALLOCATION_BYTES = 1.0;
 
@@ -102,7 +103,7 @@ public final class XdpBench {
 
     private final Options options;
     private final VethNamespaces net;
-    private int nextPort = PORT;
+    private int nextPort = FIRST_PORT;
 
     private XdpBench(Options options, VethNamespaces net) {
         this.options = options;
