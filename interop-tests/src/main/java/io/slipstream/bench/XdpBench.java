@@ -240,17 +240,16 @@ public final class XdpBench {
 
     /**
      * A program's command line in an end's namespace: plain java on the kernel; on Slipstream
-     * the same program through {@code bin/slipstream run}, the driver on the end's device and
-     * the kernel's own address on it (for now: the address is to become optional for xdp, and
-     * then {@code --address} goes from here). The floor's program opens the driver itself and
-     * runs as plain java.
+     * the same program through {@code bin/slipstream run} with the driver on the end's device and
+     * nothing else, as a user runs it (the stack takes the kernel's address on it). The floor's
+     * program opens the driver itself and runs as plain java.
      */
     private String[] program(Side side, VethNamespaces.End end, Class<?> main, String... args) {
         List<String> command = new ArrayList<>();
         if (side == Side.XDP) {
             // The jars were built before this run: the launcher must not build again.
             command.addAll(List.of("env", "SLIPSTREAM_NO_BUILD=1", options.launcher().toString(), "run",
-                    "--driver", "xdp", "--interface", end.device(), "--address", end.cidr(), "--"));
+                    "--driver", "xdp", "--interface", end.device(), "--"));
         }
         command.addAll(List.of(options.java().toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
                 options.classPath(), main.getName()));
