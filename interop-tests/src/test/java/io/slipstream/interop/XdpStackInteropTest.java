@@ -16,6 +16,7 @@ import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
 import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.TcpConnectOptions;
+import io.slipstream.tcp.TcpCounter;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
 import io.slipstream.testing.NetNs;
@@ -111,15 +112,29 @@ class XdpStackInteropTest {
 
     @Test
     void aKernelClientDownloadsFromASlipstreamServerOnTheSharedAddress() throws Exception {
-        kernelClientDownloadsFromASlipstreamServer(veth.ns());
+        kernelClientDownloadsFromASlipstreamServer(veth.ns(), false);
         assertEquals(MacAddress.parse(veth.peerMac()), stack.arp().lookup(peerIp),
                 "the kernel learnt the client from its ARP request; the stack took the MAC from the kernel");
         assertTrue(arpCount(ArpCounter.HOST_HITS) > 0);
         assertEquals(0, arpCount(ArpCounter.REQUESTS_SENT) + arpCount(ArpCounter.REPLIES_SENT), "the stack sent no ARP");
     }
 
-    /** A kernel client in {@code client} downloads from a Slipstream listener on the shared address. */
-    private void kernelClientDownloadsFromASlipstreamServer(NetNs client) throws Exception {
+    /**
+     * A server that stops listening once it has its connection (one-shot servers, a server
+     * shutting down) keeps serving it: the connection takes its own steering entry as the
+     * listener's goes, so its segments do not fall to the kernel, which would reset them.
+     */
+    @Test
+    void anAcceptedConnectionOutlivesItsListener() throws Exception {
+        kernelClientDownloadsFromASlipstreamServer(veth.ns(), true);
+        assertEquals(0, stack.tcp().counters().get(TcpCounter.RESETS_RECEIVED), "the kernel reset nothing");
+    }
+
+    /**
+     * A kernel client in {@code client} downloads from a Slipstream listener on the shared
+     * address; with {@code closeListenerFirst} the listener is closed as soon as it accepted.
+     */
+    private void kernelClientDownloadsFromASlipstreamServer(NetNs client, boolean closeListenerFirst) throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, 4, TcpConnectOptions.DEFAULT, listener);
@@ -129,6 +144,14 @@ class XdpStackInteropTest {
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try {
                 BlockingConnection c = BlockingConnection.accept(stack, listener[0], queue);
+                if (closeListenerFirst) {
+                    stack.enter();
+                    try {
+                        listener[0].close();
+                    } finally {
+                        stack.exit();
+                    }
+                }
                 c.write(ByteBuffer.wrap(body));
                 c.close();
             } catch (IOException e) {
@@ -310,7 +333,7 @@ class XdpStackInteropTest {
 
         @Test
         void aKernelClientBehindTheRouterDownloadsFromASlipstreamServer() throws Exception {
-            kernelClientDownloadsFromASlipstreamServer(far);
+            kernelClientDownloadsFromASlipstreamServer(far, false);
             assertGoneThroughTheRouter();
         }
 

@@ -49,7 +49,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     TcpState state = TcpState.CLOSED;
     /** The listener that created it until accepted, for passive opens. */
     TcpListener parent;
-    /** An outgoing connection, steered to the stack by its own 4-tuple (accepted ones ride on their listener's). */
+    /**
+     * Steered to the stack by its own 4-tuple: an outgoing connection, or an accepted one whose
+     * listener closed (until then accepted ones ride on their listener's entry).
+     */
     boolean steered;
     /** Counted in its listener's SYN backlog (half-open). */
     boolean halfOpen;

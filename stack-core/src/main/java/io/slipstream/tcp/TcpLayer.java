@@ -299,6 +299,16 @@ public final class TcpLayer implements Ipv4Transport {
     void removeListener(TcpListener l) {
         if (listeners.get(l.localPort()) == l) {
             listeners.remove(l.localPort());
+            // The connections it accepted reached the stack through its entry: each gets one of
+            // its own before that goes, or the NIC would hand their segments to the kernel,
+            // which answers them with RSTs. Those still to be accepted are aborted by close.
+            connections.forEachValue(c -> {
+                if (c.localPort() == l.localPort() && c.parent == null && !c.steered) {
+                    steering.addConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
+                            c.remotePort());
+                    c.steered = true;
+                }
+            });
             steering.removeListener(FlowSteering.PROTO_TCP, steeringAddress, l.localPort());
         }
     }
