@@ -1,5 +1,6 @@
 package io.slipstream.nic;
 
+import io.slipstream.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -9,15 +10,7 @@ import java.lang.invoke.VarHandle;
  * interrupt waits. {@link #expire} turns a passed deadline into exactly one TIMER event.
  */
 public final class SoftwareNicTimer implements NicTimer {
-    private static final VarHandle DEADLINE;
-
-    static {
-        try {
-            DEADLINE = MethodHandles.lookup().findVarHandle(SoftwareNicTimer.class, "deadline", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle DEADLINE = VarHandles.field(MethodHandles.lookup(), "deadline", long.class);
 
     @SuppressWarnings("unused") // accessed through DEADLINE
     private long deadline = DISARMED;

@@ -1,5 +1,6 @@
 package io.slipstream.stack;
 
+import io.slipstream.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
@@ -41,16 +42,8 @@ public final class StackLock {
         void run(int bits);
     }
 
-    private static final VarHandle WORD;
+    private static final VarHandle WORD = VarHandles.field(MethodHandles.lookup(), "word", int.class);
     private static final int SPINS_BEFORE_PARK = 128;
-
-    static {
-        try {
-            WORD = MethodHandles.lookup().findVarHandle(StackLock.class, "word", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     @SuppressWarnings("unused") // accessed through WORD
     private volatile int word;

@@ -1,5 +1,6 @@
 package io.slipstream.stack;
 
+import io.slipstream.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -15,15 +16,7 @@ import java.lang.invoke.VarHandle;
  * pins nothing. The list is intrusive: nothing is allocated per wait.
  */
 public final class WaitQueue {
-    private static final VarHandle GUARD;
-
-    static {
-        try {
-            GUARD = MethodHandles.lookup().findVarHandle(WaitQueue.class, "guard", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle GUARD = VarHandles.field(MethodHandles.lookup(), "guard", int.class);
 
     private final StackRuntime runtime;
     @SuppressWarnings("unused") // accessed through GUARD

@@ -1,5 +1,6 @@
 package io.slipstream.stack;
 
+import io.slipstream.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
@@ -11,15 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  * return of {@link LockSupport#park}.
  */
 public final class Waiter {
-    private static final VarHandle WOKEN;
-
-    static {
-        try {
-            WOKEN = MethodHandles.lookup().findVarHandle(Waiter.class, "woken", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle WOKEN = VarHandles.field(MethodHandles.lookup(), "woken", boolean.class);
 
     final Thread thread;
     @SuppressWarnings("unused") // accessed through WOKEN

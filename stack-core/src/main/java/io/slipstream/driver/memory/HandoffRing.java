@@ -1,6 +1,7 @@
 package io.slipstream.driver.memory;
 
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -12,18 +13,8 @@ import java.lang.invoke.VarHandle;
  * after {@link #poll}. Preallocated; nothing here allocates.
  */
 final class HandoffRing {
-    private static final VarHandle HEAD;
-    private static final VarHandle TAIL;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            HEAD = l.findVarHandle(HandoffRing.class, "head", long.class);
-            TAIL = l.findVarHandle(HandoffRing.class, "tail", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle HEAD = VarHandles.field(MethodHandles.lookup(), "head", long.class);
+    private static final VarHandle TAIL = VarHandles.field(MethodHandles.lookup(), "tail", long.class);
 
     private final PacketBuffer[] buffers;
     private final byte[] kinds;

@@ -1,6 +1,7 @@
 package io.slipstream.driver.memory;
 
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.concurrent.VarHandles;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.nic.NicStats;
 import io.slipstream.time.Clock;
@@ -16,15 +17,7 @@ import java.util.SplittableRandom;
  * runs under the link lock.
  */
 final class LinkDirection {
-    private static final VarHandle NEXT_RELEASE;
-
-    static {
-        try {
-            NEXT_RELEASE = MethodHandles.lookup().findVarHandle(LinkDirection.class, "nextRelease", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle NEXT_RELEASE = VarHandles.field(MethodHandles.lookup(), "nextRelease", long.class);
 
     private final MemoryLink link;
     private final MemoryInterface from;

@@ -2,6 +2,7 @@ package io.slipstream.driver.memory;
 
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.concurrent.VarHandles;
 import io.slipstream.nic.TxRing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -12,15 +13,7 @@ import java.lang.invoke.VarHandle;
  * so a slow or delayed link fills the ring and pushes back on the stack, as a real NIC does.
  */
 final class MemoryTxRing implements TxRing {
-    private static final VarHandle COMPLETED;
-
-    static {
-        try {
-            COMPLETED = MethodHandles.lookup().findVarHandle(MemoryTxRing.class, "completed", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle COMPLETED = VarHandles.field(MethodHandles.lookup(), "completed", long.class);
 
     private final MemoryInterface vi;
     private final BufferOwner owner;
