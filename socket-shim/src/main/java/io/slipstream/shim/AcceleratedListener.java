@@ -101,7 +101,7 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
 
     /** Waits (0: no limit) until a connection waits, the listener closes or the thread is interrupted. */
     void await(long timeoutNanos) {
-        stack.await(queue, acceptable, timeoutNanos > 0 ? timeoutNanos : -1);
+        await(acceptable, timeoutNanos);
     }
 
     /** Closes the listener and wakes its waiters, the mixed one too. */

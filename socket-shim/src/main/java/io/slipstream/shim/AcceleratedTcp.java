@@ -1,6 +1,7 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.FdIo;
+import io.slipstream.shim.kernel.Timeouts;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
 import io.slipstream.tcp.ReadinessListener;
@@ -17,7 +18,6 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -169,7 +169,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
         if (dst != null ? !dst.hasRemaining() : !FdIo.hasRemaining(dsts, offset, length)) {
             return 0;
         }
-        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long deadlineNanos = Timeouts.deadlineNanos(timeoutNanos);
         while (true) {
             long n = dst != null ? read(dst) : scatter(dsts, offset, length);
             if (n != 0) {
@@ -178,14 +178,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
             if (!blocking || closed) {
                 return FdIo.UNAVAILABLE;
             }
-            long waitNanos = 0;
-            if (timeoutNanos > 0) {
-                waitNanos = deadlineNanos - System.nanoTime();
-                if (waitNanos <= 0) {
-                    throw new SocketTimeoutException("Read timed out");
-                }
-            }
-            stack.await(queue, readable, waitNanos > 0 ? waitNanos : -1);
+            await(readable, Timeouts.waitNanos(timeoutNanos, deadlineNanos, "Read timed out"));
             if (closed) {
                 return FdIo.UNAVAILABLE; // closed while waiting: the channel reports an asynchronous close
             }
@@ -236,7 +229,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
                 if (!blocking) {
                     return written;
                 }
-                stack.await(queue, writable, -1);
+                await(writable, 0);
             }
         }
         return written;
@@ -258,7 +251,7 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
 
     @Override
     public void awaitConnect(long waitNanos) {
-        stack.await(queue, connectDone, waitNanos > 0 ? waitNanos : -1);
+        await(connectDone, waitNanos);
     }
 
     @Override

@@ -192,7 +192,7 @@ final class AcceleratedUdp extends OnStack implements UdpBackend, UdpSocket.Read
      */
     @Override
     public void awaitReadable(long timeoutNanos) {
-        stack.await(queue, readable, timeoutNanos > 0 ? timeoutNanos : -1);
+        await(readable, timeoutNanos);
     }
 
     /** Waits a little for transmit buffers to come back (the NIC completing sends). */

@@ -2,6 +2,7 @@ package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.stack.Stack;
+import io.slipstream.stack.WaitCondition;
 import io.slipstream.stack.WaitQueue;
 
 /**
@@ -56,6 +57,14 @@ abstract class OnStack implements Backend {
             stack.exit();
         }
         queue.wakeAll();
+    }
+
+    /**
+     * Parks in {@link Stack#await} on this socket's queue until {@code condition} holds, the
+     * thread is interrupted, or {@code waitNanos} pass (0: no limit); the caller re-checks.
+     */
+    final void await(WaitCondition condition, long waitNanos) {
+        stack.await(queue, condition, waitNanos > 0 ? waitNanos : -1);
     }
 
     /** Releases the stack's socket. Under the stack lock. */

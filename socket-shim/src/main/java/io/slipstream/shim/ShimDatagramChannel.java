@@ -2,6 +2,7 @@ package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.BufferVectors;
 import io.slipstream.shim.kernel.KernelSocket;
+import io.slipstream.shim.kernel.Timeouts;
 import io.slipstream.stack.Stack;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -12,7 +13,6 @@ import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
@@ -286,13 +286,13 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                         bindInternal(null);
                     }
                 }
-                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = Timeouts.deadlineNanos(timeoutNanos);
                 while (true) {
                     sender = backend.receive(dst);
                     if (sender != null || !blocking || !isOpen()) {
                         break;
                     }
-                    awaitReadable(timeoutNanos, deadlineNanos);
+                    backend.awaitReadable(Timeouts.waitNanos(timeoutNanos, deadlineNanos, "Receive timed out"));
                 }
                 return sender;
             } finally {
@@ -305,21 +305,14 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
     }
 
-    private void awaitReadable(long timeoutNanos, long deadlineNanos) throws SocketTimeoutException {
-        long waitNanos = 0;
-        if (timeoutNanos > 0) {
-            waitNanos = deadlineNanos - System.nanoTime();
-            if (waitNanos <= 0) {
-                throw new SocketTimeoutException("Receive timed out");
-            }
-        }
-        backend.awaitReadable(waitNanos);
-    }
-
     @Override
     public int send(ByteBuffer src, SocketAddress target) throws IOException {
         Objects.requireNonNull(src);
-        InetSocketAddress isa = Addresses.check(target, family);
+        return send(src, Addresses.check(target, family));
+    }
+
+    /** Sends one datagram to {@code target}, or to the connected peer when it is null (write). */
+    private int send(ByteBuffer src, InetSocketAddress target) throws IOException {
         writeLock.lock();
         try {
             ensureOpen();
@@ -330,20 +323,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
                 if (blocking) {
                     begin();
                 }
-                boolean connected;
-                synchronized (stateLock) {
-                    ensureOpen();
-                    connected = remoteAddress != null;
-                    if (connected && !isa.equals(remoteAddress)) {
-                        throw new AlreadyConnectedException();
-                    }
-                    // Bound first, as the JDK does: even a send that fails leaves the channel bound.
-                    ensureBoundFor(isa);
-                    if (!connected && isa.getPort() == 0) {
-                        throw new SocketException("Can't send to port 0");
-                    }
-                }
-                n = sendLoop(src, connected ? null : isa, blocking);
+                n = sendLoop(src, destination(target), blocking);
                 completed = n >= 0;
                 return Math.max(n, 0);
             } finally {
@@ -353,6 +333,32 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Where a datagram for {@code target} goes: null for the connected peer, which is where a
+     * write (target null) must go and a send to a connected channel may only go.
+     */
+    private InetSocketAddress destination(InetSocketAddress target) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            boolean connected = remoteAddress != null;
+            if (target == null) {
+                if (!connected) {
+                    throw new NotYetConnectedException();
+                }
+                return null;
+            }
+            if (connected && !target.equals(remoteAddress)) {
+                throw new AlreadyConnectedException();
+            }
+            // Bound first, as the JDK does: even a send that fails leaves the channel bound.
+            ensureBoundFor(target);
+            if (!connected && target.getPort() == 0) {
+                throw new SocketException("Can't send to port 0");
+            }
+            return connected ? null : target;
         }
     }
 
@@ -407,33 +413,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src);
-        writeLock.lock();
-        try {
-            ensureOpen();
-            boolean blocking = isBlocking();
-            int n = 0;
-            boolean completed = false;
-            try {
-                if (blocking) {
-                    begin();
-                }
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (remoteAddress == null) {
-                        throw new NotYetConnectedException();
-                    }
-                }
-                n = sendLoop(src, null, blocking);
-                completed = n >= 0;
-                return Math.max(n, 0);
-            } finally {
-                if (blocking) {
-                    end(completed);
-                }
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        return send(src, (InetSocketAddress) null);
     }
 
     @Override

@@ -2,13 +2,13 @@ package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.shim.kernel.Timeouts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.SocketTimeoutException;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.SelectionKey;
@@ -187,20 +187,13 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
                 if (blocking) {
                     begin();
                 }
-                long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+                long deadlineNanos = Timeouts.deadlineNanos(timeoutNanos);
                 while (true) {
                     accepted = backend.accept(provider);
                     if (accepted != null || !blocking || !isOpen()) {
                         break;
                     }
-                    long waitNanos = 0;
-                    if (timeoutNanos > 0) {
-                        waitNanos = deadlineNanos - System.nanoTime();
-                        if (waitNanos <= 0) {
-                            throw new SocketTimeoutException("Accept timed out");
-                        }
-                    }
-                    backend.await(waitNanos);
+                    backend.await(Timeouts.waitNanos(timeoutNanos, deadlineNanos, "Accept timed out"));
                 }
             } finally {
                 if (blocking) {

@@ -3,13 +3,13 @@ package io.slipstream.shim;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.shim.kernel.Timeouts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AlreadyConnectedException;
@@ -285,20 +285,13 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     }
 
     private boolean awaitConnect(long timeoutNanos) throws IOException {
-        long deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long deadlineNanos = Timeouts.deadlineNanos(timeoutNanos);
         TcpBackend b = backend;
         while (isOpen()) {
             if (b.finishConnect()) {
                 return true;
             }
-            long waitNanos = 0;
-            if (timeoutNanos > 0) {
-                waitNanos = deadlineNanos - System.nanoTime();
-                if (waitNanos <= 0) {
-                    throw new SocketTimeoutException("Connect timed out");
-                }
-            }
-            b.awaitConnect(waitNanos);
+            b.awaitConnect(Timeouts.waitNanos(timeoutNanos, deadlineNanos, "Connect timed out"));
         }
         return false;
     }
@@ -438,32 +431,28 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public SocketChannel shutdownInput() throws IOException {
-        synchronized (stateLock) {
-            ensureOpen();
-            if (state != CONNECTED) {
-                throw new NotYetConnectedException();
-            }
-            if (!inputShutdown) {
-                backend.shutdownInput();
-                inputShutdown = true;
-            }
-        }
+        shutdown(true);
         return this;
     }
 
     @Override
     public SocketChannel shutdownOutput() throws IOException {
+        shutdown(false);
+        return this;
+    }
+
+    /** Shuts down the input ({@code input}) or the output, once; a second time does nothing. */
+    private void shutdown(boolean input) throws IOException {
         synchronized (stateLock) {
-            ensureOpen();
-            if (state != CONNECTED) {
-                throw new NotYetConnectedException();
-            }
-            if (!outputShutdown) {
+            ensureOpenAndConnected();
+            if (input && !inputShutdown) {
+                backend.shutdownInput();
+                inputShutdown = true;
+            } else if (!input && !outputShutdown) {
                 backend.shutdownOutput();
                 outputShutdown = true;
             }
         }
-        return this;
     }
 
     // ---------------------------------------------------------------- options

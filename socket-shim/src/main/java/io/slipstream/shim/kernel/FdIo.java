@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
 
 /**
@@ -69,20 +68,13 @@ public final class FdIo {
      */
     public static long read(KernelFd fd, ByteBuffer dst, ByteBuffer[] dsts, int offset, int length, boolean socket,
             boolean blocking, long timeoutNanos) throws IOException {
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long deadlineNanos = Timeouts.deadlineNanos(timeoutNanos);
         while (true) {
             long n = dst != null ? read(fd, dst, socket) : read(fd, dsts, offset, length, socket);
             if (n != UNAVAILABLE || !blocking || fd.isClosed()) {
                 return n;
             }
-            long wait = 0;
-            if (timeoutNanos > 0) {
-                wait = deadline - System.nanoTime();
-                if (wait <= 0) {
-                    throw new SocketTimeoutException("Read timed out");
-                }
-            }
-            Poller.awaitReadable(fd, wait);
+            Poller.awaitReadable(fd, Timeouts.waitNanos(timeoutNanos, deadlineNanos, "Read timed out"));
             if (fd.isClosed()) {
                 return UNAVAILABLE; // closed while waiting: the channel reports the asynchronous close
             }
