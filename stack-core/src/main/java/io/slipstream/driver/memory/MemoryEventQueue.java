@@ -5,6 +5,7 @@ import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.nic.EventHandler;
 import io.slipstream.nic.EventQueue;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.nic.SoftwareNicTimer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,12 +19,14 @@ final class MemoryEventQueue implements EventQueue {
     static final byte TX_COMPLETE = 1;
 
     private final MemoryInterface vi;
+    private final SoftwareNicTimer timer;
     private final BufferOwner owner;
     private final HandoffRing ring;
     private final AtomicInteger wakeups = new AtomicInteger();
 
-    MemoryEventQueue(MemoryInterface vi, int bufferCount) {
+    MemoryEventQueue(MemoryInterface vi, SoftwareNicTimer timer, int bufferCount) {
         this.vi = vi;
+        this.timer = timer;
         this.owner = new BufferOwner(vi.label() + " event queue");
         this.ring = new HandoffRing(bufferCount);
     }
@@ -61,7 +64,7 @@ final class MemoryEventQueue implements EventQueue {
             n++;
             handler.onWakeup();
         }
-        if (n < limit && vi.timer().expire(vi.clock().nanoTime())) {
+        if (n < limit && timer.expire(vi.clock().nanoTime())) {
             vi.stats().increment(NicCounter.TIMER_EVENTS);
             n++;
             handler.onTimer();
@@ -89,7 +92,7 @@ final class MemoryEventQueue implements EventQueue {
             return false;
         }
         vi.link().releaseDue();
-        return hasQueued() || vi.timer().remaining(vi.clock().nanoTime()) == 0;
+        return hasQueued() || timer.remaining(vi.clock().nanoTime()) == 0;
     }
 
     /** Drops every queued event, returning its buffer to the pool. Closing only. */

@@ -1,16 +1,11 @@
 package io.slipstream.driver.memory;
 
-import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
-import io.slipstream.nic.Interrupt;
+import io.slipstream.nic.AbstractVirtualInterface;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicCounter;
-import io.slipstream.nic.NicStats;
-import io.slipstream.nic.RxRing;
 import io.slipstream.nic.SoftwareNicTimer;
-import io.slipstream.nic.TxRing;
-import io.slipstream.nic.VirtualInterface;
 import io.slipstream.time.Clock;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,18 +18,13 @@ import java.util.SplittableRandom;
  * <p>Buffer hand-overs: stack → rx ring → event queue → stack for received frames; stack →
  * tx ring (waiting, then in flight on the wire) → event queue → stack for sent ones.
  */
-final class MemoryInterface implements VirtualInterface {
+final class MemoryInterface extends AbstractVirtualInterface {
     /** Destination MAC, source MAC, EtherType and a VLAN tag or FCS around the IP datagram. */
     private static final int FRAME_OVERHEAD = 18;
 
     private final MemoryLink link;
-    private final NicConfig config;
     private final Clock clock;
     private final String label;
-    private final BufferPool pool;
-    private final BufferOwner stackOwner;
-    private final NicStats stats = new NicStats();
-    private final SoftwareNicTimer timer = new SoftwareNicTimer();
     private final MemoryRxRing rx;
     private final MemoryTxRing tx;
     private final MemoryEventQueue events;
@@ -43,17 +33,18 @@ final class MemoryInterface implements VirtualInterface {
     private volatile boolean closed;
 
     MemoryInterface(MemoryLink link, int side, NicConfig config, Clock clock, SplittableRandom random) {
+        String label = "memory link '" + link.name() + "' end " + (side == 0 ? 'A' : 'B');
+        super(label, config.interfaceName(), config.mac(), config.mtu());
         this.link = link;
-        this.config = config;
         this.clock = clock;
-        this.label = "memory link '" + link.name() + "' end " + (side == 0 ? 'A' : 'B');
-        this.stackOwner = new BufferOwner(label + " stack");
+        this.label = label;
+        SoftwareNicTimer timer = new SoftwareNicTimer();
         this.rx = new MemoryRxRing(this, config.rxRingSize());
         this.tx = new MemoryTxRing(this, config.txRingSize());
-        this.events = new MemoryEventQueue(this, config.bufferCount());
-        this.interrupt = new MemoryInterrupt(this);
+        this.events = new MemoryEventQueue(this, timer, config.bufferCount());
+        this.interrupt = new MemoryInterrupt(this, events, timer);
         this.outbound = new LinkDirection(link, this, random, config.txRingSize());
-        this.pool = BufferPool.allocate(config.bufferCount(), config.frameSize());
+        attach(BufferPool.allocate(config.bufferCount(), config.frameSize()), rx, tx, events, timer, interrupt);
     }
 
     String label() {
@@ -76,61 +67,6 @@ final class MemoryInterface implements VirtualInterface {
         return closed;
     }
 
-    @Override
-    public String name() {
-        return config.interfaceName();
-    }
-
-    @Override
-    public long mac() {
-        return config.mac();
-    }
-
-    @Override
-    public int mtu() {
-        return config.mtu();
-    }
-
-    @Override
-    public BufferPool buffers() {
-        return pool;
-    }
-
-    @Override
-    public BufferOwner stackOwner() {
-        return stackOwner;
-    }
-
-    @Override
-    public RxRing rx() {
-        return rx;
-    }
-
-    @Override
-    public TxRing tx() {
-        return tx;
-    }
-
-    @Override
-    public MemoryEventQueue events() {
-        return events;
-    }
-
-    @Override
-    public SoftwareNicTimer timer() {
-        return timer;
-    }
-
-    @Override
-    public Interrupt interrupt() {
-        return interrupt;
-    }
-
-    @Override
-    public NicStats stats() {
-        return stats;
-    }
-
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException(label + " is closed");
@@ -140,7 +76,7 @@ final class MemoryInterface implements VirtualInterface {
     /** A buffer handed to a ring must be open, ours, and (checked on transfer) the stack's. */
     void checkPostable(PacketBuffer b) {
         checkOpen();
-        if (b.pool() != pool) {
+        if (b.pool() != buffers()) {
             throw new IllegalArgumentException(label + ": buffer " + b.index() + " belongs to another pool");
         }
     }
@@ -150,7 +86,7 @@ final class MemoryInterface implements VirtualInterface {
         link.lock();
         try {
             long now = clock.nanoTime();
-            int maxFrame = config.mtu() + FRAME_OVERHEAD;
+            int maxFrame = mtu() + FRAME_OVERHEAD;
             PacketBuffer frame;
             while ((frame = tx.nextWaiting()) != null) {
                 if (frame.length() == 0 || frame.length() > maxFrame) {
@@ -172,7 +108,7 @@ final class MemoryInterface implements VirtualInterface {
      */
     void receive(PacketBuffer frame, int corruptBit) {
         int length = frame.length();
-        if (length > config.mtu() + FRAME_OVERHEAD || length > pool.frameSize()) {
+        if (length > mtu() + FRAME_OVERHEAD || length > buffers().frameSize()) {
             stats.incrementLocked(NicCounter.RX_OVERSIZE);
             return;
         }
@@ -239,7 +175,7 @@ final class MemoryInterface implements VirtualInterface {
             link.unlock();
         }
         interrupt.wake();
-        pool.close();
+        buffers().close();
         link.endClosed();
     }
 

@@ -2,6 +2,7 @@ package io.slipstream.driver.memory;
 
 import io.slipstream.nic.Interrupt;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.nic.SoftwareNicTimer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -14,14 +15,18 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class MemoryInterrupt implements Interrupt {
     private final MemoryInterface vi;
+    private final MemoryEventQueue events;
+    private final SoftwareNicTimer timer;
     private final AtomicBoolean enabled = new AtomicBoolean();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private boolean fired; // guarded by lock
     private boolean woken; // guarded by lock
 
-    MemoryInterrupt(MemoryInterface vi) {
+    MemoryInterrupt(MemoryInterface vi, MemoryEventQueue events, SoftwareNicTimer timer) {
         this.vi = vi;
+        this.events = events;
+        this.timer = timer;
     }
 
     @Override
@@ -37,7 +42,7 @@ final class MemoryInterrupt implements Interrupt {
         }
         enabled.set(true);
         // An event already waiting fires it at once; one arriving from now on sees the flag.
-        if (vi.events().hasEvents()) {
+        if (events.hasEvents()) {
             fire();
         }
     }
@@ -58,7 +63,7 @@ final class MemoryInterrupt implements Interrupt {
         if (!enabled.compareAndSet(true, false)) {
             return; // someone else fired this arming
         }
-        vi.events().addWakeup();
+        events.addWakeup();
         vi.stats().increment(NicCounter.INTERRUPTS);
         lock.lock();
         try {
@@ -79,7 +84,7 @@ final class MemoryInterrupt implements Interrupt {
             // Nothing else moves frames or the timer while both stacks are idle: do it here.
             vi.link().releaseDue();
             long now = vi.clock().nanoTime();
-            long timerLeft = vi.timer().remaining(now);
+            long timerLeft = timer.remaining(now);
             if (timerLeft == 0 && enabled.get()) {
                 fire();
             }

@@ -7,17 +7,14 @@ import io.slipstream.driver.poll.PollInterrupt;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
 import io.slipstream.linux.Libc;
+import io.slipstream.nic.AbstractVirtualInterface;
 import io.slipstream.nic.EventHandler;
 import io.slipstream.nic.EventQueue;
-import io.slipstream.nic.Interrupt;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.nic.NicException;
-import io.slipstream.nic.NicStats;
-import io.slipstream.nic.NicTimer;
 import io.slipstream.nic.RxRing;
 import io.slipstream.nic.TxRing;
-import io.slipstream.nic.VirtualInterface;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ethernet;
 import java.io.IOException;
@@ -34,22 +31,16 @@ import java.lang.foreign.MemorySegment;
  * wait for their TX_COMPLETE event, {@code [txSent, txRung)} were rung and wait for the device
  * (it said EAGAIN), {@code [txRung, tail)} were posted after the last doorbell.
  */
-final class TapInterface implements VirtualInterface {
+final class TapInterface extends AbstractVirtualInterface {
     /** Largest frame the MTU allows: the IP datagram, an Ethernet header and one 802.1Q tag. */
     private static final int FRAME_OVERHEAD = Ethernet.HEADER_LENGTH + Ethernet.VLAN_TAG_LENGTH;
 
-    private final String name;
-    private final long mac;
-    private final int mtu;
     private final int maxFrame;
     private final Clock clock;
-    private final NicStats stats = new NicStats();
     private final Arena arena;
     /** The stack side's calls; the interrupt thread has its own. */
     private final Libc libc;
     private final int fd;
-    private final BufferPool pool;
-    private final BufferOwner stackOwner;
     private final BufferOwner rxOwner;
     private final BufferOwner txOwner;
     private final FrameFifo rxPosted;
@@ -60,30 +51,30 @@ final class TapInterface implements VirtualInterface {
     private final MemorySegment scratch;
     private final MemorySegment readyCheck;
     private final PollInterrupt interrupt;
-    private final Rx rx = new Rx();
-    private final Tx tx = new Tx();
+    private final Rx rx;
+    private final Tx tx;
     private final Events events = new Events();
     private boolean closed;
 
     private TapInterface(NicConfig config, Clock clock, Arena arena, Libc libc, int fd, EventFd eventFd) {
-        this.name = config.interfaceName();
-        this.mac = config.mac();
-        this.mtu = config.mtu();
-        this.maxFrame = mtu + FRAME_OVERHEAD;
+        super("tap " + config.interfaceName(), config.interfaceName(), config.mac(), config.mtu());
+        this.maxFrame = config.mtu() + FRAME_OVERHEAD;
         this.clock = clock;
         this.arena = arena;
         this.libc = libc;
         this.fd = fd;
-        this.stackOwner = new BufferOwner("tap " + name + " stack");
-        this.rxOwner = new BufferOwner("tap " + name + " rx ring");
-        this.txOwner = new BufferOwner("tap " + name + " tx ring");
+        this.rxOwner = new BufferOwner("tap " + name() + " rx ring");
+        this.txOwner = new BufferOwner("tap " + name() + " tx ring");
         this.rxPosted = new FrameFifo(config.rxRingSize());
         this.txQueue = new FrameFifo(config.txRingSize());
+        this.rx = new Rx();
+        this.tx = new Tx();
         this.scratch = arena.allocate(config.frameSize());
         this.readyCheck = Libc.pollFds(arena, 1);
         Libc.setPollFd(readyCheck, 0, fd, Libc.POLLIN);
-        this.interrupt = new PollInterrupt("tap " + name, new int[] {fd}, eventFd, clock, stats, arena);
-        this.pool = BufferPool.allocate(config.bufferCount(), config.frameSize()); // last: nothing fails after it
+        this.interrupt = new PollInterrupt("tap " + name(), new int[] {fd}, eventFd, clock, stats, arena);
+        BufferPool pool = BufferPool.allocate(config.bufferCount(), config.frameSize()); // last: nothing fails after it
+        attach(pool, rx, tx, events, interrupt.timer(), interrupt);
     }
 
     /** Attaches to (or creates) the TAP device {@code config.interfaceName()}. */
@@ -118,61 +109,6 @@ final class TapInterface implements VirtualInterface {
         }
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public long mac() {
-        return mac;
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
-    @Override
-    public BufferPool buffers() {
-        return pool;
-    }
-
-    @Override
-    public BufferOwner stackOwner() {
-        return stackOwner;
-    }
-
-    @Override
-    public RxRing rx() {
-        return rx;
-    }
-
-    @Override
-    public TxRing tx() {
-        return tx;
-    }
-
-    @Override
-    public EventQueue events() {
-        return events;
-    }
-
-    @Override
-    public NicTimer timer() {
-        return interrupt.timer();
-    }
-
-    @Override
-    public Interrupt interrupt() {
-        return interrupt;
-    }
-
-    @Override
-    public NicStats stats() {
-        return stats;
-    }
-
     /**
      * Stops the interrupt thread's use of the device, closes it (the kernel removes the TAP),
      * returns every buffer the rings hold and frees the pool. Called by the stack side.
@@ -192,33 +128,19 @@ final class TapInterface implements VirtualInterface {
             b.release(txOwner);
         }
         txSent = txRung = txQueue.head();
-        pool.close();
+        buffers().close();
         arena.close();
     }
 
     @Override
     public String toString() {
-        return "tap[" + name + (closed ? ", closed]" : "]");
+        return "tap[" + name() + (closed ? ", closed]" : "]");
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new NicException("tap " + name + " is closed");
+            throw new NicException("tap " + name() + " is closed");
         }
-    }
-
-    /** A stack buffer goes onto a ring, which owns it from then on; false (nothing kept) when full. */
-    private boolean lend(PacketBuffer b, FrameFifo ring, BufferOwner ringOwner) {
-        checkOpen();
-        if (b.pool() != pool) {
-            throw new IllegalArgumentException("buffer " + b.index() + " is not from tap " + name + "'s pool");
-        }
-        if (ring.size() == ring.capacity()) {
-            return false;
-        }
-        b.transfer(stackOwner, ringOwner); // fails, keeping nothing, unless the stack owns it
-        ring.offer(b);
-        return true;
     }
 
     /** Writes rung frames until the device pushes back; every frame ends completed or waiting. */
@@ -248,27 +170,51 @@ final class TapInterface implements VirtualInterface {
         }
     }
 
-    private final class Rx implements RxRing {
-        @Override
-        public boolean post(PacketBuffer empty) {
-            return lend(empty, rxPosted, rxOwner);
+    /**
+     * What the rx and tx rings share: the stack lends a buffer to the ring's FIFO, which owns
+     * it from then on, and the ring reports how many it holds.
+     */
+    private abstract class LentRing {
+        private final FrameFifo fifo;
+        private final BufferOwner owner;
+
+        LentRing(FrameFifo fifo, BufferOwner owner) {
+            this.fifo = fifo;
+            this.owner = owner;
         }
 
-        @Override
+        /** False, keeping nothing, when the ring is full. */
+        public boolean post(PacketBuffer b) {
+            checkOpen();
+            if (b.pool() != buffers()) {
+                throw new IllegalArgumentException("buffer " + b.index() + " is not from tap " + name() + "'s pool");
+            }
+            if (fifo.size() == fifo.capacity()) {
+                return false;
+            }
+            b.transfer(stackOwner(), owner); // fails, keeping nothing, unless the stack owns it
+            fifo.offer(b);
+            return true;
+        }
+
         public int capacity() {
-            return rxPosted.capacity();
+            return fifo.capacity();
         }
 
-        @Override
         public int posted() {
-            return rxPosted.size();
+            return fifo.size();
         }
     }
 
-    private final class Tx implements TxRing {
-        @Override
-        public boolean post(PacketBuffer frame) {
-            return lend(frame, txQueue, txOwner);
+    private final class Rx extends LentRing implements RxRing {
+        Rx() {
+            super(rxPosted, rxOwner);
+        }
+    }
+
+    private final class Tx extends LentRing implements TxRing {
+        Tx() {
+            super(txQueue, txOwner);
         }
 
         @Override
@@ -276,16 +222,6 @@ final class TapInterface implements VirtualInterface {
             checkOpen();
             txRung = txQueue.tail();
             flush();
-        }
-
-        @Override
-        public int capacity() {
-            return txQueue.capacity();
-        }
-
-        @Override
-        public int posted() {
-            return txQueue.size();
         }
     }
 
@@ -309,7 +245,7 @@ final class TapInterface implements VirtualInterface {
             }
             while (delivered < limit && txQueue.head() != txSent) {
                 PacketBuffer b = txQueue.poll();
-                b.transfer(txOwner, stackOwner);
+                b.transfer(txOwner, stackOwner());
                 handler.onTxComplete(b);
                 delivered++;
             }
@@ -351,7 +287,7 @@ final class TapInterface implements VirtualInterface {
             }
             rxPosted.poll();
             b.setRange(0, (int) n);
-            b.transfer(rxOwner, stackOwner);
+            b.transfer(rxOwner, stackOwner());
             stats.increment(NicCounter.RX_FRAMES);
             stats.add(NicCounter.RX_BYTES, n);
             handler.onRx(b);
