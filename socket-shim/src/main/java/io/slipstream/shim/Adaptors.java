@@ -3,7 +3,10 @@ package io.slipstream.shim;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocketImpl;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketImpl;
@@ -21,7 +24,8 @@ import java.nio.channels.UnsupportedAddressTypeException;
 /**
  * What the socket adaptors (the java.net views of the channels) share: the translation the
  * JDK's adaptors apply (sun.nio.ch.Net.translateException), so channel exceptions become the
- * SocketExceptions java.net callers expect, and option access through that translation.
+ * SocketExceptions java.net callers expect, option access through that translation, and the
+ * never-used impls their java.net superclasses' constructors are handed.
  */
 final class Adaptors {
     private Adaptors() {}
@@ -187,6 +191,96 @@ final class Adaptors {
 
         @Override
         protected <T> T getOption(SocketOption<T> name) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    /** The impl handed to DatagramSocket's constructor; never used, since every method is overridden. */
+    static final class NoDatagramSocketImpl extends DatagramSocketImpl {
+        @Override
+        protected void create() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void bind(int lport, InetAddress laddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void send(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int peek(InetAddress i) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int peekData(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void receive(DatagramPacket p) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        @Deprecated
+        protected void setTTL(byte ttl) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        @Deprecated
+        protected byte getTTL() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void setTimeToLive(int ttl) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected int getTimeToLive() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void join(InetAddress inetaddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void leave(InetAddress inetaddr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void joinGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void leaveGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void close() {
+            // nothing was opened
+        }
+
+        @Override
+        public void setOption(int optID, Object value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Object getOption(int optID) {
             throw new UnsupportedOperationException();
         }
     }

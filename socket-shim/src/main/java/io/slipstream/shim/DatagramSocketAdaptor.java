@@ -3,7 +3,6 @@ package io.slipstream.shim;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.DatagramSocketImpl;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -22,7 +21,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
     private volatile int timeoutMillis;
 
     private DatagramSocketAdaptor(ShimDatagramChannel channel) {
-        super(new NoDatagramSocketImpl());
+        super(new Adaptors.NoDatagramSocketImpl());
         this.channel = channel;
     }
 
@@ -330,95 +329,5 @@ final class DatagramSocketAdaptor extends DatagramSocket {
             throw new SocketException("Not a multicast address");
         }
         return g;
-    }
-
-    /** The impl handed to DatagramSocket's constructor; never used, since every method is overridden. */
-    private static final class NoDatagramSocketImpl extends DatagramSocketImpl {
-        @Override
-        protected void create() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void bind(int lport, InetAddress laddr) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void send(DatagramPacket p) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected int peek(InetAddress i) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected int peekData(DatagramPacket p) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void receive(DatagramPacket p) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        @Deprecated
-        protected void setTTL(byte ttl) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        @Deprecated
-        protected byte getTTL() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void setTimeToLive(int ttl) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected int getTimeToLive() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void join(InetAddress inetaddr) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void leave(InetAddress inetaddr) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void joinGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void leaveGroup(SocketAddress mcastaddr, NetworkInterface netIf) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void close() {
-            // nothing was opened
-        }
-
-        @Override
-        public void setOption(int optID, Object value) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Object getOption(int optID) {
-            throw new UnsupportedOperationException();
-        }
     }
 }

@@ -68,7 +68,10 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     private FallbackReason optionReason;
     private InetSocketAddress localAddress;
     private InetSocketAddress remoteAddress;
-    private DatagramSocketAdaptor adaptor;
+
+    /** The java.net view (socket()); guarded by its own monitor. */
+    private final SocketView<ShimDatagramChannel, DatagramSocketAdaptor> view =
+            new SocketView<>(DatagramSocketAdaptor::create);
 
     ShimDatagramChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
         super(provider);
@@ -252,6 +255,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         synchronized (stateLock) {
             return remoteAddress;
         }
+    }
+
+    @Override
+    public DatagramSocket socket() {
+        return view.of(this, family);
     }
 
     // ---------------------------------------------------------------- receive and send
@@ -457,16 +465,6 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     @Override
     public Set<SocketOption<?>> supportedOptions() {
         return KernelOptions.DATAGRAM;
-    }
-
-    @Override
-    public DatagramSocket socket() {
-        synchronized (stateLock) {
-            if (adaptor == null) {
-                adaptor = DatagramSocketAdaptor.create(this);
-            }
-            return adaptor;
-        }
     }
 
     // ---------------------------------------------------------------- multicast

@@ -49,7 +49,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     private SocketAddress localAddress;
     /** Options set by the application, reported back for a listener that has no kernel socket. */
     private final Map<SocketOption<?>, Object> options = new HashMap<>();
-    private ServerSocketAdaptor adaptor;
+
+    /** The java.net view (socket()); guarded by its own monitor. */
+    private final SocketView<ShimServerSocketChannel, ServerSocketAdaptor> view =
+            new SocketView<>(ServerSocketAdaptor::create);
 
     ShimServerSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
         super(provider);
@@ -162,6 +165,11 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     @Override
+    public ServerSocket socket() {
+        return view.of(this, family);
+    }
+
+    @Override
     protected void implConfigureBlocking(boolean block) {
         // Always non-blocking underneath: blocking mode is how accept waits.
     }
@@ -233,28 +241,13 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             if (v == null) {
                 v = name == StandardSocketOptions.SO_RCVBUF ? (Object) LISTENER_RCVBUF : (Object) Boolean.valueOf(name == StandardSocketOptions.SO_REUSEADDR);
             }
-            @SuppressWarnings("unchecked")
-            T typed = (T) v;
-            return typed;
+            return name.type().cast(v);
         }
     }
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
         return family == Sockets.AF_UNIX ? KernelOptions.UNIX_LISTENER : KernelOptions.LISTENER;
-    }
-
-    @Override
-    public ServerSocket socket() {
-        if (family == Sockets.AF_UNIX) {
-            throw new UnsupportedOperationException("Not supported");
-        }
-        synchronized (stateLock) {
-            if (adaptor == null) {
-                adaptor = ServerSocketAdaptor.create(this);
-            }
-            return adaptor;
-        }
     }
 
     @Override

@@ -76,7 +76,9 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     private SocketAddress remoteAddress;
     /** The accelerated-or-kernel decision is made (at bind to an address, or connect). */
     private boolean routed;
-    private SocketAdaptor adaptor;
+
+    /** The java.net view (socket()); guarded by its own monitor. */
+    private final SocketView<ShimSocketChannel, SocketAdaptor> view = new SocketView<>(SocketAdaptor::create);
 
     ShimSocketChannel(SlipstreamSelectorProvider provider, ProtocolFamily family) throws IOException {
         super(provider);
@@ -170,6 +172,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         synchronized (stateLock) {
             return remoteAddress instanceof InetSocketAddress i ? i : null;
         }
+    }
+
+    @Override
+    public Socket socket() {
+        return view.of(this, family);
     }
 
     // ---------------------------------------------------------------- bind and connect
@@ -485,28 +492,13 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
             if (v == null) {
                 v = name.type() == Boolean.class ? (Object) Boolean.FALSE : (Object) 0;
             }
-            @SuppressWarnings("unchecked")
-            T typed = (T) v;
-            return typed;
+            return name.type().cast(v);
         }
     }
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
         return family == Sockets.AF_UNIX ? KernelOptions.UNIX_STREAM : KernelOptions.STREAM;
-    }
-
-    @Override
-    public Socket socket() {
-        if (family == Sockets.AF_UNIX) {
-            throw new UnsupportedOperationException("Not supported");
-        }
-        synchronized (stateLock) {
-            if (adaptor == null) {
-                adaptor = SocketAdaptor.create(this);
-            }
-            return adaptor;
-        }
     }
 
     // ---------------------------------------------------------------- closing and selection
