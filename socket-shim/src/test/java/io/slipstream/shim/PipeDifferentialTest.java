@@ -54,22 +54,21 @@ class PipeDifferentialTest {
     @ParameterizedTest
     @MethodSource("envs")
     void nonBlockingEndsReturnZeroWhenNothingCanMove(Env env) throws Exception {
-        Pipe p = env.provider().openPipe();
-        p.source().configureBlocking(false);
-        p.sink().configureBlocking(false);
-        assertEquals(0, p.source().read(ByteBuffer.allocate(8)));
-        long total = 0;
-        int n;
-        ByteBuffer chunk = ByteBuffer.allocate(65_536);
-        while ((n = p.sink().write(chunk.clear())) > 0) {
-            total += n;
+        try (PipeEnds p = PipeEnds.open(env.provider())) {
+            p.source().configureBlocking(false);
+            p.sink().configureBlocking(false);
+            assertEquals(0, p.source().read(ByteBuffer.allocate(8)));
+            long total = 0;
+            int n;
+            ByteBuffer chunk = ByteBuffer.allocate(65_536);
+            while ((n = p.sink().write(chunk.clear())) > 0) {
+                total += n;
+            }
+            assertEquals(0, n);
+            assertTrue(total > 0, "the pipe buffer filled");
+            assertEquals(SelectionKey.OP_READ, p.source().validOps());
+            assertEquals(SelectionKey.OP_WRITE, p.sink().validOps());
         }
-        assertEquals(0, n);
-        assertTrue(total > 0, "the pipe buffer filled");
-        assertEquals(SelectionKey.OP_READ, p.source().validOps());
-        assertEquals(SelectionKey.OP_WRITE, p.sink().validOps());
-        p.source().close();
-        p.sink().close();
     }
 
     @ParameterizedTest

@@ -118,8 +118,8 @@ class SelectorSemanticsTest {
     @ParameterizedTest
     @MethodSource("envs")
     void cancelledKeysLeaveAtTheNextSelect(Env env) throws Exception {
-        Pipe pipe = env.provider().openPipe();
-        try (Selector sel = env.provider().openSelector()) {
+        try (PipeEnds pipe = PipeEnds.open(env.provider());
+                Selector sel = env.provider().openSelector()) {
             pipe.source().configureBlocking(false);
             SelectionKey key = pipe.source().register(sel, SelectionKey.OP_READ, "att");
             assertEquals("att", key.attachment());
@@ -136,16 +136,12 @@ class SelectorSemanticsTest {
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
             assertEquals(1, sel.select(5_000));
             assertTrue(sel.selectedKeys().contains(again));
-        } finally {
-            pipe.source().close();
-            pipe.sink().close();
         }
     }
 
     @ParameterizedTest
     @MethodSource("envs")
     void readySetsAccumulateForKeysAlreadySelected(Env env) throws Exception {
-        Pipe pipe = env.provider().openPipe();
         try (Selector sel = env.provider().openSelector();
                 DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny());
                 DatagramChannel peer = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
@@ -163,17 +159,14 @@ class SelectorSemanticsTest {
             assertEquals(1, sel.selectedKeys().size());
             assertThrows(UnsupportedOperationException.class, () -> sel.selectedKeys().add(key));
             assertThrows(UnsupportedOperationException.class, () -> sel.keys().remove(key));
-        } finally {
-            pipe.source().close();
-            pipe.sink().close();
         }
     }
 
     @ParameterizedTest
     @MethodSource("envs")
     void selectWithAnActionLeavesTheSelectedSetAlone(Env env) throws Exception {
-        Pipe pipe = env.provider().openPipe();
-        try (Selector sel = env.provider().openSelector()) {
+        try (PipeEnds pipe = PipeEnds.open(env.provider());
+                Selector sel = env.provider().openSelector()) {
             pipe.source().configureBlocking(false);
             pipe.sink().configureBlocking(false);
             SelectionKey r = pipe.source().register(sel, SelectionKey.OP_READ);
@@ -184,17 +177,14 @@ class SelectorSemanticsTest {
             assertTrue(seen.contains(r) && seen.contains(w));
             assertTrue(sel.selectedKeys().isEmpty());
             assertEquals(SelectionKey.OP_READ, r.readyOps());
-        } finally {
-            pipe.source().close();
-            pipe.sink().close();
         }
     }
 
     @ParameterizedTest
     @MethodSource("envs")
     void interestChangedDuringASelectAppliesToTheNextOne(Env env) throws Exception {
-        Pipe pipe = env.provider().openPipe();
-        try (Selector sel = env.provider().openSelector()) {
+        try (PipeEnds pipe = PipeEnds.open(env.provider());
+                Selector sel = env.provider().openSelector()) {
             pipe.source().configureBlocking(false);
             SelectionKey key = pipe.source().register(sel, 0);
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
@@ -203,9 +193,6 @@ class SelectorSemanticsTest {
             key.interestOps(SelectionKey.OP_READ);
             assertEquals(0, selecting.get(10, TimeUnit.SECONDS), "the select in progress kept the old interest");
             assertEquals(1, sel.selectNow(), "the next one uses the new interest");
-        } finally {
-            pipe.source().close();
-            pipe.sink().close();
         }
     }
 
@@ -248,14 +235,14 @@ class SelectorSemanticsTest {
         try (Selector sel = env.provider().openSelector()) {
             for (int i = 0; i < 50; i++) {
                 // Descriptor numbers get reused: a closed channel's key must never disturb a new one's.
-                Pipe p = env.provider().openPipe();
-                p.source().configureBlocking(false);
-                SelectionKey k = p.source().register(sel, SelectionKey.OP_READ);
-                p.sink().write(ByteBuffer.wrap(new byte[] {1}));
-                assertEquals(1, sel.select(5_000));
-                assertTrue(sel.selectedKeys().remove(k));
-                p.source().close();
-                p.sink().close();
+                SelectionKey k;
+                try (PipeEnds p = PipeEnds.open(env.provider())) {
+                    p.source().configureBlocking(false);
+                    k = p.source().register(sel, SelectionKey.OP_READ);
+                    p.sink().write(ByteBuffer.wrap(new byte[] {1}));
+                    assertEquals(1, sel.select(5_000));
+                    assertTrue(sel.selectedKeys().remove(k));
+                }
                 assertFalse(k.isValid());
             }
             assertEquals(0, sel.selectNow());
