@@ -1,7 +1,6 @@
 package io.slipstream.nic;
 
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import io.slipstream.stats.Counters;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -41,14 +40,7 @@ public final class NicStats {
 
     /** The non-zero counters by lower-case name. */
     public Map<String, Long> snapshot() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        for (NicCounter c : NicCounter.values()) {
-            long v = get(c);
-            if (v != 0) {
-                m.put(c.name().toLowerCase(Locale.ROOT), v);
-            }
-        }
-        return m;
+        return Counters.nonZero(NicCounter.values(), this::get);
     }
 
     @Override

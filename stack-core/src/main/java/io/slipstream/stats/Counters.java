@@ -3,6 +3,7 @@ package io.slipstream.stats;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * A counter per constant of an enum: drops per reason, events per kind. Increments are plain
@@ -40,9 +41,17 @@ public final class Counters<E extends Enum<E>> {
 
     /** The non-zero counters by lower-case name, in declaration order. */
     public Map<String, Long> snapshot() {
+        return nonZero(keys, this::get);
+    }
+
+    /**
+     * The non-zero {@code values} of {@code keys} by lower-case name, in the keys' order: how
+     * counters that leave out zeros are shown (stack dumps, logs, {@code toString}).
+     */
+    public static <E extends Enum<E>> Map<String, Long> nonZero(E[] keys, ToLongFunction<E> values) {
         Map<String, Long> m = new LinkedHashMap<>();
         for (E k : keys) {
-            long v = values[k.ordinal()];
+            long v = values.applyAsLong(k);
             if (v != 0) {
                 m.put(k.name().toLowerCase(Locale.ROOT), v);
             }
