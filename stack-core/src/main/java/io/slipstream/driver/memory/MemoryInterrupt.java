@@ -65,13 +65,7 @@ final class MemoryInterrupt implements Interrupt {
         }
         events.addWakeup();
         vi.stats().increment(NicCounter.INTERRUPTS);
-        lock.lock();
-        try {
-            fired = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        signalWaiter(true);
     }
 
     @Override
@@ -126,9 +120,18 @@ final class MemoryInterrupt implements Interrupt {
 
     @Override
     public void wake() {
+        signalWaiter(false);
+    }
+
+    /** Tells the waiter why it may return, a firing ({@code fired}) or a wake, and wakes it. */
+    private void signalWaiter(boolean firing) {
         lock.lock();
         try {
-            woken = true;
+            if (firing) {
+                fired = true;
+            } else {
+                woken = true;
+            }
             changed.signalAll();
         } finally {
             lock.unlock();

@@ -1,6 +1,5 @@
 package io.slipstream.driver.memory;
 
-import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.concurrent.VarHandles;
 import io.slipstream.nic.TxRing;
@@ -12,14 +11,9 @@ import java.lang.invoke.VarHandle;
  * the wire; a frame keeps its descriptor (counts in {@link #posted()}) until it is completed,
  * so a slow or delayed link fills the ring and pushes back on the stack, as a real NIC does.
  */
-final class MemoryTxRing implements TxRing {
+final class MemoryTxRing extends MemoryRing implements TxRing {
     private static final VarHandle COMPLETED = VarHandles.field(MethodHandles.lookup(), "completed", long.class);
 
-    private final MemoryInterface vi;
-    private final BufferOwner owner;
-    /** Posted, not yet on the wire: only the stack's thread touches it. */
-    private final HandoffRing waiting;
-    private final int capacity;
     /** Frames ever posted; written by the stack's thread only. */
     private long postedCount;
     /** Frames ever completed; written under the link lock, read by the stack's thread. */
@@ -27,24 +21,15 @@ final class MemoryTxRing implements TxRing {
     private long completed;
 
     MemoryTxRing(MemoryInterface vi, int capacity) {
-        this.vi = vi;
-        this.owner = new BufferOwner(vi.label() + " tx ring");
-        this.waiting = new HandoffRing(capacity);
-        this.capacity = capacity;
+        super(vi, "tx ring", capacity);
     }
 
-    BufferOwner owner() {
-        return owner;
-    }
-
+    /** Posted frames wait in {@link #lent} (only the stack's thread touches it) until the doorbell. */
     @Override
     public boolean post(PacketBuffer frame) {
-        vi.checkPostable(frame);
-        if (posted() >= capacity) {
+        if (!super.post(frame)) {
             return false;
         }
-        frame.transfer(vi.stackOwner(), owner);
-        waiting.offer(frame, (byte) 0); // cannot fail: waiting frames are a subset of posted ones
         postedCount++;
         return true;
     }
@@ -52,24 +37,19 @@ final class MemoryTxRing implements TxRing {
     @Override
     public void doorbell() {
         vi.checkOpen();
-        if (!waiting.isEmpty()) {
+        if (!lent.isEmpty()) {
             vi.transmitWaiting();
         }
     }
 
     /** The next frame waiting for the wire, or null. Stack thread only. */
     PacketBuffer nextWaiting() {
-        return waiting.poll();
+        return lent.poll();
     }
 
     /** One frame's descriptor is free again. Under the link lock. */
     void completedOne() {
         COMPLETED.setRelease(this, (long) COMPLETED.getOpaque(this) + 1);
-    }
-
-    @Override
-    public int capacity() {
-        return capacity;
     }
 
     @Override
