@@ -20,12 +20,7 @@ class InterruptRulesTest {
     @Test
     void nobodyElseWillPollSoTheInterruptIsEnabled() {
         try (RuntimeFixture f = new RuntimeFixture()) {
-            f.stack.enter();
-            try {
-                assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt());
-            } finally {
-                f.stack.exit();
-            }
+            f.entered(() -> assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt()));
             assertTrue(f.stack.interruptsEnabled());
             assertTrue(f.stack.nic().interrupt().isEnabled());
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_ENABLED));
@@ -35,13 +30,10 @@ class InterruptRulesTest {
     @Test
     void rule2AlreadyEnabledIsNotEnabledAgain() {
         try (RuntimeFixture f = new RuntimeFixture()) {
-            f.stack.enter();
-            try {
+            f.entered(() -> {
                 assertEquals(InterruptDecision.ENABLED, f.runtime.decideInterrupt());
                 assertEquals(InterruptDecision.SUPPRESSED_ALREADY_ENABLED, f.runtime.decideInterrupt());
-            } finally {
-                f.stack.exit();
-            }
+            });
             assertEquals(1, f.count(RuntimeCounter.INTERRUPTS_ENABLED));
             assertEquals(1, f.count(RuntimeCounter.INTERRUPT_SUPPRESSED_ALREADY_ENABLED));
         }
@@ -125,12 +117,7 @@ class InterruptRulesTest {
     @Test
     void interruptServiceThatFindsTheLockHeldHandsTheWorkToTheHolder() throws Exception {
         try (RuntimeFixture f = new RuntimeFixture()) {
-            f.stack.enter();
-            try {
-                f.runtime.decideInterrupt();
-            } finally {
-                f.stack.exit();
-            }
+            f.entered(() -> f.runtime.decideInterrupt());
             RuntimeFixture.Holder holder = f.holdLockInAnotherThread();
             long eventsBefore = f.stack.counters().get(StackCounter.EVENTS);
             f.deliver(RuntimeFixture.FOREIGN_FRAME);
@@ -186,12 +173,7 @@ class InterruptRulesTest {
         try (RuntimeFixture f = new RuntimeFixture()) {
             assertTrue(f.stack.pollHook(), "interrupts off: the hook polls");
             long appPolls = f.count(RuntimeCounter.APP_POLLS);
-            f.stack.enter();
-            try {
-                f.runtime.decideInterrupt();
-            } finally {
-                f.stack.exit();
-            }
+            f.entered(() -> f.runtime.decideInterrupt());
             appPolls = f.count(RuntimeCounter.APP_POLLS);
             assertFalse(f.stack.pollHook(), "interrupts on: the stack is up to date");
             assertFalse(f.stack.pollHook());

@@ -72,6 +72,16 @@ final class RuntimeFixture implements AutoCloseable {
     }
 
     /** Sends one datagram to the receiver through loopback; it arrives at the next poll pass. */
+    /** Runs {@code body} as a socket operation does: between the stack's enter() and exit(). */
+    void entered(Runnable body) {
+        stack.enter();
+        try {
+            body.run();
+        } finally {
+            stack.exit();
+        }
+    }
+
     void sendToSelf() {
         stack.enter();
         try {

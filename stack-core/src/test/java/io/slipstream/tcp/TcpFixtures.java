@@ -64,6 +64,20 @@ final class TcpFixtures {
         return new TcpConnection[] {client, server[0]};
     }
 
+    /** A connection from A accepted on B's listener, which stays open for more. */
+    record Accepted(TcpListener listener, TcpConnection client, TcpConnection server) {}
+
+    /**
+     * A connects from {@code clientPort} (0: ephemeral) with the default options to B's
+     * listener on {@link #PORT} (backlog 4, {@code serverOptions}); after 10 ms B accepts.
+     */
+    static Accepted accept(TcpTestNetwork net, int clientPort, TcpConnectOptions serverOptions) {
+        TcpListener l = net.b.layer.listen(PORT, 4, serverOptions);
+        TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, clientPort, TcpConnectOptions.DEFAULT);
+        net.runFor(10);
+        return new Accepted(l, client, l.accept());
+    }
+
     static byte[] pattern(int n, long seed) {
         byte[] b = new byte[n];
         new java.util.Random(seed).nextBytes(b);

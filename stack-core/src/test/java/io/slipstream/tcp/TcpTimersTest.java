@@ -201,21 +201,18 @@ class TcpTimersTest {
     @Test
     void rfc9293_zeroWindowIsProbedByPersistTimerUntilItOpens() {
         try (TcpTestNetwork net = new TcpTestNetwork(76, TcpFixtures.config())) {
-            TcpListener l = net.b.layer.listen(PORT, 4, TcpConnectOptions.DEFAULT.withBuffers(4096, 4096));
-            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
-            net.runFor(10);
-            TcpConnection server = l.accept();
+            TcpFixtures.Accepted t = TcpFixtures.accept(net, 0, TcpConnectOptions.DEFAULT.withBuffers(4096, 4096));
             byte[] data = TcpFixtures.pattern(20_000, 7);
             ByteBuffer src = ByteBuffer.wrap(data);
-            client.send(src);
+            t.client().send(src);
             net.runFor(600_000); // ten minutes with a reader that does not read
-            assertEquals(0, client.sndWnd());
+            assertEquals(0, t.client().sndWnd());
             assertTrue(net.a.layer.counters().get(TcpCounter.ZERO_WINDOW_PROBES) >= 5);
-            assertEquals(TcpState.ESTABLISHED, client.state(), "the persist timer never gives up");
+            assertEquals(TcpState.ESTABLISHED, t.client().state(), "the persist timer never gives up");
             ByteBuffer got = ByteBuffer.allocate(data.length);
             assertTrue(net.runUntil(() -> {
-                client.send(src);
-                server.receive(got);
+                t.client().send(src);
+                t.server().receive(got);
                 return !got.hasRemaining();
             }, 600_000));
             assertArrayEquals(data, got.array());
@@ -302,20 +299,17 @@ class TcpTimersTest {
     @Test
     void rfc9293_receiverAvoidsSillyWindowUpdates() {
         try (TcpTestNetwork net = new TcpTestNetwork(77, TcpFixtures.config())) {
-            TcpListener l = net.b.layer.listen(PORT, 4, TcpConnectOptions.DEFAULT.withBuffers(8192, 8192));
-            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT);
-            net.runFor(10);
-            TcpConnection server = l.accept();
-            client.send(ByteBuffer.wrap(new byte[20_000]));
+            TcpFixtures.Accepted t = TcpFixtures.accept(net, 0, TcpConnectOptions.DEFAULT.withBuffers(8192, 8192));
+            t.client().send(ByteBuffer.wrap(new byte[20_000]));
             net.runFor(3000); // the sender's SWS override timer fills the last small window
-            assertEquals(0, server.receiveWindow(), "full");
+            assertEquals(0, t.server().receiveWindow(), "full");
             net.clearCaptured();
-            server.receive(ByteBuffer.allocate(100));
+            t.server().receive(ByteBuffer.allocate(100));
             net.runFor(1);
-            assertEquals(0, TcpFixtures.sentBy(net, server).size(), "100 bytes is not worth announcing");
-            server.receive(ByteBuffer.allocate(4000));
+            assertEquals(0, TcpFixtures.sentBy(net, t.server()).size(), "100 bytes is not worth announcing");
+            t.server().receive(ByteBuffer.allocate(4000));
             net.runFor(1);
-            List<TcpTestNetwork.Segment> updates = TcpFixtures.sentBy(net, server);
+            List<TcpTestNetwork.Segment> updates = TcpFixtures.sentBy(net, t.server());
             assertTrue(!updates.isEmpty() && updates.get(0).window() > 0, "a useful window is announced");
         }
     }
@@ -323,23 +317,20 @@ class TcpTimersTest {
     @Test
     void rfc7323_timeWaitIsReusedForNewConnectWithTimestamps() {
         try (TcpTestNetwork net = new TcpTestNetwork(78, TcpFixtures.config())) {
-            TcpListener l = net.b.layer.listen(PORT, 4);
-            TcpConnection first = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
+            TcpFixtures.Accepted t = TcpFixtures.accept(net, 41000, TcpConnectOptions.DEFAULT);
+            t.client().close();
             net.runFor(10);
-            TcpConnection server = l.accept();
-            first.close();
+            t.server().close();
             net.runFor(10);
-            server.close();
-            net.runFor(10);
-            assertEquals(TcpState.TIME_WAIT, first.state());
+            assertEquals(TcpState.TIME_WAIT, t.client().state());
             assertThrows(IllegalStateException.class,
                     () -> net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT),
                     "too soon after the last timestamp");
             net.runFor(1500);
             TcpConnection second = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 41000, TcpConnectOptions.DEFAULT);
             assertEquals(1, net.a.layer.counters().get(TcpCounter.TIME_WAIT_REUSED));
-            assertTrue(net.runUntil(() -> second.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
-            assertEquals(41000, l.accept().remotePort());
+            assertTrue(net.runUntil(() -> second.state() == TcpState.ESTABLISHED && t.listener().acceptable(), 1000));
+            assertEquals(41000, t.listener().accept().remotePort());
         }
     }
 
@@ -352,8 +343,7 @@ class TcpTimersTest {
             c[0].close();
             assertTrue(TcpFixtures.sentBy(net, c[0]).get(0).has(Tcp.RST));
             assertEquals(TcpState.CLOSED, c[0].state());
-            net.runFor(10);
-            assertEquals(TcpError.RESET, c[1].pendingError());
+            assertResetReaches(net, c[1]);
         }
     }
 
@@ -380,8 +370,7 @@ class TcpTimersTest {
             c[1].send(ByteBuffer.wrap(new byte[10]));
             net.runFor(10);
             c[0].close();
-            net.runFor(10);
-            assertEquals(TcpError.RESET, c[1].pendingError());
+            assertResetReaches(net, c[1]);
         }
     }
 
@@ -410,20 +399,23 @@ class TcpTimersTest {
     @Test
     void rfc6191_timeWaitAcceptsANewerSyn() {
         try (TcpTestNetwork net = new TcpTestNetwork(83, TcpFixtures.config())) {
-            TcpListener l = net.b.layer.listen(PORT, 4);
-            TcpConnection client = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
+            TcpFixtures.Accepted t = TcpFixtures.accept(net, 42000, TcpConnectOptions.DEFAULT);
+            t.server().close(); // the server closes first and keeps the TIME-WAIT
             net.runFor(10);
-            TcpConnection server = l.accept();
-            server.close(); // the server closes first and keeps the TIME-WAIT
+            t.client().close();
             net.runFor(10);
-            client.close();
-            net.runFor(10);
-            assertEquals(TcpState.TIME_WAIT, server.state());
+            assertEquals(TcpState.TIME_WAIT, t.server().state());
             net.runFor(1500);
             TcpConnection again = net.a.layer.connect(TcpTestNetwork.ADDRESS_B, PORT, 42000, TcpConnectOptions.DEFAULT);
-            assertTrue(net.runUntil(() -> again.state() == TcpState.ESTABLISHED && l.acceptable(), 1000));
+            assertTrue(net.runUntil(() -> again.state() == TcpState.ESTABLISHED && t.listener().acceptable(), 1000));
             assertEquals(1, net.b.layer.counters().get(TcpCounter.TIME_WAIT_REUSED),
                     "the SYN with a newer timestamp ended TIME-WAIT");
         }
+    }
+
+    /** The peer hears of the reset: within 10 ms its connection fails with RESET. */
+    private static void assertResetReaches(TcpTestNetwork net, TcpConnection peer) {
+        net.runFor(10);
+        assertEquals(TcpError.RESET, peer.pendingError());
     }
 }

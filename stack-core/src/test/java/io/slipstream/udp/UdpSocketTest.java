@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.stack.Stack;
 import io.slipstream.testing.StackPair;
 import io.slipstream.wire.Ipv4Address;
 import java.net.BindException;
@@ -26,10 +27,8 @@ class UdpSocketTest {
     @Test
     void datagramsOfEverySizeArriveIntactWithTheirSource() throws BindException {
         try (StackPair p = StackPair.entered()) {
-            UdpSocket server = p.b.udp().open();
-            server.bind(5000);
-            UdpSocket client = p.a.udp().open();
-            client.bind(0);
+            UdpSocket server = bound(p.b, 5000);
+            UdpSocket client = bound(p.a, 0);
             SplittableRandom random = new SplittableRandom(42);
             ByteBuffer in = ByteBuffer.allocate(70_000);
             for (int size : new int[] {0, 1, 7, 8, 9, 100, 1471, 1472, 1473, 2000, 2960, 2961, 9000, 30_000,
@@ -56,8 +55,7 @@ class UdpSocketTest {
     @Test
     void directBuffersAndTruncationBehaveLikeDatagramChannel() throws BindException {
         try (StackPair p = StackPair.entered()) {
-            UdpSocket server = p.b.udp().open();
-            server.bind(5001);
+            UdpSocket server = bound(p.b, 5001);
             UdpSocket client = p.a.udp().open();
             client.connect(B_ADDRESS, 5001);
             ByteBuffer out = ByteBuffer.allocateDirect(100);
@@ -125,8 +123,7 @@ class UdpSocketTest {
     @Test
     void bindConflictsAndMisuseFailClearly() throws BindException {
         try (StackPair p = StackPair.entered()) {
-            UdpSocket one = p.a.udp().open();
-            one.bind(6000);
+            UdpSocket one = bound(p.a, 6000);
             UdpSocket two = p.a.udp().open();
             BindException e = assertThrows(BindException.class, () -> two.bind(6000));
             assertTrue(e.getMessage().contains("6000"));
@@ -148,8 +145,7 @@ class UdpSocketTest {
     @Test
     void withTenPercentLossUdpLosesOnlyWhatTheLinkDropped() throws BindException {
         try (StackPair p = StackPair.entered(Map.of("slipstream.memory.loss", "0.1", "slipstream.memory.seed", "7"))) {
-            UdpSocket server = p.b.udp().open();
-            server.bind(5003);
+            UdpSocket server = bound(p.b, 5003);
             UdpSocket client = p.a.udp().open();
             client.connect(B_ADDRESS, 5003);
             // Resolve first (ARP itself crosses the lossy link and is retried) so that every
@@ -195,8 +191,7 @@ class UdpSocketTest {
     @Test
     void closingTheStacksReturnsEveryBuffer() throws BindException {
         StackPair p = StackPair.entered();
-        UdpSocket server = p.b.udp().open();
-        server.bind(5004);
+        UdpSocket server = bound(p.b, 5004);
         UdpSocket client = p.a.udp().open();
         client.connect(B_ADDRESS, 5004);
         for (int i = 0; i < 20; i++) {
@@ -208,5 +203,12 @@ class UdpSocketTest {
         assertEquals(java.util.List.of(), p.b.nic().buffers().leaks());
         assertEquals(0, p.a.outstandingJumboBuffers());
         assertEquals(0, p.b.outstandingJumboBuffers());
+    }
+
+    /** A socket of {@code stack} bound to {@code port} (0: an ephemeral one). */
+    private static UdpSocket bound(Stack stack, int port) throws BindException {
+        UdpSocket s = stack.udp().open();
+        s.bind(port);
+        return s;
     }
 }

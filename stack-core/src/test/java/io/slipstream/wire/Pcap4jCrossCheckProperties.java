@@ -1,5 +1,7 @@
 package io.slipstream.wire;
 
+import static io.slipstream.wire.UdpFrameSpec.IP;
+import static io.slipstream.wire.UdpFrameSpec.L4;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -46,9 +48,6 @@ import org.pcap4j.packet.namednumber.UdpPort;
  * checksum and length computation) must parse in ours to the same fields and validate.
  */
 class Pcap4jCrossCheckProperties {
-
-    private static final int IP = Ethernet.HEADER_LENGTH;
-    private static final int L4 = IP + Ipv4.MIN_HEADER_LENGTH;
 
     @Provide
     Arbitrary<UdpFrameSpec> udpFrames() {

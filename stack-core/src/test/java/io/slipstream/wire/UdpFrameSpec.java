@@ -19,6 +19,10 @@ record UdpFrameSpec(long dstMac, long srcMac, int vlanId, int tos, int identific
 
     /** Largest UDP payload in a 1500-byte IP packet. */
     static final int MAX_PAYLOAD = 1500 - Ipv4.MIN_HEADER_LENGTH - Udp.HEADER_LENGTH;
+    /** Where the IP header of an untagged frame starts. */
+    static final int IP = Ethernet.HEADER_LENGTH;
+    /** Where the transport header of an untagged frame without IP options starts. */
+    static final int L4 = IP + Ipv4.MIN_HEADER_LENGTH;
 
     /** Unfragmented frames (DF set or not) with any addresses, ports and payload. */
     static Arbitrary<UdpFrameSpec> arbitrary() {

@@ -1,5 +1,7 @@
 package io.slipstream.wire;
 
+import static io.slipstream.wire.UdpFrameSpec.IP;
+import static io.slipstream.wire.UdpFrameSpec.L4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -28,9 +30,6 @@ import net.jqwik.api.constraints.Size;
  * as long as the frame, so any read past the end would throw.
  */
 class ValidateProperties {
-
-    private static final int IP = Ethernet.HEADER_LENGTH;
-    private static final int L4 = IP + Ipv4.MIN_HEADER_LENGTH;
 
     @Provide
     Arbitrary<UdpFrameSpec> udpFrames() {

@@ -38,7 +38,7 @@ class MemoryDriverTest {
     void deliversFramesByteExactInBothDirections() {
         String link = linkName("exact");
         try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+                StackEnd b = a.peer(clock)) {
             a.fillRx();
             b.fillRx();
             byte[] toB = frame(1, 1514);
@@ -128,9 +128,8 @@ class MemoryDriverTest {
 
     @Test
     void deliversFromTheFramesLiveRangeNotTheBufferStart() {
-        String link = linkName("range");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("range"), Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             byte[] bytes = frame(7, 100);
             PacketBuffer buf = a.vi.buffers().acquire(a.vi.stackOwner());
@@ -147,9 +146,8 @@ class MemoryDriverTest {
 
     @Test
     void nothingLeavesBeforeTheDoorbell() {
-        String link = linkName("doorbell");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("doorbell"), Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             assertTrue(a.post(frame(1, 100)));
             assertTrue(a.post(frame(2, 100)));
@@ -166,9 +164,8 @@ class MemoryDriverTest {
 
     @Test
     void frameWithoutPostedRxBufferIsDroppedAndCounted() {
-        String link = linkName("nobuf");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("nobuf"), Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             b.refillRx = false;
             a.send(frame(1, 100));
             b.poll();
@@ -199,9 +196,8 @@ class MemoryDriverTest {
 
     @Test
     void senderRefusesEmptyAndOverMtuFrames() {
-        String link = linkName("txerr");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("txerr"), Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             a.send(frame(1, 1500 + 18 + 1));
             a.send(new byte[0]);
@@ -216,9 +212,8 @@ class MemoryDriverTest {
 
     @Test
     void fullRingsRefuseAndKeepNothing() {
-        String link = linkName("full");
-        try (StackEnd a = StackEnd.open(config(link, 1500, 4, 4, 16, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("full"), 1500, 4, 4, 16, Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             assertEquals(4, a.fillRx());
             PacketBuffer extra = a.vi.buffers().acquire(a.vi.stackOwner());
             assertFalse(a.vi.rx().post(extra));
@@ -267,7 +262,7 @@ class MemoryDriverTest {
         assertContains(stillLive.getMessage(), "'" + link + "'");
         b.close();
         try (StackEnd again = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd other = StackEnd.open(config(link, Map.of()), clock)) {
+                StackEnd other = again.peer(clock)) {
             other.fillRx();
             again.send(frame(9, 80));
             other.poll();

@@ -193,9 +193,8 @@ class MemoryImpairmentsTest {
 
     @Test
     void delayHoldsFramesAndCompletionsUntilTheClockPasses() {
-        String link = linkName("delay");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "500")), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("delay"), Map.of(Impairments.DELAY_USEC.name(), "500")), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             a.send(frame(1, 100));
             clock.advance(499_999);
@@ -216,9 +215,8 @@ class MemoryImpairmentsTest {
 
     @Test
     void rateLimitSerialisesFramesOneAfterAnother() {
-        String link = linkName("rate");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS.name(), "8")), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("rate"), Map.of(Impairments.RATE_MBPS.name(), "8")), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             // 1000 bytes at 8 Mbit/s take 1 ms on the wire.
             for (int i = 0; i < 3; i++) {
@@ -271,9 +269,8 @@ class MemoryImpairmentsTest {
 
     @Test
     void aFullBottleneckQueueDropsAndCounts() {
-        String link = linkName("limit");
-        try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.RATE_MBPS.name(), "8", Impairments.LIMIT.name(), "2")), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("limit"), Map.of(Impairments.RATE_MBPS.name(), "8", Impairments.LIMIT.name(), "2")), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             for (int i = 0; i < 5; i++) {
                 assertTrue(a.post(frame(i, 1000)));

@@ -64,9 +64,8 @@ class MemoryInterruptTest {
     @Test
     void interruptFiresFromAnotherThreadsDeliveryWhileAPlatformThreadAwaits() {
         assertTimeoutPreemptively(LIVENESS, () -> {
-            String link = linkName("irq");
-            try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                    StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+            try (StackEnd a = StackEnd.open(config(linkName("irq"), Map.of()), clock);
+                    StackEnd b = a.peer(clock)) {
                 b.fillRx();
                 Interrupt irq = b.vi.interrupt();
                 irq.enable();
@@ -94,9 +93,8 @@ class MemoryInterruptTest {
 
     @Test
     void enablingWithAnEventWaitingFiresAtOnce() throws InterruptedException {
-        String link = linkName("pending");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock);
-                StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("pending"), Map.of()), clock);
+                StackEnd b = a.peer(clock)) {
             b.fillRx();
             a.send(frame(1, 100));
             Interrupt irq = b.vi.interrupt();
@@ -153,9 +151,8 @@ class MemoryInterruptTest {
     @Test
     void aDelayedFrameFiresTheInterruptOfAWaiterWhenItsTimeComes() {
         assertTimeoutPreemptively(LIVENESS, () -> {
-            String link = linkName("delayirq");
-            try (StackEnd a = StackEnd.open(config(link, Map.of(Impairments.DELAY_USEC.name(), "2000")), clock);
-                    StackEnd b = StackEnd.open(config(link, Map.of()), clock)) {
+            try (StackEnd a = StackEnd.open(config(linkName("delayirq"), Map.of(Impairments.DELAY_USEC.name(), "2000")), clock);
+                    StackEnd b = a.peer(clock)) {
                 b.fillRx();
                 a.send(frame(1, 100));
                 Interrupt irq = b.vi.interrupt();

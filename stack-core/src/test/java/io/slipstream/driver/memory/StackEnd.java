@@ -58,6 +58,11 @@ final class StackEnd implements EventHandler, AutoCloseable {
         return new StackEnd(new MemoryDriver().open(config, clock));
     }
 
+    /** The other end of this end's link, opened with the default test configuration. */
+    StackEnd peer(Clock clock) {
+        return open(config(vi.name(), Map.of()), clock);
+    }
+
     /** A frame recognisable by its sequence number: a header, the number, then bytes derived from it. */
     static byte[] frame(int seq, int length) {
         byte[] f = new byte[length];
