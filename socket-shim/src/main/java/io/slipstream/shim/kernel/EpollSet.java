@@ -90,32 +90,33 @@ public final class EpollSet implements AutoCloseable {
         return Sockets.epollData(ready, index);
     }
 
-    public synchronized void wakeup() {
-        if (closed) {
-            return;
-        }
-        wakeup.signal(NativeScratch.sockets().libc());
+    public void wakeup() {
+        post(wakeup, true);
     }
 
-    public synchronized void drainWakeup() {
-        if (closed) {
-            return;
-        }
-        wakeup.drain(NativeScratch.sockets().libc());
+    public void drainWakeup() {
+        post(wakeup, false);
     }
 
-    public synchronized void signal() {
-        if (closed) {
-            return;
-        }
-        signal.signal(NativeScratch.sockets().libc());
+    public void signal() {
+        post(signal, true);
     }
 
-    public synchronized void drainSignal() {
+    public void drainSignal() {
+        post(signal, false);
+    }
+
+    /** Signals ({@code up}) or drains one of the eventfds; nothing once the set is closed (they are gone). */
+    private synchronized void post(EventFd fd, boolean up) {
         if (closed) {
             return;
         }
-        signal.drain(NativeScratch.sockets().libc());
+        Libc libc = NativeScratch.sockets().libc();
+        if (up) {
+            fd.signal(libc);
+        } else {
+            fd.drain(libc);
+        }
     }
 
     @Override

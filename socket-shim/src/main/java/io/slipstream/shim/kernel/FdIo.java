@@ -120,33 +120,33 @@ public final class FdIo {
     /** Scattering read: one system call into native memory, then spread over {@code dsts}. */
     public static long read(KernelFd fd, ByteBuffer[] dsts, int offset, int length, boolean socket)
             throws IOException {
-        long total = BufferVectors.remaining(dsts, offset, length);
-        if (total == 0) {
-            return 0;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
-            int n = read(fd, staging, socket);
-            if (n > 0) {
-                BufferVectors.scatter(staging.flip(), dsts, offset, length);
-            }
-            return n;
-        }
+        return transfer(fd, dsts, offset, length, socket, false);
     }
 
     /** Gathering write: {@code srcs} copied into native memory, one system call. */
     public static long write(KernelFd fd, ByteBuffer[] srcs, int offset, int length, boolean socket)
             throws IOException {
-        long total = BufferVectors.remaining(srcs, offset, length);
+        return transfer(fd, srcs, offset, length, socket, true);
+    }
+
+    /** One system call through a native staging buffer of at most {@link #MAX_VECTOR_BYTES}. */
+    private static long transfer(KernelFd fd, ByteBuffer[] bufs, int offset, int length, boolean socket, boolean write)
+            throws IOException {
+        long total = BufferVectors.remaining(bufs, offset, length);
         if (total == 0) {
             return 0;
         }
         try (Arena arena = Arena.ofConfined()) {
             ByteBuffer staging = arena.allocate(Math.min(total, MAX_VECTOR_BYTES)).asByteBuffer();
-            BufferVectors.gather(srcs, offset, length, staging);
-            int n = write(fd, staging.flip(), socket);
-            if (n > 0) {
-                BufferVectors.consume(srcs, offset, length, n);
+            if (write) {
+                BufferVectors.gather(bufs, offset, length, staging);
+                staging.flip();
+            }
+            int n = transfer(fd, staging, socket, write);
+            if (n > 0 && write) {
+                BufferVectors.consume(bufs, offset, length, n);
+            } else if (n > 0) {
+                BufferVectors.scatter(staging.flip(), bufs, offset, length);
             }
             return n;
         }

@@ -56,28 +56,22 @@ public final class Poller {
 
     private static Poller read() {
         Poller p = readPoller;
-        if (p == null) {
-            synchronized (Poller.class) {
-                if (readPoller == null) {
-                    readPoller = create("slipstream-read-poller", Sockets.EPOLLIN);
-                }
-                p = readPoller;
-            }
-        }
-        return p;
+        return p != null ? p : started(true);
     }
 
     private static Poller write() {
         Poller p = writePoller;
-        if (p == null) {
-            synchronized (Poller.class) {
-                if (writePoller == null) {
-                    writePoller = create("slipstream-write-poller", Sockets.EPOLLOUT);
-                }
-                p = writePoller;
-            }
+        return p != null ? p : started(false);
+    }
+
+    /** The read or the write poller, started by the first thread that needs it. */
+    private static synchronized Poller started(boolean read) {
+        if (read && readPoller == null) {
+            readPoller = create("slipstream-read-poller", Sockets.EPOLLIN);
+        } else if (!read && writePoller == null) {
+            writePoller = create("slipstream-write-poller", Sockets.EPOLLOUT);
         }
-        return p;
+        return read ? readPoller : writePoller;
     }
 
     private static Poller create(String name, int events) {
