@@ -140,8 +140,7 @@ class DatagramChannelDifferentialTest {
     @MethodSource("envs")
     void connectedChannelsReadAndWrite(Env env) throws Exception {
         try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
-                DatagramChannel client = env.provider().openDatagramChannel()) {
-            client.connect(server.getLocalAddress());
+                DatagramChannel client = env.datagramConnectedTo(server.getLocalAddress())) {
             assertTrue(client.isConnected());
             assertEquals(server.getLocalAddress(), client.getRemoteAddress());
             assertEquals(4, client.write(text("ping")));
@@ -165,12 +164,8 @@ class DatagramChannelDifferentialTest {
     @ParameterizedTest
     @MethodSource("envs")
     void sendingToAClosedPortReportsPortUnreachableOnTheConnectedChannel(Env env) throws Exception {
-        InetSocketAddress closedPort;
-        try (DatagramChannel probe = env.provider().openDatagramChannel().bind(env.udpServerAny())) {
-            closedPort = (InetSocketAddress) probe.getLocalAddress();
-        }
-        try (DatagramChannel client = env.provider().openDatagramChannel()) {
-            client.connect(closedPort);
+        InetSocketAddress closedPort = env.closedUdpPort();
+        try (DatagramChannel client = env.datagramConnectedTo(closedPort)) {
             client.write(text("anyone?"));
             assertThrows(PortUnreachableException.class, () -> client.read(ByteBuffer.allocate(16)));
             assertTrue(client.isOpen(), "the error is reported, the channel stays open");
@@ -273,8 +268,7 @@ class DatagramChannelDifferentialTest {
     @MethodSource("allEnvs")
     void datagramSocketViewFillsInThePacketAddressOfAConnectedSend(Env env) throws Exception {
         try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
-                DatagramChannel client = env.provider().openDatagramChannel()) {
-            client.connect(server.getLocalAddress());
+                DatagramChannel client = env.datagramConnectedTo(server.getLocalAddress())) {
             DatagramSocket view = client.socket();
             DatagramPacket p = new DatagramPacket("to the peer".getBytes(), 11);
             assertNull(p.getAddress());

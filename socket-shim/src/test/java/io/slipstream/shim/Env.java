@@ -2,9 +2,13 @@ package io.slipstream.shim;
 
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.HashMap;
 import java.util.List;
@@ -73,6 +77,32 @@ record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddr
 
     InetSocketAddress udpClientAny() {
         return new InetSocketAddress(udpClientHost, 0);
+    }
+
+    /** A datagram channel of this provider connected to {@code peer} (which binds it). */
+    DatagramChannel datagramConnectedTo(SocketAddress peer) throws IOException {
+        DatagramChannel c = provider.openDatagramChannel();
+        try {
+            c.connect(peer);
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** An address of the UDP server host with nothing bound to it: a port a socket had, now closed. */
+    InetSocketAddress closedUdpPort() throws IOException {
+        try (DatagramChannel probe = provider.openDatagramChannel().bind(udpServerAny())) {
+            return (InetSocketAddress) probe.getLocalAddress();
+        }
+    }
+
+    /** An address of the TCP host where nothing listens: a port a listener had, now closed. */
+    InetSocketAddress closedTcpPort() throws IOException {
+        try (ServerSocketChannel probe = provider.openServerSocketChannel().bind(tcpAny())) {
+            return (InetSocketAddress) probe.getLocalAddress();
+        }
     }
 
     static InetAddress address(String text) {

@@ -9,11 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -25,6 +27,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.NoConnectionPendingException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.NotYetConnectedException;
@@ -206,10 +209,7 @@ class TcpChannelDifferentialTest {
     @ParameterizedTest
     @MethodSource("envs")
     void refusedConnectThrowsConnectExceptionAndClosesTheChannel(Env env) throws Exception {
-        InetSocketAddress free;
-        try (ServerSocketChannel s = env.provider().openServerSocketChannel().bind(env.tcpAny())) {
-            free = (InetSocketAddress) s.getLocalAddress();
-        }
+        InetSocketAddress free = env.closedTcpPort();
         SocketChannel sc = env.provider().openSocketChannel();
         ConnectException e = assertThrows(ConnectException.class, () -> sc.connect(free));
         assertEquals("Connection refused", e.getMessage());
@@ -415,6 +415,12 @@ class TcpChannelDifferentialTest {
         }
     }
 
+    /** Sets {@code name} to {@code value} and reads the same value back. */
+    private static <T> void assertRoundTrip(NetworkChannel c, SocketOption<T> name, T value) throws IOException {
+        c.setOption(name, value);
+        assertEquals(value, c.getOption(name));
+    }
+
     /** Buffer sizes are hints (at least what was asked); keepalive timing reads back exactly. */
     private static void assertBuffersAndKeepAliveRoundTrip(SocketChannel sc, int idle, int interval, int count)
             throws Exception {
@@ -422,12 +428,9 @@ class TcpChannelDifferentialTest {
         assertTrue(sc.getOption(StandardSocketOptions.SO_RCVBUF) >= 65_536);
         sc.setOption(StandardSocketOptions.SO_SNDBUF, 65_536);
         assertTrue(sc.getOption(StandardSocketOptions.SO_SNDBUF) >= 65_536);
-        sc.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, idle);
-        assertEquals(idle, sc.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
-        sc.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, interval);
-        assertEquals(interval, sc.getOption(ExtendedSocketOptions.TCP_KEEPINTERVAL));
-        sc.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, count);
-        assertEquals(count, sc.getOption(ExtendedSocketOptions.TCP_KEEPCOUNT));
+        assertRoundTrip(sc, ExtendedSocketOptions.TCP_KEEPIDLE, idle);
+        assertRoundTrip(sc, ExtendedSocketOptions.TCP_KEEPINTERVAL, interval);
+        assertRoundTrip(sc, ExtendedSocketOptions.TCP_KEEPCOUNT, count);
     }
 
     @ParameterizedTest
@@ -435,24 +438,17 @@ class TcpChannelDifferentialTest {
     void optionsRoundTrip(Env env) throws Exception {
         try (SocketChannel sc = env.provider().openSocketChannel()) {
             assertFalse(sc.getOption(StandardSocketOptions.TCP_NODELAY));
-            sc.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            assertTrue(sc.getOption(StandardSocketOptions.TCP_NODELAY));
-            sc.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_KEEPALIVE));
-            sc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_REUSEADDR));
-            sc.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_REUSEPORT));
+            assertRoundTrip(sc, StandardSocketOptions.TCP_NODELAY, true);
+            assertRoundTrip(sc, StandardSocketOptions.SO_KEEPALIVE, true);
+            assertRoundTrip(sc, StandardSocketOptions.SO_REUSEADDR, true);
+            assertRoundTrip(sc, StandardSocketOptions.SO_REUSEPORT, true);
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_LINGER, 7);
-            assertEquals(7, sc.getOption(StandardSocketOptions.SO_LINGER));
+            assertRoundTrip(sc, StandardSocketOptions.SO_LINGER, 7);
             sc.setOption(StandardSocketOptions.SO_LINGER, 100_000);
             assertEquals(65_535, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_LINGER, -1);
-            assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
+            assertRoundTrip(sc, StandardSocketOptions.SO_LINGER, -1);
             assertBuffersAndKeepAliveRoundTrip(sc, 30, 5, 4);
-            sc.setOption(StandardSocketOptions.IP_TOS, 0x10);
-            assertEquals(0x10, sc.getOption(StandardSocketOptions.IP_TOS));
+            assertRoundTrip(sc, StandardSocketOptions.IP_TOS, 0x10);
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.IP_TOS, 256));
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_RCVBUF, -1));
             assertThrows(UnsupportedOperationException.class, () -> sc.setOption(StandardSocketOptions.SO_BROADCAST, true));
@@ -579,29 +575,21 @@ class TcpChannelDifferentialTest {
     void optionsRoundTripOnAConnectedChannel(Env env) throws Exception {
         try (Conn c = Conn.open(env)) {
             SocketChannel sc = c.client();
-            sc.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            assertTrue(sc.getOption(StandardSocketOptions.TCP_NODELAY));
-            sc.setOption(StandardSocketOptions.TCP_NODELAY, false);
-            assertFalse(sc.getOption(StandardSocketOptions.TCP_NODELAY));
-            sc.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-            assertTrue(sc.getOption(StandardSocketOptions.SO_KEEPALIVE));
+            assertRoundTrip(sc, StandardSocketOptions.TCP_NODELAY, true);
+            assertRoundTrip(sc, StandardSocketOptions.TCP_NODELAY, false);
+            assertRoundTrip(sc, StandardSocketOptions.SO_KEEPALIVE, true);
             assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_LINGER, 9);
-            assertEquals(9, sc.getOption(StandardSocketOptions.SO_LINGER));
-            sc.setOption(StandardSocketOptions.SO_LINGER, -1);
-            assertEquals(-1, sc.getOption(StandardSocketOptions.SO_LINGER));
+            assertRoundTrip(sc, StandardSocketOptions.SO_LINGER, 9);
+            assertRoundTrip(sc, StandardSocketOptions.SO_LINGER, -1);
             assertBuffersAndKeepAliveRoundTrip(sc, 40, 6, 3);
             assertEquals(0, sc.getOption(StandardSocketOptions.IP_TOS));
-            sc.setOption(StandardSocketOptions.IP_TOS, 0x28);
-            assertEquals(0x28, sc.getOption(StandardSocketOptions.IP_TOS));
+            assertRoundTrip(sc, StandardSocketOptions.IP_TOS, 0x28);
             sc.setOption(StandardSocketOptions.IP_TOS, 0xB9);
             assertEquals(0xB8, sc.getOption(StandardSocketOptions.IP_TOS), "TCP keeps the ECN bits to itself");
             assertEquals(0xB8, sc.socket().getTrafficClass());
             assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
-            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, false);
-            assertFalse(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
-            sc.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
-            assertTrue(sc.getOption(ExtendedSocketOptions.TCP_QUICKACK));
+            assertRoundTrip(sc, ExtendedSocketOptions.TCP_QUICKACK, false);
+            assertRoundTrip(sc, ExtendedSocketOptions.TCP_QUICKACK, true);
             assertThrows(IllegalArgumentException.class, () -> sc.setOption(StandardSocketOptions.SO_LINGER, null));
             // the connection still works after all that
             sc.write(ByteBuffer.wrap(new byte[] {7}));
