@@ -36,21 +36,7 @@ public final class DirectTcpLink {
 
     /** The output a layer at {@code self} sends through. */
     public Ipv4Output output(int self) {
-        return new Ipv4Output() {
-            @Override
-            public PacketBuffer allocate(BufferOwner owner, int transportLength) {
-                PacketBuffer p = pool.acquire(owner);
-                if (p != null) {
-                    p.setRange(HEADROOM, 0);
-                }
-                return p;
-            }
-
-            @Override
-            public int sourceAddress(int destination) {
-                return self;
-            }
-
+        return new LinkOutput(pool, self) {
             @Override
             public int mtu(int destination) {
                 return 1500;

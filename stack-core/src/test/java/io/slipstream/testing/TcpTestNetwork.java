@@ -91,35 +91,19 @@ public final class TcpTestNetwork implements AutoCloseable {
     private record InFlight(long deliverAt, long order, Segment segment) {}
 
     /** One end: a TCP layer with its timers, behind an Ipv4Output that feeds the link. */
-    public final class Node implements Ipv4Output {
+    public final class Node extends LinkOutput {
         public final int address;
         public final TcpLayer layer;
         public final Timers timers;
         final BufferOwner linkOwner = new BufferOwner("link");
 
         Node(int address, TcpConfig config, long seed) {
+            super(pool, address);
             this.address = address;
             this.timers = new Timers(clock);
             byte[] secret = new byte[48];
             new Random(seed ^ address).nextBytes(secret);
             this.layer = new TcpLayer(this, timers, clock, config, secret);
-        }
-
-        @Override
-        public PacketBuffer allocate(BufferOwner owner, int transportLength) {
-            if (HEADROOM + transportLength > pool.frameSize()) {
-                throw new IllegalArgumentException("segment of " + transportLength + " bytes exceeds a frame");
-            }
-            PacketBuffer b = pool.acquire(owner);
-            if (b != null) {
-                b.setRange(HEADROOM, 0);
-            }
-            return b;
-        }
-
-        @Override
-        public int sourceAddress(int destination) {
-            return address;
         }
 
         @Override

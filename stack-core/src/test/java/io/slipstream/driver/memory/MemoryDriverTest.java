@@ -273,8 +273,7 @@ class MemoryDriverTest {
 
     @Test
     void framesToAnEndNotYetOpenedAreDroppedAndCompleted() {
-        String link = linkName("alone");
-        try (StackEnd a = StackEnd.open(config(link, Map.of()), clock)) {
+        try (StackEnd a = StackEnd.open(config(linkName("alone"), Map.of()), clock)) {
             a.send(frame(1, 80));
             a.poll();
             assertEquals(1, a.completions);
@@ -344,8 +343,7 @@ class MemoryDriverTest {
 
     @Test
     void nicConfigOfDefaultsOpens() {
-        String link = linkName("defaults");
-        try (var a = new MemoryDriver().open(NicConfig.of(link, 0x020000000002L, Map.of()), clock)) {
+        try (var a = new MemoryDriver().open(NicConfig.of(linkName("defaults"), 0x020000000002L, Map.of()), clock)) {
             assertEquals(NicConfig.DEFAULT_RING_SIZE, a.rx().capacity());
             assertEquals(NicConfig.DEFAULT_BUFFER_COUNT, a.buffers().capacity());
             assertEquals(0x020000000002L, a.mac());
