@@ -1,9 +1,10 @@
 package io.slipstream.interop;
 
+import static io.slipstream.interop.StackCalls.holding;
+import static io.slipstream.interop.StackCalls.inside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.stack.Stack;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
@@ -11,7 +12,6 @@ import io.slipstream.tcp.TcpListener;
 import io.slipstream.testing.StackPair;
 import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,26 +77,6 @@ class PassClockRttTest {
             assertTrue(srtt >= 2 * DELAY_NANOS && srtt <= 2 * DELAY_NANOS + 2 * STEP_NANOS + 1_000,
                     "smoothed RTT " + srtt + " ns on a 10 ms round trip, virtual clock stepping by " + STEP_NANOS);
             pair.assertHealthy();
-        }
-    }
-
-    /** Runs {@code op} holding the stack lock, without the poll pass {@link Stack#enter()} makes. */
-    private static <T> T holding(Stack stack, Supplier<T> op) {
-        stack.lock().lock();
-        try {
-            return op.get();
-        } finally {
-            stack.lock().unlock();
-        }
-    }
-
-    /** Runs {@code op} as a socket operation does: between {@link Stack#enter()} and {@link Stack#exit()}. */
-    private static <T> T inside(Stack stack, Supplier<T> op) {
-        stack.enter();
-        try {
-            return op.get();
-        } finally {
-            stack.exit();
         }
     }
 }

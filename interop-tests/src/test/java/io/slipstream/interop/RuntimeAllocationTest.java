@@ -1,5 +1,6 @@
 package io.slipstream.interop;
 
+import static io.slipstream.interop.StackCalls.inside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -161,17 +162,20 @@ class RuntimeAllocationTest {
             if (i == MAX_POLLS) {
                 throw new AssertionError("UDP exchange stalled: " + stack.counterSnapshot());
             }
-            int n;
-            stack.enter();
-            try {
-                n = s.receive(dst);
-            } finally {
-                stack.exit();
-            }
-            if (n >= 0) {
+            if (receive(stack, s, dst) >= 0) {
                 return;
             }
             sender.poll();
+        }
+    }
+
+    /** One receive on {@code s} between enter and exit: the datagram's length, or -1 when none waits. */
+    private static int receive(Stack stack, UdpSocket s, ByteBuffer dst) {
+        stack.enter();
+        try {
+            return s.receive(dst);
+        } finally {
+            stack.exit();
         }
     }
 
@@ -181,15 +185,6 @@ class RuntimeAllocationTest {
             assertEquals(64, socket.send(src, address, port));
         } catch (BindException e) {
             throw new AssertionError(e);
-        } finally {
-            stack.exit();
-        }
-    }
-
-    private static <T> T inside(Stack stack, java.util.function.Supplier<T> op) {
-        stack.enter();
-        try {
-            return op.get();
         } finally {
             stack.exit();
         }

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,9 +42,7 @@ class TapHttpInteropTest {
 
     @BeforeEach
     void sandbox() {
-        Assumptions.assumeTrue(NetNs.isRoot(), "TAP tests need root (CAP_NET_ADMIN): skipped");
-        Assumptions.assumeTrue(NetNs.onPath("curl") && NetNs.onPath("python3"),
-                "needs curl and python3 (bin/slipstream test installs them): skipped");
+        NetNs.assumeRootWith("TAP tests need root (CAP_NET_ADMIN): skipped", "curl", "python3");
         ns = NetNs.create("sshttp");
         device = "ssh" + NetNs.randomHex(8);
     }

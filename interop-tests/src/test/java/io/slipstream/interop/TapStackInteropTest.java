@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,9 +42,7 @@ class TapStackInteropTest {
 
     @BeforeEach
     void open() {
-        Assumptions.assumeTrue(NetNs.isRoot(), "TAP tests need root (CAP_NET_ADMIN): skipped");
-        Assumptions.assumeTrue(NetNs.onPath("ping") && NetNs.onPath("python3"),
-                "needs ping and python3 (bin/slipstream test installs them): skipped");
+        NetNs.assumeRootWith("TAP tests need root (CAP_NET_ADMIN): skipped", "ping", "python3");
         ns = NetNs.create("ssstk");
         String device = "sss" + NetNs.randomHex(8);
         stack = Stack.open(StackConfig.from(Settings.of(Map.of(

@@ -1,5 +1,6 @@
 package io.slipstream.interop;
 
+import static io.slipstream.interop.StackCalls.inside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -226,20 +227,20 @@ final class TcpOverStacks implements AutoCloseable {
     void exchange(long seed, int sizeAB, int sizeBA, int maxWrite, int maxRead, Closing closing) {
         byte[] ab = pattern(sizeAB, seed);
         byte[] ba = pattern(sizeBA, ~seed);
-        TcpListener listener = under(b, () -> tcpB.listen(PORT, 4));
+        TcpListener listener = inside(b, () -> tcpB.listen(PORT, 4));
         TcpConnection client = connect();
         End x = new End("A", client, ab, ba, maxWrite, maxRead, seed * 31 + 1);
         End[] y = new End[1];
         boolean done = run(() -> {
             if (y[0] == null) {
-                TcpConnection accepted = under(b, listener::accept);
+                TcpConnection accepted = inside(b, listener::accept);
                 if (accepted != null) {
                     y[0] = new End("B", accepted, ba, ab, maxWrite, maxRead, seed * 31 + 2);
                 }
             }
-            under(a, () -> step(x, closing, true));
+            inside(a, () -> step(x, closing, true));
             if (y[0] != null) {
-                under(b, () -> step(y[0], closing, false));
+                inside(b, () -> step(y[0], closing, false));
             }
             checkNoError(x);
             if (y[0] != null) {
@@ -251,11 +252,11 @@ final class TcpOverStacks implements AutoCloseable {
                 + " B=" + tcpB.counters());
         assertEquals(sizeBA, x.read, "A read B's whole stream");
         assertEquals(sizeAB, y[0].read, "B read A's whole stream");
-        under(a, () -> {
+        inside(a, () -> {
             x.close();
             return null;
         });
-        under(b, () -> {
+        inside(b, () -> {
             y[0].close();
             listener.close();
             return null;
@@ -285,7 +286,7 @@ final class TcpOverStacks implements AutoCloseable {
      */
     private TcpConnection connect() {
         for (int attempt = 1; ; attempt++) {
-            TcpConnection c = under(a, () -> tcpA.connect(B_ADDRESS, PORT));
+            TcpConnection c = inside(a, () -> tcpA.connect(B_ADDRESS, PORT));
             assertTrue(run(() -> c.state() != TcpState.SYN_SENT), "connect resolved");
             if (c.state() != TcpState.CLOSED) {
                 return c;
@@ -295,7 +296,7 @@ final class TcpOverStacks implements AutoCloseable {
                 throw new AssertionError("connect attempt " + attempt + " failed: " + c.pendingError() + " A="
                         + tcpA.counters() + " B=" + tcpB.counters() + " A's ARP " + a.arp().counters());
             }
-            under(a, () -> {
+            inside(a, () -> {
                 c.close();
                 return null;
             });
@@ -329,16 +330,6 @@ final class TcpOverStacks implements AutoCloseable {
     private static void checkNoError(End e) {
         if (e.conn.pendingError() != null) {
             throw new AssertionError(e.name + " failed with " + e.conn.pendingError() + ": " + e);
-        }
-    }
-
-    /** Runs {@code op} between {@link Stack#enter()} and {@link Stack#exit()}, as a socket call would. */
-    private static <T> T under(Stack s, java.util.function.Supplier<T> op) {
-        s.enter();
-        try {
-            return op.get();
-        } finally {
-            s.exit();
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A network namespace that a test creates for itself and always removes (close it in a
@@ -135,6 +136,22 @@ public final class NetNs implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Skips the calling test, saying {@code needsRoot}, unless it runs as root; then skips it
+     * unless every one of {@code tools} is on the PATH.
+     */
+    public static void assumeRootWith(String needsRoot, String... tools) {
+        Assumptions.assumeTrue(isRoot(), needsRoot);
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add(tool);
+            }
+        }
+        Assumptions.assumeTrue(missing.isEmpty(), () -> "needs " + String.join(", ", tools)
+                + " (bin/slipstream test installs them), missing " + String.join(", ", missing) + ": skipped");
     }
 
     /** {@code digits} random lower-case hex digits, for names that must not collide. */
