@@ -11,6 +11,18 @@ record PipeEnds(Pipe.SourceChannel source, Pipe.SinkChannel sink) implements Aut
         return new PipeEnds(p.source(), p.sink());
     }
 
+    /** A pipe whose source is non-blocking, ready to register with a selector. */
+    static PipeEnds openToSelect(SelectorProvider provider) throws IOException {
+        PipeEnds p = open(provider);
+        try {
+            p.source.configureBlocking(false);
+            return p;
+        } catch (IOException | RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         source.close();

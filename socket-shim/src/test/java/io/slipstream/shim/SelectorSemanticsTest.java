@@ -118,9 +118,8 @@ class SelectorSemanticsTest {
     @ParameterizedTest
     @MethodSource("envs")
     void cancelledKeysLeaveAtTheNextSelect(Env env) throws Exception {
-        try (PipeEnds pipe = PipeEnds.open(env.provider());
+        try (PipeEnds pipe = PipeEnds.openToSelect(env.provider());
                 Selector sel = env.provider().openSelector()) {
-            pipe.source().configureBlocking(false);
             SelectionKey key = pipe.source().register(sel, SelectionKey.OP_READ, "att");
             assertEquals("att", key.attachment());
             assertSame(key, pipe.source().keyFor(sel));
@@ -142,32 +141,28 @@ class SelectorSemanticsTest {
     @ParameterizedTest
     @MethodSource("envs")
     void readySetsAccumulateForKeysAlreadySelected(Env env) throws Exception {
-        try (Selector sel = env.provider().openSelector();
-                DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny());
-                DatagramChannel peer = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
-            dc.configureBlocking(false);
-            SelectionKey key = dc.register(sel, SelectionKey.OP_READ);
-            peer.send(ByteBuffer.wrap(new byte[] {5}), dc.getLocalAddress());
+        try (UdpSelection u = UdpSelection.open(env)) {
+            Selector sel = u.selector();
+            u.peer().send(ByteBuffer.wrap(new byte[] {5}), u.channel().getLocalAddress());
             assertEquals(1, sel.select(5_000));
-            assertEquals(SelectionKey.OP_READ, key.readyOps());
+            assertEquals(SelectionKey.OP_READ, u.key().readyOps());
             // Not removed from the selected set: the next select adds bits to its ready set.
-            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            u.key().interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
             assertEquals(1, sel.select(5_000));
-            assertEquals(SelectionKey.OP_READ | SelectionKey.OP_WRITE, key.readyOps());
+            assertEquals(SelectionKey.OP_READ | SelectionKey.OP_WRITE, u.key().readyOps());
             // Nothing new: 0, yet the select returns at once since the socket is ready.
             assertEquals(0, sel.select(5_000));
             assertEquals(1, sel.selectedKeys().size());
-            assertThrows(UnsupportedOperationException.class, () -> sel.selectedKeys().add(key));
-            assertThrows(UnsupportedOperationException.class, () -> sel.keys().remove(key));
+            assertThrows(UnsupportedOperationException.class, () -> sel.selectedKeys().add(u.key()));
+            assertThrows(UnsupportedOperationException.class, () -> sel.keys().remove(u.key()));
         }
     }
 
     @ParameterizedTest
     @MethodSource("envs")
     void selectWithAnActionLeavesTheSelectedSetAlone(Env env) throws Exception {
-        try (PipeEnds pipe = PipeEnds.open(env.provider());
+        try (PipeEnds pipe = PipeEnds.openToSelect(env.provider());
                 Selector sel = env.provider().openSelector()) {
-            pipe.source().configureBlocking(false);
             pipe.sink().configureBlocking(false);
             SelectionKey r = pipe.source().register(sel, SelectionKey.OP_READ);
             SelectionKey w = pipe.sink().register(sel, SelectionKey.OP_WRITE);
@@ -183,9 +178,8 @@ class SelectorSemanticsTest {
     @ParameterizedTest
     @MethodSource("envs")
     void interestChangedDuringASelectAppliesToTheNextOne(Env env) throws Exception {
-        try (PipeEnds pipe = PipeEnds.open(env.provider());
+        try (PipeEnds pipe = PipeEnds.openToSelect(env.provider());
                 Selector sel = env.provider().openSelector()) {
-            pipe.source().configureBlocking(false);
             SelectionKey key = pipe.source().register(sel, 0);
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
             CompletableFuture<Integer> selecting = selectAsync(sel, 400);
@@ -236,8 +230,7 @@ class SelectorSemanticsTest {
             for (int i = 0; i < 50; i++) {
                 // Descriptor numbers get reused: a closed channel's key must never disturb a new one's.
                 SelectionKey k;
-                try (PipeEnds p = PipeEnds.open(env.provider())) {
-                    p.source().configureBlocking(false);
+                try (PipeEnds p = PipeEnds.openToSelect(env.provider())) {
                     k = p.source().register(sel, SelectionKey.OP_READ);
                     p.sink().write(ByteBuffer.wrap(new byte[] {1}));
                     assertEquals(1, sel.select(5_000));
@@ -254,20 +247,17 @@ class SelectorSemanticsTest {
     @MethodSource("envs")
     void wakeupInterruptAndReadinessEndASelectOverOneSocket(Env env) throws Exception {
         // With Slipstream's provider and a stack address, the selector waits as a stack's blocked thread.
-        try (Selector sel = env.provider().openSelector();
-                DatagramChannel dc = env.provider().openDatagramChannel().bind(env.udpServerAny());
-                DatagramChannel peer = env.provider().openDatagramChannel().bind(env.udpClientAny())) {
-            dc.configureBlocking(false);
-            SelectionKey key = dc.register(sel, SelectionKey.OP_READ);
+        try (UdpSelection u = UdpSelection.open(env)) {
+            Selector sel = u.selector();
             AtomicInteger result = new AtomicInteger(-1);
             assertNull(Blocked.thrownWhen(true, () -> result.set(sel.select()), t -> sel.wakeup()));
             assertEquals(0, result.get());
             assertNull(Blocked.thrownWhen(false, () -> result.set(sel.select()), Thread::interrupt));
             assertEquals(0, result.get());
             assertNull(Blocked.thrownWhen(true, () -> result.set(sel.select()),
-                    t -> peer.send(ByteBuffer.wrap(new byte[] {7}), dc.getLocalAddress())));
+                    t -> u.peer().send(ByteBuffer.wrap(new byte[] {7}), u.channel().getLocalAddress())));
             assertEquals(1, result.get());
-            assertTrue(sel.selectedKeys().contains(key));
+            assertTrue(sel.selectedKeys().contains(u.key()));
         }
     }
 
