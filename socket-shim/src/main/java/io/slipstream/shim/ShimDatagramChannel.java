@@ -265,11 +265,6 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
     // ---------------------------------------------------------------- receive and send
 
     @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath: blocking mode is how this class waits.
-    }
-
-    @Override
     public SocketAddress receive(ByteBuffer dst) throws IOException {
         return receive(dst, 0);
     }
@@ -547,7 +542,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
     }
 
-    // ---------------------------------------------------------------- closing and selection
+    // ---------------------------------------------------------------- closing, blocking mode
 
     @Override
     protected void implCloseSelectableChannel() {
@@ -556,6 +551,11 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
         }
         backend.close();
         releaser.closed();
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how this class waits.
     }
 
     @Override

@@ -170,11 +170,6 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
     @Override
-    protected void implConfigureBlocking(boolean block) {
-        // Always non-blocking underneath: blocking mode is how accept waits.
-    }
-
-    @Override
     public SocketChannel accept() throws IOException {
         return accept(0);
     }
@@ -267,5 +262,10 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     @Override
     protected void implCloseSelectableChannel() {
         backend.close();
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // Always non-blocking underneath: blocking mode is how accept waits.
     }
 }

@@ -322,11 +322,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     // ---------------------------------------------------------------- data
 
     @Override
-    protected void implConfigureBlocking(boolean block) {
-        // The kernel socket is always non-blocking; blocking mode is how this class waits.
-    }
-
-    @Override
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst);
         return (int) read(dst, null, 0, 0, 0);
@@ -501,7 +496,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         return family == Sockets.AF_UNIX ? KernelOptions.UNIX_STREAM : KernelOptions.STREAM;
     }
 
-    // ---------------------------------------------------------------- closing and selection
+    // ---------------------------------------------------------------- selection, closing, blocking mode
 
     @Override
     public int acceleratedReadyOps(int interestOps) {
@@ -531,6 +526,11 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
     @Override
     protected void implCloseSelectableChannel() {
         backend.close();
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) {
+        // The kernel socket is always non-blocking; blocking mode is how this class waits.
     }
 
     @Override
