@@ -106,6 +106,20 @@ final class Demo {
     }
 
     private static long[] udpPingPong(Stack a, Stack b, int count) throws BindException {
+        // This one thread is both stacks' application thread: it holds both (their sockets'
+        // entry points require the stack lock) and polls them under it, as a program would
+        // between enter() and exit().
+        a.enter();
+        b.enter();
+        try {
+            return udpPingPongEntered(a, b, count);
+        } finally {
+            b.exit();
+            a.exit();
+        }
+    }
+
+    private static long[] udpPingPongEntered(Stack a, Stack b, int count) throws BindException {
         UdpSocket client = a.udp().open();
         UdpSocket server = b.udp().open();
         server.bind(PORT);
