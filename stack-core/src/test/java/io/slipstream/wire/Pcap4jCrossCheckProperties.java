@@ -51,7 +51,14 @@ class Pcap4jCrossCheckProperties {
 
     @Provide
     Arbitrary<UdpFrameSpec> udpFrames() {
-        return UdpFrameSpec.arbitrary();
+        // Pcap4J decodes the payload by well-known port, and its GTP decoder (ports 2123 and
+        // 2152) throws on payloads that are not GTP instead of keeping them raw: its own
+        // limit, not a difference in UDP, so those ports are left to the other properties.
+        return UdpFrameSpec.arbitrary().filter(f -> !gtp(f.srcPort()) && !gtp(f.dstPort()));
+    }
+
+    private static boolean gtp(int port) {
+        return port == 2123 || port == 2152;
     }
 
     // ---- written by us, read by Pcap4J ----
