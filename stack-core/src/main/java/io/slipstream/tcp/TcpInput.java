@@ -242,7 +242,11 @@ final class TcpInput {
     /** The acceptability test of RFC 9293 §3.10.7.4 (table 6). */
     private boolean acceptable(int seq, int segLen, int rcvWnd) {
         if (segLen == 0) {
-            return rcvWnd == 0 ? seq == c.rcvNxt : Seq.inRange(seq, c.rcvNxt, c.rcvNxt + rcvWnd);
+            // RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND: the right edge is taken too, as Linux's
+            // tcp_sequence takes it. A peer whose data in flight fills our window exactly and is
+            // lost sends its ACKs from that edge (its SND.NXT); refusing them refuses the window
+            // updates they carry, and two such peers probed each other forever.
+            return Seq.le(c.rcvNxt, seq) && Seq.le(seq, c.rcvNxt + rcvWnd);
         }
         if (rcvWnd == 0) {
             // RFC 9293: with a zero window still take ACKs, URGs and RSTs at RCV.NXT
@@ -252,7 +256,6 @@ final class TcpInput {
                 || Seq.inRange(seq + segLen - 1, c.rcvNxt, c.rcvNxt + rcvWnd);
     }
 
-    /** Returns false when the segment must be dropped. */
     /**
      * RFC 9293 §3.10.7.4 "fifth" with RFC 5961 §5.2: an ACK of something not yet sent, or too
      * old to be genuine, drops the segment (answered with an ACK or a challenge ACK).

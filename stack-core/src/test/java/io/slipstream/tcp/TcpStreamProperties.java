@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.testing.TcpTestNetwork;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -157,6 +158,18 @@ class TcpStreamProperties {
                                              @ForAll @IntRange(max = 20_000) int ab, @ForAll @IntRange(max = 20_000) int ba) {
         TcpConfig c = cfg("rcvbuf", Integer.toString(rcvbuf), "sndbuf", Integer.toString(sndbuf));
         exchange(seed, c, c, loss, 0.02, 0.1, 3, ab, ba, readChunk, true).close();
+    }
+
+    /**
+     * A sample of the property above that deadlocked: both sides' last segments lost, each
+     * window filled exactly by the other's data in flight, a reordered window update shrinking
+     * the window to zero, and each side's window update riding only on pure ACKs sent from the
+     * right edge of the other's window (RFC 9293 §3.10.7.4 takes them, as Linux does).
+     */
+    @Example
+    void rfc9293_pureAcksAtTheRightEdgeOfTheWindowAreTaken() {
+        TcpConfig c = cfg("rcvbuf", "1026", "sndbuf", "1026");
+        exchange(307880L, c, c, 0.19, 0.02, 0.1, 3, 1540, 1540, 2, true).close();
     }
 
     @Property
