@@ -21,7 +21,7 @@ import io.slipstream.nic.NicStats;
 import io.slipstream.nic.NicTimer;
 import io.slipstream.nic.RxRing;
 import io.slipstream.nic.TxRing;
-import io.slipstream.nic.VirtualInterface;
+import io.slipstream.nic.AbstractVirtualInterface;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ethernet;
 import io.slipstream.wire.MacAddress;
@@ -53,19 +53,15 @@ import java.util.Optional;
  * with it) and gives that to its stack as the {@link #hostControlPlane()}: the stack's address,
  * routes and neighbours are the kernel's, and the stack speaks no ARP.
  */
-public final class XdpInterface implements VirtualInterface {
+public final class XdpInterface extends AbstractVirtualInterface {
     private static final System.Logger LOG = System.getLogger("io.slipstream.driver.xdp");
     private static final int FRAME_OVERHEAD = Ethernet.HEADER_LENGTH + Ethernet.VLAN_TAG_LENGTH;
     /** Kicks repeated at most this often in one doorbell (copy mode sends a batch per sendto). */
     private static final int MAX_KICKS_PER_DOORBELL = 64;
 
-    private final String name;
     private final int ifindex;
-    private final long mac;
-    private final int mtu;
     private final int maxFrame;
     private final Clock clock;
-    private final NicStats stats = new NicStats();
     private final Arena arena;
     /** The stack side's calls (kicks); the interrupt thread and stats readers have their own. */
     private final Xsk xsk;
@@ -80,7 +76,6 @@ public final class XdpInterface implements VirtualInterface {
     /** The kernel's addresses, routes and neighbours for this interface; its own thread keeps it current. */
     private final KernelControlPlane controlPlane;
     private final PollInterrupt interrupt;
-    private final BufferOwner stackOwner;
     private final BufferOwner rxOwner;
     private final BufferOwner txOwner;
     private final int rxCapacity;
@@ -100,11 +95,10 @@ public final class XdpInterface implements VirtualInterface {
 
     private XdpInterface(NicConfig config, Clock clock, Arena arena, Xsk xsk, int ifindex, long mac, Umem umem,
                          XskSocket[] queues, XdpSteering steering, KernelControlPlane controlPlane, EventFd eventFd) {
-        this.name = config.interfaceName();
+        super("xdp " + config.interfaceName(), config.interfaceName(), mac, config.mtu());
+        String name = config.interfaceName();
         this.ifindex = ifindex;
-        this.mac = mac;
-        this.mtu = config.mtu();
-        this.maxFrame = mtu + FRAME_OVERHEAD;
+        this.maxFrame = config.mtu() + FRAME_OVERHEAD;
         this.clock = clock;
         this.arena = arena;
         this.xsk = xsk;
@@ -116,7 +110,6 @@ public final class XdpInterface implements VirtualInterface {
         this.txSocket = queues[0];
         this.steering = steering;
         this.controlPlane = controlPlane;
-        this.stackOwner = new BufferOwner("xdp " + name + " stack");
         this.rxOwner = new BufferOwner("xdp " + name + " rx rings");
         this.txOwner = new BufferOwner("xdp " + name + " tx ring");
         this.rxCapacity = config.rxRingSize();
@@ -127,6 +120,7 @@ public final class XdpInterface implements VirtualInterface {
         }
         this.interrupt = new PollInterrupt("xdp " + name, fds, eventFd, clock, stats, arena);
         this.kernelCounters = new KernelCounters(new Xsk(new Libc(arena), arena), arena);
+        attach(pool, rx, tx, events, interrupt.timer(), interrupt);
     }
 
     /** Opens the interface {@code config.interfaceName()}: its control plane, UMEM, sockets, program, link. */
@@ -218,7 +212,7 @@ public final class XdpInterface implements VirtualInterface {
         stats.add(NicCounter.XDP_COPY_QUEUES, queues.length - zeroCopy);
         stats.increment(mode == XdpSteering.Mode.NATIVE ? NicCounter.XDP_NATIVE : NicCounter.XDP_GENERIC);
         int zc = zeroCopy;
-        LOG.log(System.Logger.Level.INFO, () -> "Slipstream xdp " + name + ": " + queues.length + " queue(s), "
+        LOG.log(System.Logger.Level.INFO, () -> "Slipstream xdp " + name() + ": " + queues.length + " queue(s), "
                 + (zc == queues.length ? "zero-copy" : zc == 0 ? "copy mode" : zc + " zero-copy") + ", XDP program in "
                 + (mode == XdpSteering.Mode.NATIVE ? "native" : "generic (SKB)") + " mode");
     }
@@ -286,56 +280,6 @@ public final class XdpInterface implements VirtualInterface {
         return ifindex;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public long mac() {
-        return mac;
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
-    @Override
-    public BufferPool buffers() {
-        return pool;
-    }
-
-    @Override
-    public BufferOwner stackOwner() {
-        return stackOwner;
-    }
-
-    @Override
-    public RxRing rx() {
-        return rx;
-    }
-
-    @Override
-    public TxRing tx() {
-        return tx;
-    }
-
-    @Override
-    public EventQueue events() {
-        return events;
-    }
-
-    @Override
-    public NicTimer timer() {
-        return interrupt.timer();
-    }
-
-    @Override
-    public Interrupt interrupt() {
-        return interrupt;
-    }
-
     /**
      * The driver's counters, with the kernel's per-socket drop counters brought up to date: a
      * getsockopt per queue here, when someone reads them, rather than on the data path (where a
@@ -380,22 +324,22 @@ public final class XdpInterface implements VirtualInterface {
 
     @Override
     public String toString() {
-        return "xdp[" + name + (closed ? ", closed]" : "]");
+        return "xdp[" + name() + (closed ? ", closed]" : "]");
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new NicException("xdp " + name + " is closed");
+            throw new NicException("xdp " + name() + " is closed");
         }
     }
 
     private void checkLendable(PacketBuffer b) {
         checkOpen();
         if (b.pool() != pool) {
-            throw new IllegalArgumentException("buffer " + b.index() + " is not from xdp " + name + "'s pool");
+            throw new IllegalArgumentException("buffer " + b.index() + " is not from xdp " + name() + "'s pool");
         }
-        if (b.owner() != stackOwner) {
-            throw new IllegalStateException("buffer " + b.index() + " is owned by " + b.owner() + ", not " + stackOwner);
+        if (b.owner() != stackOwner()) {
+            throw new IllegalStateException("buffer " + b.index() + " is owned by " + b.owner() + ", not " + stackOwner());
         }
     }
 
@@ -455,7 +399,7 @@ public final class XdpInterface implements VirtualInterface {
             if (lent[q] >= fill.size() || fill.free(1) == 0) {
                 return false;
             }
-            empty.transfer(stackOwner, rxOwner);
+            empty.transfer(stackOwner(), rxOwner);
             fill.putAddress(fill.producerIndex(), umem.address(empty.index(), 0));
             fill.submit(1);
             lent[q]++;
@@ -483,7 +427,7 @@ public final class XdpInterface implements VirtualInterface {
                 if (txRefusedCount == txRefused.length) {
                     return false;
                 }
-                frame.transfer(stackOwner, txOwner);
+                frame.transfer(stackOwner(), txOwner);
                 txRefused[txRefusedCount++] = frame;
                 stats.incrementLocked(NicCounter.TX_ERRORS);
                 return true;
@@ -492,7 +436,7 @@ public final class XdpInterface implements VirtualInterface {
             if (txOutstanding >= ring.size() || ring.free(txWritten + 1) <= txWritten) {
                 return false;
             }
-            frame.transfer(stackOwner, txOwner);
+            frame.transfer(stackOwner(), txOwner);
             ring.putDescriptor(ring.producerIndex() + txWritten, umem.address(frame.index(), frame.offset()), length);
             txWritten++;
             txOutstanding++;
@@ -549,7 +493,7 @@ public final class XdpInterface implements VirtualInterface {
             while (txRefusedCount > 0 && delivered < limit) {
                 PacketBuffer b = txRefused[--txRefusedCount];
                 txRefused[txRefusedCount] = null;
-                b.transfer(txOwner, stackOwner);
+                b.transfer(txOwner, stackOwner());
                 handler.onTxComplete(b);
                 delivered++;
             }
@@ -560,7 +504,7 @@ public final class XdpInterface implements VirtualInterface {
                 PacketBuffer b = bufferAt(ring.address(at + i), txOwner);
                 if (b != null) {
                     txOutstanding--;
-                    b.transfer(txOwner, stackOwner);
+                    b.transfer(txOwner, stackOwner());
                     handler.onTxComplete(b);
                     delivered++;
                 }
@@ -605,7 +549,7 @@ public final class XdpInterface implements VirtualInterface {
                 receivedPerQueue[queueIndex]++;
                 rxLent--;
                 b.setRange(offset, length);
-                b.transfer(rxOwner, stackOwner);
+                b.transfer(rxOwner, stackOwner());
                 stats.incrementLocked(NicCounter.RX_FRAMES);
                 stats.addLocked(NicCounter.RX_BYTES, length);
                 handler.onRx(b);
