@@ -105,7 +105,7 @@ final class Demo {
         report("ICMP ping, 56-byte payload", rtt, count);
     }
 
-    private static long[] udpPingPong(Stack a, Stack b, int count) throws BindException {
+    private static long[] udpPingPong(Stack a, Stack b, int count) throws IOException {
         // This one thread is both stacks' application thread: it holds both (their sockets'
         // entry points require the stack lock) and polls them under it, as a program would
         // between enter() and exit().
@@ -119,17 +119,12 @@ final class Demo {
         }
     }
 
-    private static long[] udpPingPongEntered(Stack a, Stack b, int count) throws BindException {
+    private static long[] udpPingPongEntered(Stack a, Stack b, int count) throws IOException {
         UdpSocket client = a.udp().open();
         UdpSocket server = b.udp().open();
         server.bind(PORT);
         client.connect(B, PORT);
-        ByteBuffer out = ByteBuffer.allocateDirect(64);
-        ByteBuffer in = ByteBuffer.allocateDirect(2048);
-        long[] rtt = new long[count];
-        for (int i = 0; i < count; i++) {
-            long start = System.nanoTime();
-            out.clear().putLong(0, i);
+        long[] rtt = timed(count, (i, out, in) -> {
             sendAll(client, out, 0, 0);
             awaitDatagram(a, b, server, in);
             in.flip();
@@ -138,8 +133,7 @@ final class Demo {
             if (in.getLong(0) != i || in.position() != 64) {
                 throw new IllegalStateException("ping-pong " + i + " came back altered");
             }
-            rtt[i] = System.nanoTime() - start;
-        }
+        });
         client.close();
         server.close();
         return report("UDP ping-pong, 64 bytes", rtt, count);
@@ -156,12 +150,7 @@ final class Demo {
             client.connect(server.getLocalAddress());
             server.configureBlocking(false);
             client.configureBlocking(false);
-            ByteBuffer out = ByteBuffer.allocateDirect(64);
-            ByteBuffer in = ByteBuffer.allocateDirect(2048);
-            long[] rtt = new long[count];
-            for (int i = 0; i < count; i++) {
-                long start = System.nanoTime();
-                out.clear().putLong(0, i);
+            long[] rtt = timed(count, (i, out, in) -> {
                 client.write(out);
                 in.clear();
                 SocketAddress peer;
@@ -177,10 +166,28 @@ final class Demo {
                 if (in.getLong(0) != i) {
                     throw new IllegalStateException("kernel ping-pong " + i + " came back altered");
                 }
-                rtt[i] = System.nanoTime() - start;
-            }
+            });
             return report("kernel UDP ping-pong (loopback)", rtt, count);
         }
+    }
+
+    /** One round of a ping-pong: {@code out} holds the 64-byte ping numbered {@code round}. */
+    private interface Round {
+        void run(int round, ByteBuffer out, ByteBuffer in) throws IOException;
+    }
+
+    /** Runs {@code count} rounds, timing each from the ping's writing to the pong's arrival. */
+    private static long[] timed(int count, Round round) throws IOException {
+        ByteBuffer out = ByteBuffer.allocateDirect(64);
+        ByteBuffer in = ByteBuffer.allocateDirect(2048);
+        long[] rtt = new long[count];
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            out.clear().putLong(0, i);
+            round.run(i, out, in);
+            rtt[i] = System.nanoTime() - start;
+        }
+        return rtt;
     }
 
     private static void sendAll(UdpSocket socket, ByteBuffer data, int address, int port) throws BindException {
