@@ -3,7 +3,7 @@ package io.slipstream.shim;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Poller;
-import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketOption;

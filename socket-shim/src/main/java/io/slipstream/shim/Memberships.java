@@ -1,7 +1,7 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.KernelSocket;
-import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;

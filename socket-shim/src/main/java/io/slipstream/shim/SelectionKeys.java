@@ -1,6 +1,6 @@
 package io.slipstream.shim;
 
-import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.linux.Sockets;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**

@@ -2,7 +2,7 @@ package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.EpollSet;
 import io.slipstream.shim.kernel.KernelFd;
-import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.linux.Sockets;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
 import io.slipstream.stack.WaitQueue;

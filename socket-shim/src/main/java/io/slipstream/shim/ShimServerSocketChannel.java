@@ -1,8 +1,8 @@
 package io.slipstream.shim;
 
 import io.slipstream.shim.kernel.KernelSocket;
-import io.slipstream.shim.kernel.Sockets;
 import io.slipstream.shim.kernel.Timeouts;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;

@@ -78,7 +78,7 @@ final class Blocked {
             return true; // the JDK's channels block in a system call
         }
         for (StackTraceElement e : stack) {
-            if (e.getClassName().equals("io.slipstream.shim.kernel.Sockets") && e.getMethodName().equals("epollWait")) {
+            if (e.getClassName().equals("io.slipstream.linux.Sockets") && e.getMethodName().equals("epollWait")) {
                 return true; // Slipstream's selector waits in epoll_wait through the FFM API
             }
         }

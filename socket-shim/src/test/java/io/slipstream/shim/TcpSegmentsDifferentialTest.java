@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.linux.Libc;
-import io.slipstream.shim.kernel.Sockets;
+import io.slipstream.linux.Sockets;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpCounter;

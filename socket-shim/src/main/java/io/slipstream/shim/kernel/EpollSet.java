@@ -3,6 +3,7 @@ package io.slipstream.shim.kernel;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
 import io.slipstream.linux.Libc;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

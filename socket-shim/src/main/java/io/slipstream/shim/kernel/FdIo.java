@@ -1,6 +1,7 @@
 package io.slipstream.shim.kernel;
 
 import io.slipstream.linux.Errno;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

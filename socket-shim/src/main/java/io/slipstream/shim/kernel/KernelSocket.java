@@ -4,6 +4,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.Libc;
+import io.slipstream.linux.SockAddr;
+import io.slipstream.linux.Sockets;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.SocketAddress;

@@ -1,5 +1,6 @@
 package io.slipstream.shim.kernel;
 
+import io.slipstream.linux.Sockets;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

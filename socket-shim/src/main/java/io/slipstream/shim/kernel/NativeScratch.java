@@ -1,6 +1,8 @@
 package io.slipstream.shim.kernel;
 
 import io.slipstream.linux.Libc;
+import io.slipstream.linux.SockAddr;
+import io.slipstream.linux.Sockets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,18 +1,18 @@
-package io.slipstream.shim.kernel;
+package io.slipstream.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.slipstream.linux.Libc;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The socket, pipe and epoll system calls of the C library, bound with the FFM API, for the
- * socket shim's kernel sockets (the per-socket fallback to the Linux stack).
+ * The socket, pipe and epoll system calls of the C library, bound with the FFM API, once for
+ * everything that needs them: the socket shim's kernel sockets (the per-socket fallback to the
+ * Linux stack) and the drivers (the XDP driver's port reservations).
  *
  * <p>Like {@link Libc}, whose errno capture it shares, an instance belongs to one thread at a
  * time. Every descriptor the shim opens is non-blocking, so the data calls ({@link #recvFrom},

@@ -1,11 +1,9 @@
-package io.slipstream.shim.kernel;
+package io.slipstream.linux;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slipstream.linux.Errno;
-import io.slipstream.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.slipstream.shim.kernel;
+package io.slipstream.linux;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
