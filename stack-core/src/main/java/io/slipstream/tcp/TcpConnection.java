@@ -54,6 +54,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
      * listener closed (until then accepted ones ride on their listener's entry).
      */
     boolean steered;
+    /** Holds its local port outside the stack ({@code FlowSteering.hold}): released when it is removed. */
+    boolean holdsPort;
     /** Counted in its listener's SYN backlog (half-open). */
     boolean halfOpen;
     private TcpError pendingError;

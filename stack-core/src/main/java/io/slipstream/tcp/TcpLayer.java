@@ -10,6 +10,7 @@ import io.slipstream.stats.Counters;
 import io.slipstream.time.Clock;
 import io.slipstream.time.Timers;
 import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
 import io.slipstream.wire.WireError;
@@ -40,6 +41,8 @@ public final class TcpLayer implements Ipv4Transport {
     static final int COOKIE_NO_WSCALE = 0xF;
     static final int COOKIE_SACK_BIT = 0x10;
     private static final int COOKIE_TS_BITS = 0x3F;
+    /** Ports the NIC may choose that the stack finds busy before a connect gives up (see holdEphemeral). */
+    private static final int EPHEMERAL_RECHOOSE = 8;
     private final TcpOptions cookieOptions = new TcpOptions();
 
     private final Ipv4Output output;
@@ -129,7 +132,8 @@ public final class TcpLayer implements Ipv4Transport {
 
     /**
      * The NIC's flow steering: listeners are steered on {@code localAddress} (the stack's own),
-     * outgoing connections by their 4-tuple, from listen/connect until they are gone.
+     * outgoing connections by their 4-tuple, from listen/connect until they are gone; each holds
+     * its port outside the stack as long (an AF_XDP NIC holds it in the kernel).
      */
     public void steering(FlowSteering steering, int localAddress) {
         this.steering = steering;
@@ -183,11 +187,13 @@ public final class TcpLayer implements Ipv4Transport {
     // ------------------------------------------------------------------ API
 
     /**
-     * Opens a connection (RFC 9293 §3.10.1). {@code localPort} 0 picks an ephemeral port
-     * (RFC 6056 algorithm 3).
+     * Opens a connection (RFC 9293 §3.10.1). {@code localPort} 0 picks an ephemeral port: the
+     * NIC's choice where it holds ports outside the stack (so the kernel, which shares the
+     * address, chooses one no kernel socket has), else RFC 6056 algorithm 3.
      *
      * @throws IllegalArgumentException bad address or port
-     * @throws IllegalStateException the 4-tuple is in use, or no ephemeral port is free
+     * @throws AddressInUseException the 4-tuple is in use, the port is held outside the stack,
+     *     or no ephemeral port is free
      * @throws TcpException UNREACHABLE when there is no route
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort, TcpConnectOptions options) {
@@ -200,37 +206,109 @@ public final class TcpLayer implements Ipv4Transport {
             throw new IllegalArgumentException("cannot connect to 0.0.0.0 or the broadcast address");
         }
         if (!output.routable(remoteAddress)) {
-            throw new TcpException(TcpError.UNREACHABLE, "no route to " + io.slipstream.wire.Ipv4Address.format(remoteAddress));
+            throw new TcpException(TcpError.UNREACHABLE, "no route to " + Ipv4Address.format(remoteAddress));
         }
         int local = output.sourceAddress(remoteAddress);
-        int port = localPort;
-        if (port == 0) {
-            port = pickEphemeral(local, remoteAddress, remotePort);
-        } else {
-            TcpConnection existing = connections.get(key(remoteAddress, remotePort, port));
-            if (existing != null) {
-                if (!reusableTimeWait(existing)) {
-                    throw new IllegalStateException("local port " + port + " is already connected to "
-                            + io.slipstream.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
-                }
-                existing.reuse();
-            }
+        // Held from here until the connection is removed
+        int port = localPort == 0 ? holdEphemeral(local, remoteAddress, remotePort)
+                : holdFixed(local, localPort, remoteAddress, remotePort);
+        TcpConnection c;
+        try {
+            c = new TcpConnection(this, local, port, remoteAddress, remotePort, options);
+            // Before the SYN leaves, so the SYN-ACK already reaches the stack.
+            steering.addConnection(FlowSteering.PROTO_TCP, local, port, remoteAddress, remotePort);
+        } catch (RuntimeException e) {
+            steering.release(FlowSteering.PROTO_TCP, local, port);
+            throw e;
         }
-        TcpConnection c = new TcpConnection(this, local, port, remoteAddress, remotePort, options);
-        // Before the SYN leaves, so the SYN-ACK already reaches the stack.
-        steering.addConnection(FlowSteering.PROTO_TCP, local, port, remoteAddress, remotePort);
         c.steered = true;
+        c.holdsPort = true;
         connections.put(c.key, c);
         c.openActive();
         return c;
+    }
+
+    /** Holds a fixed local port for a connection, which must not be connected to the remote already. */
+    private int holdFixed(int local, int port, int remoteAddress, int remotePort) {
+        TcpConnection existing = connections.get(key(remoteAddress, remotePort, port));
+        if (existing != null && !reusableTimeWait(existing)) {
+            throw new AddressInUseException("local port " + port + " is already connected to "
+                    + Ipv4Address.format(remoteAddress) + ":" + remotePort);
+        }
+        if (steering.hold(FlowSteering.PROTO_TCP, local, port) == FlowSteering.IN_USE) {
+            throw heldOutside(local, port);
+        }
+        if (existing != null) {
+            existing.reuse(); // after the hold, so the port is never free in between
+        }
+        return port;
+    }
+
+    /**
+     * Holds an ephemeral port: the one the NIC chooses where it holds ports outside the stack,
+     * or one of the stack's own choice. Every port the stack uses is held, so the NIC's choice is
+     * free in the stack too, except a port an accepted connection kept without a hold (see
+     * {@link #adoptAccepted}): such a choice is kept held while the NIC chooses again.
+     */
+    private int holdEphemeral(int local, int remoteAddress, int remotePort) {
+        int chosen = steering.hold(FlowSteering.PROTO_TCP, local, 0);
+        if (chosen == 0) {
+            return pickEphemeral(local, remoteAddress, remotePort);
+        }
+        int[] busy = null;
+        int busyCount = 0;
+        try {
+            while (chosen != FlowSteering.IN_USE
+                    && (listeners.containsKey(chosen) || connections.containsKey(key(remoteAddress, remotePort, chosen)))) {
+                if (busy == null) {
+                    busy = new int[EPHEMERAL_RECHOOSE];
+                }
+                if (busyCount == busy.length) {
+                    steering.release(FlowSteering.PROTO_TCP, local, chosen);
+                    chosen = FlowSteering.IN_USE;
+                    break;
+                }
+                busy[busyCount++] = chosen;
+                chosen = steering.hold(FlowSteering.PROTO_TCP, local, 0);
+            }
+        } finally {
+            for (int i = 0; i < busyCount; i++) {
+                steering.release(FlowSteering.PROTO_TCP, local, busy[i]);
+            }
+        }
+        if (chosen == FlowSteering.IN_USE) {
+            throw new AddressInUseException("no free ephemeral port on " + Ipv4Address.format(local)
+                    + ": the kernel, which shares the address and chooses the port, has none left");
+        }
+        return chosen;
+    }
+
+    private static AddressInUseException heldOutside(int local, int port) {
+        return new AddressInUseException("TCP port " + port + " of " + Ipv4Address.format(local)
+                + " is held outside the stack: another program's kernel socket has it");
     }
 
     public TcpConnection connect(int remoteAddress, int remotePort) {
         return connect(remoteAddress, remotePort, 0, TcpConnectOptions.DEFAULT);
     }
 
-    /** Listens on {@code localPort} with an accept queue of {@code backlog} connections. */
+    /**
+     * Listens on {@code localPort} with an accept queue of {@code backlog} connections, holding
+     * the port outside the stack.
+     *
+     * @throws AddressInUseException the port has a listener, or is held outside the stack
+     */
     public TcpListener listen(int localPort, int backlog, TcpConnectOptions options) {
+        return listen(localPort, backlog, options, false);
+    }
+
+    /**
+     * As {@link #listen(int, int, TcpConnectOptions)}; {@code portHeldByCaller}: the caller
+     * already holds the port where the NIC would (a wildcard listener's own kernel socket, bound
+     * to every address, the stack's included), so the NIC steers the port without holding it
+     * again, which the caller's socket would refuse.
+     */
+    public TcpListener listen(int localPort, int backlog, TcpConnectOptions options, boolean portHeldByCaller) {
         assert lockHeld() : "stack lock not held";
         if (localPort < 1 || localPort > 65535) {
             throw new IllegalArgumentException("listen port must be 1..65535, got " + localPort);
@@ -239,10 +317,22 @@ public final class TcpLayer implements Ipv4Transport {
             throw new IllegalArgumentException("backlog must be positive, got " + backlog);
         }
         if (listeners.containsKey(localPort)) {
-            throw new IllegalStateException("port " + localPort + " already has a listener");
+            throw new AddressInUseException("port " + localPort + " already has a listener");
+        }
+        if (!portHeldByCaller
+                && steering.hold(FlowSteering.PROTO_TCP, steeringAddress, localPort) == FlowSteering.IN_USE) {
+            throw heldOutside(steeringAddress, localPort);
         }
         TcpListener l = new TcpListener(this, localPort, backlog, options);
-        steering.addListener(FlowSteering.PROTO_TCP, steeringAddress, localPort);
+        l.holdsPort = !portHeldByCaller;
+        try {
+            steering.addListener(FlowSteering.PROTO_TCP, steeringAddress, localPort);
+        } catch (RuntimeException e) {
+            if (l.holdsPort) {
+                steering.release(FlowSteering.PROTO_TCP, steeringAddress, localPort);
+            }
+            throw e;
+        }
         listeners.put(localPort, l);
         return l;
     }
@@ -251,7 +341,10 @@ public final class TcpLayer implements Ipv4Transport {
         return listen(localPort, backlog, TcpConnectOptions.DEFAULT);
     }
 
-    /** RFC 6056 §3.3.3 (algorithm 3): a keyed-hash offset per destination plus a counter. */
+    /**
+     * RFC 6056 §3.3.3 (algorithm 3): a keyed-hash offset per destination plus a counter; a port
+     * held outside the stack is passed over as one in use (the chosen one is held on return).
+     */
     private int pickEphemeral(int local, int remoteAddress, int remotePort) {
         int min = config.ephemeralMin();
         int range = config.ephemeralMax() - min + 1;
@@ -262,7 +355,8 @@ public final class TcpLayer implements Ipv4Transport {
                 continue;
             }
             TcpConnection existing = connections.get(key(remoteAddress, remotePort, port));
-            if (existing == null || reusableTimeWait(existing)) {
+            if ((existing == null || reusableTimeWait(existing))
+                    && steering.hold(FlowSteering.PROTO_TCP, local, port) != FlowSteering.IN_USE) {
                 if (existing != null) {
                     existing.reuse();
                 }
@@ -272,8 +366,8 @@ public final class TcpLayer implements Ipv4Transport {
                 return port;
             }
         }
-        throw new IllegalStateException("no free ephemeral port towards "
-                + io.slipstream.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
+        throw new AddressInUseException("no free ephemeral port towards "
+                + Ipv4Address.format(remoteAddress) + ":" + remotePort);
     }
 
     /**
@@ -293,24 +387,46 @@ public final class TcpLayer implements Ipv4Transport {
                 steering.removeConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
                         c.remotePort());
             }
+            if (c.holdsPort) {
+                steering.release(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort());
+            }
         }
     }
 
     void removeListener(TcpListener l) {
         if (listeners.get(l.localPort()) == l) {
             listeners.remove(l.localPort());
-            // The connections it accepted reached the stack through its entry: each gets one of
-            // its own before that goes, or the NIC would hand their segments to the kernel,
-            // which answers them with RSTs. Those still to be accepted are aborted by close.
-            connections.forEachValue(c -> {
-                if (c.localPort() == l.localPort() && c.parent == null && !c.steered) {
-                    steering.addConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
-                            c.remotePort());
-                    c.steered = true;
-                }
-            });
+            adoptAccepted(l);
             steering.removeListener(FlowSteering.PROTO_TCP, steeringAddress, l.localPort());
+            if (l.holdsPort) {
+                steering.release(FlowSteering.PROTO_TCP, steeringAddress, l.localPort());
+            }
         }
+    }
+
+    /**
+     * Connections accepted from a closing listener rode on its steering entry and its hold; they
+     * outlive it (as on Linux), so each is steered by its own 4-tuple from now on and holds the
+     * port itself, before the listener's entry and hold go. The hold is shared with the
+     * listener's; where the caller held the listener's port (a wildcard listener's kernel socket)
+     * it is new, and if something outside the stack took the port meanwhile the connection keeps
+     * its steering without a hold. A failure here is recorded, never thrown into the close.
+     */
+    private void adoptAccepted(TcpListener l) {
+        connections.forEachValue(c -> {
+            if (c.steered || c.parent != null || c.localPort() != l.localPort()) {
+                return; // not accepted from it: outgoing, already adopted, or in its queues (reset next)
+            }
+            try {
+                c.holdsPort = steering.hold(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort())
+                        != FlowSteering.IN_USE;
+                steering.addConnection(FlowSteering.PROTO_TCP, c.localAddress(), c.localPort(), c.remoteAddress(),
+                        c.remotePort());
+                c.steered = true;
+            } catch (RuntimeException e) {
+                internalError(e);
+            }
+        });
     }
 
     void abortHalfOpen(TcpListener l) {

@@ -18,6 +18,8 @@ public final class TcpListener implements TcpSocket {
     /** When this listener last answered a SYN with a cookie, on the layer's clock; guarded by the stack lock. */
     private long cookieSentNanos;
     private boolean cookieSent;
+    /** Holds its port outside the stack ({@code FlowSteering.hold}), unless its caller holds it. */
+    boolean holdsPort;
     private boolean closed;
     private ReadinessListener readinessListener;
 

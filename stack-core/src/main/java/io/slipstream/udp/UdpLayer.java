@@ -10,6 +10,7 @@ import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.wire.Icmp;
 import io.slipstream.wire.Ipv4;
+import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.Udp;
 import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
@@ -60,7 +61,10 @@ public final class UdpLayer implements Ipv4Transport {
         return counters;
     }
 
-    /** The NIC's flow steering: each bound port is steered on {@code localAddress}, the stack's own. */
+    /**
+     * The NIC's flow steering: each bound port is held outside the stack and steered on
+     * {@code localAddress}, the stack's own, until its socket closes.
+     */
     public void steering(FlowSteering steering, int localAddress) {
         this.steering = steering;
         this.steeringAddress = localAddress;
@@ -91,8 +95,10 @@ public final class UdpLayer implements Ipv4Transport {
     }
 
     /**
-     * Binds {@code socket} to {@code port}, or to a random free dynamic port when 0 (RFC 6056
-     * §3.3.1: a random start, then a linear search).
+     * Binds {@code socket} to {@code port}, or when 0 to a free port the NIC chooses where it
+     * holds ports outside the stack (the kernel, which shares the address, then picks one no
+     * kernel socket has), else to a random free dynamic port (RFC 6056 §3.3.1: a random start,
+     * then a linear search, passing over ports held outside the stack).
      */
     int bind(UdpSocket socket, int port) throws BindException {
         if (port < 0 || port > 65535) {
@@ -102,27 +108,63 @@ public final class UdpLayer implements Ipv4Transport {
             if (ports[port] != null) {
                 throw new BindException("Address already in use: UDP port " + port);
             }
-            ports[port] = socket;
-            steering.addListener(FlowSteering.PROTO_UDP, steeringAddress, port);
+            if (!claim(socket, port)) {
+                throw new BindException("Address already in use: UDP port " + port + " of "
+                        + Ipv4Address.format(steeringAddress) + " is held outside the stack: another program's"
+                        + " kernel socket has it");
+            }
             return port;
+        }
+        int chosen = steering.hold(FlowSteering.PROTO_UDP, steeringAddress, 0);
+        if (chosen == FlowSteering.IN_USE) {
+            throw new BindException("No free ephemeral UDP port: the kernel, which shares the address and chooses"
+                    + " the port, has none left");
+        }
+        if (chosen != 0) {
+            // Every port the stack binds is held, so the NIC's choice is free here too.
+            steer(socket, chosen);
+            return chosen;
         }
         int n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
         int start = random.nextInt(n);
         for (int i = 0; i < n; i++) {
             int candidate = EPHEMERAL_LOW + (start + i) % n;
-            if (ports[candidate] == null) {
-                ports[candidate] = socket;
-                steering.addListener(FlowSteering.PROTO_UDP, steeringAddress, candidate);
+            if (ports[candidate] == null && claim(socket, candidate)) {
                 return candidate;
             }
         }
         throw new BindException("No free ephemeral UDP port");
     }
 
+    /** Holds {@code port} outside the stack and steers it to {@code socket}; false if it is held elsewhere. */
+    private boolean claim(UdpSocket socket, int port) {
+        if (steering.hold(FlowSteering.PROTO_UDP, steeringAddress, port) == FlowSteering.IN_USE) {
+            return false;
+        }
+        steer(socket, port);
+        return true;
+    }
+
+    /** Steers a held port to {@code socket}, or gives the hold back if steering fails. */
+    private void steer(UdpSocket socket, int port) {
+        if (ports[port] != null) {
+            steering.release(FlowSteering.PROTO_UDP, steeringAddress, port);
+            throw new IllegalStateException("UDP port " + port + " chosen outside the stack is bound in it");
+        }
+        try {
+            steering.addListener(FlowSteering.PROTO_UDP, steeringAddress, port);
+        } catch (RuntimeException e) {
+            steering.release(FlowSteering.PROTO_UDP, steeringAddress, port);
+            throw e;
+        }
+        ports[port] = socket;
+    }
+
     void unbind(UdpSocket socket, int port) {
         if (port > 0 && ports[port] == socket) {
             ports[port] = null;
             steering.removeListener(FlowSteering.PROTO_UDP, steeringAddress, port);
+            steering.release(FlowSteering.PROTO_UDP, steeringAddress, port);
         }
     }
 

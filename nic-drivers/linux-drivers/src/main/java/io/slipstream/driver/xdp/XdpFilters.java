@@ -14,8 +14,10 @@ import java.util.Map;
 
 /**
  * The flows Slipstream owns on an interface: the BPF hash maps {@link XdpProgram} looks frames
- * up in. Adding or removing an entry is one bpf(2) map update, off the per-packet path; the
- * program sees it on the next frame.
+ * up in, and (as the interface's {@link FlowSteering}) the kernel sockets that hold their ports
+ * ({@link PortReservations}, through {@link #hold} and {@link #release}: the stack holds a port
+ * before it steers it and releases it after). Adding or removing an entry is one bpf(2) map
+ * update, off the per-packet path; the program sees it on the next frame.
  *
  * <ul>
  *   <li>Listeners and bound sockets: (protocol, local address, local port), the address 0.0.0.0
@@ -50,10 +52,12 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
     private final MemorySegment found;
     /** UDP sockets bound per address: the fragment entry lives while the count is positive. */
     private final Map<Integer, Integer> udpBindsPerAddress = new HashMap<>();
+    private final PortReservations reservations;
     private boolean closed;
 
     private XdpFilters(String ifname, Arena arena, Bpf bpf, int connMap, int listenMap) {
         this.ifname = ifname;
+        this.reservations = new PortReservations(ifname);
         this.arena = arena;
         this.bpf = bpf;
         this.connMap = connMap;
@@ -92,6 +96,36 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
 
     int listenerMapFd() {
         return listenMap;
+    }
+
+    /**
+     * Holds the port in the kernel with a socket of its own ({@link PortReservations}); port 0:
+     * one the kernel chooses.
+     */
+    @Override
+    public synchronized int hold(int protocol, int localAddress, int localPort) {
+        checkOpen();
+        checkProtocol(protocol);
+        if (localPort != 0) {
+            checkPort(localPort);
+        }
+        return reservations.hold(protocol, localAddress, localPort);
+    }
+
+    @Override
+    public synchronized void release(int protocol, int localAddress, int localPort) {
+        checkProtocol(protocol);
+        reservations.release(protocol, localAddress, localPort);
+    }
+
+    /** Whether the port is held in the kernel. */
+    public synchronized boolean isHeld(int protocol, int localAddress, int localPort) {
+        return reservations.isHeld(protocol, localAddress, localPort);
+    }
+
+    /** Ports held in the kernel (one socket each). */
+    public synchronized int heldPorts() {
+        return reservations.count();
     }
 
     /**
@@ -246,13 +280,17 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
         }
     }
 
-    /** Closes both maps (the program, if still loaded, keeps its own references). Idempotent. */
+    /**
+     * Closes both maps (the program, if still loaded, keeps its own references) and every port
+     * reservation. Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        reservations.close();
         bpf.libc().close(connMap);
         bpf.libc().close(listenMap);
         arena.close();
