@@ -1,13 +1,14 @@
 package io.slipstream.shim;
 
+import io.slipstream.nic.NicException;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
+import io.slipstream.tcp.AddressInUseException;
 import io.slipstream.tcp.ReadinessListener;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpListener;
 import io.slipstream.tcp.TcpSocket;
 import java.io.IOException;
-import java.net.BindException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 
@@ -39,24 +40,31 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
     /**
      * Listens on {@code port} of {@code opened}'s stack, accepted connections getting the
      * buffer sizes among the channel's {@code options}; port 0 picks a free dynamic port
-     * (RFC 6335's range, random start, as the kernel does).
+     * (RFC 6335's range, random start, as the kernel does), passing over ports in use on the
+     * stack or held outside it. {@code portHeldByKernelListener}: the channel's own kernel
+     * listener, bound to the wildcard at this port, holds it already (see
+     * {@code TcpLayer.listen}).
      */
     static AcceleratedListener listen(ShimStacks.Opened opened, int port, int backlog,
-            java.util.Map<java.net.SocketOption<?>, Object> options, SelectionKeys keys) throws IOException {
+            java.util.Map<java.net.SocketOption<?>, Object> options, SelectionKeys keys,
+            boolean portHeldByKernelListener) throws IOException {
         Stack stack = opened.stack();
         stack.enter();
         try {
             int tries = port == 0 ? EPHEMERAL_TRIES : 1;
+            AddressInUseException inUse = null;
             for (int i = 0; i < tries; i++) {
                 int p = port != 0 ? port : EPHEMERAL_LOW + ThreadLocalRandom.current().nextInt(65536 - EPHEMERAL_LOW);
                 try {
-                    return new AcceleratedListener(opened,
-                            opened.tcp().listen(p, backlog, AcceleratedTcp.connectOptions(options)), keys);
-                } catch (IllegalStateException inUse) {
-                    // try another dynamic port, or report the fixed one busy
+                    return new AcceleratedListener(opened, opened.tcp().listen(p, backlog,
+                            AcceleratedTcp.connectOptions(options), portHeldByKernelListener), keys);
+                } catch (AddressInUseException e) {
+                    inUse = e; // try another dynamic port, or report the fixed one busy
+                } catch (NicException e) {
+                    throw holdFailed(e);
                 }
             }
-            throw new BindException("Address already in use");
+            throw addressInUse(inUse);
         } finally {
             stack.exit();
         }

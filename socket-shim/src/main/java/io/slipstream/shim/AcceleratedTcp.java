@@ -1,9 +1,11 @@
 package io.slipstream.shim;
 
+import io.slipstream.nic.NicException;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.Timeouts;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
+import io.slipstream.tcp.AddressInUseException;
 import io.slipstream.tcp.ReadinessListener;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpConnection;
@@ -13,7 +15,6 @@ import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpSocket;
 import io.slipstream.tcp.TcpState;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -74,8 +75,10 @@ final class AcceleratedTcp extends OnStack implements TcpBackend, ReadinessListe
             return t;
         } catch (TcpException e) {
             throw error(e.error(), true);
-        } catch (IllegalStateException e) {
-            throw new BindException("Address already in use");
+        } catch (AddressInUseException e) {
+            throw addressInUse(e);
+        } catch (NicException e) {
+            throw holdFailed(e);
         } finally {
             stack.exit();
         }

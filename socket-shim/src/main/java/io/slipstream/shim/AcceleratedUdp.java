@@ -1,5 +1,6 @@
 package io.slipstream.shim;
 
+import io.slipstream.nic.NicException;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
 import io.slipstream.udp.UdpCounter;
@@ -54,7 +55,10 @@ final class AcceleratedUdp extends OnStack implements UdpBackend, UdpSocket.Read
                 s.bind(port);
             } catch (BindException e) {
                 s.close();
-                throw new BindException("Address already in use");
+                throw addressInUse(e);
+            } catch (NicException e) {
+                s.close();
+                throw holdFailed(e);
             }
             AcceleratedUdp u = new AcceleratedUdp(stack, s, keys);
             s.setReadinessListener(u);

@@ -38,13 +38,18 @@ record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, Select
         return 0;
     }
 
+    /**
+     * Closes the kernel listener first: a wildcard one holds the port for the stacks, and their
+     * accepted connections, which outlive the listeners, take their own hold of it as the stack
+     * listeners close (see {@code TcpLayer}), which the kernel listener would refuse.
+     */
     @Override
     public void close() {
-        for (AcceleratedListener l : onStacks) {
-            l.close();
-        }
         if (kernel != null) {
             kernel.close();
+        }
+        for (AcceleratedListener l : onStacks) {
+            l.close();
         }
     }
 

@@ -1,9 +1,12 @@
 package io.slipstream.shim;
 
+import io.slipstream.nic.NicException;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitCondition;
 import io.slipstream.stack.WaitQueue;
+import java.net.BindException;
+import java.net.SocketException;
 
 /**
  * What the accelerated backends share: the stack they run on, the queue their blocked callers
@@ -69,6 +72,27 @@ abstract class OnStack implements Backend {
 
     /** Releases the stack's socket. Under the stack lock. */
     abstract void closeLocked();
+
+    /**
+     * What the JDK throws for EADDRINUSE, {@code BindException} "Address already in use", for a
+     * port the stack could not take; its cause is the stack's account of who has the port (a
+     * socket of the stack, or another program's kernel socket where the NIC holds the stack's
+     * ports in the kernel).
+     */
+    static BindException addressInUse(Exception cause) {
+        BindException e = new BindException("Address already in use");
+        e.initCause(cause);
+        return e;
+    }
+
+    /**
+     * A port the NIC could not hold in the kernel for a reason other than its being in use (the
+     * message says which: the stack's address is not the kernel's, no descriptors left): a
+     * {@code SocketException}, as the JDK reports an errno it has no class for.
+     */
+    static SocketException holdFailed(NicException cause) {
+        return new SocketException(cause.getMessage(), cause);
+    }
 
     /** For {@code assert}s at the entry points into the stack: true when this thread holds its lock. */
     final boolean locked() {

@@ -99,7 +99,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
             if (route.stack() != null) {
                 ShimStacks.Opened stack = provider.accelerate(route, isa);
                 if (stack != null) {
-                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys);
+                    AcceleratedListener l = AcceleratedListener.listen(stack, isa.getPort(), queue, options, keys, false);
                     backend = new Listeners(null, List.of(l), keys);
                     kernel.close();
                     localAddress = new InetSocketAddress(isa.getAddress(), l.port());
@@ -120,12 +120,16 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
         return this;
     }
 
-    /** A wildcard listener also listens on each stack, at the kernel listener's port. */
+    /**
+     * A wildcard listener also listens on each stack, at the kernel listener's port. The kernel
+     * listener, bound to every address, holds the port for the stacks too (a stack that shares
+     * its address with the kernel could not hold it beside it).
+     */
     private void listenOnEveryStack(KernelSocket kernel, InetSocketAddress bound, int queue) throws IOException {
         List<AcceleratedListener> ls = new ArrayList<>();
         try {
             for (ShimStacks.Opened stack : provider.allStacks(bound)) {
-                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, options, keys));
+                ls.add(AcceleratedListener.listen(stack, bound.getPort(), queue, options, keys, true));
             }
         } catch (IOException e) {
             for (AcceleratedListener l : ls) {

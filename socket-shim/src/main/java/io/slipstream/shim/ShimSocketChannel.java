@@ -224,6 +224,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
         SocketAddress target = family == Sockets.AF_UNIX ? Addresses.checkUnix(remote, false)
                 : Addresses.checkRemote(remote, family);
         return locks.both(() -> {
+            IOException startFailed = null;
             synchronized (stateLock) {
                 ensureOpen();
                 if (state == CONNECTED) {
@@ -238,10 +239,20 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
                     routed = true;
                 }
                 if (stack != null) {
-                    moveOntoStack(stack, (InetSocketAddress) target);
+                    try {
+                        moveOntoStack(stack, (InetSocketAddress) target);
+                    } catch (IOException e) {
+                        startFailed = e; // its local port is taken, say
+                    }
                 }
-                remoteAddress = target;
-                state = PENDING;
+                if (startFailed == null) {
+                    remoteAddress = target;
+                    state = PENDING;
+                }
+            }
+            if (startFailed != null) {
+                close(); // a connect that fails closes the channel, as the JDK's does
+                throw startFailed;
             }
             return completeConnect(true, target, timeoutNanos);
         });
