@@ -1,7 +1,9 @@
 package io.slipstream.interop;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -15,18 +17,32 @@ import io.slipstream.nic.NicCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
 import io.slipstream.stack.WaitQueue;
+import io.slipstream.tcp.AddressInUseException;
 import io.slipstream.tcp.TcpConnectOptions;
+import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpCounter;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
+import io.slipstream.testing.KernelPorts;
 import io.slipstream.testing.NetNs;
 import io.slipstream.testing.VethPair;
+import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +60,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A whole Slipstream stack on the XDP driver, sharing a veth end and its address with the
  * kernel: the kernel keeps ARP and ping; the flows the stack's sockets steer to it are
- * Slipstream's. A kernel TCP client downloads from a Slipstream server, and a Slipstream client
- * downloads from a kernel server, a few MB each way, checked by SHA-256; then the same with the
- * kernel peer behind a router namespace.
+ * Slipstream's, and their ports are held in the kernel, so no kernel program gets them. A
+ * kernel TCP client downloads from a Slipstream server, and a Slipstream client downloads from
+ * a kernel server, a few MB each way, checked by SHA-256; then the same with the kernel peer
+ * behind a router namespace; over two receive queues, every flow arrives whole.
  *
  * <p>The stack is configured with no address: it takes the kernel's from the interface's
  * control plane. It sees no ARP (the kernel answers it for the shared address) and sends none:
@@ -56,6 +73,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(180)
 class XdpStackInteropTest {
     private static final int BODY = 4 * 1024 * 1024;
+    private static final int SMALL_BODY = 256 * 1024;
     private static final Duration STEP = Duration.ofSeconds(60);
 
     private VethPair veth;
@@ -63,6 +81,7 @@ class XdpStackInteropTest {
     private TcpLayer tcp;
     private XdpFilters filters;
     private int localIp;
+    private InetAddress localInet;
     private int peerIp;
 
     @BeforeEach
@@ -70,8 +89,14 @@ class XdpStackInteropTest {
         Assumptions.assumeTrue(NetNs.isRoot(), "XDP tests need root (CAP_NET_ADMIN, CAP_BPF): skipped");
         Assumptions.assumeTrue(NetNs.onPath("python3") && NetNs.onPath("ethtool"),
                 "needs python3 and ethtool: skipped");
-        veth = VethPair.create(1);
+        open(1);
+    }
+
+    /** A veth pair with {@code queues} queues each way, and a stack on its local end. */
+    private void open(int queues) throws IOException {
+        veth = VethPair.create(queues);
         localIp = Ipv4Address.parse(veth.localAddress());
+        localInet = InetAddress.getByName(veth.localAddress());
         peerIp = Ipv4Address.parse(veth.peerAddress());
         // The kernel starts knowing no neighbour on the interface: what the stack needs, it resolves.
         NetNs.run("ip", "neigh", "flush", "dev", veth.local()).orThrow();
@@ -104,8 +129,10 @@ class XdpStackInteropTest {
                 assertEquals(List.of(), stack.nic().buffers().leaks());
             }
         } finally {
+            stack = null;
             if (veth != null) {
                 veth.close();
+                veth = null;
             }
         }
     }
@@ -126,24 +153,30 @@ class XdpStackInteropTest {
      */
     @Test
     void anAcceptedConnectionOutlivesItsListener() throws Exception {
-        kernelClientDownloadsFromASlipstreamServer(veth.ns(), true);
+        assertEquals("listener false, connection true, held true, kernel binds []",
+                kernelClientDownloadsFromASlipstreamServer(veth.ns(), true),
+                "steered by its own 4-tuple, the port still held (a kernel program cannot take it) while it lives");
         assertEquals(0, stack.tcp().counters().get(TcpCounter.RESETS_RECEIVED), "the kernel reset nothing");
     }
 
     /**
      * A kernel client in {@code client} downloads from a Slipstream listener on the shared
      * address; with {@code closeListenerFirst} the listener is closed as soon as it accepted.
+     * Returns how the connection's steering and port stood just after the listener closed
+     * ("listener L, connection C, held H, kernel binds [the ways a kernel program could bind
+     * the port]"), or "" when it did not close first.
      */
-    private void kernelClientDownloadsFromASlipstreamServer(NetNs client, boolean closeListenerFirst) throws Exception {
+    private String kernelClientDownloadsFromASlipstreamServer(NetNs client, boolean closeListenerFirst) throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, 4, TcpConnectOptions.DEFAULT, listener);
         // The stack's listen steered the port to itself: no filter added by hand.
         assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "listen steers its port");
         byte[] body = body(1);
-        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+        CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
             try {
                 BlockingConnection c = BlockingConnection.accept(stack, listener[0], queue);
+                String after = "";
                 if (closeListenerFirst) {
                     stack.enter();
                     try {
@@ -151,24 +184,24 @@ class XdpStackInteropTest {
                     } finally {
                         stack.exit();
                     }
+                    TcpConnection conn = c.connection();
+                    after = "listener " + filters.hasListener(XdpFilters.PROTO_TCP, localIp, port)
+                            + ", connection " + filters.hasConnection(XdpFilters.PROTO_TCP, localIp, port,
+                                    conn.remoteAddress(), conn.remotePort())
+                            + ", held " + filters.isHeld(XdpFilters.PROTO_TCP, localIp, port)
+                            + ", kernel binds " + KernelPorts.tcpBinds(localInet, port);
                 }
                 c.write(ByteBuffer.wrap(body));
                 c.close();
+                return after;
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
         });
-        NetNs.Result downloaded = client.exec(STEP, "python3", "-c", String.join("\n",
-                "import socket, hashlib, sys",
-                "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)",
-                "h = hashlib.sha256(); n = 0",
-                "while True:",
-                "    d = s.recv(65536)",
-                "    if not d: break",
-                "    h.update(d); n += len(d)",
-                "print(n, h.hexdigest())"), veth.localAddress(), Integer.toString(port));
+        NetNs.Result downloaded = client.exec(STEP, "python3", "-c", DOWNLOAD, veth.localAddress(),
+                Integer.toString(port), "1");
         assertTrue(downloaded.ok(), downloaded::toString);
-        served.get(STEP.toSeconds(), TimeUnit.SECONDS);
+        String after = served.get(STEP.toSeconds(), TimeUnit.SECONDS);
         assertEquals(BODY + " " + sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
         assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > 0);
         System.out.println("xdp stack server: " + stack.nic().stats());
@@ -179,13 +212,14 @@ class XdpStackInteropTest {
             stack.exit();
         }
         assertFalse(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "a closed listener's port goes back to the kernel");
+        return after;
     }
 
     /** A bound UDP socket steers its port and its address's fragments to the stack until it closes. */
     @Test
     void aBoundUdpSocketIsSteeredUntilItCloses() throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
-        io.slipstream.udp.UdpSocket socket;
+        UdpSocket socket;
         stack.enter();
         try {
             socket = stack.udp().open();
@@ -221,8 +255,6 @@ class XdpStackInteropTest {
     private void slipstreamClientDownloadsFromAKernelServer(NetNs serverNs, String serverAddress) throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         int serverIp = Ipv4Address.parse(serverAddress);
-        // Above the kernel's ephemeral range (32768..60999 by default), so no kernel socket has it.
-        int localPort = 61000 + ThreadLocalRandom.current().nextInt(4000);
         NetNs.Background server = serverNs.start("python3", "-c", String.join("\n",
                 "import socket, hashlib, os, sys",
                 "srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
@@ -240,10 +272,16 @@ class XdpStackInteropTest {
                 }
                 Thread.sleep(20);
             }
-            BlockingConnection c = BlockingConnection.connect(stack, tcp, serverIp, port, localPort,
-                    TcpConnectOptions.DEFAULT);
+            BlockingConnection c = BlockingConnection.connect(stack, tcp, serverIp, port, 0, TcpConnectOptions.DEFAULT);
             // The stack's connect steered its 4-tuple to itself before the SYN: no filter added by hand.
+            int localPort = c.connection().localPort();
             assertTrue(filters.hasConnection(XdpFilters.PROTO_TCP, localIp, localPort, serverIp, port), "connect steers");
+            // Its ephemeral port is one the kernel chose and holds: no kernel socket has it or will get it.
+            int[] range = KernelPorts.ephemeralRange();
+            assertTrue(localPort >= range[0] && localPort <= range[1],
+                    () -> localPort + " outside the kernel's range " + range[0] + ".." + range[1]);
+            assertTrue(filters.isHeld(XdpFilters.PROTO_TCP, localIp, localPort));
+            assertEquals(List.of(), KernelPorts.tcpBinds(localInet, localPort));
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             ByteBuffer in = ByteBuffer.allocate(64 * 1024);
             long received = 0;
@@ -263,6 +301,193 @@ class XdpStackInteropTest {
             server.close();
         }
     }
+
+    /**
+     * A listener's and a bound UDP socket's ports are held in the kernel while they are open: a
+     * kernel program's bind of them fails with EADDRINUSE however it asks (on the address or the
+     * wildcard, with SO_REUSEADDR or SO_REUSEPORT), and succeeds once they close.
+     */
+    @Test
+    void aKernelProgramCannotBindAPortASlipstreamSocketHolds() throws Exception {
+        int tcpPort = 20000 + ThreadLocalRandom.current().nextInt(10000);
+        int udpPort = tcpPort + 1;
+        TcpListener[] listener = new TcpListener[1];
+        BlockingConnection.listen(stack, tcp, tcpPort, 4, TcpConnectOptions.DEFAULT, listener);
+        UdpSocket udp;
+        stack.enter();
+        try {
+            udp = stack.udp().open();
+            udp.bind(udpPort);
+        } finally {
+            stack.exit();
+        }
+        assertTrue(filters.isHeld(XdpFilters.PROTO_TCP, localIp, tcpPort));
+        assertTrue(filters.isHeld(XdpFilters.PROTO_UDP, localIp, udpPort));
+        assertEquals(List.of(), KernelPorts.tcpBinds(localInet, tcpPort), "the listener's port");
+        assertEquals(List.of(), KernelPorts.udpBinds(localInet, udpPort), "the UDP socket's port");
+
+        stack.enter();
+        try {
+            listener[0].close();
+            udp.close();
+        } finally {
+            stack.exit();
+        }
+        assertEquals(0, filters.heldPorts());
+        assertEquals(KernelPorts.EVERY_WAY, KernelPorts.tcpBinds(localInet, tcpPort), "the kernel's again");
+        assertEquals(KernelPorts.EVERY_WAY, KernelPorts.udpBinds(localInet, udpPort));
+    }
+
+    /**
+     * A port a kernel program has (on the shared address, or on every address) is refused to
+     * listen, connect and bind as the JDK refuses an address in use, and nothing is left steered
+     * or held.
+     */
+    @Test
+    void aPortAKernelProgramHasIsRefusedAndNothingIsSteered() throws Exception {
+        try (ServerSocket onTheAddress = new ServerSocket(0, 1, localInet);
+             ServerSocket onEveryAddress = new ServerSocket(0);
+             DatagramSocket udpOnTheAddress = new DatagramSocket(new InetSocketAddress(localInet, 0))) {
+            int a = onTheAddress.getLocalPort();
+            int every = onEveryAddress.getLocalPort();
+            int u = udpOnTheAddress.getLocalPort();
+            stack.enter();
+            try {
+                AddressInUseException e = assertThrows(AddressInUseException.class, () -> tcp.listen(a, 4));
+                assertEquals("TCP port " + a + " of " + veth.localAddress()
+                        + " is held outside the stack: another program's kernel socket has it", e.getMessage());
+                assertThrows(AddressInUseException.class, () -> tcp.listen(every, 4), "a wildcard bind covers it");
+                assertThrows(AddressInUseException.class,
+                        () -> tcp.connect(peerIp, 9, a, TcpConnectOptions.DEFAULT), "nor may a connection start from it");
+                UdpSocket s = stack.udp().open();
+                BindException b = assertThrows(BindException.class, () -> s.bind(u));
+                assertTrue(b.getMessage().startsWith("Address already in use: UDP port " + u), b.getMessage());
+                s.close();
+            } finally {
+                stack.exit();
+            }
+            assertFalse(filters.hasListener(XdpFilters.PROTO_TCP, localIp, a));
+            assertFalse(filters.hasListener(XdpFilters.PROTO_TCP, localIp, every));
+            assertFalse(filters.hasListener(XdpFilters.PROTO_UDP, localIp, u));
+            assertEquals(0, filters.connectionEntries());
+            assertEquals(0, filters.heldPorts());
+            assertEquals(0, tcp.connectionCount());
+        }
+    }
+
+    /**
+     * A listener whose port its caller holds already (the shim's wildcard listener: a kernel
+     * listener on every address at the port) is steered without a hold of its own: the kernel
+     * listener would refuse one. Connections to the shared address reach Slipstream, not the
+     * kernel listener beside it.
+     */
+    @Test
+    void aListenerBesideTheCallersOwnWildcardKernelListenerIsSteeredWithoutAHold() throws Exception {
+        try (ServerSocketChannel kernelListener = ServerSocketChannel.open()) {
+            kernelListener.bind(new InetSocketAddress(0));
+            kernelListener.configureBlocking(false);
+            int port = kernelListener.socket().getLocalPort();
+            TcpListener listener;
+            WaitQueue queue = stack.newWaitQueue();
+            stack.enter();
+            try {
+                listener = tcp.listen(port, 4, TcpConnectOptions.DEFAULT, true);
+                listener.readinessListener(l -> queue.wakeAll());
+            } finally {
+                stack.exit();
+            }
+            assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port));
+            assertFalse(filters.isHeld(XdpFilters.PROTO_TCP, localIp, port), "the caller's kernel listener holds it");
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try {
+                    BlockingConnection c = BlockingConnection.accept(stack, listener, queue);
+                    c.write(ByteBuffer.wrap("from slipstream\n".getBytes(StandardCharsets.US_ASCII)));
+                    c.close();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            NetNs.Result client = veth.ns().exec(STEP, "bash", "-c", "exec 3<>/dev/tcp/" + veth.localAddress() + "/"
+                    + port + " && read -t 10 line <&3 && echo \"$line\"");
+            assertTrue(client.ok(), client::toString);
+            assertEquals("from slipstream", client.stdout().strip());
+            served.get(STEP.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(null, kernelListener.accept(), "nothing reached the kernel listener");
+            stack.enter();
+            try {
+                listener.close();
+            } finally {
+                stack.exit();
+            }
+            assertFalse(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port));
+        }
+    }
+
+    /**
+     * Two receive queues: the peer spreads its flows over both (its transmit queue is our
+     * receive queue, chosen by flow hash), and every segment of each of 16 downloads reaches
+     * the stack whichever queue it lands on: all 16 arrive whole.
+     */
+    @Test
+    void everyFlowArrivesWholeOverTwoReceiveQueues() throws Exception {
+        close(); // the one-queue pair every test gets
+        open(2);
+        XdpInterface xdp = (XdpInterface) stack.nic();
+        assertArrayEquals(new int[] {0, 1}, xdp.queueIds());
+        int flows = 16;
+        int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
+        TcpListener[] listener = new TcpListener[1];
+        WaitQueue queue = BlockingConnection.listen(stack, tcp, port, flows, TcpConnectOptions.DEFAULT, listener);
+        byte[] body = Arrays.copyOf(body(3), SMALL_BODY);
+        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+            try {
+                List<BlockingConnection> accepted = new ArrayList<>();
+                while (accepted.size() < flows) {
+                    accepted.add(BlockingConnection.accept(stack, listener[0], queue));
+                }
+                for (BlockingConnection c : accepted) {
+                    c.write(ByteBuffer.wrap(body));
+                    c.close();
+                }
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        NetNs.Result client = veth.ns().exec(STEP, "python3", "-c", DOWNLOAD, veth.localAddress(), Integer.toString(port),
+                Integer.toString(flows));
+        assertTrue(client.ok(), client::toString);
+        served.get(STEP.toSeconds(), TimeUnit.SECONDS);
+        String whole = SMALL_BODY + " " + sha256(body);
+        assertEquals(Collections.nCopies(flows, whole), client.stdout().strip().lines().toList());
+        assertTrue(xdp.framesReceived(0) > 0 && xdp.framesReceived(1) > 0,
+                () -> "frames per queue: " + xdp.framesReceived(0) + ", " + xdp.framesReceived(1));
+        stack.enter();
+        try {
+            listener[0].close();
+        } finally {
+            stack.exit();
+        }
+    }
+
+    /**
+     * A kernel client of argv[3] concurrent connections to argv[1]:argv[2], each reading to the
+     * end: prints "length sha256" per connection, in connection order.
+     */
+    private static final String DOWNLOAD = String.join("\n",
+            "import socket, hashlib, sys, threading",
+            "n = int(sys.argv[3]); out = [None] * n",
+            "def get(i):",
+            "    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)",
+            "    h = hashlib.sha256(); got = 0",
+            "    while True:",
+            "        d = s.recv(65536)",
+            "        if not d: break",
+            "        h.update(d); got += len(d)",
+            "    out[i] = '%d %s' % (got, h.hexdigest())",
+            "ts = [threading.Thread(target=get, args=(i,)) for i in range(n)]",
+            "for t in ts: t.start()",
+            "for t in ts: t.join()",
+            "print('\\n'.join(str(o) for o in out))");
 
     /**
      * The kernel peer sits behind a router: the veth's namespace forwards between the link

@@ -7,25 +7,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slipstream.buffer.BufferPool;
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.nic.NicDriver;
 import io.slipstream.nic.NicException;
+import io.slipstream.stack.Stack;
+import io.slipstream.testing.KernelPorts;
 import io.slipstream.time.Clock;
 import io.slipstream.testing.ForeignXdpProgram;
 import io.slipstream.testing.NetNs;
 import io.slipstream.wire.Ipv4Address;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The interface is never left broken: close, SIGKILL, and a program someone else attached. */
+/**
+ * The interface is never left broken: close, SIGKILL (of a process holding the driver, and of
+ * one running a whole stack with ports held in the kernel), and a program someone else attached.
+ */
 @Timeout(120)
 class XdpLifecycleTest {
     private XdpSandbox box;
@@ -89,6 +100,58 @@ class XdpLifecycleTest {
         assertTrue(vi.queueIds().length >= 1);
     }
 
+    /**
+     * A child JVM running a stack (a listener, a bound UDP port, a connection starting from an
+     * ephemeral port, each held in the kernel) is killed with SIGKILL: the kernel gets back the
+     * interface (ping), every port (a kernel server on the listener's port of the same address
+     * serves the peer), and the next stack starts on the same interface with the same ports.
+     */
+    @Test
+    void aSigkilledStackLeavesItsPortsAndTheInterfaceToTheKernel() throws Exception {
+        InetAddress local = InetAddress.getByName(box.veth.localAddress());
+        int tcpPort = 20000 + ThreadLocalRandom.current().nextInt(10000);
+        int udpPort = tcpPort + 1;
+        String ready = startProbe(XdpStackHoldProbe.class, "ready", box.local, box.veth.localAddress() + "/24",
+                box.veth.peerAddress(), Integer.toString(tcpPort), Integer.toString(udpPort));
+        int outgoingPort = Integer.parseInt(ready.substring("ready ".length()).strip());
+        assertEquals(List.of(), KernelPorts.tcpBinds(local, tcpPort), "the child holds its listener's port");
+        assertEquals(List.of(), KernelPorts.udpBinds(local, udpPort), "and its UDP port");
+        assertEquals(List.of(), KernelPorts.tcpBinds(local, outgoingPort), "and its connection's");
+
+        child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child ends");
+        awaitDetached();
+        pingPeer();
+        assertEquals(KernelPorts.EVERY_WAY, KernelPorts.tcpBinds(local, outgoingPort), "its ports went with it");
+        assertEquals(KernelPorts.EVERY_WAY, KernelPorts.udpBinds(local, udpPort));
+        assertEquals("client read kernel says hello, server read hello", box.kernelTcpExchange(tcpPort),
+                "a kernel server on the same address and port serves the peer");
+
+        Stack next = Stack.open(StackConfig.from(Settings.of(Map.of("slipstream.driver", "xdp",
+                "slipstream.interface", box.local, "slipstream.address", box.veth.localAddress() + "/24"))));
+        try {
+            next.enter();
+            try {
+                next.tcp().listen(tcpPort, 4);
+                next.udp().open().bind(udpPort);
+            } finally {
+                next.exit();
+            }
+            XdpFilters filters = ((XdpInterface) next.nic()).filters();
+            assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, box.localIp, tcpPort));
+            assertEquals(List.of(), KernelPorts.tcpBinds(local, tcpPort), "the next stack holds the same port");
+            assertEquals(List.of(), KernelPorts.udpBinds(local, udpPort));
+        } finally {
+            next.close();
+        }
+        assertFalse(box.linkShow().contains("prog/xdp"), box::linkShow);
+        assertEquals(KernelPorts.EVERY_WAY, KernelPorts.udpBinds(local, udpPort), "and gives them back at close");
+        // The kernel server's connection from before may still be in TIME-WAIT: a JDK listener
+        // (SO_REUSEADDR) binds past it, as the next stack's hold did.
+        List<String> tcpWays = KernelPorts.tcpBinds(local, tcpPort);
+        assertTrue(tcpWays.containsAll(List.of("address SO_REUSEADDR", "wildcard SO_REUSEADDR")), tcpWays::toString);
+    }
+
     @Test
     void anotherProgramOnTheInterfaceIsNeverReplaced() throws Exception {
         startHolder();
@@ -139,16 +202,26 @@ class XdpLifecycleTest {
     }
 
     private void startHolder() throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        childOut = Files.createTempFile("slipstream-xdp-holder-", ".out");
-        child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
-                XdpHoldProbe.class.getName(), box.local)
-                .redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
+        startProbe(XdpHoldProbe.class, "attached", box.local);
+    }
+
+    /** Runs {@code probe} in a child JVM until it prints a line starting with {@code ready}; returns that line. */
+    private String startProbe(Class<?> probe, String ready, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), probe.getName()));
+        command.addAll(List.of(args));
+        childOut = Files.createTempFile("slipstream-xdp-probe-", ".out");
+        child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.readString(childOut).contains("attached")) {
+        while (true) {
+            for (String line : Files.readAllLines(childOut)) {
+                if (line.startsWith(ready)) {
+                    return line;
+                }
+            }
             if (!child.isAlive() || System.nanoTime() - deadline > 0) {
-                fail("the holder did not attach: " + Files.readString(childOut));
+                fail(probe.getSimpleName() + " never said " + ready + ": " + Files.readString(childOut));
             }
             Thread.sleep(20);
         }

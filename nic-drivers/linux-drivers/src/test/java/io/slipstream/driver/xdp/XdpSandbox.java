@@ -9,8 +9,19 @@ import io.slipstream.testing.VethPair;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Assumptions;
 
@@ -90,6 +101,35 @@ final class XdpSandbox implements AutoCloseable {
 
     void send(PacketBuffer frame) {
         harness.send(frame);
+    }
+
+    /**
+     * A kernel TCP server on the shared address, at {@code port} (0: any), exchanges a line with
+     * a client in the peer's namespace: the kernel keeps that port on this interface. Returns
+     * "client read R, server read S".
+     */
+    String kernelTcpExchange(int port) throws Exception {
+        String address = Ipv4Address.format(localIp);
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(new InetSocketAddress(InetAddress.getByName(address), port));
+            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept();
+                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                     PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.US_ASCII)) {
+                    String line = in.readLine();
+                    out.println("kernel says " + line);
+                    return line;
+                } catch (IOException e) {
+                    return "failed: " + e;
+                }
+            });
+            NetNs.Result client = ns.exec("bash", "-c", "exec 3<>/dev/tcp/" + address + "/" + server.getLocalPort()
+                    + " && echo hello >&3 && read -t 5 line <&3 && echo \"$line\"");
+            if (!client.ok()) {
+                throw new AssertionError("the peer's client failed: " + client);
+            }
+            return "client read " + client.stdout().strip() + ", server read " + served.get(10, TimeUnit.SECONDS);
+        }
     }
 
     /** Returns what the test holds, closes the interface, deletes the veth pair and the namespace. */

@@ -13,9 +13,6 @@ import io.slipstream.wire.Ethernet;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.Udp;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
@@ -23,13 +20,9 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,26 +63,7 @@ class XdpVethTest {
 
         NetNs.Result ping = box.ns.exec("ping", "-c", "2", "-i", "0.2", "-W", "2", local);
         assertTrue(ping.ok(), ping::toString);
-
-        try (ServerSocket server = new ServerSocket()) {
-            server.bind(new InetSocketAddress(InetAddress.getByName(local), 0));
-            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
-                try (Socket s = server.accept();
-                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-                     PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.US_ASCII)) {
-                    String line = in.readLine();
-                    out.println("kernel says " + line);
-                    return line;
-                } catch (Exception e) {
-                    return "failed: " + e;
-                }
-            });
-            NetNs.Result client = box.ns.exec("bash", "-c", "exec 3<>/dev/tcp/" + local + "/" + server.getLocalPort()
-                    + " && echo hello >&3 && read -t 5 line <&3 && echo \"$line\"");
-            assertTrue(client.ok(), client::toString);
-            assertEquals("kernel says hello", client.stdout().strip());
-            assertEquals("hello", served.get(10, TimeUnit.SECONDS));
-        }
+        assertEquals("client read kernel says hello, server read hello", box.kernelTcpExchange(0));
         assertEquals(0, box.vi.stats().get(NicCounter.RX_FRAMES), "nothing of this was Slipstream's");
     }
 
