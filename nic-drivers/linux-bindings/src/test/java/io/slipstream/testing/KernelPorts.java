@@ -2,11 +2,12 @@ package io.slipstream.testing;
 
 import java.io.IOException;
 import java.net.BindException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,28 +27,26 @@ public final class KernelPorts {
 
     /** The ways of {@link #EVERY_WAY} in which a TCP listener could bind and listen on (address, port). */
     public static List<String> tcpBinds(InetAddress address, int port) throws IOException {
-        List<String> bound = new ArrayList<>();
-        for (String way : EVERY_WAY) {
-            try (ServerSocket s = new ServerSocket()) {
-                s.setReuseAddress(way.contains("SO_REUSEADDR"));
-                s.setOption(StandardSocketOptions.SO_REUSEPORT, way.contains("SO_REUSEPORT"));
-                s.bind(new InetSocketAddress(way.startsWith("wildcard") ? null : address, port));
-                bound.add(way);
-            } catch (BindException refused) {
-                // EADDRINUSE: someone has the port
-            }
-        }
-        return bound;
+        return binds(address, port, ServerSocketChannel::open);
     }
 
     /** The ways of {@link #EVERY_WAY} in which a UDP socket could bind (address, port). */
     public static List<String> udpBinds(InetAddress address, int port) throws IOException {
+        return binds(address, port, DatagramChannel::open);
+    }
+
+    @FunctionalInterface
+    private interface Opener {
+        NetworkChannel open() throws IOException;
+    }
+
+    private static List<String> binds(InetAddress address, int port, Opener opener) throws IOException {
         List<String> bound = new ArrayList<>();
         for (String way : EVERY_WAY) {
-            try (DatagramSocket s = new DatagramSocket(null)) {
-                s.setReuseAddress(way.contains("SO_REUSEADDR"));
-                s.setOption(StandardSocketOptions.SO_REUSEPORT, way.contains("SO_REUSEPORT"));
-                s.bind(new InetSocketAddress(way.startsWith("wildcard") ? null : address, port));
+            try (NetworkChannel c = opener.open()) {
+                c.setOption(StandardSocketOptions.SO_REUSEADDR, way.contains("SO_REUSEADDR"));
+                c.setOption(StandardSocketOptions.SO_REUSEPORT, way.contains("SO_REUSEPORT"));
+                c.bind(new InetSocketAddress(way.startsWith("wildcard") ? null : address, port));
                 bound.add(way);
             } catch (BindException refused) {
                 // EADDRINUSE: someone has the port
