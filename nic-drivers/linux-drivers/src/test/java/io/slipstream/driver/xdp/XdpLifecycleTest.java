@@ -101,18 +101,36 @@ class XdpLifecycleTest {
     }
 
     /**
-     * A child JVM running a stack (a listener, a bound UDP port, a connection starting from an
-     * ephemeral port, each held in the kernel) is killed with SIGKILL: the kernel gets back the
-     * interface (ping), every port (a kernel server on the listener's port of the same address
-     * serves the peer), and the next stack starts on the same interface with the same ports.
+     * A child JVM running a stack (a listener, a bound UDP port, a connection established from
+     * an ephemeral port to a server in the peer's namespace, each held in the kernel) is killed
+     * with SIGKILL: the kernel gets back the interface (ping), every port (a kernel server on the
+     * listener's port of the same address serves the peer), and the next stack starts on the
+     * same interface with the same ports.
      */
     @Test
     void aSigkilledStackLeavesItsPortsAndTheInterfaceToTheKernel() throws Exception {
         InetAddress local = InetAddress.getByName(box.veth.localAddress());
         int tcpPort = 20000 + ThreadLocalRandom.current().nextInt(10000);
         int udpPort = tcpPort + 1;
+        int peerPort = tcpPort + 2;
+        try (NetNs.Background peerServer = box.ns.start("python3", "-c", String.join("\n",
+                "import socket, sys, time",
+                "s = socket.socket(); s.bind(('', int(sys.argv[1]))); s.listen(1); print('listening', flush=True)",
+                "c, _ = s.accept(); time.sleep(60)"), Integer.toString(peerPort))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!peerServer.output().contains("listening")) {
+                if (!peerServer.isAlive() || System.nanoTime() - deadline > 0) {
+                    fail("the peer's server did not start: " + peerServer.output());
+                }
+                Thread.sleep(20);
+            }
+            killedStackLeavesItAll(local, tcpPort, udpPort, peerPort);
+        }
+    }
+
+    private void killedStackLeavesItAll(InetAddress local, int tcpPort, int udpPort, int peerPort) throws Exception {
         String ready = startProbe(XdpStackHoldProbe.class, "ready", box.local, box.veth.localAddress() + "/24",
-                box.veth.peerAddress(), Integer.toString(tcpPort), Integer.toString(udpPort));
+                box.veth.peerAddress(), Integer.toString(tcpPort), Integer.toString(udpPort), Integer.toString(peerPort));
         int outgoingPort = Integer.parseInt(ready.substring("ready ".length()).strip());
         assertEquals(List.of(), KernelPorts.tcpBinds(local, tcpPort), "the child holds its listener's port");
         assertEquals(List.of(), KernelPorts.udpBinds(local, udpPort), "and its UDP port");
