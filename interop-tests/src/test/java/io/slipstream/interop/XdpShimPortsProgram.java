@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.Channel;
 import java.nio.channels.DatagramChannel;
@@ -81,7 +82,7 @@ public final class XdpShimPortsProgram {
         }
     }
 
-    private static int port(java.net.SocketAddress a) {
+    private static int port(SocketAddress a) {
         return ((InetSocketAddress) a).getPort();
     }
 

@@ -9,11 +9,9 @@ import io.slipstream.testing.VethPair;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,10 +60,9 @@ class XdpShimPortsTest {
         Assumptions.assumeTrue(NetNs.onPath("ethtool"), "needs ethtool: skipped");
         veth = VethPair.create(1);
         InetAddress local = InetAddress.getByName(veth.localAddress());
-        try (ServerSocket kernelTcp = new ServerSocket(0, 1, local);
-             DatagramSocket kernelUdp = new DatagramSocket(new InetSocketAddress(local, 0))) {
-            int t = kernelTcp.getLocalPort();
-            int u = kernelUdp.getLocalPort();
+        try (KernelPorts.Taken taken = KernelPorts.Taken.on(local)) {
+            int t = taken.tcp();
+            int u = taken.udp();
             start(veth.local(), veth.localAddress() + "/24", veth.peerAddress(), Integer.toString(t), Integer.toString(u));
             String heldOutside = "TCP port " + t + " of " + veth.localAddress()
                     + " is held outside the stack: another program's kernel socket has it";
@@ -134,7 +131,7 @@ class XdpShimPortsTest {
     }
 
     private void proceed() throws IOException {
-        Writer w = new java.io.OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
+        Writer w = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
         w.write("\n");
         w.flush();
     }

@@ -31,10 +31,8 @@ import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -345,12 +343,10 @@ class XdpStackInteropTest {
      */
     @Test
     void aPortAKernelProgramHasIsRefusedAndNothingIsSteered() throws Exception {
-        try (ServerSocket onTheAddress = new ServerSocket(0, 1, localInet);
-             ServerSocket onEveryAddress = new ServerSocket(0);
-             DatagramSocket udpOnTheAddress = new DatagramSocket(new InetSocketAddress(localInet, 0))) {
-            int a = onTheAddress.getLocalPort();
-            int every = onEveryAddress.getLocalPort();
-            int u = udpOnTheAddress.getLocalPort();
+        try (KernelPorts.Taken taken = KernelPorts.Taken.on(localInet)) {
+            int a = taken.tcp();
+            int every = taken.tcpOnEveryAddress();
+            int u = taken.udp();
             stack.enter();
             try {
                 AddressInUseException e = assertThrows(AddressInUseException.class, () -> tcp.listen(a, 4));

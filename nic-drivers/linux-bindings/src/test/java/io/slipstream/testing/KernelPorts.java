@@ -2,8 +2,10 @@ package io.slipstream.testing;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
@@ -53,6 +55,48 @@ public final class KernelPorts {
             }
         }
         return bound;
+    }
+
+    /**
+     * Ports a kernel program has, each the kernel's choice: a TCP listener on an address
+     * ({@link #tcp}), a TCP listener on every address ({@link #tcpOnEveryAddress}) and a UDP
+     * socket on the address ({@link #udp}). Closing gives all three back.
+     */
+    public record Taken(ServerSocket onTheAddress, ServerSocket onEveryAddress, DatagramSocket udpOnTheAddress)
+            implements AutoCloseable {
+        public static Taken on(InetAddress address) throws IOException {
+            ServerSocket a = new ServerSocket(0, 1, address);
+            ServerSocket every = null;
+            try {
+                every = new ServerSocket(0);
+                return new Taken(a, every, new DatagramSocket(new InetSocketAddress(address, 0)));
+            } catch (IOException | RuntimeException e) {
+                a.close();
+                if (every != null) {
+                    every.close();
+                }
+                throw e;
+            }
+        }
+
+        public int tcp() {
+            return onTheAddress.getLocalPort();
+        }
+
+        public int tcpOnEveryAddress() {
+            return onEveryAddress.getLocalPort();
+        }
+
+        public int udp() {
+            return udpOnTheAddress.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (onTheAddress; onEveryAddress; udpOnTheAddress) {
+                // closed in reverse order, each even if another fails
+            }
+        }
     }
 
     /** The kernel's ephemeral port range, net.ipv4.ip_local_port_range: {low, high}. */

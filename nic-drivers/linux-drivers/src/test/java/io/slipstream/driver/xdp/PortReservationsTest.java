@@ -95,13 +95,11 @@ class PortReservationsTest {
 
     @Test
     void aPortAKernelSocketHasIsInUseWhicheverAddressItBound() throws IOException {
-        try (ServerSocket onTheAddress = new ServerSocket(0, 1, localInet);
-             ServerSocket onEveryAddress = new ServerSocket(0);
-             DatagramSocket udp = new DatagramSocket(new InetSocketAddress(localInet, 0))) {
-            assertEquals(IN_USE, holds.hold(PROTO_TCP, local, onTheAddress.getLocalPort()));
-            assertEquals(IN_USE, holds.hold(PROTO_TCP, local, onEveryAddress.getLocalPort()),
+        try (KernelPorts.Taken taken = KernelPorts.Taken.on(localInet)) {
+            assertEquals(IN_USE, holds.hold(PROTO_TCP, local, taken.tcp()));
+            assertEquals(IN_USE, holds.hold(PROTO_TCP, local, taken.tcpOnEveryAddress()),
                     "a wildcard bind covers the address");
-            assertEquals(IN_USE, holds.hold(PROTO_UDP, local, udp.getLocalPort()));
+            assertEquals(IN_USE, holds.hold(PROTO_UDP, local, taken.udp()));
         }
         assertEquals(0, holds.count(), "nothing is held after a refusal");
     }
