@@ -125,9 +125,9 @@ public final class XdpBench {
             }
             i++;
         }
-        String launcher = System.getProperty("slipstream.launcher");
+        String launcher = System.getProperty("xdpbench.launcher");
         if (launcher == null) {
-            usage("slipstream.launcher (the path of bin/slipstream) is not set");
+            usage("xdpbench.launcher (the path of bin/slipstream) is not set");
         }
         Options options = new Options(rounds, warmup < 0 ? Math.max(1, rounds / 5) : warmup, seconds, Path.of(launcher),
                 System.getProperty("java.class.path"), Path.of(System.getProperty("java.home"), "bin", "java"));
