@@ -4,7 +4,7 @@ import io.slipstream.nic.FlowSteering;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Output;
-import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.ip.TransportLayer;
 import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.time.Clock;
@@ -30,7 +30,7 @@ import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
  * <p>Not thread-safe: runs under the stack lock. {@link #receive} never throws: malformed or
  * hostile segments are dropped and counted.
  */
-public final class TcpLayer implements Ipv4Transport {
+public final class TcpLayer extends TransportLayer {
     private static final long COOKIE_PERIOD_NANOS = 64_000_000_000L;
     /** A cookie is checked against its own period and the one before: valid for at most two periods. */
     private static final long COOKIE_VALIDITY_NANOS = 2 * COOKIE_PERIOD_NANOS;
@@ -51,10 +51,6 @@ public final class TcpLayer implements Ipv4Transport {
     private final TcpConfig config;
     private final Counters<TcpCounter> counters = new Counters<>(TcpCounter.class);
     private final BufferOwner owner = new BufferOwner("tcp");
-    private BooleanSupplier lockHeld = () -> true;
-    /** Which flows the NIC delivers (AF_XDP shares its port with the kernel); guarded by the stack lock. */
-    private FlowSteering steering = FlowSteering.ALL;
-    private int steeringAddress;
     private final TcpOptions rxOptions = new TcpOptions();
     /** The arriving segment handed to connections, refilled for each one (no allocation per segment). */
     private final Segment rxSegment = new Segment(rxOptions);
@@ -128,30 +124,6 @@ public final class TcpLayer implements Ipv4Transport {
 
     BufferOwner owner() {
         return owner;
-    }
-
-    /**
-     * The NIC's flow steering: listeners are steered on {@code localAddress} (the stack's own),
-     * outgoing connections by their 4-tuple, from listen/connect until they are gone; each holds
-     * its port outside the stack as long (an AF_XDP NIC holds it in the kernel).
-     */
-    public void steering(FlowSteering steering, int localAddress) {
-        this.steering = steering;
-        this.steeringAddress = localAddress;
-    }
-
-    /**
-     * How this layer tells whether the calling thread holds the stack lock, for the assertions
-     * at its entry points (the stack package depends on this one, so the lock comes as a test).
-     * Until set, a layer standing alone (tests, benchmarks) counts as always held.
-     */
-    public void lockCheck(BooleanSupplier heldByCurrentThread) {
-        this.lockHeld = heldByCurrentThread;
-    }
-
-    /** For {@code assert}s at the entry points: whether the stack lock is held by this thread. */
-    boolean lockHeld() {
-        return lockHeld.getAsBoolean();
     }
 
     /** Observes state changes of every connection created from now on (tests, tracing). */

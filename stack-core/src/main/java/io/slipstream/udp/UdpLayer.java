@@ -5,7 +5,7 @@ import io.slipstream.config.Setting;
 import io.slipstream.buffer.BufferOwner;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.ip.Ipv4Layer;
-import io.slipstream.ip.Ipv4Transport;
+import io.slipstream.ip.TransportLayer;
 import io.slipstream.ip.ReceiveVerdict;
 import io.slipstream.stats.Counters;
 import io.slipstream.wire.Icmp;
@@ -23,7 +23,7 @@ import java.util.random.RandomGenerator;
  * answers datagrams for unbound ports with ICMP port unreachable, and reports ICMP errors to
  * the connected socket they concern.
  */
-public final class UdpLayer implements Ipv4Transport {
+public final class UdpLayer extends TransportLayer {
     /** The dynamic port range (RFC 6335 §6). */
     public static final int EPHEMERAL_LOW = 49152;
     public static final int EPHEMERAL_HIGH = 65535;
@@ -36,14 +36,9 @@ public final class UdpLayer implements Ipv4Transport {
     private final Counters<UdpCounter> counters = new Counters<>(UdpCounter.class);
     /** Bound sockets by local port; guarded by the stack lock. */
     private final UdpSocket[] ports = new UdpSocket[65536];
-    /** Which flows the NIC delivers (AF_XDP shares its port with the kernel); guarded by the stack lock. */
-    private FlowSteering steering = FlowSteering.ALL;
-    private int steeringAddress;
     /** Ephemeral port draws; guarded by the stack lock. */
     private final RandomGenerator random;
     private final int defaultReceiveBufferBytes;
-    /** Whether the calling thread holds the stack lock (see {@link #lockCheck}); set once at assembly. */
-    private BooleanSupplier lockHeld = () -> true;
 
     public UdpLayer(Ipv4Layer ip, Counters<WireError> wireErrors, RandomGenerator random, int defaultReceiveBufferBytes) {
         this.ip = ip;
@@ -59,29 +54,6 @@ public final class UdpLayer implements Ipv4Transport {
 
     public Counters<UdpCounter> counters() {
         return counters;
-    }
-
-    /**
-     * The NIC's flow steering: each bound port is held outside the stack and steered on
-     * {@code localAddress}, the stack's own, until its socket closes.
-     */
-    public void steering(FlowSteering steering, int localAddress) {
-        this.steering = steering;
-        this.steeringAddress = localAddress;
-    }
-
-    /**
-     * How this layer tells whether the calling thread holds the stack lock, for the assertions
-     * at the sockets' entry points (the stack package depends on this one, so the lock comes as
-     * a test). Until set, a layer standing alone (tests) counts as always held.
-     */
-    public void lockCheck(BooleanSupplier heldByCurrentThread) {
-        this.lockHeld = heldByCurrentThread;
-    }
-
-    /** For {@code assert}s at the entry points: whether the stack lock is held by this thread. */
-    boolean lockHeld() {
-        return lockHeld.getAsBoolean();
     }
 
     /** A new, unbound socket. */
