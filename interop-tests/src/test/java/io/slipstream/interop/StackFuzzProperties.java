@@ -55,7 +55,12 @@ class StackFuzzProperties {
         RawEnd raw = new RawEnd(link, RAW_MAC, clock);
         Stack stack = Stack.open(StackPair.config(link, "198.18.1.2/24", Map.of("slipstream.mac", "02:00:00:00:00:01")), clock);
         try {
-            stack.udp().open().bind(OPEN_PORT);
+            stack.enter(); // as an application binds: its sockets' entry points hold the stack lock
+            try {
+                stack.udp().open().bind(OPEN_PORT);
+            } finally {
+                stack.exit();
+            }
             for (byte[] f : frames) {
                 raw.send(f);
                 while (stack.poll() + raw.poll() > 0) {
