@@ -68,7 +68,7 @@ final class TcpInput {
             c.armKeepAlive();
             // data on the SYN-ACK is unusual but legal; take it like any other
             if (seg.dataLength > 0) {
-                acceptData(seg.data, seg.dataOffset, seg.dataLength, seg.seq + 1);
+                acceptData(seg.data, seg.dataOffset, seg.dataLength, seg.seq + 1, c.now());
             }
             c.out.sendAck();
             if (c.finQueued) {
@@ -218,7 +218,7 @@ final class TcpInput {
                 fin = false;
             }
             if (dataLen > 0) {
-                acceptData(seg.data, dataOff, dataLen, seq);
+                acceptData(seg.data, dataOff, dataLen, seq, nowNanos);
             }
         } else if (dataLen > 0) {
             dataLen = 0; // data after the peer's FIN cannot be accepted
@@ -454,53 +454,69 @@ final class TcpInput {
         c.ackPending = true;
     }
 
-    /** In-window data at {@code seq} (≥ RCV.NXT, fits the buffer): in order or out of order. */
-    private void acceptData(MemorySegment s, long dataOff, int dataLen, int seq) {
+    /**
+     * In-window data at {@code seq} (≥ RCV.NXT, fits the buffer): in order or out of order.
+     * The in-order case is the per-segment path and stays small enough for the JIT to inline
+     * (under 325 bytecodes); the rarer cases are methods of their own.
+     */
+    private void acceptData(MemorySegment s, long dataOff, int dataLen, int seq, long nowNanos) {
         if (c.inputShutdown) {
-            if (seq == c.rcvNxt) {
-                c.rcvNxt += dataLen; // discarded, but acknowledged
-                c.rcvWindow.atLeast(c.rcvNxt);
-                scheduleAck(dataLen, false);
-            }
+            discardData(dataLen, seq, nowNanos);
             return;
         }
-        int offset = c.receiveBuffer.size() + (seq - c.rcvNxt);
+        if (seq != c.rcvNxt) {
+            acceptOutOfOrder(s, dataOff, dataLen, seq);
+            return;
+        }
+        c.receiveBuffer.put(c.receiveBuffer.size(), s, dataOff, dataLen);
+        c.receiveBuffer.commit(dataLen);
+        c.rcvNxt += dataLen;
+        boolean filledHole = c.outOfOrder.count() > 0;
+        // merge out-of-order data that is now contiguous
+        c.outOfOrder.removeBelow(c.rcvNxt);
+        int r = c.outOfOrder.takeFrom(c.rcvNxt);
+        while (r != c.rcvNxt) {
+            c.receiveBuffer.commit(r - c.rcvNxt);
+            c.rcvNxt = r;
+            r = c.outOfOrder.takeFrom(c.rcvNxt);
+        }
+        if (c.pendingFin && c.rcvNxt == c.pendingFinSeq) {
+            finArrives();
+        }
+        scheduleAck(dataLen, filledHole, nowNanos); // RFC 5681 §4.2: ACK at once when a hole fills
+    }
+
+    /** Data after shutdownInput: nobody reads it, but in-order data is acknowledged. */
+    private void discardData(int dataLen, int seq, long nowNanos) {
         if (seq == c.rcvNxt) {
-            c.receiveBuffer.put(offset, s, dataOff, dataLen);
-            c.receiveBuffer.commit(dataLen);
             c.rcvNxt += dataLen;
-            boolean filledHole = c.outOfOrder.count() > 0;
-            // merge out-of-order data that is now contiguous
-            c.outOfOrder.removeBelow(c.rcvNxt);
-            int r = c.outOfOrder.takeFrom(c.rcvNxt);
-            while (r != c.rcvNxt) {
-                c.receiveBuffer.commit(r - c.rcvNxt);
-                c.rcvNxt = r;
-                r = c.outOfOrder.takeFrom(c.rcvNxt);
-            }
-            if (c.pendingFin && c.rcvNxt == c.pendingFinSeq) {
-                finArrives();
-            }
-            scheduleAck(dataLen, filledHole); // RFC 5681 §4.2: ACK at once when a hole fills
-        } else {
-            if (c.outOfOrder.covers(seq, seq + dataLen)) {
-                c.counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
-            } else if (c.outOfOrder.add(seq, seq + dataLen)) {
-                c.receiveBuffer.put(offset, s, dataOff, dataLen);
-                c.counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
-            } else {
-                c.counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
-            }
-            c.ackPending = true; // RFC 5681 §4.2: out-of-order data is ACKed at once (a dup ACK)
+            c.rcvWindow.atLeast(c.rcvNxt);
+            scheduleAck(dataLen, false, nowNanos);
         }
     }
 
-    /** In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides. */
-    private void scheduleAck(int bytes, boolean now) {
-        if (c.acks.received(bytes, c.advertisedMss, c.now()) || now) {
+    /** Data above RCV.NXT: kept in its place in the buffer, and ACKed at once (RFC 5681 §4.2: a dup ACK). */
+    private void acceptOutOfOrder(MemorySegment s, long dataOff, int dataLen, int seq) {
+        if (c.outOfOrder.covers(seq, seq + dataLen)) {
+            c.counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
+        } else if (c.outOfOrder.add(seq, seq + dataLen)) {
+            c.receiveBuffer.put(c.receiveBuffer.size() + (seq - c.rcvNxt), s, dataOff, dataLen);
+            c.counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
+        } else {
+            c.counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);
+        }
+        c.ackPending = true;
+    }
+
+    /**
+     * In-order data: ACK now or start the delayed-ACK timer, as {@link DelayedAcks} decides.
+     * {@code nowNanos} is the arrival's own reading of the clock, not read again.
+     */
+    private void scheduleAck(int bytes, boolean now, long nowNanos) {
+        if (c.acks.received(bytes, c.advertisedMss, nowNanos) || now) {
             c.ackPending = true;
         } else if (!c.delayedAckTimer.isScheduled()) {
-            c.timers.scheduleIn(c.delayedAckTimer, c.acks.timeoutNanos());
+            c.timers.schedule(c.delayedAckTimer, nowNanos + c.acks.timeoutNanos());
         }
     }
 
