@@ -66,7 +66,6 @@ public final class XdpInterface extends AbstractVirtualInterface {
     /** The stack side's calls (kicks); the interrupt thread and stats readers have their own. */
     private final Xsk xsk;
     private final Umem umem;
-    private final BufferPool pool;
     private final XskSocket[] queues;
     private final int[] lent;
     /** Frames delivered per queue (index into {@link #queueIds()}); written by the stack side. */
@@ -103,7 +102,6 @@ public final class XdpInterface extends AbstractVirtualInterface {
         this.arena = arena;
         this.xsk = xsk;
         this.umem = umem;
-        this.pool = umem.pool();
         this.queues = queues;
         this.lent = new int[queues.length];
         this.receivedPerQueue = new long[queues.length];
@@ -120,7 +118,7 @@ public final class XdpInterface extends AbstractVirtualInterface {
         }
         this.interrupt = new PollInterrupt("xdp " + name, fds, eventFd, clock, stats, arena);
         this.kernelCounters = new KernelCounters(new Xsk(new Libc(arena), arena), arena);
-        attach(pool, rx, tx, events, interrupt.timer(), interrupt);
+        attach(umem.pool(), rx, tx, events, interrupt.timer(), interrupt);
     }
 
     /** Opens the interface {@code config.interfaceName()}: its control plane, UMEM, sockets, program, link. */
@@ -307,8 +305,8 @@ public final class XdpInterface extends AbstractVirtualInterface {
         for (XskSocket q : queues) {
             q.close();
         }
-        for (int i = 0; i < pool.capacity(); i++) {
-            PacketBuffer b = pool.buffer(i);
+        for (int i = 0; i < buffers().capacity(); i++) {
+            PacketBuffer b = buffers().buffer(i);
             if (b.owner() == rxOwner) {
                 b.release(rxOwner);
             } else if (b.owner() == txOwner) {
@@ -335,7 +333,7 @@ public final class XdpInterface extends AbstractVirtualInterface {
 
     private void checkLendable(PacketBuffer b) {
         checkOpen();
-        if (b.pool() != pool) {
+        if (b.pool() != buffers()) {
             throw new IllegalArgumentException("buffer " + b.index() + " is not from xdp " + name() + "'s pool");
         }
         if (b.owner() != stackOwner()) {
@@ -562,11 +560,11 @@ public final class XdpInterface extends AbstractVirtualInterface {
         /** The buffer a descriptor names, if {@code expected} lent it; else counted and null. */
         private PacketBuffer bufferAt(long address, BufferOwner expected) {
             int index = umem.chunkOf(address);
-            if (address < 0 || index >= pool.capacity() || pool.buffer(index).owner() != expected) {
+            if (address < 0 || index >= buffers().capacity() || buffers().buffer(index).owner() != expected) {
                 stats.incrementLocked(NicCounter.XDP_INVALID_DESCRIPTORS);
                 return null;
             }
-            return pool.buffer(index);
+            return buffers().buffer(index);
         }
 
         @Override
