@@ -16,6 +16,9 @@ interface ShimChannel {
     /** As the channel's own (java.nio.channels.Channel). */
     boolean isOpen();
 
+    /** As the channel's own (java.nio.channels.SelectableChannel). */
+    boolean isBlocking();
+
     /** Throws ClosedChannelException once the channel is closed. */
     default void ensureOpen() throws ClosedChannelException {
         if (!isOpen()) {

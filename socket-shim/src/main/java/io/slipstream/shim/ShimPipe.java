@@ -5,6 +5,7 @@ import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelPipe;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.spi.SelectorProvider;
@@ -32,20 +33,73 @@ final class ShimPipe extends Pipe {
         return sink;
     }
 
-    static final class Source extends SourceChannel implements ShimChannel {
-        private final KernelFd fd;
-        private final Backend backend;
+    /** AbstractInterruptibleChannel.end, which only the channel's own class may call. */
+    @FunctionalInterface
+    private interface EndHook {
+        void end(boolean completed) throws AsynchronousCloseException;
+    }
+
+    /**
+     * What both ends do alike: one direction over one kernel descriptor (always non-blocking
+     * underneath, so blocking mode is how a transfer waits), one transfer at a time, inside the
+     * channel's interruptible section in blocking mode. Its channel hands over begin() and
+     * end(), AbstractInterruptibleChannel's and protected, once, so a transfer allocates nothing.
+     */
+    private static final class End {
+        private final ShimChannel channel;
+        private final Backend.Descriptor backend;
+        /** A sink writes, a source reads. */
+        private final boolean write;
+        private final Runnable beginHook;
+        private final EndHook endHook;
+        // -- held by each transfer
         private final ReentrantLock lock = new ReentrantLock();
+
+        End(ShimChannel channel, KernelFd fd, SelectionKeys keys, Runnable beginHook, EndHook endHook) {
+            this.channel = channel;
+            this.backend = new Backend.Descriptor(fd, keys);
+            this.write = channel instanceof SinkChannel;
+            this.beginHook = beginHook;
+            this.endHook = endHook;
+        }
+
+        /** Reads into, or writes from, {@code buf}, or the {@code bufs} vector when it is null. */
+        long transfer(ByteBuffer buf, ByteBuffer[] bufs, int offset, int length) throws IOException {
+            lock.lock();
+            try {
+                channel.ensureOpen();
+                boolean blocking = channel.isBlocking();
+                long n = FdIo.UNAVAILABLE;
+                try {
+                    if (blocking) {
+                        beginHook.run();
+                    }
+                    KernelFd fd = backend.kernelFd();
+                    n = write ? FdIo.write(fd, buf, bufs, offset, length, false, blocking)
+                            : FdIo.read(fd, buf, bufs, offset, length, false, blocking, 0);
+                    return n == FdIo.UNAVAILABLE ? 0 : n;
+                } finally {
+                    if (blocking) { // completed: a write moved bytes, a read got bytes or the end of stream
+                        endHook.end(write ? n > 0 : n != FdIo.UNAVAILABLE);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    static final class Source extends SourceChannel implements ShimChannel {
+        private final End io;
 
         Source(SelectorProvider provider, KernelFd fd) {
             super(provider);
-            this.fd = fd;
-            this.backend = new Backend.Descriptor(fd, new SelectionKeys(SelectionKey.OP_READ, 0));
+            this.io = new End(this, fd, new SelectionKeys(SelectionKey.OP_READ, 0), this::begin, this::end);
         }
 
         @Override
         public Backend backend() {
-            return backend;
+            return io.backend;
         }
 
         @Override
@@ -55,7 +109,7 @@ final class ShimPipe extends Pipe {
 
         @Override
         protected void implCloseSelectableChannel() {
-            backend.close();
+            io.backend.close();
         }
 
         @Override
@@ -63,70 +117,44 @@ final class ShimPipe extends Pipe {
             if (dst.isReadOnly()) {
                 throw new IllegalArgumentException("Read-only buffer");
             }
-            return (int) read(dst, null, 0, 0);
+            return (int) io.transfer(dst, null, 0, 0);
         }
 
         @Override
         public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
             Objects.checkFromIndexSize(offset, length, dsts.length);
-            return read(null, dsts, offset, length);
+            return io.transfer(null, dsts, offset, length);
         }
 
         @Override
         public long read(ByteBuffer[] dsts) throws IOException {
             return read(dsts, 0, dsts.length);
         }
-
-        private long read(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) throws IOException {
-            lock.lock();
-            try {
-                ensureOpen();
-                boolean blocking = isBlocking();
-                long n = FdIo.UNAVAILABLE;
-                try {
-                    if (blocking) {
-                        begin();
-                    }
-                    n = FdIo.read(fd, dst, dsts, offset, length, false, blocking, 0);
-                    return n == FdIo.UNAVAILABLE ? 0 : n;
-                } finally {
-                    if (blocking) {
-                        end(n != FdIo.UNAVAILABLE);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
     }
 
     static final class Sink extends SinkChannel implements ShimChannel {
-        private final KernelFd fd;
-        private final Backend backend;
-        private final ReentrantLock lock = new ReentrantLock();
+        private final End io;
 
         Sink(SelectorProvider provider, KernelFd fd) {
             super(provider);
-            this.fd = fd;
-            this.backend = new Backend.Descriptor(fd, new SelectionKeys(0, SelectionKey.OP_WRITE));
+            this.io = new End(this, fd, new SelectionKeys(0, SelectionKey.OP_WRITE), this::begin, this::end);
         }
 
         @Override
         public Backend backend() {
-            return backend;
+            return io.backend;
         }
 
         @Override
         public int write(ByteBuffer src) throws IOException {
             Objects.requireNonNull(src);
-            return (int) write(src, null, 0, 0);
+            return (int) io.transfer(src, null, 0, 0);
         }
 
         @Override
         public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
             Objects.checkFromIndexSize(offset, length, srcs.length);
-            return write(null, srcs, offset, length);
+            return io.transfer(null, srcs, offset, length);
         }
 
         @Override
@@ -134,31 +162,9 @@ final class ShimPipe extends Pipe {
             return write(srcs, 0, srcs.length);
         }
 
-        private long write(ByteBuffer src, ByteBuffer[] srcs, int offset, int length) throws IOException {
-            lock.lock();
-            try {
-                ensureOpen();
-                boolean blocking = isBlocking();
-                long written = 0;
-                try {
-                    if (blocking) {
-                        begin();
-                    }
-                    written = FdIo.write(fd, src, srcs, offset, length, false, blocking);
-                    return written;
-                } finally {
-                    if (blocking) {
-                        end(written > 0);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
         @Override
         protected void implCloseSelectableChannel() {
-            backend.close();
+            io.backend.close();
         }
 
         @Override
