@@ -86,7 +86,7 @@ final class ServerSocketAdaptor extends ServerSocket {
 
     @Override
     public boolean isBound() {
-        return channel.isBound();
+        return channel.localAddressOrNull() != null;
     }
 
     @Override

@@ -34,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * set so far are replayed onto the stack's socket. Bound to the wildcard, multicast, or set up
  * with an option the stack cannot honour, it stays on the kernel (counted as a fallback).
  */
-final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
+final class ShimDatagramChannel extends DatagramChannel implements ShimNetworkChannel {
     /** No UDP payload is larger (IPv6's 65,535-byte payload less the UDP header, and IPv4's less). */
     private static final int MAX_DATAGRAM = 65_527;
     private final SlipstreamSelectorProvider provider;
@@ -231,29 +231,18 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimChannel {
 
     @Override
     public SocketAddress getRemoteAddress() throws IOException {
-        synchronized (stateLock) {
-            ensureOpen();
-            return remoteAddress;
-        }
+        return addressWhileOpen(false);
     }
 
     @Override
     public SocketAddress getLocalAddress() throws IOException {
-        synchronized (stateLock) {
-            ensureOpen();
-            return localAddress;
-        }
+        return addressWhileOpen(true);
     }
 
-    InetSocketAddress localAddressOrNull() {
+    @Override
+    public SocketAddress address(boolean local) {
         synchronized (stateLock) {
-            return localAddress;
-        }
-    }
-
-    InetSocketAddress remoteAddressOrNull() {
-        synchronized (stateLock) {
-            return remoteAddress;
+            return local ? localAddress : remoteAddress;
         }
     }
 

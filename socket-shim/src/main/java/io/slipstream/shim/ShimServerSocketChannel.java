@@ -28,7 +28,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * same port, and accepts from whichever has a connection; bound anywhere else (loopback, another
  * interface) it is a kernel listener, counted as a fallback.
  */
-final class ShimServerSocketChannel extends ServerSocketChannel implements ShimChannel {
+final class ShimServerSocketChannel extends ServerSocketChannel implements ShimNetworkChannel {
     /** What a stack-only listener reports for SO_RCVBUF when none was set (the kernel's default). */
     private static final int LISTENER_RCVBUF = 131_072;
 
@@ -147,24 +147,15 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimC
     }
 
 
-    boolean isBound() {
-        synchronized (stateLock) {
-            return localAddress != null;
-        }
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        return addressWhileOpen(true);
     }
 
     @Override
-    public SocketAddress getLocalAddress() throws IOException {
+    public SocketAddress address(boolean local) {
         synchronized (stateLock) {
-            ensureOpen();
-            return localAddress;
-        }
-    }
-
-    /** The local Internet address even after close (for the ServerSocket view, which UNIX channels do not have). */
-    InetSocketAddress localAddressOrNull() {
-        synchronized (stateLock) {
-            return localAddress instanceof InetSocketAddress i ? i : null;
+            return local ? localAddress : null;
         }
     }
 

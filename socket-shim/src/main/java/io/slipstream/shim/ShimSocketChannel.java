@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread parks on the {@link io.slipstream.shim.kernel.Poller}; an accelerated one waits with {@code Stack.await}. Both
  * are woken by interrupt and close.
  */
-final class ShimSocketChannel extends SocketChannel implements ShimChannel {
+final class ShimSocketChannel extends SocketChannel implements ShimNetworkChannel {
     private static final int UNCONNECTED = 0;
     private static final int PENDING = 1;
     private static final int CONNECTED = 2;
@@ -147,30 +147,18 @@ final class ShimSocketChannel extends SocketChannel implements ShimChannel {
 
     @Override
     public SocketAddress getLocalAddress() throws IOException {
-        synchronized (stateLock) {
-            ensureOpen();
-            return localAddress;
-        }
+        return addressWhileOpen(true);
     }
 
     @Override
     public SocketAddress getRemoteAddress() throws IOException {
-        synchronized (stateLock) {
-            ensureOpen();
-            return remoteAddress;
-        }
+        return addressWhileOpen(false);
     }
 
-    /** The local Internet address even after close (for the Socket views, which UNIX channels do not have). */
-    InetSocketAddress localAddressOrNull() {
+    @Override
+    public SocketAddress address(boolean local) {
         synchronized (stateLock) {
-            return localAddress instanceof InetSocketAddress i ? i : null;
-        }
-    }
-
-    InetSocketAddress remoteAddressOrNull() {
-        synchronized (stateLock) {
-            return remoteAddress instanceof InetSocketAddress i ? i : null;
+            return local ? localAddress : remoteAddress;
         }
     }
 
