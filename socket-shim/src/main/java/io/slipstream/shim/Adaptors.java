@@ -76,6 +76,15 @@ final class Adaptors {
         return timeoutMillis;
     }
 
+    /** Runs a call on the channel, what it throws translated by {@link #toSocketException}. */
+    static void translated(ChannelLocks.IoAction<?> call) throws SocketException {
+        try {
+            call.run();
+        } catch (Exception x) {
+            throw toSocketException(x);
+        }
+    }
+
     static SocketException toSocketException(Exception x) {
         if (x instanceof SocketException se) {
             return se;

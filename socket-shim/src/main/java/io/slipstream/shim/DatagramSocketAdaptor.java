@@ -36,11 +36,7 @@ final class DatagramSocketAdaptor extends DatagramSocket {
 
     @Override
     public void bind(SocketAddress local) throws SocketException {
-        try {
-            channel.bind(local);
-        } catch (Exception x) {
-            throw Adaptors.toSocketException(x);
-        }
+        Adaptors.translated(() -> channel.bind(local));
     }
 
     @Override

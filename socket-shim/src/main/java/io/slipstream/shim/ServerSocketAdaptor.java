@@ -40,11 +40,7 @@ final class ServerSocketAdaptor extends ServerSocket {
 
     @Override
     public void bind(SocketAddress local, int backlog) throws IOException {
-        try {
-            channel.bind(local, backlog);
-        } catch (Exception x) {
-            throw Adaptors.toSocketException(x);
-        }
+        Adaptors.translated(() -> channel.bind(local, backlog));
     }
 
     @Override

@@ -66,11 +66,7 @@ final class SocketAdaptor extends Socket {
 
     @Override
     public void bind(SocketAddress local) throws IOException {
-        try {
-            channel.bind(local);
-        } catch (Exception x) {
-            throw Adaptors.toSocketException(x);
-        }
+        Adaptors.translated(() -> channel.bind(local));
     }
 
     @Override
@@ -262,20 +258,12 @@ final class SocketAdaptor extends Socket {
 
     @Override
     public void shutdownInput() throws IOException {
-        try {
-            channel.shutdownInput();
-        } catch (Exception x) {
-            throw Adaptors.toSocketException(x);
-        }
+        Adaptors.translated(channel::shutdownInput);
     }
 
     @Override
     public void shutdownOutput() throws IOException {
-        try {
-            channel.shutdownOutput();
-        } catch (Exception x) {
-            throw Adaptors.toSocketException(x);
-        }
+        Adaptors.translated(channel::shutdownOutput);
     }
 
     @Override
