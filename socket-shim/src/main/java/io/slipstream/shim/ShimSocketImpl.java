@@ -295,17 +295,23 @@ final class ShimSocketImpl extends SocketImpl {
 
     @Override
     protected void shutdownInput() throws IOException {
-        if (proxied != null) {
-            proxied.shutdownInput();
-        } else {
-            connected().shutdownInput();
-        }
+        shutdown(true);
     }
 
     @Override
     protected void shutdownOutput() throws IOException {
-        if (proxied != null) {
-            proxied.shutdownOutput();
+        shutdown(false);
+    }
+
+    /** Shuts down the input ({@code input}) or the output of the proxy's socket, else of the channel. */
+    private void shutdown(boolean input) throws IOException {
+        Socket p = proxied;
+        if (p != null && input) {
+            p.shutdownInput();
+        } else if (p != null) {
+            p.shutdownOutput();
+        } else if (input) {
+            connected().shutdownInput();
         } else {
             connected().shutdownOutput();
         }
