@@ -19,11 +19,6 @@ final class UngrowableSet<E> extends AbstractSet<E> {
     }
 
     @Override
-    public boolean isEmpty() {
-        return set.isEmpty();
-    }
-
-    @Override
     public boolean contains(Object o) {
         return set.contains(o);
     }
