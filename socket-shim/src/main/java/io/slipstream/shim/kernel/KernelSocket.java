@@ -99,16 +99,7 @@ public final class KernelSocket {
 
     /** The bytes waiting to be read (FIONREAD). */
     public int available() throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            if (n.sockets.libc().ioctl(f, Sockets.FIONREAD, n.value) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-            return n.value.get(JAVA_INT, 0);
-        } finally {
-            fd.release();
-        }
+        return call((f, n) -> n.sockets.libc().ioctl(f, Sockets.FIONREAD, n.value), 0).value.get(JAVA_INT, 0);
     }
 
     /** Whether this is a listening stream socket. */
@@ -153,6 +144,31 @@ public final class KernelSocket {
         return fd.fd();
     }
 
+    /** A system call on the descriptor {@code fd} with this thread's scratch; negative when it failed. */
+    @FunctionalInterface
+    private interface Call {
+        int on(int fd, NativeScratch n);
+    }
+
+    /**
+     * Makes {@code call}, the descriptor held open until it returns; a failure is the JDK's
+     * exception for its errno, unless that is {@code ignoredErrno} (0: none is). Returns the
+     * scratch, whose buffers hold what the call filled in (read them before the next call).
+     * For calls off the data path: a call that captures its arguments is an allocation.
+     */
+    private NativeScratch call(Call call, int ignoredErrno) throws IOException {
+        int f = begin();
+        try {
+            NativeScratch n = NativeScratch.get();
+            if (call.on(f, n) < 0 && n.sockets.errno() != ignoredErrno) {
+                throw KernelErrors.socketError(n.sockets.errno());
+            }
+            return n;
+        } finally {
+            fd.release();
+        }
+    }
+
     private int encode(SocketAddress address, MemorySegment out) {
         int len = SockAddr.encode(address, family, out);
         if (len < 0) {
@@ -162,28 +178,11 @@ public final class KernelSocket {
     }
 
     public void bind(SocketAddress address) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            int len = encode(address, n.address);
-            if (n.sockets.bind(f, n.address, len) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-        } finally {
-            fd.release();
-        }
+        call((f, n) -> n.sockets.bind(f, n.address, encode(address, n.address)), 0);
     }
 
     public void listen(int backlog) throws IOException {
-        int f = begin();
-        try {
-            Sockets s = NativeScratch.sockets();
-            if (s.listen(f, backlog) < 0) {
-                throw KernelErrors.socketError(s.errno());
-            }
-        } finally {
-            fd.release();
-        }
+        call((f, n) -> n.sockets.listen(f, backlog), 0);
     }
 
     /** A connection from the backlog, or null if none is waiting. */
@@ -230,16 +229,10 @@ public final class KernelSocket {
 
     /** Dissolves a datagram socket's association (connect to AF_UNSPEC). */
     public void disconnect() throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
+        call((f, n) -> {
             n.address.fill((byte) 0);
-            if (n.sockets.connect(f, n.address, 16) < 0 && n.sockets.errno() != Errno.EAFNOSUPPORT) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-        } finally {
-            fd.release();
-        }
+            return n.sockets.connect(f, n.address, 16);
+        }, Errno.EAFNOSUPPORT);
     }
 
     /** True once a connect started by {@link #connect} has completed; throws if it failed. */
@@ -320,35 +313,22 @@ public final class KernelSocket {
     }
 
     public int getInt(int level, int name) throws IOException {
-        return getFourBytes(level, name).get(JAVA_INT, 0);
+        return getOption(level, name, 4).get(JAVA_INT, 0);
     }
 
-    /** A 4-byte option value, left in this thread's scratch segment (read it before the next call). */
-    private MemorySegment getFourBytes(int level, int name) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            n.length.set(JAVA_INT, 0, 4);
-            if (n.sockets.getSockOpt(f, level, name, n.value, n.length) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-            return n.value;
-        } finally {
-            fd.release();
-        }
+    /** getsockopt of {@code length} bytes, left in this thread's scratch segment (read it before the next call). */
+    private MemorySegment getOption(int level, int name, int length) throws IOException {
+        return call((f, n) -> {
+            n.length.set(JAVA_INT, 0, length);
+            return n.sockets.getSockOpt(f, level, name, n.value, n.length);
+        }, 0).value;
     }
 
     public void setInt(int level, int name, int value) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
+        call((f, n) -> {
             n.value.set(JAVA_INT, 0, value);
-            if (n.sockets.setSockOpt(f, level, name, n.value, 4) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-        } finally {
-            fd.release();
-        }
+            return n.sockets.setSockOpt(f, level, name, n.value, 4);
+        }, 0);
     }
 
     /**
@@ -375,50 +355,27 @@ public final class KernelSocket {
 
     /** An option whose value is an IPv4 address (IP_MULTICAST_IF), as an int; 0 when unset. */
     public int getInAddr(int level, int name) throws IOException {
-        return MulticastRequest.inAddr(getFourBytes(level, name));
+        return MulticastRequest.inAddr(getOption(level, name, 4));
     }
 
     /** SO_LINGER as the JDK reports it: the linger time in seconds, or -1 when off. */
     public int getLinger() throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
-            n.length.set(JAVA_INT, 0, 8);
-            if (n.sockets.getSockOpt(f, Sockets.SOL_SOCKET, Sockets.SO_LINGER, n.value, n.length) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-            return n.value.get(JAVA_INT, 0) == 0 ? -1 : n.value.get(JAVA_INT, 4);
-        } finally {
-            fd.release();
-        }
+        MemorySegment linger = getOption(Sockets.SOL_SOCKET, Sockets.SO_LINGER, 8);
+        return linger.get(JAVA_INT, 0) == 0 ? -1 : linger.get(JAVA_INT, 4);
     }
 
     /** Sets SO_LINGER: a negative time turns it off (the JDK's convention). */
     public void setLinger(int seconds) throws IOException {
-        int f = begin();
-        try {
-            NativeScratch n = NativeScratch.get();
+        call((f, n) -> {
             n.value.set(JAVA_INT, 0, seconds < 0 ? 0 : 1);
             n.value.set(JAVA_INT, 4, Math.max(seconds, 0));
-            if (n.sockets.setSockOpt(f, Sockets.SOL_SOCKET, Sockets.SO_LINGER, n.value, 8) < 0) {
-                throw KernelErrors.socketError(n.sockets.errno());
-            }
-        } finally {
-            fd.release();
-        }
+            return n.sockets.setSockOpt(f, Sockets.SOL_SOCKET, Sockets.SO_LINGER, n.value, 8);
+        }, 0);
     }
 
     /** shutdown(2); a socket that is not connected is left alone, as the JDK does. */
     public void shutdown(int how) throws IOException {
-        int f = begin();
-        try {
-            Sockets s = NativeScratch.sockets();
-            if (s.shutdown(f, how) < 0 && s.errno() != Errno.ENOTCONN) {
-                throw KernelErrors.socketError(s.errno());
-            }
-        } finally {
-            fd.release();
-        }
+        call((f, n) -> n.sockets.shutdown(f, how), Errno.ENOTCONN);
     }
 
     public SocketAddress localAddress() throws IOException {
