@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
  * the kernel's address on the link, where a driver is opened; its peer {@code sx<hex>b} lives
  * in a fresh {@link NetNs} as 198.19.N.2/24 (N random in 1..254, so parallel runs rarely meet;
  * 198.18.0.0/15 is the benchmarking range, never routed off this machine). IPv6 is off on both
- * ends, and so is the peer's transmit checksum offload: veth hands XDP the peer's frames with
- * checksums still to be completed (CHECKSUM_PARTIAL), and a host on a real wire computes them.
+ * ends, and so is their transmit checksum offload: veth hands XDP the other end's frames with
+ * checksums still to be completed (CHECKSUM_PARTIAL), and a host on a real wire computes them;
+ * either end may carry an XDP stack.
  * Closing deletes the pair (one end takes the other along) and the namespace, also after a
  * failure.
  */
@@ -47,6 +48,7 @@ public final class VethPair implements AutoCloseable {
         try {
             NetNs.run("ip", "link", "set", v.peer, "netns", ns.name()).orThrow();
             NetNs.run("sysctl", "-q", "-w", "net.ipv6.conf." + v.local + ".disable_ipv6=1").orThrow();
+            NetNs.run("ethtool", "-K", v.local, "tx", "off").orThrow();
             NetNs.run("ip", "addr", "add", v.localAddress() + "/24", "dev", v.local).orThrow();
             NetNs.run("ip", "link", "set", v.local, "up").orThrow();
             ns.exec("sysctl", "-q", "-w", "net.ipv6.conf." + v.peer + ".disable_ipv6=1").orThrow();
