@@ -110,7 +110,8 @@ public final class RunCommand {
             }
         }
         try {
-            NicDriver.byName(settings.get(StackConfig.DRIVER, "")).check(settings.get(StackConfig.INTERFACE, ""));
+            NicDriver.byName(settings.get(StackConfig.DRIVER, "")).check(settings.get(StackConfig.INTERFACE, ""),
+                    settings.asMap());
         } catch (NicException e) {
             if (Fallback.MODE.read(settings).equals("error")) {
                 throw e;

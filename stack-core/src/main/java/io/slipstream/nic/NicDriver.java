@@ -1,6 +1,7 @@
 package io.slipstream.nic;
 
 import io.slipstream.time.Clock;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
@@ -19,10 +20,11 @@ public interface NicDriver {
      * {@link #open} would succeed on {@code interfaceName}: that it exists, that this process
      * holds the privileges the driver needs, that no one else holds the device. Throws the
      * {@link NicException} open would throw, so that a launcher can name the problem in one
-     * line before the program starts; open makes the same checks first. The default checks
-     * nothing.
+     * line before the program starts; open makes the same checks first. {@code options} are
+     * every {@code slipstream.*} setting, as {@link NicConfig#options()} carries them (where
+     * to look may be one of them). The default checks nothing.
      */
-    default void check(String interfaceName) {}
+    default void check(String interfaceName, Map<String, String> options) {}
 
     /**
      * Opens one virtual interface. Errors in the configuration or the environment (no such

@@ -61,6 +61,11 @@ import java.util.Map;
  * (protocol, address, port) count, so a listener and the connections on its port share one
  * socket, closed with the last release.
  *
+ * <p>The sockets are made in the interface's network namespace ({@link XdpNamespace}), where the
+ * kernel that shares the interface keeps its ports: for another namespace than the process's,
+ * each socket(2) (and the look at the TIME-WAIT connections) is made by a thread that enters it
+ * for the call; bind, options and close work on the descriptor from any thread.
+ *
  * <p>Thread-safe: every method holds this object's lock. Control path only (one socket, bind
  * and possibly getsockname per new port; nothing per packet).
  */
@@ -69,6 +74,7 @@ final class PortReservations implements AutoCloseable {
     private static final String TCP_TIME_WAIT = "06";
 
     private final String ifname;
+    private final XdpNamespace namespace;
     private final Arena arena;
     private final Sockets sockets;
     private final MemorySegment sockaddr;
@@ -88,8 +94,9 @@ final class PortReservations implements AutoCloseable {
         }
     }
 
-    PortReservations(String ifname) {
+    PortReservations(String ifname, XdpNamespace namespace) {
         this.ifname = ifname;
+        this.namespace = namespace;
         this.arena = Arena.ofShared();
         this.sockets = new Sockets(new Libc(arena));
         this.sockaddr = arena.allocate(SockAddr.MAX_LENGTH, 8);
@@ -119,7 +126,9 @@ final class PortReservations implements AutoCloseable {
             }
         }
         int type = (protocol == FlowSteering.PROTO_TCP ? Sockets.SOCK_STREAM : Sockets.SOCK_DGRAM) | Sockets.SOCK_CLOEXEC;
-        int fd = sockets.socket(Sockets.AF_INET, type, 0);
+        // In another namespace the call is made by a thread that has ended (joined) when run
+        // returns, so the errno it left in our capture segment is ours to read.
+        int fd = namespace.run(ifname, () -> sockets.socket(Sockets.AF_INET, type, 0));
         if (fd < 0) {
             throw failure("socket", protocol, address, port, sockets.errno());
         }
@@ -136,7 +145,8 @@ final class PortReservations implements AutoCloseable {
                 if (errno != Errno.EADDRINUSE) {
                     throw failure("bind", protocol, address, port, errno);
                 }
-                if (protocol != FlowSteering.PROTO_TCP || port == 0 || !onlyTimeWait(port)
+                if (protocol != FlowSteering.PROTO_TCP || port == 0
+                        || !namespace.run(ifname, () -> onlyTimeWait(port))
                         || !bindReusingTimeWait(fd, n, protocol, address, port)) {
                     sockets.close(fd);
                     return FlowSteering.IN_USE;
@@ -184,14 +194,15 @@ final class PortReservations implements AutoCloseable {
 
     /**
      * Whether every kernel TCP socket on {@code port}, on any address, IPv4 or IPv6, is a
-     * connection in TIME-WAIT, as /proc/net/tcp and tcp6 list them (this network namespace's).
-     * Any address, so a socket elsewhere on the port makes the answer no: a refusal to take
-     * over, never a takeover of something live.
+     * connection in TIME-WAIT, as the calling thread's network namespace lists them in tcp and
+     * tcp6 of /proc/thread-self/net (/proc/net is the main thread's namespace's). Any address,
+     * so a socket elsewhere on the port makes the answer no: a refusal to take over, never a
+     * takeover of something live.
      */
     private static boolean onlyTimeWait(int port) {
         String wantedPort = String.format(Locale.ROOT, ":%04X", port);
         boolean any = false;
-        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        for (String table : new String[] {"/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"}) {
             List<String> lines;
             try {
                 lines = Files.readAllLines(Path.of(table));

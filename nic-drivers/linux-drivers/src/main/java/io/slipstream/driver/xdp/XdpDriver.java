@@ -1,5 +1,6 @@
 package io.slipstream.driver.xdp;
 
+import io.slipstream.config.Settings;
 import io.slipstream.linux.Capabilities;
 import io.slipstream.linux.Libc;
 import io.slipstream.linux.Xsk;
@@ -11,6 +12,7 @@ import io.slipstream.time.Clock;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code slipstream.driver=xdp}: a virtual interface on AF_XDP sockets on an existing Linux
@@ -18,7 +20,9 @@ import java.util.List;
  * the flows added to {@link XdpInterface#filters()}, the kernel everything else, on the same
  * address. The stack takes that address, its routes and its neighbours from the kernel
  * ({@link XdpInterface#hostControlPlane()}), so {@code slipstream.address} may be left out.
- * Needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (or root).
+ * The interface may live in another network namespace than the process
+ * ({@link XdpOptions#NAMESPACE}). Needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (or root; and
+ * CAP_SYS_ADMIN to enter another namespace).
  */
 public final class XdpDriver implements NicDriver {
     public static final String NAME = "xdp";
@@ -37,12 +41,18 @@ public final class XdpDriver implements NicDriver {
     /**
      * Opens the interface after {@link #check}, so that the three ways it usually fails (no such
      * interface, no privilege, another program on it) are named as such whoever opens it: the
-     * launcher before the program starts, or the shim at the program's first socket.
+     * launcher before the program starts, or the shim at the program's first socket. Both run in
+     * the interface's network namespace ({@link XdpOptions#NAMESPACE}).
      */
     @Override
     public VirtualInterface open(NicConfig config, Clock clock) {
-        check(config.interfaceName());
-        return XdpInterface.open(config, clock);
+        String ifname = config.interfaceName();
+        requireLinux(ifname);
+        XdpOptions options = XdpOptions.from(config);
+        return options.namespace().run(ifname, () -> {
+            checkHere(ifname, options.namespace());
+            return XdpInterface.open(config, options, clock);
+        });
     }
 
     /**
@@ -50,20 +60,35 @@ public final class XdpDriver implements NicDriver {
      * program need (NOT_PERMITTED, naming those it lacks), and no XDP program is attached to the
      * interface (BUSY, naming the program and how to remove it). In that order: a mistyped name
      * is the likeliest mistake, and the attached program can only be named with the privileges.
+     * All in the network namespace the options name ({@link XdpOptions#NAMESPACE}).
      */
     @Override
-    public void check(String ifname) {
+    public void check(String ifname, Map<String, String> options) {
+        requireLinux(ifname);
+        XdpNamespace namespace = XdpOptions.namespace(Settings.of(options));
+        namespace.run(ifname, () -> {
+            checkHere(ifname, namespace);
+            return null;
+        });
+    }
+
+    private static void requireLinux(String ifname) {
         String os = System.getProperty("os.name", "");
         if (!os.startsWith("Linux")) {
             throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": AF_XDP needs Linux, this is " + os);
         }
+    }
+
+    /** {@link #check}, made by a thread in {@code namespace}. */
+    private static void checkHere(String ifname, XdpNamespace namespace) {
         int ifindex;
         try (Arena arena = Arena.ofConfined()) {
             Libc libc = new Libc(arena);
             ifindex = new Xsk(libc, arena).ifIndex(ifname);
             if (ifindex == 0) {
-                throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": no such interface ("
-                        + libc.failure("if_nametoindex") + "; `ip link` lists those there are)");
+                throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": no such interface"
+                        + (namespace.isOwn() ? "" : " in " + namespace) + " (" + libc.failure("if_nametoindex")
+                        + "; `ip link` lists those there are)");
             }
         }
         List<String> missing = missingCapabilities(Capabilities.ofThisProcess());

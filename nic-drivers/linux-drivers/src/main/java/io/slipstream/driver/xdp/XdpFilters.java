@@ -55,9 +55,9 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
     private final PortReservations reservations;
     private boolean closed;
 
-    private XdpFilters(String ifname, Arena arena, Bpf bpf, int connMap, int listenMap) {
+    private XdpFilters(String ifname, XdpNamespace namespace, Arena arena, Bpf bpf, int connMap, int listenMap) {
         this.ifname = ifname;
-        this.reservations = new PortReservations(ifname);
+        this.reservations = new PortReservations(ifname, namespace);
         this.arena = arena;
         this.bpf = bpf;
         this.connMap = connMap;
@@ -68,8 +68,11 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
         this.found = arena.allocate(VALUE_SIZE, 8);
     }
 
-    /** Creates the two maps, sized for {@code maxConnections} and {@code maxListeners} entries. */
-    static XdpFilters create(String ifname, int maxConnections, int maxListeners) {
+    /**
+     * Creates the two maps, sized for {@code maxConnections} and {@code maxListeners} entries;
+     * the ports steered are held in {@code namespace}, the interface's.
+     */
+    static XdpFilters create(String ifname, XdpNamespace namespace, int maxConnections, int maxListeners) {
         Arena arena = Arena.ofShared();
         Bpf bpf = new Bpf(new Libc(arena), arena);
         int conn = bpf.mapCreate(Bpf.MAP_TYPE_HASH, CONN_KEY_SIZE, VALUE_SIZE, maxConnections, "ss_conn");
@@ -87,7 +90,7 @@ public final class XdpFilters implements FlowSteering, AutoCloseable {
             throw new BpfException("xdp " + ifname + ": BPF_MAP_CREATE of the listener map: "
                     + Errno.describe(errno), errno);
         }
-        return new XdpFilters(ifname, arena, bpf, conn, listen);
+        return new XdpFilters(ifname, namespace, arena, bpf, conn, listen);
     }
 
     int connectionMapFd() {

@@ -24,13 +24,10 @@ import io.slipstream.nic.TxRing;
 import io.slipstream.nic.AbstractVirtualInterface;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ethernet;
-import io.slipstream.wire.MacAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -121,14 +118,12 @@ public final class XdpInterface extends AbstractVirtualInterface {
         attach(umem.pool(), rx, tx, events, interrupt.timer(), interrupt);
     }
 
-    /** Opens the interface {@code config.interfaceName()}: its control plane, UMEM, sockets, program, link. */
-    static XdpInterface open(NicConfig config, Clock clock) {
+    /**
+     * Opens the interface {@code config.interfaceName()}: its control plane, UMEM, sockets,
+     * program, link. Called in the interface's network namespace ({@link XdpNamespace#run}).
+     */
+    static XdpInterface open(NicConfig config, XdpOptions options, Clock clock) {
         String name = config.interfaceName();
-        String os = System.getProperty("os.name", "");
-        if (!os.startsWith("Linux")) {
-            throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + name + ": AF_XDP needs Linux, this is " + os);
-        }
-        XdpOptions options = XdpOptions.from(config);
         Arena arena = Arena.ofShared();
         Libc libc = new Libc(arena);
         Xsk xsk = new Xsk(libc, arena);
@@ -142,21 +137,26 @@ public final class XdpInterface extends AbstractVirtualInterface {
             if (ifindex == 0) {
                 throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + name + ": no such interface (" + libc.failure("if_nametoindex") + ")");
             }
-            long mac = interfaceMac(name);
             try {
                 controlPlane = KernelControlPlane.open(name);
             } catch (IOException e) {
                 throw new NicException("xdp " + name + ": cannot mirror its addresses, routes and neighbours from the"
                         + " kernel: " + e.getMessage(), e);
             }
-            int[] queueIds = options.queues(XdpOptions.rxQueueCount(name));
+            long mac = controlPlane.snapshot().mac();
+            if (mac == -1) {
+                throw new NicException(NicException.Kind.INVALID_CONFIG, "xdp " + name
+                        + ": the kernel reports no Ethernet address for it (not an Ethernet interface)");
+            }
+            int rxQueues = options.namespace().rxQueueCount(name);
+            int[] queueIds = options.queues(rxQueues);
             if (config.mtu() + FRAME_OVERHEAD > config.frameSize() - Xsk.XDP_PACKET_HEADROOM) {
                 throw new NicException(NicException.Kind.INVALID_CONFIG, "xdp " + name + ": MTU " + config.mtu() + " does not fit a " + config.frameSize()
                         + "-byte chunk after the kernel's " + Xsk.XDP_PACKET_HEADROOM + "-byte headroom");
             }
             // Attached first, so an interface another tool holds is refused before anything else is
             // touched. Until the sockets are in the XSKMAP the program passes everything on.
-            steering = XdpSteering.load(name, ifindex, XdpOptions.rxQueueCount(name), options.maxConnections(),
+            steering = XdpSteering.load(name, options.namespace(), ifindex, rxQueues, options.maxConnections(),
                     options.maxListeners());
             XdpSteering.Mode mode = steering.attach(options.allowNative(), options.allowGeneric());
             umem = Umem.allocate(name, libc, config.bufferCount(), config.frameSize());
@@ -213,15 +213,6 @@ public final class XdpInterface extends AbstractVirtualInterface {
         LOG.log(System.Logger.Level.INFO, () -> "Slipstream xdp " + name() + ": " + queues.length + " queue(s), "
                 + (zc == queues.length ? "zero-copy" : zc == 0 ? "copy mode" : zc + " zero-copy") + ", XDP program in "
                 + (mode == XdpSteering.Mode.NATIVE ? "native" : "generic (SKB)") + " mode");
-    }
-
-    /** The interface's hardware address, from sysfs. */
-    static long interfaceMac(String name) {
-        try {
-            return MacAddress.parse(Files.readString(Path.of("/sys/class/net", name, "address")).strip());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new NicException("xdp " + name + ": cannot read its MAC address: " + e.getMessage(), e);
-        }
     }
 
     /** The stack's TCP and UDP layers steer their flows here (listen, bind, connect, close). */

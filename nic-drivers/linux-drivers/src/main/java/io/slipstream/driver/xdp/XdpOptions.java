@@ -4,28 +4,26 @@ import io.slipstream.config.ConfigException;
 import io.slipstream.config.Setting;
 import io.slipstream.config.Settings;
 import io.slipstream.nic.NicConfig;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The {@code slipstream.xdp.*} settings, each declared once here with its default:
  * {@link #QUEUES} (which receive queues get a socket), {@link #BIND} (zero-copy or copy mode),
  * {@link #ATTACH} (native or generic XDP), {@link #CONNECTIONS} and {@link #LISTENERS} (the
- * filter maps' sizes). A value that cannot be meant is a {@link ConfigException} naming the
- * setting.
+ * filter maps' sizes), {@link #NAMESPACE} (the network namespace the interface is in). A value
+ * that cannot be meant is a {@link ConfigException} naming the setting.
  */
 record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNative, boolean allowGeneric,
-                  int maxConnections, int maxListeners) {
+                  int maxConnections, int maxListeners, XdpNamespace namespace) {
 
     /** {@code all} or a list of queue ids; checked against the interface by {@link #queues(int)}. */
     static final String QUEUES = "slipstream.xdp.queues";
     static final Setting.Choice BIND = new Setting.Choice("slipstream.xdp.bind", "auto", List.of("auto", "zerocopy", "copy"));
     static final Setting.Choice ATTACH = new Setting.Choice("slipstream.xdp.attach", "auto", List.of("auto", "native", "generic"));
     static final Setting.Whole CONNECTIONS = new Setting.Whole("slipstream.xdp.connections", 16384, 1, 1 << 24, "entries");
+    /** A name {@code ip netns} knows or an absolute path; unset: the process's own namespace ({@link XdpNamespace}). */
+    static final String NAMESPACE = "slipstream.xdp.namespace";
     static final Setting.Whole LISTENERS = new Setting.Whole("slipstream.xdp.listeners", 1024, 1, 1 << 20, "entries");
 
     static XdpOptions from(NicConfig config) {
@@ -37,7 +35,12 @@ record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNativ
         };
         String attach = ATTACH.read(s);
         return new XdpOptions(s.get(QUEUES, "all").strip(), bind, !attach.equals("generic"), !attach.equals("native"),
-                CONNECTIONS.readInt(s), LISTENERS.readInt(s));
+                CONNECTIONS.readInt(s), LISTENERS.readInt(s), namespace(s));
+    }
+
+    /** The network namespace {@link #NAMESPACE} names, or the process's own. */
+    static XdpNamespace namespace(Settings s) {
+        return s.has(NAMESPACE) ? XdpNamespace.parse(s.get(NAMESPACE, "")) : XdpNamespace.OWN;
     }
 
     /** The queue ids to open, checked against the interface's {@code rxQueues}. */
@@ -62,16 +65,6 @@ record XdpOptions(String queues, XskSocket.BindMode bindMode, boolean allowNativ
             return ids;
         } catch (NumberFormatException e) {
             throw new ConfigException(QUEUES + ": expected all or a list of queue ids such as 0,1, got '" + queues + "'");
-        }
-    }
-
-    /** How many receive queues {@code ifname} has: its {@code /sys/class/net/IF/queues/rx-*} entries. */
-    static int rxQueueCount(String ifname) {
-        try (Stream<Path> entries = Files.list(Path.of("/sys/class/net", ifname, "queues"))) {
-            int n = (int) entries.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
-            return Math.max(1, n);
-        } catch (IOException e) {
-            return 1;
         }
     }
 }

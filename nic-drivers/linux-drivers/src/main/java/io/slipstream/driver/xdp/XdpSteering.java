@@ -54,15 +54,19 @@ final class XdpSteering implements AutoCloseable {
         this.slot = arena.allocate(8, 8);
     }
 
-    /** Creates the maps and loads the program; nothing is attached yet. */
-    static XdpSteering load(String ifname, int ifindex, int queues, int maxConnections, int maxListeners) {
-        return load(ifname, ifindex, queues, maxConnections, maxListeners, XdpProgram.XDP_PASS);
+    /**
+     * Creates the maps and loads the program; nothing is attached yet. The ports the filters
+     * steer are held in {@code namespace}, the interface's.
+     */
+    static XdpSteering load(String ifname, XdpNamespace namespace, int ifindex, int queues, int maxConnections,
+                            int maxListeners) {
+        return load(ifname, namespace, ifindex, queues, maxConnections, maxListeners, XdpProgram.XDP_PASS);
     }
 
     /** With the action a matched frame gets when its queue has no socket (see {@link XdpProgram#instructions}). */
-    static XdpSteering load(String ifname, int ifindex, int queues, int maxConnections, int maxListeners,
-                            int noSocketAction) {
-        XdpFilters filters = XdpFilters.create(ifname, maxConnections, maxListeners);
+    static XdpSteering load(String ifname, XdpNamespace namespace, int ifindex, int queues, int maxConnections,
+                            int maxListeners, int noSocketAction) {
+        XdpFilters filters = XdpFilters.create(ifname, namespace, maxConnections, maxListeners);
         Arena arena = Arena.ofShared();
         Bpf bpf = new Bpf(new Libc(arena), arena);
         int xskMap = -1;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slipstream.linux.NetNamespace;
 import io.slipstream.nic.NicException;
 import io.slipstream.testing.KernelPorts;
 import io.slipstream.testing.NetNs;
@@ -49,7 +50,7 @@ class PortReservationsTest {
         veth = VethPair.create(1);
         local = Ipv4Address.parse(veth.localAddress());
         localInet = InetAddress.getByName(veth.localAddress());
-        holds = new PortReservations(veth.local());
+        holds = new PortReservations(veth.local(), XdpNamespace.OWN);
     }
 
     @AfterEach
@@ -145,6 +146,43 @@ class PortReservationsTest {
         assertEquals(0, holds.count());
     }
 
+    /**
+     * With the interface in another namespace (the peer end, in the pair's), the holds are that
+     * namespace's kernel's sockets, and the TIME-WAIT connections weighed are its own: its
+     * server's port is taken past them, which this namespace's tables could not show.
+     */
+    @Test
+    void inAnotherNamespaceTheHoldsAndTheTimeWaitConnectionsWeighedAreThatNamespaces() throws Exception {
+        Path ns = NetNamespace.named(veth.ns().name());
+        int peer = Ipv4Address.parse(veth.peerAddress());
+        InetAddress peerInet = InetAddress.getByName(veth.peerAddress());
+        try (PortReservations there = new PortReservations(veth.peer(), new XdpNamespace(ns))) {
+            int port = there.hold(PROTO_TCP, peer, 0);
+            assertEquals(List.of(), NetNamespace.call(ns, () -> KernelPorts.tcpBinds(peerInet, port)), "held there");
+            there.release(PROTO_TCP, peer, port);
+
+            int timeWait = NetNamespace.call(ns, () -> {
+                try (ServerSocket server = new ServerSocket(0, 1, peerInet);
+                     Socket client = new Socket(peerInet, server.getLocalPort())) {
+                    try (Socket accepted = server.accept()) {
+                        accepted.getOutputStream().write(1); // and closes first: its side goes to TIME-WAIT
+                    }
+                    assertEquals(1, client.getInputStream().read());
+                    assertEquals(-1, client.getInputStream().read());
+                    return server.getLocalPort();
+                }
+            });
+            int held = IN_USE;
+            for (int i = 0; i < 100 && held == IN_USE; i++) {
+                held = there.hold(PROTO_TCP, peer, timeWait);
+                if (held == IN_USE) {
+                    Thread.sleep(10);
+                }
+            }
+            assertEquals(timeWait, held, "only TIME-WAIT connections on the port, in the interface's namespace");
+        }
+    }
+
     @Test
     void portZeroHoldsAFreePortTheKernelChoseFromItsEphemeralRange() throws IOException {
         int[] range = KernelPorts.ephemeralRange();
@@ -180,7 +218,7 @@ class PortReservationsTest {
         holds.release(PROTO_TCP, local, tcp); // after close: nothing to give back, and no error
         assertThrows(IllegalStateException.class, () -> holds.hold(PROTO_TCP, local, 0));
 
-        try (PortReservations other = new PortReservations(veth.local())) {
+        try (PortReservations other = new PortReservations(veth.local(), XdpNamespace.OWN)) {
             int notOurs = Ipv4Address.parse(veth.peerAddress()); // the peer's, in its namespace
             NicException e = assertThrows(NicException.class, () -> other.hold(PROTO_TCP, notOurs, 8080));
             assertTrue(e.getMessage().contains("EADDRNOTAVAIL") && e.getMessage().contains("TCP " + veth.peerAddress()

@@ -23,7 +23,7 @@ class XdpFiltersTest {
 
     @Test
     void listenersAreAddedReadBackAndRemoved() {
-        try (XdpFilters f = XdpFilters.create("test", 64, 16)) {
+        try (XdpFilters f = XdpFilters.create("test", XdpNamespace.OWN, 64, 16)) {
             f.addListener(PROTO_TCP, LOCAL, 8080);
             f.addListener(PROTO_TCP, 0, 8443); // wildcard bind
             assertTrue(f.hasListener(PROTO_TCP, LOCAL, 8080));
@@ -41,7 +41,7 @@ class XdpFiltersTest {
 
     @Test
     void connectionsAreKeyedByTheFullFourTuple() {
-        try (XdpFilters f = XdpFilters.create("test", 64, 16)) {
+        try (XdpFilters f = XdpFilters.create("test", XdpNamespace.OWN, 64, 16)) {
             f.addConnection(PROTO_TCP, LOCAL, 40000, REMOTE, 80);
             assertTrue(f.hasConnection(PROTO_TCP, LOCAL, 40000, REMOTE, 80));
             assertFalse(f.hasConnection(PROTO_TCP, LOCAL, 40000, REMOTE, 81));
@@ -55,7 +55,7 @@ class XdpFiltersTest {
 
     @Test
     void udpBindsKeepTheirAddresssFragmentEntryWhileAnyIsBound() {
-        try (XdpFilters f = XdpFilters.create("test", 64, 16)) {
+        try (XdpFilters f = XdpFilters.create("test", XdpNamespace.OWN, 64, 16)) {
             f.addListener(PROTO_UDP, LOCAL, 5000);
             f.addListener(PROTO_UDP, LOCAL, 5001);
             assertTrue(f.hasListener(PROTO_UDP, LOCAL, 0), "fragments follow the address: its port-0 entry");
@@ -72,7 +72,7 @@ class XdpFiltersTest {
 
     @Test
     void aFullMapIsReportedAndBadArgumentsAreRefused() {
-        try (XdpFilters f = XdpFilters.create("test", 2, 16)) {
+        try (XdpFilters f = XdpFilters.create("test", XdpNamespace.OWN, 2, 16)) {
             f.addConnection(PROTO_TCP, LOCAL, 1, REMOTE, 80);
             f.addConnection(PROTO_TCP, LOCAL, 2, REMOTE, 80);
             BpfException e = assertThrows(BpfException.class, () -> f.addConnection(PROTO_TCP, LOCAL, 3, REMOTE, 80));
@@ -81,7 +81,7 @@ class XdpFiltersTest {
             assertThrows(IllegalArgumentException.class, () -> f.addListener(PROTO_TCP, LOCAL, 0));
             assertThrows(IllegalArgumentException.class, () -> f.addListener(PROTO_TCP, LOCAL, 65536));
         }
-        XdpFilters closed = XdpFilters.create("test", 2, 2);
+        XdpFilters closed = XdpFilters.create("test", XdpNamespace.OWN, 2, 2);
         closed.close();
         closed.close(); // idempotent
         assertThrows(IllegalStateException.class, () -> closed.addListener(PROTO_TCP, LOCAL, 80));

@@ -193,7 +193,7 @@ class XdpLifecycleTest {
     @Test
     void aProgramAttachedByAnotherToolIsNamedWithTheCommandThatDetachesIt() {
         try (ForeignXdpProgram other = ForeignXdpProgram.attach(box.local, "other_tool")) {
-            NicException e = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(box.local));
+            NicException e = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(box.local, Map.of()));
             assertEquals(NicException.Kind.BUSY, e.kind(), e.getMessage());
             assertTrue(e.getMessage().contains("'other_tool' (program id "), e.getMessage());
             assertTrue(e.getMessage().contains("generic mode"), e.getMessage());
@@ -215,7 +215,7 @@ class XdpLifecycleTest {
                 () -> NicDriver.byName("xdp").open(XdpSandbox.config(name, Map.of()), Clock.SYSTEM));
         assertTrue(e.getMessage().startsWith("xdp " + name + ": no such interface"), e.getMessage());
         assertEquals(NicException.Kind.NOT_FOUND, e.kind(), "the shim falls back under NIC_NOT_FOUND");
-        NicException checked = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(name));
+        NicException checked = assertThrows(NicException.class, () -> NicDriver.byName("xdp").check(name, Map.of()));
         assertEquals(e.getMessage(), checked.getMessage(), "the launcher's check says the same");
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.ConfigException;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,14 @@ class XdpOptionsTest {
         assertArrayEquals(new int[] {0, 1, 2}, o.queues(3));
         assertEquals(16384, o.maxConnections());
         assertEquals(1024, o.maxListeners());
+        assertEquals(XdpNamespace.OWN, o.namespace(), "the process's own network namespace");
+    }
+
+    @Test
+    void theNamespaceIsANameIpNetnsKnowsOrAPath() {
+        assertEquals(Path.of("/var/run/netns/blue"), of(Map.of("slipstream.xdp.namespace", "blue")).namespace().path());
+        assertEquals(Path.of("/proc/42/ns/net"),
+                of(Map.of("slipstream.xdp.namespace", " /proc/42/ns/net")).namespace().path());
     }
 
     @Test
@@ -52,6 +61,11 @@ class XdpOptionsTest {
                 () -> of(Map.of("slipstream.xdp.queues", "0,2")).queues(2));
         assertMessage("slipstream.xdp.queues: expected all or a list of queue ids such as 0,1, got 'x'",
                 () -> of(Map.of("slipstream.xdp.queues", "x")).queues(2));
+        for (String notANamespace : new String[] {"..", "run/netns/blue"}) {
+            assertMessage("slipstream.xdp.namespace: expected a name `ip netns list` shows or an absolute path such as"
+                    + " /proc/PID/ns/net, got '" + notANamespace + "'",
+                    () -> of(Map.of("slipstream.xdp.namespace", notANamespace)));
+        }
     }
 
     private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable e) {

@@ -57,7 +57,7 @@ class XdpProgramTest {
     @Test
     void theVerifierAcceptsTheSteeringProgram() {
         assumeRoot();
-        try (XdpSteering steering = XdpSteering.load("test", 1, 4, 64, 16)) {
+        try (XdpSteering steering = XdpSteering.load("test", XdpNamespace.OWN, 1, 4, 64, 16)) {
             assertTrue(steering.programFd() >= 0);
         }
     }

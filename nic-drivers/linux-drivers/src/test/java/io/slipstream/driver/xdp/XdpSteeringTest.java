@@ -32,7 +32,7 @@ class XdpSteeringTest {
     @BeforeEach
     void load() {
         XdpProgramTest.assumeRoot();
-        steering = XdpSteering.load("test", 1, 1, 64, 16, XdpProgram.XDP_DROP);
+        steering = XdpSteering.load("test", XdpNamespace.OWN, 1, 1, 64, 16, XdpProgram.XDP_DROP);
         XdpFilters f = steering.filters();
         f.addConnection(PROTO_TCP, LOCAL, 40000, REMOTE, 80);
         f.addListener(PROTO_TCP, LOCAL, 8080);
