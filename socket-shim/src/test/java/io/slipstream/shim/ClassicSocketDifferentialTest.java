@@ -29,11 +29,13 @@ class ClassicSocketDifferentialTest {
     }
 
     static Socket socket(Env env) throws IOException {
-        return env.provider() instanceof SlipstreamSelectorProvider ? new ClassicSocketTest.ShimSocket() : new Socket();
+        return env.provider() instanceof SlipstreamSelectorProvider shim ? new ClassicSocketTest.ShimSocket(shim)
+                : new Socket();
     }
 
     static ServerSocket serverSocket(Env env) throws IOException {
-        return env.provider() instanceof SlipstreamSelectorProvider ? new ClassicSocketTest.ShimServerSocket() : new ServerSocket();
+        return env.provider() instanceof SlipstreamSelectorProvider shim ? new ClassicSocketTest.ShimServerSocket(shim)
+                : new ServerSocket();
     }
 
     /** A ServerSocket listening on the side's TCP address, ephemeral port. */

@@ -11,7 +11,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketImpl;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +36,12 @@ class ClassicSocketTest {
         final ShimSocketImpl impl;
 
         ShimSocket() throws IOException {
-            this(new ShimSocketImpl(PROVIDER, false));
+            this(PROVIDER);
+        }
+
+        /** On {@code provider}'s stacks (the differential suite's other sides). */
+        ShimSocket(SlipstreamSelectorProvider provider) throws IOException {
+            this(new ShimSocketImpl(provider, false));
         }
 
         private ShimSocket(ShimSocketImpl impl) throws IOException {
@@ -46,19 +50,22 @@ class ClassicSocketTest {
         }
     }
 
-    /** A ServerSocket on Slipstream's impl that accepts into {@link ShimSocket}s. */
+    /** A ServerSocket on Slipstream's impl that accepts into {@link ShimSocket}s of the same provider. */
     static final class ShimServerSocket extends ServerSocket {
+        private final SlipstreamSelectorProvider provider;
+
         ShimServerSocket() throws IOException {
-            super(impl());
+            this(PROVIDER);
         }
 
-        private static SocketImpl impl() {
-            return new ShimSocketImpl(PROVIDER, true);
+        ShimServerSocket(SlipstreamSelectorProvider provider) throws IOException {
+            super(new ShimSocketImpl(provider, true));
+            this.provider = provider;
         }
 
         @Override
         public ShimSocket accept() throws IOException {
-            ShimSocket s = new ShimSocket();
+            ShimSocket s = new ShimSocket(provider);
             implAccept(s);
             return s;
         }

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * One side of the differential suite: a provider and the addresses its sockets use. The JDK's
  * default provider runs everything on kernel loopback; Slipstream's runs TCP and UDP
  * accelerated between two stacks joined by the in-memory NIC, and, as "slipstream-kernel", TCP
- * on kernel loopback (its fallback sockets).
+ * on kernel loopback (its fallback sockets). interop-tests adds "slipstream-xdp": two stacks on
+ * the xdp driver, on the two ends of a veth pair (XdpDifferentialTest).
  */
 record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddress udpServerHost,
         InetAddress udpClientHost) {
@@ -65,6 +66,11 @@ record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddr
     /** The JDK's provider, Slipstream's accelerated, and Slipstream's kernel fallback. */
     static Stream<Env> all() {
         return Stream.of(jdk(), slipstream(), slipstreamKernel());
+    }
+
+    /** Whether this side's sockets run on Slipstream's stacks (not the JDK's, nor the kernel fallback). */
+    boolean accelerated() {
+        return provider instanceof SlipstreamSelectorProvider && !tcpHost.isLoopbackAddress();
     }
 
     InetSocketAddress tcpAny() {
