@@ -246,12 +246,16 @@ final class ShimSocketChannel extends SocketChannel implements ShimNetworkChanne
         });
     }
 
-    /** Starts the stack's connection (its SYN) and retires the kernel socket. Under stateLock. */
+    /**
+     * Retires the kernel socket and starts the stack's connection (its SYN). Under stateLock.
+     * The kernel socket goes first: after a wildcard bind it holds the port the connection
+     * keeps, which a NIC that holds its ports in the kernel (xdp) would otherwise find taken; a
+     * start that fails closes the channel anyway.
+     */
     private void moveOntoStack(ShimStacks.Opened stack, InetSocketAddress remote) throws IOException {
         int port = localAddress instanceof InetSocketAddress bound ? bound.getPort() : 0;
-        TcpBackend k = backend;
+        backend.close();
         backend = AcceleratedTcp.connect(stack, remote, port, options, keys);
-        k.close();
         keys.backingChanged();
     }
 
