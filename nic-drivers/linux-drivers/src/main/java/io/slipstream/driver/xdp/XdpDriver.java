@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code slipstream.driver=xdp}: a virtual interface on AF_XDP sockets on an existing Linux
@@ -47,12 +48,8 @@ public final class XdpDriver implements NicDriver {
     @Override
     public VirtualInterface open(NicConfig config, Clock clock) {
         String ifname = config.interfaceName();
-        requireLinux(ifname);
         XdpOptions options = XdpOptions.from(config);
-        return options.namespace().run(ifname, () -> {
-            checkHere(ifname, options.namespace());
-            return XdpInterface.open(config, options, clock);
-        });
+        return check(ifname, options.namespace(), () -> XdpInterface.open(config, options, clock));
     }
 
     /**
@@ -60,56 +57,61 @@ public final class XdpDriver implements NicDriver {
      * program need (NOT_PERMITTED, naming those it lacks), and no XDP program is attached to the
      * interface (BUSY, naming the program and how to remove it). In that order: a mistyped name
      * is the likeliest mistake, and the attached program can only be named with the privileges.
-     * All in the network namespace the options name ({@link XdpOptions#NAMESPACE}).
+     * All in the network namespace the options name ({@link XdpOptions#NAMESPACE}); entering
+     * another one takes CAP_SYS_ADMIN, so there the privileges are checked first.
      */
     @Override
     public void check(String ifname, Map<String, String> options) {
-        requireLinux(ifname);
-        XdpNamespace namespace = XdpOptions.namespace(Settings.of(options));
-        namespace.run(ifname, () -> {
-            checkHere(ifname, namespace);
-            return null;
-        });
+        check(ifname, XdpOptions.namespace(Settings.of(options)), () -> null);
     }
 
-    private static void requireLinux(String ifname) {
+    /** {@link #check}, then {@code then}, both in {@code namespace}. */
+    private static <T> T check(String ifname, XdpNamespace namespace, Supplier<T> then) {
         String os = System.getProperty("os.name", "");
         if (!os.startsWith("Linux")) {
             throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": AF_XDP needs Linux, this is " + os);
         }
+        if (!namespace.isOwn()) {
+            requireCapabilities(ifname, namespace);
+        }
+        return namespace.run(ifname, () -> {
+            int ifindex;
+            try (Arena arena = Arena.ofConfined()) {
+                Libc libc = new Libc(arena);
+                ifindex = new Xsk(libc, arena).ifIndex(ifname);
+                if (ifindex == 0) {
+                    throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": no such interface"
+                            + (namespace.isOwn() ? "" : " in " + namespace) + " (" + libc.failure("if_nametoindex")
+                            + "; `ip link` lists those there are)");
+                }
+            }
+            requireCapabilities(ifname, namespace);
+            AttachedXdpProgram other = AttachedXdpProgram.find(ifindex);
+            if (other != null) {
+                throw AttachedXdpProgram.refusal(ifname, other, null);
+            }
+            return then.get();
+        });
     }
 
-    /** {@link #check}, made by a thread in {@code namespace}. */
-    private static void checkHere(String ifname, XdpNamespace namespace) {
-        int ifindex;
-        try (Arena arena = Arena.ofConfined()) {
-            Libc libc = new Libc(arena);
-            ifindex = new Xsk(libc, arena).ifIndex(ifname);
-            if (ifindex == 0) {
-                throw new NicException(NicException.Kind.NOT_FOUND, "xdp " + ifname + ": no such interface"
-                        + (namespace.isOwn() ? "" : " in " + namespace) + " (" + libc.failure("if_nametoindex")
-                        + "; `ip link` lists those there are)");
-            }
-        }
-        List<String> missing = missingCapabilities(Capabilities.ofThisProcess());
+    private static void requireCapabilities(String ifname, XdpNamespace namespace) {
+        List<String> missing = missingCapabilities(Capabilities.ofThisProcess(), !namespace.isOwn());
         if (!missing.isEmpty()) {
             throw new NicException(NicException.Kind.NOT_PERMITTED, "xdp " + ifname + ": this process lacks "
-                    + String.join(", ", missing) + " (AF_XDP needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF:"
-                    + " run it as root, or grant them, e.g. AmbientCapabilities= in a systemd unit)");
-        }
-        AttachedXdpProgram other = AttachedXdpProgram.find(ifindex);
-        if (other != null) {
-            throw AttachedXdpProgram.refusal(ifname, other, null);
+                    + String.join(", ", missing) + " (AF_XDP needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF"
+                    + (namespace.isOwn() ? "" : ", and entering " + namespace + " CAP_SYS_ADMIN")
+                    + ": run it as root, or grant them, e.g. AmbientCapabilities= in a systemd unit)");
         }
     }
 
     /**
      * The capabilities an AF_XDP stack needs that {@code held} lacks: CAP_NET_RAW for the
      * sockets, CAP_BPF for maps and programs, CAP_NET_ADMIN to load and attach an XDP program;
-     * CAP_SYS_ADMIN stands in for the last two, as the kernel lets it.
+     * CAP_SYS_ADMIN stands in for the last two, as the kernel lets it, and is needed itself to
+     * enter another network namespace (setns(2)) when {@code otherNamespace}.
      */
-    static List<String> missingCapabilities(Capabilities held) {
-        List<String> missing = new ArrayList<>(3);
+    static List<String> missingCapabilities(Capabilities held, boolean otherNamespace) {
+        List<String> missing = new ArrayList<>(4);
         boolean sysAdmin = held.has(Capabilities.CAP_SYS_ADMIN);
         if (!held.has(Capabilities.CAP_NET_ADMIN) && !sysAdmin) {
             missing.add("CAP_NET_ADMIN");
@@ -119,6 +121,9 @@ public final class XdpDriver implements NicDriver {
         }
         if (!held.has(Capabilities.CAP_BPF) && !sysAdmin) {
             missing.add("CAP_BPF");
+        }
+        if (otherNamespace && !sysAdmin) {
+            missing.add("CAP_SYS_ADMIN");
         }
         return missing;
     }
