@@ -21,8 +21,11 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Each call returns what libc returns (-1 on failure) and leaves errno in this instance's
  * capture segment, read with {@link #errno()}. The segment is allocated once, with the
- * instance, so a call allocates nothing; an instance therefore belongs to one thread at a time
- * (the stack's, or the interrupt thread's), while the bindings are shared by all.
+ * instance; an instance therefore belongs to one thread at a time (the stack's, or the
+ * interrupt thread's), while the bindings are shared by all. The JDK's linker still makes a
+ * small heap object per capturing call unless the JIT removes it, which it does not always
+ * do; so the calls made per packet or per wake-up ({@link #awaitReady}, the AF_XDP kicks)
+ * capture nothing on their way to success and learn errno only when something failed.
  *
  * <p>Buffers are passed as native addresses ({@code segment.address() + offset}), so the data
  * path slices no segment per packet. The caller keeps the memory alive for the call.
@@ -69,6 +72,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final FunctionDescriptor POLL_SIGNATURE = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle POLL = bind("poll", POLL_SIGNATURE, CAPTURE_ERRNO);
+    private static final MethodHandle POLL_UNCAPTURED = bind("poll", POLL_SIGNATURE);
     private static final MethodHandle POLL_NOW = bind("poll", POLL_SIGNATURE, CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle EVENTFD = bind("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
@@ -178,6 +182,22 @@ public final class Libc {
         } catch (Throwable t) {
             throw linkageFailure("poll", t);
         }
+    }
+
+    /**
+     * poll(2) for a thread whose wake-ups are on the data path: the same as {@link #poll} but
+     * allocation-free, and an interrupted wait (EINTR) is not reported: a failed wait looks once
+     * more without waiting, capturing errno, and returns that look's result. A lasting failure
+     * (EBADF, EINVAL, ENOMEM) fails again and returns -1 with {@link #errno()} set.
+     */
+    public int awaitReady(MemorySegment fds, int count, int timeoutMillis) {
+        int ready;
+        try {
+            ready = (int) POLL_UNCAPTURED.invokeExact(fds, (long) count, timeoutMillis);
+        } catch (Throwable t) {
+            throw linkageFailure("poll", t);
+        }
+        return ready >= 0 ? ready : pollNow(fds, count);
     }
 
     /** poll(2) with a zero timeout: a readiness check that never blocks, linked as critical. */

@@ -82,12 +82,15 @@ public final class Xsk {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO);
     private static final MethodHandle BIND = Libc.bind("bind",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final FunctionDescriptor SENDTO_SIGNATURE =
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
     /** sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0): returns at once, so critical. */
-    private static final MethodHandle SENDTO = Libc.bind("sendto",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO,
-            CRITICAL);
+    private static final MethodHandle SENDTO = Libc.bind("sendto", SENDTO_SIGNATURE, ERRNO, CRITICAL);
+    /** The same without errno: the kick made per doorbell must not allocate (see {@link Libc}). */
+    private static final MethodHandle SENDTO_UNCAPTURED = Libc.bind("sendto", SENDTO_SIGNATURE, CRITICAL);
+    /** recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL): its outcome is not used, so no errno. */
     private static final MethodHandle RECVFROM = Libc.bind("recvfrom",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG),
             CRITICAL);
     private static final MethodHandle IF_NAMETOINDEX = Libc.bind("if_nametoindex",
             FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO);
@@ -172,8 +175,20 @@ public final class Xsk {
         }
     }
 
-    /** The tx kick: an empty non-blocking sendto, which makes the kernel process the tx ring. */
+    /**
+     * The tx kick: an empty non-blocking sendto, which makes the kernel process the tx ring.
+     * Returns -1 on failure without errno; {@link #kickTxReportingErrno} tells why.
+     */
     public long kickTx(int fd) {
+        try {
+            return (long) SENDTO_UNCAPTURED.invokeExact(fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
+        } catch (Throwable t) {
+            throw Libc.linkageFailure("sendto", t);
+        }
+    }
+
+    /** {@link #kickTx} leaving errno in {@link Libc#errno()} on failure; for the failure path. */
+    public long kickTxReportingErrno(int fd) {
         try {
             return (long) SENDTO.invokeExact(libc.callState(), fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
         } catch (Throwable t) {
@@ -184,7 +199,7 @@ public final class Xsk {
     /** The rx kick: an empty non-blocking recvfrom, which makes the driver refill from the fill ring. */
     public long kickRx(int fd) {
         try {
-            return (long) RECVFROM.invokeExact(libc.callState(), fd, 0L, 0L, MSG_DONTWAIT, 0L, 0L);
+            return (long) RECVFROM.invokeExact(fd, 0L, 0L, MSG_DONTWAIT, 0L, 0L);
         } catch (Throwable t) {
             throw Libc.linkageFailure("recvfrom", t);
         }

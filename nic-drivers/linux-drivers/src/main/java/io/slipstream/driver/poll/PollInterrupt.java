@@ -1,6 +1,5 @@
 package io.slipstream.driver.poll;
 
-import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
 import io.slipstream.linux.Libc;
 import io.slipstream.nic.Interrupt;
@@ -178,12 +177,9 @@ public final class PollInterrupt implements Interrupt {
                     Libc.setPollFd(pollFds, watched++, deviceFds[i], Libc.POLLIN);
                 }
             }
-            int ready = waiterLibc.poll(pollFds, watched, pollMillis(waitNanos));
+            int ready = waiterLibc.awaitReady(pollFds, watched, pollMillis(waitNanos));
             waiter = IDLE;
             if (ready < 0) {
-                if (waiterLibc.errno() == Errno.EINTR) {
-                    continue;
-                }
                 throw new NicException(device + " interrupt: " + waiterLibc.failure("poll"));
             }
             if (closed) {

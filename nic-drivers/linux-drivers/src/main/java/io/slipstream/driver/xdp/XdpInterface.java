@@ -345,7 +345,20 @@ public final class XdpInterface extends AbstractVirtualInterface {
         txKickPending = false;
         for (int kicks = 0; kicks < MAX_KICKS_PER_DOORBELL && txSocket.tx.needsWakeup(); kicks++) {
             stats.increment(NicCounter.TX_KICKS);
+            int before = txSocket.tx.pending();
             if (xsk.kickTx(txSocket.fd) >= 0) {
+                return;
+            }
+            int after = txSocket.tx.pending();
+            if (after == 0) {
+                return;
+            }
+            if (after < before) {
+                continue; // copy mode sent a batch and asks for another call (EAGAIN)
+            }
+            // Nothing went: kick once more, learning why (off the path a busy ring takes).
+            stats.increment(NicCounter.TX_KICKS);
+            if (xsk.kickTxReportingErrno(txSocket.fd) >= 0) {
                 return;
             }
             int errno = xsk.libc().errno();
