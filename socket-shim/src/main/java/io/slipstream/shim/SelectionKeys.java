@@ -1,7 +1,7 @@
 package io.slipstream.shim;
 
 import io.slipstream.linux.Sockets;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Arrays;
 
 /**
  * The selection keys of one channel, so that a change of what backs the channel (kernel socket
@@ -10,7 +10,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * One per channel, handed from backend to backend when the channel moves.
  */
 final class SelectionKeys {
-    private final CopyOnWriteArrayList<ShimSelectionKey> keys = new CopyOnWriteArrayList<>();
+    private static final ShimSelectionKey[] NONE = {};
+    /**
+     * The keys, copied on write (guarded by this object for writers): readiness is announced on
+     * the data path, and iterating an array allocates nothing where a list's iterator may.
+     */
+    private volatile ShimSelectionKey[] keys = NONE;
     /** The operations that wait for EPOLLIN. */
     private final int inOps;
     /** The operations that wait for EPOLLOUT. */
@@ -21,12 +26,22 @@ final class SelectionKeys {
         this.outOps = outOps;
     }
 
-    void add(ShimSelectionKey key) {
-        keys.add(key);
+    synchronized void add(ShimSelectionKey key) {
+        ShimSelectionKey[] grown = Arrays.copyOf(keys, keys.length + 1);
+        grown[keys.length] = key;
+        keys = grown;
     }
 
-    void remove(ShimSelectionKey key) {
-        keys.remove(key);
+    synchronized void remove(ShimSelectionKey key) {
+        ShimSelectionKey[] now = keys;
+        for (int i = 0; i < now.length; i++) {
+            if (now[i] == key) {
+                ShimSelectionKey[] shrunk = Arrays.copyOf(now, now.length - 1);
+                System.arraycopy(now, i + 1, shrunk, i, now.length - i - 1);
+                keys = shrunk.length == 0 ? NONE : shrunk;
+                return;
+            }
+        }
     }
 
     /** The channel's backing changed: every selector re-registers it before its next wait. */
