@@ -47,8 +47,11 @@ final class LinkLevel implements LinkOutput, EventHandler {
     private final PacketBuffer[] loopback = new PacketBuffer[LOOPBACK_QUEUE_FRAMES];
     private int loopbackHead;
     private int loopbackCount;
-    /** A poll pass is under way: frames it sends share one doorbell at its end. */
-    private boolean batchingDoorbell;
+    /**
+     * Brackets under way that will ring the doorbell at their end (a poll pass, an
+     * application's enter/exit): while above zero, frames sent share that one doorbell.
+     */
+    private int doorbellBatches;
     /** Frames were posted since the last doorbell. */
     private boolean txPending;
     /** The deadline the NIC timer is armed at (stack clock), or {@link NicTimer#DISARMED}. */
@@ -257,8 +260,8 @@ final class LinkLevel implements LinkOutput, EventHandler {
             frame.release(owner);
             return;
         }
-        if (!batchingDoorbell) {
-            flush(); // latency: a send outside a poll pass goes at once
+        if (doorbellBatches == 0) {
+            flush(); // latency: a send outside any bracket goes at once
         }
     }
 
@@ -273,9 +276,14 @@ final class LinkLevel implements LinkOutput, EventHandler {
         }
     }
 
-    /** While on, frames sent ring the doorbell once, at {@link #flush()}, not each on its own. */
+    /**
+     * Opens ({@code true}) or closes a bracket whose end calls {@link #flush()}: inside one,
+     * frames sent ring the doorbell once, there, not each on its own (a 64 KiB write is one
+     * kick, not forty). Brackets nest; every opening is closed.
+     */
     void batchDoorbell(boolean on) {
-        batchingDoorbell = on;
+        doorbellBatches += on ? 1 : -1;
+        assert doorbellBatches >= 0;
     }
 
     /** Rings the doorbell if frames were posted since the last one. */

@@ -220,16 +220,18 @@ final class StackRuntime {
             lock.lock();
             clock.refresh(System.nanoTime()); // the holder polled for us; the time is ours to take
         }
+        link.batchDoorbell(true); // what the operation sends leaves at exit, with one kick
     }
 
     /** See {@link Stack#exit()}. */
     void exit() {
         try {
+            link.batchDoorbell(false);
             if (!closed) {
                 if (link.hasLoopback()) {
                     link.drainLoopback(); // datagrams to ourselves arrive before anyone else looks
-                    link.flush();
                 }
+                link.flush();
                 armNicTimer();
             }
         } finally {
