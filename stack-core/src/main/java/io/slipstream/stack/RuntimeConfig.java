@@ -15,6 +15,8 @@ import io.slipstream.config.Settings;
  * @param overflowNanos longest time the interrupt thread leaves events unprocessed while
  *     application threads are inactive: the rx ring must not fill in that time
  * @param exitLingerNanos how long JVM shutdown waits for connections to deliver their data
+ * @param exitCounters whether the stack prints its non-zero counters to standard error at JVM
+ *     shutdown (after the drain), so a program run through the launcher can be looked into
  * @param interruptThread whether the stack starts its interrupt thread (tests that drive the
  *     interrupt service by hand turn it off)
  * @param pollBatch events handled per poll pass of a socket operation
@@ -26,6 +28,7 @@ public record RuntimeConfig(
         long latencyNanos,
         long overflowNanos,
         long exitLingerNanos,
+        boolean exitCounters,
         boolean interruptThread,
         int pollBatch) {
 
@@ -40,6 +43,7 @@ public record RuntimeConfig(
     public static final Setting.Whole INTERRUPT_OVERFLOW_USEC =
             new Setting.Whole("slipstream.interrupt.overflow.usec", 1, 1, 60_000_000, "µs");
     public static final Setting.Whole EXIT_LINGER_MS = new Setting.Whole("slipstream.exit.linger.ms", 30_000, 0, 3_600_000, "ms");
+    public static final Setting.Flag EXIT_COUNTERS = new Setting.Flag("slipstream.exit.counters", false);
     public static final Setting.Flag INTERRUPT_THREAD = new Setting.Flag("slipstream.interrupt.thread", true);
     public static final Setting.Whole POLL_BATCH =
             new Setting.Whole("slipstream.poll.batch", Stack.DEFAULT_POLL_BUDGET, 1, 1 << 16, "events");
@@ -60,6 +64,7 @@ public record RuntimeConfig(
                 INTERRUPT_LATENCY_USEC.read(s) * 1000,
                 INTERRUPT_OVERFLOW_USEC.read(s, defaultOverflowUsec) * 1000,
                 EXIT_LINGER_MS.read(s) * 1_000_000,
+                EXIT_COUNTERS.read(s),
                 INTERRUPT_THREAD.read(s),
                 POLL_BATCH.readInt(s));
     }

@@ -41,7 +41,12 @@ final class StackRegistry {
             if (n == drains.length) {
                 break;
             }
-            drains[n++] = Thread.ofPlatform().name("slipstream-exit-" + s.nic().name()).start(s::drainForExit);
+            drains[n++] = Thread.ofPlatform().name("slipstream-exit-" + s.nic().name()).start(() -> {
+                s.drainForExit();
+                if (s.runtimeConfig().exitCounters()) {
+                    System.err.println(s.nonZeroCounters());
+                }
+            });
         }
         for (int i = 0; i < n; i++) {
             try {
