@@ -12,13 +12,14 @@ import java.util.zip.CRC32;
  * main return without closing, so what is still in its send buffer is only delivered by the
  * runtime's drain at JVM shutdown. The receiver (stack B, a daemon thread standing in for the
  * peer process) reports what it got; a shutdown hook lets it finish before the JVM halts.
+ * Each stack prints its counters at exit ({@code slipstream.exit.counters}).
  */
 public final class ExitDrainMain {
     private ExitDrainMain() {}
 
     public static void main(String[] args) throws Exception {
         long total = Long.parseLong(args[0]);
-        TcpPair p = new TcpPair(Map.of("slipstream.exit.linger.ms", "120000"));
+        TcpPair p = new TcpPair(Map.of("slipstream.exit.linger.ms", "120000", "slipstream.exit.counters", "true"));
         BlockingConnection[] c = RuntimeTcpTest.connect(p, TcpConnectOptions.DEFAULT);
         Thread receiver = Thread.ofPlatform().daemon().start(() -> {
             try {

@@ -216,5 +216,9 @@ class RuntimeAcceptanceTest {
         assertEquals("SENT " + total, sent.substring(0, sent.lastIndexOf(' ')));
         String crc = sent.substring(sent.lastIndexOf(' ') + 1);
         assertEquals("RECEIVED " + total + " " + crc + " FIN", received, () -> String.join("\n", lines));
+        // slipstream.exit.counters: each stack's non-zero counters, after its drain.
+        assertEquals(2, lines.stream().filter(s -> s.startsWith("slipstream counters of ")).count(), () -> String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(s -> s.startsWith("  tcp: ") && s.contains(" data_segments_sent=")),
+                () -> String.join("\n", lines));
     }
 }

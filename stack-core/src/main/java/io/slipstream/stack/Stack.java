@@ -416,15 +416,10 @@ public final class Stack implements AutoCloseable {
     /** One line per layer with its non-zero counters, headed by the NIC's name: what {@code slipstream.exit.counters} prints. */
     public String nonZeroCounters() {
         StringBuilder out = new StringBuilder("slipstream counters of ").append(nic.name()).append(':');
-        counterSnapshot().forEach((layer, values) -> {
-            StringBuilder line = new StringBuilder();
-            values.forEach((name, value) -> {
-                if (value != 0) {
-                    line.append(' ').append(name).append('=').append(value);
-                }
-            });
-            if (!line.isEmpty()) {
-                out.append("\n  ").append(layer).append(':').append(line);
+        counterSnapshot().forEach((layer, values) -> { // snapshots hold the non-zero counters only
+            if (!values.isEmpty()) {
+                out.append("\n  ").append(layer).append(':');
+                values.forEach((name, value) -> out.append(' ').append(name).append('=').append(value));
             }
         });
         return out.toString();
