@@ -120,6 +120,11 @@ class AcceleratedTosTest {
             this.tos.add(tos);
             return tcp.receive(buffer, owner, source, destination, tos);
         }
+
+        @Override
+        public void receiveBatch(boolean begins) {
+            tcp.receiveBatch(begins);
+        }
     }
 
     /** Processes both stacks until {@code done} (checked under B's lock), bounded in count. */

@@ -13,6 +13,7 @@ import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
 import io.slipstream.wire.WireError;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * IPv4 input and output for one interface (RFC 791, RFC 1122 §3). Input: validates,
@@ -41,6 +42,8 @@ public final class Ipv4Layer implements Ipv4Output {
     private final BufferOwner owner = new BufferOwner("ipv4");
     private final BufferOwner reassemblyOwner = new BufferOwner("ipv4-reassembly");
     private final Ipv4Transport[] transports = new Ipv4Transport[256];
+    /** The protocols with a transport, in the order they registered. */
+    private int[] registered = {};
     private final ArpTable arp;
     private final Reassembler reassembler;
     private final IcmpLayer icmp;
@@ -78,6 +81,15 @@ public final class Ipv4Layer implements Ipv4Output {
             throw new IllegalStateException("protocol " + transport.protocol() + " already registered");
         }
         transports[transport.protocol()] = transport;
+        registered = Arrays.copyOf(registered, registered.length + 1);
+        registered[registered.length - 1] = transport.protocol();
+    }
+
+    /** See {@link Ipv4Transport#receiveBatch}: every registered transport hears of it. */
+    public void receiveBatch(boolean begins) {
+        for (int protocol : registered) {
+            transports[protocol].receiveBatch(begins);
+        }
     }
 
     /**

@@ -23,6 +23,14 @@ public interface Ipv4Transport {
     int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos);
 
     /**
+     * A batch of received datagrams (the frames of one poll pass) begins ({@code true}) or
+     * ends. Inside one, a transport may hold back an answer to send it once at the end (TCP
+     * ACKs several in-order segments with one); outside any batch, answers go at once. A
+     * transport that sits in front of another passes both on.
+     */
+    void receiveBatch(boolean begins);
+
+    /**
      * An ICMP error about a datagram this stack sent. {@code quoted} at {@code quotedOffset}
      * holds the quoted IP header (already checked to be at least its header length) and
      * {@code quotedLength} bytes in all, at least 8 of them past the IP header.

@@ -85,7 +85,13 @@ final class LinkLevel implements LinkOutput, EventHandler {
 
     /** Handles up to {@code budget} NIC events; returns how many there were. */
     int pollEvents(int budget) {
-        int n = nic.events().poll(this, budget);
+        int n;
+        ip.receiveBatch(true); // answers to what the pass receives may wait for its end
+        try {
+            n = nic.events().poll(this, budget);
+        } finally {
+            ip.receiveBatch(false);
+        }
         counters.add(StackCounter.EVENTS, n);
         return n;
     }
@@ -210,14 +216,22 @@ final class LinkLevel implements LinkOutput, EventHandler {
 
     /** Receives every frame this stack sent to itself; returns how many. */
     int drainLoopback() {
+        if (loopbackCount == 0) {
+            return 0;
+        }
         int n = 0;
-        while (loopbackCount > 0) {
-            PacketBuffer f = loopback[loopbackHead];
-            loopback[loopbackHead] = null;
-            loopbackHead = (loopbackHead + 1) % LOOPBACK_QUEUE_FRAMES;
-            loopbackCount--;
-            receiveFrame(f, loopbackOwner);
-            n++;
+        ip.receiveBatch(true);
+        try {
+            while (loopbackCount > 0) {
+                PacketBuffer f = loopback[loopbackHead];
+                loopback[loopbackHead] = null;
+                loopbackHead = (loopbackHead + 1) % LOOPBACK_QUEUE_FRAMES;
+                loopbackCount--;
+                receiveFrame(f, loopbackOwner);
+                n++;
+            }
+        } finally {
+            ip.receiveBatch(false);
         }
         return n;
     }

@@ -66,6 +66,11 @@ final class DelayedAcks {
         bytesSinceAck = 0;
     }
 
+    /** Bytes of in-order data received since the last ACK went out. */
+    int bytesSinceAck() {
+        return bytesSinceAck;
+    }
+
     /** Whether received data is waiting for its ACK. */
     boolean pending() {
         return bytesSinceAck > 0;

@@ -126,6 +126,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     // ACK generation
     final DelayedAcks acks;
     boolean ackPending;
+    /** The pending ACK waits for the end of the receive batch ({@link HeldAcks}). */
+    boolean ackHeld;
 
     // socket options
     boolean noDelay;

@@ -92,6 +92,8 @@ final class TcpInput {
         boolean syn = (seg.flags & Tcp.SYN) != 0;
         boolean fin = (seg.flags & Tcp.FIN) != 0;
         long nowNanos = c.now();
+        // whether this segment's data went in order, whole: only its ACK may wait for the batch's end
+        boolean inOrder = false;
         // RFC 7323 §5.3 PAWS, before the sequence check
         if (c.timestampsOk && seg.options.hasTimestamps && !rst && Seq.lt(seg.options.tsVal, c.tsRecent)
                 && nowNanos - c.tsRecentNanos < PAWS_IDLE_NANOS) {
@@ -209,6 +211,7 @@ final class TcpInput {
         }
         if (dataLen > 0 && c.state.receivesData()) {
             int room = Math.min(c.rcvWindow.rightEdge() - seq, c.receiveBuffer.free() - (seq - c.rcvNxt));
+            inOrder = seq == c.rcvNxt && dataLen <= room;
             if (dataLen > room) {
                 // beyond the window (a zero-window probe with a new byte): not acceptable, so
                 // answered with an ACK (§3.10.7.4), or the sender's probes go unanswered
@@ -234,7 +237,7 @@ final class TcpInput {
             }
         }
         c.out.output(false); // data segments carry the ACK
-        if (c.ackPending) {
+        if (c.ackPending && !(inOrder && c.outOfOrder.count() == 0 && c.layer.heldAcks.hold(c))) {
             c.out.sendAck();
         }
     }

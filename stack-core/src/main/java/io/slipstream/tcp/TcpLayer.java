@@ -57,6 +57,8 @@ public final class TcpLayer extends TransportLayer {
     private final SipHash isnHash;
     private final SipHash portHash;
     private final SipHash cookieHash;
+    /** ACKs that wait for the end of the receive batch. */
+    final HeldAcks heldAcks = new HeldAcks();
     private final LongObjectHashMap<TcpConnection> connections = new LongObjectHashMap<>();
     private final IntObjectHashMap<TcpListener> listeners = new IntObjectHashMap<>();
     private int nextEphemeral;
@@ -446,6 +448,17 @@ public final class TcpLayer extends TransportLayer {
     }
 
     // ------------------------------------------------------------------ receive
+
+    /** See {@link HeldAcks}: the ACKs held during a batch go at its end. */
+    @Override
+    public void receiveBatch(boolean begins) {
+        assert lockHeld();
+        if (begins) {
+            heldAcks.batchBegins();
+        } else {
+            heldAcks.batchEnds();
+        }
+    }
 
     @Override
     public int receive(PacketBuffer buffer, BufferOwner from, int source, int destination, int tos) {

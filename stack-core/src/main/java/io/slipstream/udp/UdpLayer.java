@@ -153,6 +153,10 @@ public final class UdpLayer extends TransportLayer {
         counters.increment(c);
     }
 
+    /** UDP answers nothing it could hold: datagrams are delivered as they come. */
+    @Override
+    public void receiveBatch(boolean begins) {}
+
     @Override
     public int receive(PacketBuffer buffer, BufferOwner owner, int source, int destination, int tos) {
         MemorySegment s = buffer.segment();
