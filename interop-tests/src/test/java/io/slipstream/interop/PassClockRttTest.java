@@ -1,7 +1,7 @@
 package io.slipstream.interop;
 
-import static io.slipstream.interop.StackCalls.holding;
-import static io.slipstream.interop.StackCalls.inside;
+import static io.slipstream.testing.StackCalls.holding;
+import static io.slipstream.testing.StackCalls.inside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

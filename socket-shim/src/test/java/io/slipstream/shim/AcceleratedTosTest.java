@@ -8,12 +8,14 @@ import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.Ipv4Transport;
 import io.slipstream.stack.Stack;
+import io.slipstream.testing.StackCalls;
 import io.slipstream.tcp.TcpConnection;
 import io.slipstream.tcp.TcpLayer;
 import io.slipstream.tcp.TcpListener;
 import io.slipstream.tcp.TcpState;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -40,14 +42,12 @@ class AcceleratedTosTest {
         final Stack stack = ShimStacks.get(Env.config(Env.LINK, Env.B_CIDR)).stack();
         final UdpSocket socket;
 
-        Receiver() throws Exception {
-            stack.enter();
-            try {
-                socket = stack.udp().open();
-                socket.bind(0);
-            } finally {
-                stack.exit();
-            }
+        Receiver() throws BindException {
+            socket = StackCalls.inside(stack, () -> {
+                UdpSocket s = stack.udp().open();
+                s.bind(0);
+                return s;
+            });
         }
 
         InetSocketAddress address() {
@@ -72,12 +72,10 @@ class AcceleratedTosTest {
 
         @Override
         public void close() {
-            stack.enter();
-            try {
+            StackCalls.inside(stack, () -> {
                 socket.close();
-            } finally {
-                stack.exit();
-            }
+                return null;
+            });
         }
     }
 

@@ -1,27 +1,32 @@
-package io.slipstream.interop;
+package io.slipstream.testing;
 
 import io.slipstream.stack.Stack;
-import java.util.function.Supplier;
 
 /** How the tests call into a stack from outside a poll, as the shim's sockets do. */
-final class StackCalls {
+public final class StackCalls {
     private StackCalls() {}
 
+    /** A call into the stack; it may throw what the socket operation it makes throws. */
+    @FunctionalInterface
+    public interface Call<T, E extends Exception> {
+        T run() throws E;
+    }
+
     /** Runs {@code op} as a socket operation does: between {@link Stack#enter()} and {@link Stack#exit()}. */
-    static <T> T inside(Stack stack, Supplier<T> op) {
+    public static <T, E extends Exception> T inside(Stack stack, Call<T, E> op) throws E {
         stack.enter();
         try {
-            return op.get();
+            return op.run();
         } finally {
             stack.exit();
         }
     }
 
     /** Runs {@code op} holding the stack lock, without the poll pass {@link Stack#enter()} makes. */
-    static <T> T holding(Stack stack, Supplier<T> op) {
+    public static <T, E extends Exception> T holding(Stack stack, Call<T, E> op) throws E {
         stack.lock().lock();
         try {
-            return op.get();
+            return op.run();
         } finally {
             stack.lock().unlock();
         }
