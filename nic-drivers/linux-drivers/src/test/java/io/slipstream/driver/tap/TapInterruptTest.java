@@ -144,12 +144,12 @@ class TapInterruptTest extends SandboxedTapTest {
             return w;
         }
 
-        /** Waits (bounded) until the thread sits in poll(2), so what follows happens while it sleeps. */
+        /** Waits (bounded) until the thread sits in poll(2) ({@code Libc.awaitReady}), so what follows happens while it sleeps. */
         void blockedInPoll() throws InterruptedException {
             long deadline = System.nanoTime() + STEP.toNanos();
             while (System.nanoTime() - deadline < 0) {
                 for (StackTraceElement e : thread.getStackTrace()) {
-                    if (e.getClassName().equals("io.slipstream.linux.Libc") && e.getMethodName().equals("poll")) {
+                    if (e.getClassName().equals("io.slipstream.linux.Libc") && e.getMethodName().equals("awaitReady")) {
                         return;
                     }
                 }
