@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -143,6 +144,8 @@ public final class Sockets {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle EPOLL_WAIT = Libc.bind("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle IF_NAMETOINDEX = Libc.bind("if_nametoindex",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS), CAPTURE_ERRNO);
 
     private final Libc libc;
     private final MemorySegment callState;
@@ -334,5 +337,14 @@ public final class Sockets {
     /** The data of entry {@code index} of an epoll_wait result array. */
     public static long epollData(MemorySegment events, int index) {
         return events.get(JAVA_LONG.withByteAlignment(4), index * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+    }
+
+    /** if_nametoindex(3): the interface's index, or 0 when there is none (errno set). */
+    public int ifIndex(String name) {
+        try (Arena temp = Arena.ofConfined()) {
+            return (int) IF_NAMETOINDEX.invokeExact(callState, temp.allocateFrom(name));
+        } catch (Throwable t) {
+            throw Libc.linkageFailure("if_nametoindex", t);
+        }
     }
 }

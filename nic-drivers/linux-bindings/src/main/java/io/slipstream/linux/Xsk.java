@@ -92,8 +92,6 @@ public final class Xsk {
     private static final MethodHandle RECVFROM = Libc.bind("recvfrom",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG),
             CRITICAL);
-    private static final MethodHandle IF_NAMETOINDEX = Libc.bind("if_nametoindex",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO);
 
     private final Libc libc;
     private final MemorySegment scratch;
@@ -205,12 +203,8 @@ public final class Xsk {
         }
     }
 
-    /** if_nametoindex(3): the interface's index, or 0 when there is none (errno set). */
+    /** if_nametoindex(3): the interface's index, or 0 when there is none (errno set); {@link Sockets#ifIndex}. */
     public int ifIndex(String name) {
-        try (Arena temp = Arena.ofConfined()) {
-            return (int) IF_NAMETOINDEX.invokeExact(libc.callState(), temp.allocateFrom(name));
-        } catch (Throwable t) {
-            throw Libc.linkageFailure("if_nametoindex", t);
-        }
+        return new Sockets(libc).ifIndex(name);
     }
 }
