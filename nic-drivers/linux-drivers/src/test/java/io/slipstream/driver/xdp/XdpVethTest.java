@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
+import io.slipstream.driver.testing.FrameHarness;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.testing.NetNs;
 import io.slipstream.wire.Ethernet;
@@ -15,7 +16,6 @@ import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.Udp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -36,8 +36,6 @@ import org.junit.jupiter.api.Timeout;
 class XdpVethTest {
     private static final int IP_OFF = Ethernet.HEADER_LENGTH;
     private static final int ALLOCATION_WINDOW = 4_000;
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private XdpSandbox box;
     /** The fewest bytes this thread allocated over {@link #ALLOCATION_WINDOW} echoes in the last {@link #echo}. */
     private long fewestBytesPerWindow;
@@ -80,7 +78,7 @@ class XdpVethTest {
             box.ns.exec("bash", "-c", "printf to-slipstream > /dev/udp/" + local + "/9999; "
                     + "printf to-the-kernel > /dev/udp/" + local + "/9998").orThrow();
 
-            PacketBuffer frame = box.awaitFrame("the datagram to port 9999", b -> isUdpTo(b, box.localIp, 9999));
+            PacketBuffer frame = box.awaitFrame("the datagram to port 9999", b -> FrameHarness.isUdpTo(b, box.localIp, 9999));
             try {
                 MemorySegment s = frame.segment();
                 long ip = frame.offset() + IP_OFF;
@@ -189,7 +187,7 @@ class XdpVethTest {
         int[] received = {0};
         box.harness.pollUntil("24 datagrams", () -> {
             for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
-                received[0] += isUdpTo(b, box.localIp, 9999) ? 1 : 0;
+                received[0] += FrameHarness.isUdpTo(b, box.localIp, 9999) ? 1 : 0;
                 b.release(box.vi.stackOwner());
             }
             return received[0] == 24;
@@ -198,80 +196,11 @@ class XdpVethTest {
                 () -> "per queue: " + box.vi.framesReceived(0) + ", " + box.vi.framesReceived(1));
     }
 
-    /**
-     * A kernel UDP client in the namespace sends {@code count} datagrams to port 7, each after
-     * the previous echo came back; the test thread echoes them straight from the rx ring (MACs,
-     * addresses and ports swapped in place, checksums unchanged) onto the tx ring: no copy, no
-     * stack. Returns the client's report: "echoed N p50_us X p99_us Y".
-     */
+    /** {@link FrameHarness#echoUdp} to port 7, which the filters give to Slipstream. */
     private String echo(int count) throws InterruptedException {
         box.vi.filters().addListener(XdpFilters.PROTO_UDP, box.localIp, 7);
-        String client = """
-                import socket, sys, time
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
-                n = int(sys.argv[2]); rtts = []
-                for i in range(n):
-                    msg = b'%08d' % i + b'x' * 56
-                    t = time.perf_counter_ns(); s.sendto(msg, (sys.argv[1], 7)); d, _ = s.recvfrom(2048)
-                    rtts.append(time.perf_counter_ns() - t)
-                    assert d == msg, d
-                rtts.sort(); print('echoed', n, 'p50_us', rtts[n // 2] / 1000, 'p99_us', rtts[n * 99 // 100] / 1000)
-                """;
-        NetNs.Background run = box.ns.start("python3", "-c", client, Ipv4Address.format(box.localIp), "" + count);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        long echoed = 0;
-        long windowStart = THREADS.getCurrentThreadAllocatedBytes();
-        fewestBytesPerWindow = Long.MAX_VALUE;
-        while (run.isAlive() && System.nanoTime() - deadline < 0) {
-            box.pump();
-            for (PacketBuffer b = box.events.rx.poll(); b != null; b = box.events.rx.poll()) {
-                if (isUdpTo(b, box.localIp, 7)) {
-                    swapInPlace(b);
-                    box.send(b);
-                    if (++echoed % ALLOCATION_WINDOW == 0) {
-                        long now = THREADS.getCurrentThreadAllocatedBytes();
-                        fewestBytesPerWindow = Math.min(fewestBytesPerWindow, now - windowStart);
-                        windowStart = now;
-                    }
-                } else {
-                    b.release(box.vi.stackOwner());
-                }
-            }
-        }
-        for (int i = 0; i < 100 && box.vi.tx().posted() > 0; i++) {
-            box.pump();
-            Thread.sleep(1);
-        }
-        NetNs.Result r = run.await(Duration.ofSeconds(5));
-        return r.stdout().strip() + (r.stderr().isBlank() ? "" : "; stderr " + r.stderr().strip())
-                + "; stats " + box.vi.stats() + ", completed " + box.events.txCompleted;
-    }
-
-    private static void swapInPlace(PacketBuffer b) {
-        MemorySegment s = b.segment();
-        long eth = b.offset();
-        long dst = Ethernet.destination(s, eth);
-        long src = Ethernet.source(s, eth);
-        Ethernet.write(s, eth, src, dst, Ethernet.TYPE_IPV4);
-        long ip = eth + IP_OFF;
-        int from = s.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 12);
-        s.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 12, s.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 16));
-        s.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 16, from);
-        long udp = ip + Ipv4.headerLength(s, ip);
-        short port = s.get(ValueLayout.JAVA_SHORT_UNALIGNED, udp);
-        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, udp, s.get(ValueLayout.JAVA_SHORT_UNALIGNED, udp + 2));
-        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, udp + 2, port);
-    }
-
-    static boolean isUdpTo(PacketBuffer b, int address, int port) {
-        MemorySegment s = b.segment();
-        long ip = b.offset() + IP_OFF;
-        int available = b.length() - IP_OFF;
-        return available >= Ipv4.MIN_HEADER_LENGTH + Udp.HEADER_LENGTH
-                && Ethernet.outerType(s, b.offset()) == Ethernet.TYPE_IPV4
-                && Ipv4.validate(s, ip, available) == null
-                && Ipv4.protocol(s, ip) == Ipv4.PROTO_UDP
-                && Ipv4.destination(s, ip) == address
-                && Udp.destinationPort(s, ip + Ipv4.headerLength(s, ip)) == port;
+        FrameHarness.Echo echo = box.harness.echoUdp(box.ns, box.localIp, 7, count, ALLOCATION_WINDOW);
+        fewestBytesPerWindow = echo.fewestBytesPerWindow();
+        return echo.report();
     }
 }
