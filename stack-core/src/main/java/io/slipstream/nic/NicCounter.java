@@ -34,5 +34,9 @@ public enum NicCounter {
     /** AF_XDP: 1 when the XDP program runs in the driver (native mode). */
     XDP_NATIVE,
     /** AF_XDP: 1 when the XDP program runs in the generic (SKB) path. */
-    XDP_GENERIC
+    XDP_GENERIC,
+    /** AF_PACKET: frames the kernel dropped because no block of the rx ring was free (PACKET_STATISTICS tp_drops). */
+    PACKET_RX_RING_FULL,
+    /** AF_PACKET: times the kernel froze the rx queue for want of a free block (tp_freeze_q_cnt). */
+    PACKET_RX_FREEZES
 }

@@ -7,13 +7,13 @@ import io.slipstream.buffer.PacketBuffer;
  * descriptor ring: the tx ring walks several cursors (sent, rung) between its head and tail.
  * Capacity is a power of two; nothing here allocates after construction.
  */
-final class FrameFifo {
+public final class FrameFifo {
     private final PacketBuffer[] slots;
     private final int mask;
     private long head;
     private long tail;
 
-    FrameFifo(int capacity) {
+    public FrameFifo(int capacity) {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity must be a power of two, got " + capacity);
         }
@@ -21,30 +21,30 @@ final class FrameFifo {
         this.mask = capacity - 1;
     }
 
-    int capacity() {
+    public int capacity() {
         return slots.length;
     }
 
-    int size() {
+    public int size() {
         return (int) (tail - head);
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return head == tail;
     }
 
     /** Sequence number of the oldest entry. */
-    long head() {
+    public long head() {
         return head;
     }
 
     /** Sequence number the next entry will get. */
-    long tail() {
+    public long tail() {
         return tail;
     }
 
     /** Appends; false when full. */
-    boolean offer(PacketBuffer b) {
+    public boolean offer(PacketBuffer b) {
         if (tail - head == slots.length) {
             return false;
         }
@@ -54,17 +54,17 @@ final class FrameFifo {
     }
 
     /** The entry with sequence {@code seq}, which must lie in [head, tail). */
-    PacketBuffer at(long seq) {
+    public PacketBuffer at(long seq) {
         return slots[(int) seq & mask];
     }
 
     /** The oldest entry, or null when empty. */
-    PacketBuffer peek() {
+    public PacketBuffer peek() {
         return head == tail ? null : slots[(int) head & mask];
     }
 
     /** Removes and returns the oldest entry, or null when empty. */
-    PacketBuffer poll() {
+    public PacketBuffer poll() {
         if (head == tail) {
             return null;
         }
