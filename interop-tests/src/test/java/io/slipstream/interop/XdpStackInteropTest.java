@@ -170,7 +170,7 @@ class XdpStackInteropTest {
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, 4, TcpConnectOptions.DEFAULT, listener);
         // The stack's listen steered the port to itself: no filter added by hand.
         assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "listen steers its port");
-        byte[] body = body(1);
+        byte[] body = KernelTransfers.body(BODY, 1);
         CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
             try {
                 BlockingConnection c = BlockingConnection.accept(stack, listener[0], queue);
@@ -196,11 +196,11 @@ class XdpStackInteropTest {
                 throw new RuntimeException(e);
             }
         });
-        NetNs.Result downloaded = client.exec(STEP, "python3", "-c", DOWNLOAD, veth.localAddress(),
+        NetNs.Result downloaded = client.exec(STEP, "python3", "-c", KernelTransfers.DOWNLOAD, veth.localAddress(),
                 Integer.toString(port), "1");
         assertTrue(downloaded.ok(), downloaded::toString);
         String after = served.get(STEP.toSeconds(), TimeUnit.SECONDS);
-        assertEquals(BODY + " " + sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
+        assertEquals(BODY + " " + KernelTransfers.sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
         assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > 0);
         System.out.println("xdp stack server: " + stack.nic().stats());
         stack.enter();
@@ -253,15 +253,8 @@ class XdpStackInteropTest {
     private void slipstreamClientDownloadsFromAKernelServer(NetNs serverNs, String serverAddress) throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         int serverIp = Ipv4Address.parse(serverAddress);
-        NetNs.Background server = serverNs.start("python3", "-c", String.join("\n",
-                "import socket, hashlib, os, sys",
-                "srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-                "srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(1); srv.settimeout(60)",
-                "print('listening', flush=True)",
-                "c, _ = srv.accept(); data = os.urandom(int(sys.argv[3]))",
-                "c.sendall(data); c.close()",
-                "print(hashlib.sha256(data).hexdigest(), flush=True)"),
-                serverAddress, Integer.toString(port), Integer.toString(BODY));
+        NetNs.Background server = serverNs.start("python3", "-c", KernelTransfers.SERVE, serverAddress,
+                Integer.toString(port), Integer.toString(BODY));
         try {
             long deadline = System.nanoTime() + STEP.toNanos();
             while (!server.output().contains("listening")) {
@@ -434,7 +427,7 @@ class XdpStackInteropTest {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, flows, TcpConnectOptions.DEFAULT, listener);
-        byte[] body = Arrays.copyOf(body(3), SMALL_BODY);
+        byte[] body = KernelTransfers.body(SMALL_BODY, 3);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try {
                 List<BlockingConnection> accepted = new ArrayList<>();
@@ -449,11 +442,11 @@ class XdpStackInteropTest {
                 throw new RuntimeException(e);
             }
         });
-        NetNs.Result client = veth.ns().exec(STEP, "python3", "-c", DOWNLOAD, veth.localAddress(), Integer.toString(port),
+        NetNs.Result client = veth.ns().exec(STEP, "python3", "-c", KernelTransfers.DOWNLOAD, veth.localAddress(), Integer.toString(port),
                 Integer.toString(flows));
         assertTrue(client.ok(), client::toString);
         served.get(STEP.toSeconds(), TimeUnit.SECONDS);
-        String whole = SMALL_BODY + " " + sha256(body);
+        String whole = SMALL_BODY + " " + KernelTransfers.sha256(body);
         assertEquals(Collections.nCopies(flows, whole), client.stdout().strip().lines().toList());
         assertTrue(xdp.framesReceived(0) > 0 && xdp.framesReceived(1) > 0,
                 () -> "frames per queue: " + xdp.framesReceived(0) + ", " + xdp.framesReceived(1));
@@ -464,26 +457,6 @@ class XdpStackInteropTest {
             stack.exit();
         }
     }
-
-    /**
-     * A kernel client of argv[3] concurrent connections to argv[1]:argv[2], each reading to the
-     * end: prints "length sha256" per connection, in connection order.
-     */
-    private static final String DOWNLOAD = String.join("\n",
-            "import socket, hashlib, sys, threading",
-            "n = int(sys.argv[3]); out = [None] * n",
-            "def get(i):",
-            "    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)",
-            "    h = hashlib.sha256(); got = 0",
-            "    while True:",
-            "        d = s.recv(65536)",
-            "        if not d: break",
-            "        h.update(d); got += len(d)",
-            "    out[i] = '%d %s' % (got, h.hexdigest())",
-            "ts = [threading.Thread(target=get, args=(i,)) for i in range(n)]",
-            "for t in ts: t.start()",
-            "for t in ts: t.join()",
-            "print('\\n'.join(str(o) for o in out))");
 
     /**
      * The kernel peer sits behind a router: the veth's namespace forwards between the link
@@ -573,15 +546,5 @@ class XdpStackInteropTest {
             assertEquals("", kernelNeighbour(farAddress));
             assertEquals(0, arpCount(ArpCounter.REQUESTS_SENT) + arpCount(ArpCounter.REPLIES_SENT));
         }
-    }
-
-    private static byte[] body(long seed) {
-        byte[] b = new byte[BODY];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
-    }
-
-    private static String sha256(byte[] b) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
 }
