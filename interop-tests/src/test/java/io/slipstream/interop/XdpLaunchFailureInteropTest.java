@@ -135,8 +135,8 @@ class XdpLaunchFailureInteropTest {
         assertTrue(line.endsWith("; its sockets run on the kernel (slipstream.fallback=kernel)"), line);
     }
 
-    /** Under error: the launcher's one line, a non-zero status, and no program. */
-    private static void refusedInOneLine(ChildProgram.Ended ended, String start, String... named) {
+    /** Under error: the launcher's one line, a non-zero status, and no program (also the packet driver's test). */
+    static void refusedInOneLine(ChildProgram.Ended ended, String start, String... named) {
         assertEquals(1, ended.exitCode(), ended::all);
         assertEquals(List.of(), ended.out(), "the program never started: " + ended.all());
         assertEquals(1, ended.err().size(), () -> "one line: " + ended.all());
