@@ -1,29 +1,21 @@
 package io.slipstream.driver.packet;
 
-import io.slipstream.buffer.BufferOwner;
-import io.slipstream.buffer.BufferPool;
 import io.slipstream.buffer.PacketBuffer;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
-import io.slipstream.driver.poll.PollInterrupt;
-import io.slipstream.driver.tap.FrameFifo;
+import io.slipstream.driver.copy.CopyingInterface;
 import io.slipstream.linux.Errno;
 import io.slipstream.linux.EventFd;
 import io.slipstream.linux.Libc;
 import io.slipstream.linux.Mmap;
 import io.slipstream.linux.Packet;
 import io.slipstream.linux.Sockets;
-import io.slipstream.nic.AbstractVirtualInterface;
 import io.slipstream.nic.EventHandler;
-import io.slipstream.nic.EventQueue;
 import io.slipstream.nic.NicConfig;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.nic.NicException;
 import io.slipstream.nic.NicStats;
-import io.slipstream.nic.RxRing;
-import io.slipstream.nic.TxRing;
 import io.slipstream.time.Clock;
-import io.slipstream.wire.Ethernet;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,62 +30,32 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Rx: the kernel writes frames into a TPACKET_V3 ring of blocks mapped into this process;
  * a block becomes ours when full or after {@link PacketOptions#RETIRE_MS}, and polling copies
- * each frame into a posted rx buffer, then hands the block back. Tx: one write(2) per frame,
- * PACKET_QDISC_BYPASS, which copies it into the kernel at once, so a frame is complete as soon
- * as it is written; a tx ring would save that copy but not the system call, which the kernel
- * needs as its kick anyway. Tx ring cursors are as in the TAP driver: {@code [head, txSent)}
- * written, {@code [txSent, txRung)} rung and waiting for the device, {@code [txRung, tail)}
- * posted after the last doorbell.
- *
- * <p>Fields are the stack side's (the holder of the stack lock) unless they say otherwise.
+ * each frame into a posted rx buffer, then hands the block back. Tx is {@link
+ * CopyingInterface}'s one write(2) per frame, here with PACKET_QDISC_BYPASS: the kernel copies
+ * the frame to the device's queue at once. A tx ring would save that copy but not the system
+ * call, which the kernel needs as its kick anyway.
  */
-final class PacketInterface extends AbstractVirtualInterface {
-    private static final int FRAME_OVERHEAD = Ethernet.HEADER_LENGTH + Ethernet.VLAN_TAG_LENGTH;
+final class PacketInterface extends CopyingInterface {
     /** tp_frame_size: V3 packs frames by their length, so this only bounds the frame count the kernel computes. */
     private static final int RING_FRAME_BYTES = 2048;
 
-    private final int maxFrame;
-    private final Clock clock;
-    private final Arena arena;
-    private final Libc libc;
-    private final int fd;
     private final MemorySegment ring;
     private final int blocks;
     private final int blockBytes;
-    /** The block the next frame is read from, and where in it: the next frame's offset and how many are left. */
+    /** The block the next frame is read from, and where in it: the next frame's offset (-1: none yet) and how many are left. */
     private int rxBlock;
     private long rxFrameAt = -1;
     private int rxFramesLeft;
-    private final BufferOwner rxOwner;
-    private final BufferOwner txOwner;
-    private final FrameFifo rxPosted;
-    private final FrameFifo txQueue;
-    private long txSent;
-    private long txRung;
-    private final PollInterrupt interrupt;
     private final KernelCounters kernelCounters;
-    private final Events events = new Events();
-    private volatile boolean closed;
 
     private PacketInterface(NicConfig config, PacketOptions options, Clock clock, Arena arena, Libc libc, int fd,
                             MemorySegment ring, EventFd eventFd) {
-        super("packet " + config.interfaceName(), config.interfaceName(), config.mac(), config.mtu());
-        this.maxFrame = config.mtu() + FRAME_OVERHEAD;
-        this.clock = clock;
-        this.arena = arena;
-        this.libc = libc;
-        this.fd = fd;
+        super("packet", config, clock, arena, libc, fd, eventFd);
         this.ring = ring;
         this.blocks = options.blocks();
         this.blockBytes = options.blockBytes();
-        this.rxOwner = new BufferOwner("packet " + name() + " rx ring");
-        this.txOwner = new BufferOwner("packet " + name() + " tx ring");
-        this.rxPosted = new FrameFifo(config.rxRingSize());
-        this.txQueue = new FrameFifo(config.txRingSize());
-        this.interrupt = new PollInterrupt("packet " + name(), new int[] {fd}, eventFd, clock, stats, arena);
         this.kernelCounters = new KernelCounters(new Sockets(new Libc(arena)), arena);
-        BufferPool pool = BufferPool.allocate(config.bufferCount(), config.frameSize()); // last: nothing fails after it
-        attach(pool, new Rx(), new Tx(), events, interrupt.timer(), interrupt);
+        start();
     }
 
     /**
@@ -103,7 +65,7 @@ final class PacketInterface extends AbstractVirtualInterface {
     static PacketInterface open(NicConfig config, PacketOptions options, Clock clock) {
         String name = config.interfaceName();
         int address = StackConfig.from(Settings.of(config.options())).address();
-        int maxFrame = config.mtu() + FRAME_OVERHEAD;
+        int maxFrame = maxFrame(config.mtu());
         int frameRoom = Packet.TPACKET3_HDRLEN + Packet.TPACKET_ALIGNMENT + maxFrame;
         if (options.blockBytes() < Packet.BLOCK_DESC_SIZE + frameRoom) {
             throw new NicException(NicException.Kind.INVALID_CONFIG, "packet " + name + ": "
@@ -194,8 +156,8 @@ final class PacketInterface extends AbstractVirtualInterface {
     }
 
     /**
-     * Stops the interrupt thread's use of the socket, closes it (the kernel drops the filter and
-     * the MAC's membership with it), unmaps the ring, returns every buffer and frees the pool.
+     * Stops the interrupt thread's use of the socket, returns every buffer, unmaps the ring and
+     * closes the socket (the kernel drops the filter and the MAC's membership with it).
      */
     @Override
     public void close() {
@@ -203,215 +165,73 @@ final class PacketInterface extends AbstractVirtualInterface {
             return;
         }
         kernelCounters.closing();
-        interrupt.close();
+        stopRings();
         Mmap.unmap(libc, ring);
         libc.close(fd);
-        for (PacketBuffer b = rxPosted.poll(); b != null; b = rxPosted.poll()) {
-            b.release(rxOwner);
+        freeBuffers();
+    }
+
+    /** Copies the ring's next frame into a posted buffer: 1 delivered, 0 dropped (counted), -1 none waiting. */
+    @Override
+    protected int receiveOne(EventHandler handler) {
+        long block = (long) rxBlock * blockBytes;
+        if (rxFrameAt < 0) {
+            if ((Packet.blockStatus(ring, block) & Packet.TP_STATUS_USER) == 0) {
+                return DRAINED;
+            }
+            rxFramesLeft = ring.get(ValueLayout.JAVA_INT, block + Packet.BLOCK_NUM_PKTS);
+            rxFrameAt = block + Integer.toUnsignedLong(ring.get(ValueLayout.JAVA_INT,
+                    block + Packet.BLOCK_OFFSET_TO_FIRST_PKT));
+            if (rxFramesLeft <= 0) {
+                finishBlock(block); // retired by the timer with nothing in it
+                return DROPPED;
+            }
         }
-        for (PacketBuffer b = txQueue.poll(); b != null; b = txQueue.poll()) {
-            b.release(txOwner);
+        long frame = rxFrameAt;
+        int snapBytes = ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_SNAPLEN);
+        int wireBytes = ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_LEN);
+        int macAt = Short.toUnsignedInt(ring.get(ValueLayout.JAVA_SHORT, frame + Packet.HDR3_MAC));
+        long next = Integer.toUnsignedLong(ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_NEXT_OFFSET));
+        boolean last = --rxFramesLeft == 0 || next == 0 || frame + next >= block + blockBytes;
+        PacketBuffer b = rxPosted.peek();
+        NicCounter drop = null;
+        if (snapBytes < wireBytes || snapBytes > maxFrame || frame + macAt + snapBytes > block + blockBytes
+                || (b != null && snapBytes > b.capacity())) {
+            drop = NicCounter.RX_OVERSIZE; // the ring cut it short, or it is larger than the MTU allows
+        } else if (b == null) {
+            drop = NicCounter.RX_NO_BUFFER;
+        } else {
+            MemorySegment.copy(ring, frame + macAt, b.segment(), 0, snapBytes);
         }
-        txSent = txRung = txQueue.head();
-        buffers().close();
-        arena.close();
+        if (last) {
+            finishBlock(block); // after the copy: the frame's bytes are the kernel's again from here
+        } else {
+            rxFrameAt = frame + next;
+        }
+        if (drop != null) {
+            stats.incrementLocked(drop);
+            return DROPPED;
+        }
+        rxPosted.poll();
+        b.setRange(0, snapBytes);
+        b.transfer(rxOwner, stackOwner());
+        stats.incrementLocked(NicCounter.RX_FRAMES);
+        stats.addLocked(NicCounter.RX_BYTES, snapBytes);
+        handler.onRx(b);
+        return DELIVERED;
+    }
+
+    /** Hands {@code block} back to the kernel and moves the reader to the next one. */
+    private void finishBlock(long block) {
+        Packet.releaseBlock(ring, block);
+        rxFrameAt = -1;
+        rxFramesLeft = 0;
+        rxBlock = rxBlock + 1 == blocks ? 0 : rxBlock + 1;
     }
 
     @Override
-    public String toString() {
-        return "packet[" + name() + (closed ? ", closed]" : "]");
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new NicException("packet " + name() + " is closed");
-        }
-    }
-
-    /** Writes rung frames until the device pushes back; every frame ends completed or waiting. */
-    private void flush() {
-        while (txSent != txRung) {
-            PacketBuffer b = txQueue.at(txSent);
-            int length = b.length();
-            if (length < Ethernet.HEADER_LENGTH || length > maxFrame) {
-                stats.increment(NicCounter.TX_ERRORS);
-            } else {
-                long written = libc.writeNonBlocking(fd, b.segment().address() + b.offset(), length);
-                if (written < 0) {
-                    int errno = libc.errno();
-                    if (errno == Errno.EINTR) {
-                        continue;
-                    }
-                    if (errno == Errno.EAGAIN || errno == Errno.ENOBUFS) {
-                        return; // the device queue is full (qdisc bypassed): the next poll tries again
-                    }
-                    stats.increment(NicCounter.TX_ERRORS);
-                } else {
-                    stats.incrementLocked(NicCounter.TX_FRAMES);
-                    stats.addLocked(NicCounter.TX_BYTES, length);
-                }
-            }
-            txSent++;
-        }
-    }
-
-    /** The stack lends a buffer to a ring's FIFO, which owns it from then on. */
-    private abstract class LentRing {
-        private final FrameFifo fifo;
-        private final BufferOwner owner;
-
-        LentRing(FrameFifo fifo, BufferOwner owner) {
-            this.fifo = fifo;
-            this.owner = owner;
-        }
-
-        /** False, keeping nothing, when the ring is full. */
-        public boolean post(PacketBuffer b) {
-            checkOpen();
-            if (b.pool() != buffers()) {
-                throw new IllegalArgumentException("buffer " + b.index() + " is not from packet " + name() + "'s pool");
-            }
-            if (fifo.size() == fifo.capacity()) {
-                return false;
-            }
-            b.transfer(stackOwner(), owner); // fails, keeping nothing, unless the stack owns it
-            fifo.offer(b);
-            return true;
-        }
-
-        public int capacity() {
-            return fifo.capacity();
-        }
-
-        public int posted() {
-            return fifo.size();
-        }
-    }
-
-    private final class Rx extends LentRing implements RxRing {
-        Rx() {
-            super(rxPosted, rxOwner);
-        }
-    }
-
-    private final class Tx extends LentRing implements TxRing {
-        Tx() {
-            super(txQueue, txOwner);
-        }
-
-        @Override
-        public void doorbell() {
-            checkOpen();
-            txRung = txQueue.tail();
-            flush();
-        }
-    }
-
-    private final class Events implements EventQueue {
-        @Override
-        public int poll(EventHandler handler, int limit) {
-            if (closed || limit <= 0) {
-                return 0;
-            }
-            int delivered = 0;
-            if (interrupt.takeWakeup()) {
-                handler.onWakeup();
-                delivered++;
-            }
-            if (txSent != txRung) {
-                flush();
-            }
-            while (delivered < limit && txQueue.head() != txSent) {
-                PacketBuffer b = txQueue.poll();
-                b.transfer(txOwner, stackOwner());
-                handler.onTxComplete(b);
-                delivered++;
-            }
-            if (delivered < limit && interrupt.expireTimer(clock.nanoTime())) {
-                stats.increment(NicCounter.TIMER_EVENTS);
-                handler.onTimer();
-                delivered++;
-            }
-            // Frames read are bounded by the limit too, so a flood with no rx buffer posted
-            // cannot keep the caller here.
-            for (int reads = 0; delivered < limit && reads < limit; reads++) {
-                int received = receiveOne(handler);
-                if (received < 0) {
-                    break;
-                }
-                delivered += received;
-            }
-            return delivered;
-        }
-
-        /** Copies the ring's next frame into a posted buffer: 1 delivered, 0 dropped (counted), -1 none waiting. */
-        private int receiveOne(EventHandler handler) {
-            long block = (long) rxBlock * blockBytes;
-            if (rxFrameAt < 0) {
-                if ((Packet.blockStatus(ring, block) & Packet.TP_STATUS_USER) == 0) {
-                    return -1;
-                }
-                rxFramesLeft = ring.get(ValueLayout.JAVA_INT, block + Packet.BLOCK_NUM_PKTS);
-                rxFrameAt = block + Integer.toUnsignedLong(ring.get(ValueLayout.JAVA_INT,
-                        block + Packet.BLOCK_OFFSET_TO_FIRST_PKT));
-                if (rxFramesLeft <= 0) {
-                    finishBlock(block); // retired by the timer with nothing in it
-                    return 0;
-                }
-            }
-            long frame = rxFrameAt;
-            int snapBytes = ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_SNAPLEN);
-            int wireBytes = ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_LEN);
-            int macAt = Short.toUnsignedInt(ring.get(ValueLayout.JAVA_SHORT, frame + Packet.HDR3_MAC));
-            long next = Integer.toUnsignedLong(ring.get(ValueLayout.JAVA_INT, frame + Packet.HDR3_NEXT_OFFSET));
-            boolean last = --rxFramesLeft == 0 || next == 0 || frame + next >= block + blockBytes;
-            PacketBuffer b = rxPosted.peek();
-            NicCounter drop = null;
-            if (snapBytes < wireBytes || snapBytes > maxFrame || frame + macAt + snapBytes > block + blockBytes
-                    || (b != null && snapBytes > b.capacity())) {
-                drop = NicCounter.RX_OVERSIZE; // the ring cut it short, or it is larger than the MTU allows
-            } else if (b == null) {
-                drop = NicCounter.RX_NO_BUFFER;
-            } else {
-                MemorySegment.copy(ring, frame + macAt, b.segment(), 0, snapBytes);
-            }
-            if (last) {
-                finishBlock(block); // after the copy: the frame's bytes are the kernel's again from here
-            } else {
-                rxFrameAt = frame + next;
-            }
-            if (drop != null) {
-                stats.incrementLocked(drop);
-                return 0;
-            }
-            rxPosted.poll();
-            b.setRange(0, snapBytes);
-            b.transfer(rxOwner, stackOwner());
-            stats.incrementLocked(NicCounter.RX_FRAMES);
-            stats.addLocked(NicCounter.RX_BYTES, snapBytes);
-            handler.onRx(b);
-            return 1;
-        }
-
-        /** Hands {@code block} back to the kernel and moves the reader to the next one. */
-        private void finishBlock(long block) {
-            Packet.releaseBlock(ring, block);
-            rxFrameAt = -1;
-            rxFramesLeft = 0;
-            rxBlock = rxBlock + 1 == blocks ? 0 : rxBlock + 1;
-        }
-
-        @Override
-        public boolean hasEvents() {
-            if (closed) {
-                return false;
-            }
-            if (txQueue.head() != txRung || interrupt.wakeupPending() || interrupt.timerExpired(clock.nanoTime())) {
-                return true;
-            }
-            return rxFrameAt >= 0
-                    || (Packet.blockStatus(ring, (long) rxBlock * blockBytes) & Packet.TP_STATUS_USER) != 0;
-        }
+    protected boolean rxWaiting() {
+        return rxFrameAt >= 0 || (Packet.blockStatus(ring, (long) rxBlock * blockBytes) & Packet.TP_STATUS_USER) != 0;
     }
 
     /**

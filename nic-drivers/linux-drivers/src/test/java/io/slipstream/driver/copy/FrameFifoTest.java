@@ -1,4 +1,4 @@
-package io.slipstream.driver.tap;
+package io.slipstream.driver.copy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.slipstream.driver.tap;
+package io.slipstream.driver.copy;
 
 import io.slipstream.buffer.PacketBuffer;
 
