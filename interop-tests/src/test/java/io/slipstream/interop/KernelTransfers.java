@@ -1,7 +1,14 @@
 package io.slipstream.interop;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.slipstream.bench.BlockingConnection;
+import io.slipstream.testing.NetNs;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 
@@ -44,6 +51,42 @@ final class KernelTransfers {
             "print(hashlib.sha256(data).hexdigest(), flush=True)");
 
     private KernelTransfers() {}
+
+    /** Starts {@link #SERVE} in {@code ns} and waits, at most {@code step}, until it listens. */
+    static NetNs.Background startServer(NetNs ns, String address, int port, int length, Duration step)
+            throws InterruptedException {
+        NetNs.Background server = ns.start("python3", "-c", SERVE, address, Integer.toString(port),
+                Integer.toString(length));
+        long deadline = System.nanoTime() + step.toNanos();
+        while (!server.output().contains("listening")) {
+            if (!server.isAlive() || System.nanoTime() - deadline > 0) {
+                server.close();
+                fail("the kernel server did not start: " + server.output());
+            }
+            Thread.sleep(20);
+        }
+        return server;
+    }
+
+    /** Reads {@code c} to the end and closes it: "length sha256", as {@link #DOWNLOAD} prints. */
+    static String readToEnd(BlockingConnection c) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+        ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+        long received = 0;
+        for (int n = c.read(in); n >= 0; n = c.read(in)) {
+            in.flip();
+            sha.update(in);
+            in.clear();
+            received += n;
+        }
+        c.close();
+        return received + " " + HexFormat.of().formatHex(sha.digest());
+    }
 
     static byte[] body(int length, long seed) {
         byte[] b = new byte[length];

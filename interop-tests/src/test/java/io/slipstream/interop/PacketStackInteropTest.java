@@ -2,7 +2,6 @@ package io.slipstream.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slipstream.bench.BlockingConnection;
 import io.slipstream.config.Settings;
@@ -30,9 +29,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -131,31 +128,13 @@ class PacketStackInteropTest {
     @Test
     void aSlipstreamClientDownloadsFromAKernelServerItResolvesByArp() throws Exception {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
-        NetNs.Background server = veth.ns().start("python3", "-c", KernelTransfers.SERVE, veth.peerAddress(),
-                Integer.toString(port), Integer.toString(BODY));
+        NetNs.Background server = KernelTransfers.startServer(veth.ns(), veth.peerAddress(), port, BODY, STEP);
         try {
-            long deadline = System.nanoTime() + STEP.toNanos();
-            while (!server.output().contains("listening")) {
-                if (!server.isAlive() || System.nanoTime() - deadline > 0) {
-                    fail("the kernel server did not start: " + server.output());
-                }
-                Thread.sleep(20);
-            }
             BlockingConnection c = BlockingConnection.connect(stack, stack.tcp(), peerIp, port, 0, TcpConnectOptions.DEFAULT);
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
-            long received = 0;
-            for (int n = c.read(in); n >= 0; n = c.read(in)) {
-                in.flip();
-                sha.update(in);
-                in.clear();
-                received += n;
-            }
-            c.close();
+            String received = KernelTransfers.readToEnd(c);
             NetNs.Result r = server.await(STEP);
             assertTrue(r.ok(), r::toString);
-            assertEquals(BODY, received);
-            assertEquals(r.stdout().lines().toList().getLast(), HexFormat.of().formatHex(sha.digest()));
+            assertEquals(BODY + " " + r.stdout().lines().toList().getLast(), received, "length and SHA-256 as sent");
         } finally {
             server.close();
         }
