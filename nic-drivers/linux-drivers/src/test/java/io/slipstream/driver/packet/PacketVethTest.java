@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -178,6 +180,21 @@ class PacketVethTest {
         assertTrue(full > 0, () -> "" + vi.stats());
         // What the ring kept is still delivered, and all of it is accounted for.
         harness.pollUntil("the kept frames", () -> harness.events.rx.size() + vi.stats().get(NicCounter.PACKET_RX_RING_FULL) >= 200);
+    }
+
+    /** veth has no unicast filter, so the stack's MAC puts it in promiscuous mode: for as long as the socket lives. */
+    @Test
+    void closingTakesTheStacksMacOffTheInterface() {
+        open(NicConfig.DEFAULT_MTU, Map.of());
+        assertEquals("promiscuity 1", promiscuity(), "the stack's MAC is in the interface's filter");
+        vi.close();
+        assertEquals("promiscuity 0", promiscuity());
+    }
+
+    private String promiscuity() {
+        String show = NetNs.run("ip", "-d", "link", "show", veth.local()).orThrow().stdout();
+        Matcher m = Pattern.compile("promiscuity \\d+").matcher(show);
+        return m.find() ? m.group() : show;
     }
 
     @Test
