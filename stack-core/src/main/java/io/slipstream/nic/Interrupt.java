@@ -19,4 +19,16 @@ public interface Interrupt {
 
     /** Unblocks a thread in {@link #await} without firing (shutdown, reconfiguration). */
     void wake();
+
+    /**
+     * The descriptors that poll(2) and epoll report readable (POLLIN) while frames wait for the
+     * stack: the ones {@link #await} watches while enabled. A thread that waits on other
+     * descriptors too (a selector holding kernel channels beside the stack's) adds them to its
+     * own epoll set, so that a frame wakes it directly. Empty when the NIC has no such
+     * descriptor (the in-memory NIC). A fresh array each call; the descriptors stay the
+     * driver's, closed with the NIC.
+     */
+    default int[] descriptors() {
+        return new int[0];
+    }
 }

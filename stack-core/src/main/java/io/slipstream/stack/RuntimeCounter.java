@@ -12,12 +12,20 @@ public enum RuntimeCounter {
     INTERRUPTS_ENABLED,
     /** Interrupts re-enabled by the interrupt thread because threads still waited. */
     INTERRUPTS_REENABLED,
-    /** Rule 1: the lock was held or contended, so its holder or a contender will poll. */
+    /** Rule 1 (interrupt or NIC watch): the lock was held or contended, so its holder or a contender will poll. */
     INTERRUPT_SUPPRESSED_LOCK_BUSY,
-    /** Rule 2: the interrupt was already enabled. */
+    /** Rule 2 (interrupt or NIC watch): the interrupt was already enabled. */
     INTERRUPT_SUPPRESSED_ALREADY_ENABLED,
-    /** Rule 3: the last poll woke blocked threads, which will poll when they run. */
+    /** Rule 3 (interrupt or NIC watch): the last poll woke blocked threads, which will poll when they run. */
     INTERRUPT_SUPPRESSED_THREADS_WOKEN,
+    /**
+     * A thread about to sleep on the NIC's descriptors itself (a selector holding kernel channels
+     * beside the stack's, {@link Stack#watchNic()}) was told to watch them: the rules found
+     * nobody else would poll. Rule suppressions count in the three counters above.
+     */
+    NIC_WATCHES,
+    /** Such a thread woke because the NIC's descriptors were readable, and polled the stack itself. */
+    NIC_WATCH_WAKEUPS,
     /** The interrupt fired (or its wait ended with the NIC timer due) and the interrupt thread ran. */
     INTERRUPT_WAKEUPS,
     /** The interrupt thread could not take the lock and left the work (an interrupt's, a host change's) to the holder. */

@@ -325,6 +325,43 @@ public final class Stack implements AutoCloseable {
         return runtime.pollHook();
     }
 
+    /**
+     * The descriptors a thread that waits on kernel descriptors too (a selector with kernel
+     * channels beside this stack's) adds to its epoll set so that a frame wakes it: the NIC
+     * interrupt's ({@link io.slipstream.nic.Interrupt#descriptors()}), readable while frames
+     * wait. Empty for a NIC without any (the in-memory one).
+     */
+    public int[] nicDescriptors() {
+        return nic.interrupt().descriptors();
+    }
+
+    /**
+     * Whether a thread about to sleep on {@link #nicDescriptors()} itself must watch them,
+     * by the interrupt rules (onload's, see {@link StackRuntime#decideInterrupt()}): only when
+     * no other thread will poll (the lock is free and uncontended, the interrupt is not
+     * enabled, the last poll woke nobody). Otherwise whoever polls makes the waiter's sockets
+     * ready and their readiness callbacks wake it. Call right after a {@link #pollHook()}; a
+     * watcher arms a level-triggered one-shot registration after this, which sees frames that
+     * arrived meanwhile, and on waking calls {@link #serviceNicWatch()}. Counted.
+     */
+    public boolean watchNic() {
+        return runtime.watchNic();
+    }
+
+    /** A watcher of {@link #nicDescriptors()} woke on them: counts it and runs the poll hook. */
+    public boolean serviceNicWatch() {
+        return runtime.serviceNicWatch();
+    }
+
+    /**
+     * Nanoseconds until the NIC timer armed for the stack's protocol timers (0 if due,
+     * {@link Long#MAX_VALUE} if disarmed): how long a watcher of the NIC may sleep before it
+     * must poll the stack itself.
+     */
+    public long nicTimerRemainingNanos() {
+        return runtime.nicTimerRemainingNanos();
+    }
+
     /** Pushes waiting frames now, or asks the lock holder to ({@link StackLock#TX_PENDING}). */
     public void requestFlush() {
         runtime.requestFlush();

@@ -450,6 +450,20 @@ final class StackRuntime {
      * when they run; otherwise enable it. Called under the lock, right after a poll.
      */
     InterruptDecision decideInterrupt() {
+        InterruptDecision d = nobodyElseWillPoll();
+        if (d == InterruptDecision.ENABLED) {
+            counters.increment(RuntimeCounter.INTERRUPTS_ENABLED);
+            enableInterrupt();
+        }
+        return d;
+    }
+
+    /**
+     * The three rules of {@link #decideInterrupt()}, each suppression counted; ENABLED means no
+     * other thread will poll, so whoever is about to sleep must be woken by the NIC. Under the lock.
+     */
+    private InterruptDecision nobodyElseWillPoll() {
+        assert lock.isHeldByCurrentThread();
         if (lock.isContended()) {
             counters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_LOCK_BUSY);
             return InterruptDecision.SUPPRESSED_LOCK_BUSY;
@@ -462,9 +476,37 @@ final class StackRuntime {
             counters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_THREADS_WOKEN);
             return InterruptDecision.SUPPRESSED_THREADS_WOKEN;
         }
-        counters.increment(RuntimeCounter.INTERRUPTS_ENABLED);
-        enableInterrupt();
         return InterruptDecision.ENABLED;
+    }
+
+    /**
+     * See {@link Stack#watchNic()}: onload's rules, applied to a thread that waits on the NIC's
+     * descriptors itself instead of enabling the interrupt for the interrupt thread. A busy
+     * lock is rule 1 (its holder is processing the stack).
+     */
+    boolean watchNic() {
+        if (closed) {
+            return false;
+        }
+        if (!lock.tryLockOrDefer(StackLock.POLL_NEEDED)) {
+            counters.increment(RuntimeCounter.INTERRUPT_SUPPRESSED_LOCK_BUSY);
+            return false;
+        }
+        try {
+            if (nobodyElseWillPoll() != InterruptDecision.ENABLED) {
+                return false;
+            }
+            counters.increment(RuntimeCounter.NIC_WATCHES);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** See {@link Stack#serviceNicWatch()}. */
+    boolean serviceNicWatch() {
+        counters.increment(RuntimeCounter.NIC_WATCH_WAKEUPS);
+        return pollHook();
     }
 
     private void enableInterrupt() {

@@ -34,6 +34,8 @@ public final class Libc {
     public static final int O_RDWR = 0x2;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
+    /** fcntl(2): duplicate to the lowest free descriptor at or above the argument, close-on-exec. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
 
     public static final short POLLIN = 0x1;
     public static final short POLLOUT = 0x4;
@@ -76,6 +78,8 @@ public final class Libc {
     private static final MethodHandle POLL_NOW = bind("poll", POLL_SIGNATURE, CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle EVENTFD = bind("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle FCNTL_INT = bind("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     private final MemorySegment callState;
@@ -206,6 +210,18 @@ public final class Libc {
             return (int) POLL_NOW.invokeExact(callState, fds, (long) count, 0);
         } catch (Throwable t) {
             throw linkageFailure("poll", t);
+        }
+    }
+
+    /**
+     * A second descriptor for {@code fd}'s open file, close-on-exec (fcntl(2) F_DUPFD_CLOEXEC);
+     * returns it or -1.
+     */
+    public int dupCloexec(int fd) {
+        try {
+            return (int) FCNTL_INT.invokeExact(callState, fd, F_DUPFD_CLOEXEC, 0);
+        } catch (Throwable t) {
+            throw linkageFailure("fcntl", t);
         }
     }
 

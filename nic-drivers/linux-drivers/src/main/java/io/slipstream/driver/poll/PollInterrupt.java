@@ -131,6 +131,12 @@ public final class PollInterrupt implements Interrupt {
         kick();
     }
 
+    /** The device's descriptors (readable: frames wait); the eventfd is this interrupt's own. */
+    @Override
+    public int[] descriptors() {
+        return deviceFds.clone();
+    }
+
     @Override
     public boolean await(long timeoutNanos) throws InterruptedException {
         awaitLock.lockInterruptibly();
