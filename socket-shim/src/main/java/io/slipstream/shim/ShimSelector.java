@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -30,11 +29,14 @@ import java.util.function.Consumer;
 
 /**
  * The Selector of Slipstream channels. It waits on one epoll set holding the kernel sockets'
- * descriptors and two eventfds: one for {@link #wakeup}, one that accelerated sockets signal
- * when they become ready while the selector waits; a selector whose keys are all accelerated
- * sockets of one stack waits as a blocked thread of that stack instead. Before it blocks it runs
- * the poll hook of the stacks of its accelerated keys, so readiness the stack already holds is
- * reported without waiting.
+ * descriptors, two eventfds (one for {@link #wakeup}, one that accelerated sockets signal when
+ * they become ready while the selector waits) and the NIC descriptors of the stacks of its
+ * accelerated keys ({@link NicWatches}): it spins over the stacks' poll hooks and a zero-timeout
+ * epoll_wait for {@code slipstream.poll.usec}, then sleeps with the NICs armed by their
+ * interrupt rules, so a frame wakes it and it polls the stack itself. A selector whose keys are
+ * all accelerated sockets of one stack waits as a blocked thread of that stack instead. Before
+ * it blocks it runs the poll hook of the stacks of its accelerated keys, so readiness the stack
+ * already holds is reported without waiting.
  *
  * <p>Semantics follow the JDK's SelectorImpl: interest changes are queued and applied at the
  * start of the next select; cancelled keys are flushed before and after the wait; a key already
@@ -55,6 +57,10 @@ final class ShimSelector extends AbstractSelector {
     private final Map<Integer, ShimSelectionKey> byFd = new HashMap<>();
     /** Keys whose channel is currently accelerated (selecting thread only). */
     private final Set<ShimSelectionKey> accelerated = new LinkedHashSet<>();
+    /** The stacks of the accelerated keys, polled and watched (selecting thread only). */
+    private final NicWatches nics;
+    /** Keys changed or left since {@link #nics} last followed them (selecting thread only). */
+    private boolean stacksChanged;
     private final Object wakeupLock = new Object();
     private volatile boolean wakeupPending; // written under wakeupLock
     private volatile boolean waiting;
@@ -71,6 +77,7 @@ final class ShimSelector extends AbstractSelector {
     ShimSelector(SelectorProvider provider) throws IOException {
         super(provider);
         this.epoll = new EpollSet(MAX_EVENTS);
+        this.nics = new NicWatches(epoll);
     }
 
     @Override
@@ -132,6 +139,7 @@ final class ShimSelector extends AbstractSelector {
             while (true) {
                 applyUpdates();
                 flushCancelled();
+                followStacks();
                 signalled.set(false);
                 waiting = true;
                 int wait;
@@ -178,7 +186,7 @@ final class ShimSelector extends AbstractSelector {
     private int await(int waitMillis) throws IOException {
         Stack only = waitMillis != 0 && byFd.isEmpty() ? singleStack() : null;
         if (only == null) {
-            return epoll.await(waitMillis);
+            return waitMillis == 0 || nics.isEmpty() ? epoll.await(waitMillis) : awaitWithNics(waitMillis);
         }
         WaitQueue q = queues.computeIfAbsent(only, Stack::newWaitQueue);
         stackQueue = q;
@@ -190,6 +198,51 @@ final class ShimSelector extends AbstractSelector {
             stackQueue = null;
         }
         return 0;
+    }
+
+    /**
+     * The wait of a selector with kernel keys beside accelerated ones, or with accelerated keys
+     * of several stacks (onload's epoll): spins over a zero-timeout epoll_wait and the stacks'
+     * poll hooks for {@code slipstream.poll.usec}, then sleeps in epoll_wait with each stack's
+     * NIC descriptors armed as its interrupt rules say ({@link NicWatches#arm}), no longer than
+     * to its next protocol timer. A thread interrupt ends the spin; in the sleep it is seen
+     * when epoll_wait returns, as before (a virtual thread's carrier stays pinned there).
+     */
+    private int awaitWithNics(int waitMillis) throws IOException {
+        long start = System.nanoTime();
+        long spinNanos = nics.spinNanos();
+        long waitNanos = waitMillis < 0 ? -1 : waitMillis * 1_000_000L;
+        Thread me = Thread.currentThread();
+        for (;;) {
+            int n = epoll.await(0);
+            if (n > 0 || isWakeupPendingUnlocked() || me.isInterrupted() || !isOpen()) {
+                return n;
+            }
+            long spun = System.nanoTime() - start;
+            if ((spinNanos >= 0 && spun >= spinNanos) || (waitNanos >= 0 && spun >= waitNanos)) {
+                break;
+            }
+            nics.pollStacks(); // readiness it finds signals the eventfd, seen by the next epoll_wait
+        }
+        long left = waitNanos < 0 ? -1 : Math.max(0, waitNanos - (System.nanoTime() - start));
+        long sleepNanos = nics.arm(left);
+        return epoll.await(sleepNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (sleepNanos + 999_999) / 1_000_000));
+    }
+
+    /** Brings {@link #nics} in line with the stacks of the accelerated keys. */
+    private void followStacks() {
+        if (!stacksChanged && !nics.anyClosed()) {
+            return;
+        }
+        nics.update();
+        for (ShimSelectionKey k : accelerated) {
+            Stack s = k.shimChannel().stack();
+            if (s != null) {
+                nics.want(s);
+            }
+        }
+        nics.endUpdate();
+        stacksChanged = false;
     }
 
     /** The one stack all accelerated keys are on, or null if none or several. */
@@ -323,6 +376,7 @@ final class ShimSelector extends AbstractSelector {
             } else {
                 accelerated.remove(key);
             }
+            stacksChanged = true;
         }
     }
 
@@ -350,7 +404,7 @@ final class ShimSelector extends AbstractSelector {
             for (SelectionKey k : cancelled) {
                 ShimSelectionKey key = (ShimSelectionKey) k;
                 unregisterFd(key);
-                accelerated.remove(key);
+                stacksChanged |= accelerated.remove(key);
                 keys.remove(key);
                 selectedKeys.remove(key);
                 key.shimChannel().keys().remove(key);
@@ -365,17 +419,7 @@ final class ShimSelector extends AbstractSelector {
      * stack's interrupt is enabled (it is then up to date already, DESIGN §1).
      */
     private void pollStacks() {
-        if (accelerated.isEmpty()) {
-            return;
-        }
-        List<Stack> polled = new ArrayList<>(2);
-        for (ShimSelectionKey k : accelerated) {
-            Stack s = k.shimChannel().stack();
-            if (s != null && !polled.contains(s)) {
-                polled.add(s);
-                s.pollHook();
-            }
-        }
+        nics.pollStacks();
     }
 
     private boolean anyAcceleratedReady() {
@@ -397,6 +441,11 @@ final class ShimSelector extends AbstractSelector {
             }
             if (data == EpollSet.WAKEUP) {
                 continue; // consumed with the pending flag
+            }
+            if ((data & EpollSet.NIC) != 0) {
+                // A frame for a stack: polled here, before processAccelerated reads readiness.
+                nics.fired(data);
+                continue;
             }
             ShimSelectionKey key = byFd.get((int) data);
             if (key == null || !key.isValid()) {
@@ -467,6 +516,7 @@ final class ShimSelector extends AbstractSelector {
             selectedKeys.clear();
             accelerated.clear();
             byFd.clear();
+            nics.close();
             synchronized (cancelledKeys()) {
                 cancelledKeys().clear();
             }

@@ -19,6 +19,12 @@ public final class EpollSet implements AutoCloseable {
     /** epoll data of the signal eventfd. */
     public static final long SIGNAL = -2;
 
+    /**
+     * Tag bit of the epoll data of a stack's NIC descriptor ({@link #watchNic}): the data is the
+     * descriptor's number with this bit set, which no descriptor number (an int) has.
+     */
+    public static final long NIC = 1L << 32;
+
     private final Arena arena = Arena.ofShared();
     private final int epfd;
     private final EventFd wakeup;
@@ -68,6 +74,47 @@ public final class EpollSet implements AutoCloseable {
             }
             throw new IOException(s.libc().failure("epoll_ctl"));
         }
+    }
+
+    /**
+     * Adds a NIC's descriptor (readable while frames wait), disarmed, and returns this set's own
+     * duplicate of it, by which {@link #armNic} and {@link #removeNic} know it: the registration
+     * and its number stay this set's even after the NIC closes its own descriptor.
+     */
+    public int addNic(int nicFd) throws IOException {
+        Sockets s = NativeScratch.sockets();
+        int fd = s.libc().dupCloexec(nicFd);
+        if (fd < 0) {
+            throw new IOException("cannot watch the NIC: " + s.libc().failure("fcntl(F_DUPFD_CLOEXEC)"));
+        }
+        if (s.epollCtl(epfd, Sockets.EPOLL_CTL_ADD, fd, Sockets.EPOLLONESHOT, NIC | fd, event) < 0) {
+            String failure = s.libc().failure("epoll_ctl");
+            s.libc().close(fd);
+            throw new IOException(failure);
+        }
+        return fd;
+    }
+
+    /**
+     * Arms a NIC descriptor of {@link #addNic} one-shot for POLLIN, or disarms it. Level-triggered:
+     * arming one that is readable already reports it at the next wait, so frames that arrived
+     * before the arm are never slept through. Its entries carry {@link #NIC} | fd.
+     */
+    public void armNic(int fd, boolean armed) throws IOException {
+        Sockets s = NativeScratch.sockets();
+        int events = armed ? Sockets.EPOLLIN | Sockets.EPOLLONESHOT : Sockets.EPOLLONESHOT;
+        if (s.epollCtl(epfd, Sockets.EPOLL_CTL_MOD, fd, events, NIC | fd, event) < 0) {
+            throw new IOException(s.libc().failure("epoll_ctl"));
+        }
+    }
+
+    /** Removes a NIC descriptor of {@link #addNic} and closes the duplicate. */
+    public void removeNic(int fd) {
+        Sockets s = NativeScratch.sockets();
+        // Deleted by hand: the NIC's own descriptor may still hold the open file, and with it
+        // this registration.
+        s.epollCtl(epfd, Sockets.EPOLL_CTL_DEL, fd, 0, 0, event);
+        s.libc().close(fd);
     }
 
     /** Waits up to {@code timeoutMillis} (negative: forever, 0: not at all); returns the entries ready. */
