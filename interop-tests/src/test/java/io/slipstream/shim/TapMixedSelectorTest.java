@@ -159,6 +159,57 @@ class TapMixedSelectorTest {
         }
     }
 
+    @Test
+    void aBlockingWildcardAcceptWakesOnTheNicWithoutTheStallRescue() throws Exception {
+        SlipstreamSelectorProvider provider = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config));
+        int connections = 20;
+        try (ServerSocketChannel server = provider.openServerSocketChannel()) {
+            server.bind(new InetSocketAddress(PORT + 1));
+            assertTrue(server.toString().contains("kernel accelerated"), server.toString());
+            RuntimeCounters counters = stack.runtimeCounters();
+            try (NetNs.Background client = ns.start("python3", "-c", connectScript(PORT + 1, connections))) {
+                long[] before = null;
+                for (int i = 0; i < connections; i++) {
+                    try (SocketChannel accepted = server.accept()) {
+                        assertTrue(((ShimSocketChannel) accepted).isAccelerated(), "connection " + i + " is on the stack");
+                        if (before == null) {
+                            before = snapshot(counters);
+                        }
+                        accepted.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                    }
+                }
+                long[] after = snapshot(counters);
+                NetNs.Result ended = client.await(STEP);
+                assertTrue(ended.ok(), () -> "client: " + ended);
+                assertEquals("connected " + connections, ended.stdout().trim());
+                long[] b = before;
+                assertEquals(b[0], after[0], () -> "no stall rescue while accept waited: " + counters);
+                assertEquals(b[1], after[1], () -> "no interrupt service (a second thread) while accept waited: " + counters);
+                assertTrue(after[2] > b[2], () -> "the accepting thread woke on the TAP descriptor: " + counters);
+            }
+        }
+    }
+
+    /** A kernel client: {@code n} connections one after the other, each reading the server's one byte. */
+    private static String connectScript(int port, int n) {
+        return String.join("\n",
+                "import socket, sys, time",
+                "for i in range(" + n + "):",
+                "    deadline = time.time() + 30",
+                "    while True:",
+                "        try:",
+                "            s = socket.create_connection(('" + STACK_IP + "', " + port + "), timeout=10)",
+                "            break",
+                "        except OSError:",
+                "            if time.time() > deadline: raise",
+                "            time.sleep(0.05)",
+                "    got = s.recv(1)",
+                "    assert got == bytes([i]), 'connection %d got %r' % (i, got)",
+                "    s.close()",
+                "    time.sleep(0.005)",
+                "print('connected', " + n + ")");
+    }
+
     /** Stall rescues, interrupt wakeups and the selector's NIC wakeups, now. */
     private static long[] snapshot(RuntimeCounters c) {
         return new long[] {c.get(RuntimeCounter.STALL_RESCUES), c.get(RuntimeCounter.INTERRUPT_WAKEUPS),

@@ -24,8 +24,10 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
     private final ShimStacks.Opened opened;
     private final TcpListener listener;
     private final WaitCondition acceptable;
-    /** A thread blocked on this listener and a kernel listener together, parked on the kernel poller. */
+    /** A virtual thread blocked on this listener and a kernel listener together, parked on the kernel poller. */
     volatile Thread mixedWaiter;
+    /** A platform thread's wait on this listener and a kernel listener together, in its own epoll set. */
+    volatile WildcardAcceptWait mixedWait;
 
     /** Under the stack lock. */
     private AcceleratedListener(ShimStacks.Opened opened, TcpListener listener, SelectionKeys keys) {
@@ -81,10 +83,7 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
     @Override
     public void readinessChanged(TcpSocket socket) {
         readinessChanged();
-        Thread t = mixedWaiter;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        wakeMixed();
     }
 
     /** A connection from the accept queue, or null. */
@@ -116,9 +115,18 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
     @Override
     public void close() {
         super.close();
+        wakeMixed();
+    }
+
+    /** Wakes a wildcard accept waiting on this listener and the kernel's. */
+    private void wakeMixed() {
         Thread t = mixedWaiter;
         if (t != null) {
             LockSupport.unpark(t);
+        }
+        WildcardAcceptWait w = mixedWait;
+        if (w != null) {
+            w.signal();
         }
     }
 }

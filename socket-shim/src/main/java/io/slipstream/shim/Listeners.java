@@ -13,9 +13,16 @@ import java.util.List;
  * A {@link ShimServerSocketChannel}'s listening sockets: a kernel listener ({@code kernel}, null
  * when bound to a stack's address only), listeners on stacks ({@code onStacks}, empty for a
  * kernel-only listener), or both (a wildcard bind listens on the kernel and on every stack at
- * one port). Immutable: the channel replaces its Listeners when bind changes them.
+ * one port; then {@code acceptWait} is how a platform thread's blocking accept waits). Immutable:
+ * the channel replaces its Listeners when bind changes them.
  */
-record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) implements Backend {
+record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys,
+        WildcardAcceptWait acceptWait) implements Backend {
+    /** Listeners without a wildcard accept's wait (one kind of listener only). */
+    Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys) {
+        this(kernel, onStacks, keys, null);
+    }
+
     @Override
     public KernelFd kernelFd() {
         return kernel == null ? null : kernel.fd();
@@ -51,6 +58,9 @@ record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, Select
         for (AcceleratedListener l : onStacks) {
             l.close();
         }
+        if (acceptWait != null) {
+            acceptWait.close();
+        }
     }
 
     /** A connection from any of the listeners, or null. */
@@ -78,9 +88,10 @@ record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, Select
 
     /**
      * Waits for a connection (0: no limit): on the stack, on the kernel poller, or, for a
-     * wildcard listener, on the kernel poller with the stacks' listeners unparking the thread too.
+     * wildcard listener, in {@link #acceptWait} (a platform thread: woken by the NICs too), or on
+     * the kernel poller with the stacks' listeners unparking the thread (a virtual thread).
      */
-    void await(long timeoutNanos) {
+    void await(long timeoutNanos) throws IOException {
         if (kernel == null) {
             onStacks.get(0).await(timeoutNanos);
             return;
@@ -90,6 +101,10 @@ record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, Select
             return;
         }
         Thread me = Thread.currentThread();
+        if (!me.isVirtual()) {
+            acceptWait.await(kernel.fd(), onStacks, timeoutNanos);
+            return;
+        }
         for (AcceleratedListener l : onStacks) {
             l.mixedWaiter = me;
         }

@@ -112,7 +112,7 @@ final class NicWatches implements AutoCloseable {
      * How long to spin before sleeping: the longest {@code slipstream.poll.usec} of the stacks,
      * -1 for spinning without limit.
      */
-    long spinNanos() {
+    private long spinNanos() {
         long spin = 0;
         for (Watch w : watches) {
             long s = w.stack.runtimeConfig().spinNanos();
@@ -124,12 +124,47 @@ final class NicWatches implements AutoCloseable {
         return spin;
     }
 
+    /** What ends a {@link #await} before anything is ready in the epoll set; reads flags only. */
+    @FunctionalInterface
+    interface Done {
+        boolean done();
+    }
+
+    /**
+     * The wait (onload's epoll): spins over a zero-timeout epoll_wait and the stacks' poll hooks
+     * for {@link #spinNanos()}, then sleeps in epoll_wait with each stack's NIC descriptors
+     * armed as its interrupt rules say ({@link #arm}), no longer than to its next protocol
+     * timer. Returns the epoll entries to process (entries of {@link EpollSet#NIC} go to
+     * {@link #fired}), 0 when {@code done} or the time ran out. {@code waitNanos}: -1 without
+     * limit. A thread interrupt is seen when epoll_wait returns, as for any kernel wait (a
+     * virtual thread's carrier stays pinned in it).
+     */
+    int await(long waitNanos, Done done) throws IOException {
+        long start = System.nanoTime();
+        long spin = spinNanos();
+        for (;;) {
+            int n = epoll.await(0);
+            if (n > 0 || done.done()) {
+                return n;
+            }
+            long spun = System.nanoTime() - start;
+            if ((spin >= 0 && spun >= spin) || (waitNanos >= 0 && spun >= waitNanos)) {
+                break;
+            }
+            pollStacks(); // readiness it finds signals the eventfd, seen by the next epoll_wait
+        }
+        long left = waitNanos < 0 ? -1 : Math.max(0, waitNanos - (System.nanoTime() - start));
+        long sleepNanos = arm(left);
+        // epoll_wait counts milliseconds: rounded up, so a timer is never polled before it is due.
+        return epoll.await(sleepNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (sleepNanos + 999_999) / 1_000_000));
+    }
+
     /**
      * Right before a sleep: arms each stack's descriptors that its rules say must be watched
      * (disarming those they say not to), and returns how long the sleep may last, shortened to
      * the earliest NIC timer of a watched stack so that its protocol timers run on time.
      */
-    long arm(long waitNanos) throws IOException {
+    private long arm(long waitNanos) throws IOException {
         long wait = waitNanos;
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);

@@ -71,6 +71,9 @@ final class ShimSelector extends AbstractSelector {
     private volatile WaitQueue stackQueue;
     /** The stack wait's condition: made once, reads only flags, so waiting allocates nothing. */
     private final WaitCondition woken = () -> signalled.get() || isWakeupPendingUnlocked() || !isOpen();
+    /** The NIC wait's early end: made once, reads only flags. */
+    private final NicWatches.Done wokenOrClosed =
+            () -> isWakeupPendingUnlocked() || Thread.currentThread().isInterrupted() || !isOpen();
     /** Whether the current pass found any key ready, counted or not (selecting thread only). */
     private boolean sawReadiness;
 
@@ -180,13 +183,19 @@ final class ShimSelector extends AbstractSelector {
      * Waits up to {@code waitMillis} (-1: no limit). A selector whose keys are all accelerated
      * sockets of one stack waits as a blocked thread of that stack ({@link Stack#await}): it
      * spins, then counts for the stack's interrupt rules, and is woken by the readiness
-     * callbacks and by {@link #wakeup}. Any other selector waits in epoll_wait, its accelerated
-     * keys signalling the eventfd. Returns the epoll entries to process.
+     * callbacks and by {@link #wakeup}. Any other selector with accelerated keys waits as
+     * {@link NicWatches#await} says (spin, then epoll_wait with the stacks' NICs armed), its
+     * accelerated keys also signalling the eventfd; one without waits in epoll_wait. Returns
+     * the epoll entries to process.
      */
     private int await(int waitMillis) throws IOException {
         Stack only = waitMillis != 0 && byFd.isEmpty() ? singleStack() : null;
         if (only == null) {
-            return waitMillis == 0 || nics.isEmpty() ? epoll.await(waitMillis) : awaitWithNics(waitMillis);
+            if (waitMillis == 0 || nics.isEmpty()) {
+                return epoll.await(waitMillis);
+            }
+            // Kernel keys beside accelerated ones, or several stacks: onload's epoll.
+            return nics.await(waitMillis < 0 ? -1 : waitMillis * 1_000_000L, wokenOrClosed);
         }
         WaitQueue q = queues.computeIfAbsent(only, Stack::newWaitQueue);
         stackQueue = q;
@@ -198,35 +207,6 @@ final class ShimSelector extends AbstractSelector {
             stackQueue = null;
         }
         return 0;
-    }
-
-    /**
-     * The wait of a selector with kernel keys beside accelerated ones, or with accelerated keys
-     * of several stacks (onload's epoll): spins over a zero-timeout epoll_wait and the stacks'
-     * poll hooks for {@code slipstream.poll.usec}, then sleeps in epoll_wait with each stack's
-     * NIC descriptors armed as its interrupt rules say ({@link NicWatches#arm}), no longer than
-     * to its next protocol timer. A thread interrupt ends the spin; in the sleep it is seen
-     * when epoll_wait returns, as before (a virtual thread's carrier stays pinned there).
-     */
-    private int awaitWithNics(int waitMillis) throws IOException {
-        long start = System.nanoTime();
-        long spinNanos = nics.spinNanos();
-        long waitNanos = waitMillis < 0 ? -1 : waitMillis * 1_000_000L;
-        Thread me = Thread.currentThread();
-        for (;;) {
-            int n = epoll.await(0);
-            if (n > 0 || isWakeupPendingUnlocked() || me.isInterrupted() || !isOpen()) {
-                return n;
-            }
-            long spun = System.nanoTime() - start;
-            if ((spinNanos >= 0 && spun >= spinNanos) || (waitNanos >= 0 && spun >= waitNanos)) {
-                break;
-            }
-            nics.pollStacks(); // readiness it finds signals the eventfd, seen by the next epoll_wait
-        }
-        long left = waitNanos < 0 ? -1 : Math.max(0, waitNanos - (System.nanoTime() - start));
-        long sleepNanos = nics.arm(left);
-        return epoll.await(sleepNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (sleepNanos + 999_999) / 1_000_000));
     }
 
     /** Brings {@link #nics} in line with the stacks of the accelerated keys. */

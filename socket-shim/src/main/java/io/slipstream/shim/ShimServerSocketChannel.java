@@ -137,7 +137,7 @@ final class ShimServerSocketChannel extends ServerSocketChannel implements ShimN
             }
             throw e;
         }
-        backend = new Listeners(kernel, List.copyOf(ls), keys);
+        backend = new Listeners(kernel, List.copyOf(ls), keys, new WildcardAcceptWait());
         keys.backingChanged();
     }
 
