@@ -7,7 +7,6 @@ import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
-import io.slipstream.stack.StackCounter;
 import io.slipstream.testing.NetNs;
 import io.slipstream.udp.UdpSocket;
 import io.slipstream.wire.Ipv4Address;
@@ -16,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -53,10 +51,7 @@ class TapStackInteropTest {
                 // stack lock: no interrupt thread may process the stack behind its back.
                 "slipstream.interrupt.thread", "false"))));
         // The device is created in our namespace; the kernel's side of it moves into the sandbox.
-        NetNs.run("ip", "link", "set", device, "netns", ns.name()).orThrow();
-        ns.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").orThrow();
-        ns.exec("ip", "addr", "add", KERNEL_IP + "/24", "dev", device).orThrow();
-        ns.exec("ip", "link", "set", device, "up").orThrow();
+        TapSandbox.kernelSideIn(ns, device, KERNEL_IP + "/24");
         // Until the runtime's interrupt thread exists, a thread of the test processes the stack.
         poller = Thread.ofPlatform().name("tap-stack-poller").start(() -> {
             while (polling) {
@@ -73,11 +68,7 @@ class TapStackInteropTest {
         if (poller != null) {
             poller.join();
         }
-        if (stack != null) {
-            assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS), () -> "" + stack.firstInternalError());
-            stack.close();
-            assertEquals(List.of(), stack.nic().buffers().leaks());
-        }
+        TapSandbox.close(stack);
         if (ns != null) {
             ns.close();
         }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import io.slipstream.interop.TapSandbox;
 import io.slipstream.stack.RuntimeCounter;
 import io.slipstream.stack.RuntimeCounters;
 import io.slipstream.stack.Stack;
-import io.slipstream.stack.StackCounter;
 import io.slipstream.testing.NetNs;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -63,19 +63,12 @@ class TapMixedSelectorTest {
                 "slipstream.interrupt.overflow.usec", "20000")));
         stack = ShimStacks.get(config).stack();
         // The device is created in our namespace; the kernel's side of it moves into the sandbox.
-        NetNs.run("ip", "link", "set", device, "netns", ns.name()).orThrow();
-        ns.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").orThrow();
-        ns.exec("ip", "addr", "add", KERNEL_IP + "/24", "dev", device).orThrow();
-        ns.exec("ip", "link", "set", device, "up").orThrow();
+        TapSandbox.kernelSideIn(ns, device, KERNEL_IP + "/24");
     }
 
     @AfterEach
     void close() {
-        if (stack != null) {
-            assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS), () -> "" + stack.firstInternalError());
-            stack.close();
-            assertEquals(List.of(), stack.nic().buffers().leaks());
-        }
+        TapSandbox.close(stack);
         if (ns != null) {
             ns.close();
         }
