@@ -38,6 +38,8 @@ import org.junit.jupiter.api.Timeout;
 class TapMixedSelectorTest {
     private static final String KERNEL_IP = "198.18.12.1";
     private static final String STACK_IP = "198.18.12.2";
+    private static final String KERNEL_IP_B = "198.18.13.1";
+    private static final String STACK_IP_B = "198.18.13.2";
     private static final int PORT = 7100;
     private static final int REQUESTS = 200;
     private static final int REQUEST_BYTES = 64;
@@ -52,18 +54,23 @@ class TapMixedSelectorTest {
         NetNs.assumeRootWith("TAP tests need root (CAP_NET_ADMIN): skipped", "python3");
         ns = NetNs.create("ssmix");
         String device = "ssm" + NetNs.randomHex(8);
-        config = StackConfig.from(Settings.of(Map.of(
+        config = tapConfig(device, STACK_IP);
+        stack = ShimStacks.get(config).stack();
+        // The device is created in our namespace; the kernel's side of it moves into the sandbox.
+        TapSandbox.kernelSideIn(ns, device, KERNEL_IP + "/24");
+    }
+
+    /** A TAP stack on {@code device} at {@code address}/24 whose waiting threads never spin. */
+    private static StackConfig tapConfig(String device, String address) {
+        return StackConfig.from(Settings.of(Map.of(
                 "slipstream.driver", "tap",
                 "slipstream.interface", device,
-                "slipstream.address", STACK_IP + "/24",
+                "slipstream.address", address + "/24",
                 "slipstream.poll.usec", "0",
                 // A rescue needs an event to wait this long unpolled: a selector thread that a
                 // busy machine schedules late does not make one, a selector nobody wakes does.
                 "slipstream.stall.usec", "20000",
                 "slipstream.interrupt.overflow.usec", "20000")));
-        stack = ShimStacks.get(config).stack();
-        // The device is created in our namespace; the kernel's side of it moves into the sandbox.
-        TapSandbox.kernelSideIn(ns, device, KERNEL_IP + "/24");
     }
 
     @AfterEach
@@ -80,63 +87,21 @@ class TapMixedSelectorTest {
         Pipe pipe = provider.openPipe();
         try (Selector selector = provider.openSelector();
                 ServerSocketChannel server = provider.openServerSocketChannel();
-                NetNs.Background client = ns.start("python3", "-c", clientScript())) {
+                NetNs.Background client = ns.start("python3", "-c", clientScript(List.of(STACK_IP), REQUESTS))) {
             server.bind(new InetSocketAddress(STACK_IP, PORT));
             server.configureBlocking(false);
             server.register(selector, SelectionKey.OP_ACCEPT);
             pipe.source().configureBlocking(false);
             SelectionKey pipeKey = pipe.source().register(selector, SelectionKey.OP_READ);
 
-            RuntimeCounters counters = stack.runtimeCounters();
-            long[] before = null;
-            long[] after = null;
-            int served = 0;
-            ByteBuffer request = ByteBuffer.allocate(REQUEST_BYTES);
-            long deadline = System.nanoTime() + STEP.toNanos();
-            while (served < REQUESTS && System.nanoTime() - deadline < 0 && client.isAlive()) {
-                selector.select(1_000);
-                for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
-                    SelectionKey key = it.next();
-                    it.remove();
-                    if (key.isAcceptable()) {
-                        SocketChannel accepted = server.accept();
-                        if (accepted != null) {
-                            assertTrue(((ShimSocketChannel) accepted).isAccelerated(), "the connection is on the stack");
-                            accepted.configureBlocking(false);
-                            accepted.register(selector, SelectionKey.OP_READ);
-                            before = snapshot(counters);
-                        }
-                    } else if (key.isReadable() && key != pipeKey) {
-                        SocketChannel ch = (SocketChannel) key.channel();
-                        if (ch.read(request) < 0) {
-                            key.cancel();
-                            ch.close();
-                            continue;
-                        }
-                        if (!request.hasRemaining()) {
-                            request.flip();
-                            while (request.hasRemaining()) {
-                                ch.write(request); // 64 bytes fit the send buffer: never loops long
-                            }
-                            request.clear();
-                            if (++served == REQUESTS) {
-                                after = snapshot(counters);
-                            }
-                        }
-                    }
-                }
-            }
+            long[][] before = new long[1][];
+            long[][] after = new long[1][];
+            int served = serveEcho(selector, 1, REQUESTS, List.of(stack), before, after, client);
             NetNs.Result ended = client.await(STEP);
             assertTrue(ended.ok(), () -> "client: " + ended);
             assertEquals("echoed " + REQUESTS, ended.stdout().trim());
             assertEquals(REQUESTS, served);
-            long[] b = before;
-            long[] a = after;
-            assertEquals(b[0], a[0], () -> "no stall rescue while the selector served: " + counters);
-            assertEquals(b[1], a[1], () -> "no interrupt service (a second thread) while the selector served: " + counters);
-            // Requests that arrive while it works are found by its next poll; those that find it
-            // asleep wake it (how many of each depends on the machine's speed).
-            assertTrue(a[2] > b[2], () -> "the selector woke on the TAP descriptor: " + counters);
+            assertWokeOnTheNic(stack, before[0], after[0]);
 
             // The kernel key of the same selector still works.
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
@@ -153,32 +118,128 @@ class TapMixedSelectorTest {
     }
 
     @Test
+    void aSelectorOverTwoStacksWakesOnBothNicsWithoutTheStallRescue() throws Exception {
+        NetNs.assumeRootWith("TAP tests need root (CAP_NET_ADMIN): skipped", "python3");
+        String deviceB = "ssm" + NetNs.randomHex(8);
+        StackConfig configB = tapConfig(deviceB, STACK_IP_B);
+        Stack stackB = ShimStacks.get(configB).stack();
+        try {
+            TapSandbox.kernelSideIn(ns, deviceB, KERNEL_IP_B + "/24");
+            SlipstreamSelectorProvider provider =
+                    new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config, configB));
+            int each = REQUESTS / 2;
+            try (Selector selector = provider.openSelector();
+                    ServerSocketChannel serverA = provider.openServerSocketChannel();
+                    ServerSocketChannel serverB = provider.openServerSocketChannel();
+                    // One client, its requests alternating between the stacks: each finds the
+                    // selector asleep more often than not, and must wake it through its own NIC.
+                    NetNs.Background client = ns.start("python3", "-c", clientScript(List.of(STACK_IP, STACK_IP_B), each))) {
+                for (ServerSocketChannel server : List.of(serverA, serverB)) {
+                    server.bind(new InetSocketAddress(server == serverA ? STACK_IP : STACK_IP_B, PORT));
+                    server.configureBlocking(false);
+                    server.register(selector, SelectionKey.OP_ACCEPT);
+                }
+                long[][] before = new long[2][];
+                long[][] after = new long[2][];
+                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, client);
+                NetNs.Result ended = client.await(STEP);
+                assertTrue(ended.ok(), () -> "client: " + ended);
+                assertEquals("echoed " + each, ended.stdout().trim());
+                assertEquals(2 * each, served);
+                assertWokeOnTheNic(stack, before[0], after[0]);
+                assertWokeOnTheNic(stackB, before[1], after[1]);
+            }
+        } finally {
+            TapSandbox.close(stackB);
+        }
+    }
+
+    /**
+     * An event loop as frameworks write one: accepts on the selector's listeners and echoes each
+     * connection's requests of REQUEST_BYTES, until {@code requests} were served, the time ran out
+     * or the client ended. Snapshots each stack's counters once {@code connections} are accepted
+     * ({@code before}) and at the last request ({@code after}). Returns the requests served.
+     */
+    private static int serveEcho(Selector selector, int connections, int requests, List<Stack> stacks,
+            long[][] before, long[][] after, NetNs.Background client) throws Exception {
+        int accepted = 0;
+        int served = 0;
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (served < requests && System.nanoTime() - deadline < 0 && client.isAlive()) {
+            selector.select(1_000);
+            for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+                SelectionKey key = it.next();
+                it.remove();
+                if (key.isAcceptable()) {
+                    SocketChannel ch = ((ServerSocketChannel) key.channel()).accept();
+                    if (ch != null) {
+                        assertTrue(((ShimSocketChannel) ch).isAccelerated(), "the connection is on the stack");
+                        ch.configureBlocking(false);
+                        ch.register(selector, SelectionKey.OP_READ, ByteBuffer.allocate(REQUEST_BYTES));
+                        if (++accepted == connections) {
+                            snapshot(stacks, before);
+                        }
+                    }
+                } else if (key.isReadable() && key.attachment() instanceof ByteBuffer request) {
+                    SocketChannel ch = (SocketChannel) key.channel();
+                    if (ch.read(request) < 0) {
+                        key.cancel();
+                        ch.close();
+                        continue;
+                    }
+                    if (!request.hasRemaining()) {
+                        request.flip();
+                        while (request.hasRemaining()) {
+                            ch.write(request); // 64 bytes fit the send buffer: never loops long
+                        }
+                        request.clear();
+                        if (++served == requests) {
+                            snapshot(stacks, after);
+                        }
+                    }
+                }
+            }
+        }
+        return served;
+    }
+
+    /**
+     * Between the snapshots the stack's requests reached the waiting thread through its own watch
+     * of the TAP descriptor: no stall rescue, no interrupt service (a second thread). Requests
+     * that arrive while it works are found by its next poll; those that find it asleep wake it
+     * (how many of each depends on the machine's speed).
+     */
+    private static void assertWokeOnTheNic(Stack s, long[] b, long[] a) {
+        RuntimeCounters counters = s.runtimeCounters();
+        assertEquals(b[0], a[0], () -> "no stall rescue while the thread waited: " + counters);
+        assertEquals(b[1], a[1], () -> "no interrupt service (a second thread) while the thread waited: " + counters);
+        assertTrue(a[2] > b[2], () -> "the thread woke on the TAP descriptor: " + counters);
+    }
+
+    @Test
     void aBlockingWildcardAcceptWakesOnTheNicWithoutTheStallRescue() throws Exception {
         SlipstreamSelectorProvider provider = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config));
         int connections = 20;
         try (ServerSocketChannel server = provider.openServerSocketChannel()) {
             server.bind(new InetSocketAddress(PORT + 1));
             assertTrue(server.toString().contains("kernel accelerated"), server.toString());
-            RuntimeCounters counters = stack.runtimeCounters();
             try (NetNs.Background client = ns.start("python3", "-c", connectScript(PORT + 1, connections))) {
-                long[] before = null;
+                long[][] before = new long[1][];
                 for (int i = 0; i < connections; i++) {
                     try (SocketChannel accepted = server.accept()) {
                         assertTrue(((ShimSocketChannel) accepted).isAccelerated(), "connection " + i + " is on the stack");
-                        if (before == null) {
-                            before = snapshot(counters);
+                        if (before[0] == null) {
+                            snapshot(List.of(stack), before);
                         }
                         accepted.write(ByteBuffer.wrap(new byte[] {(byte) i}));
                     }
                 }
-                long[] after = snapshot(counters);
+                long[][] after = new long[1][];
+                snapshot(List.of(stack), after);
                 NetNs.Result ended = client.await(STEP);
                 assertTrue(ended.ok(), () -> "client: " + ended);
                 assertEquals("connected " + connections, ended.stdout().trim());
-                long[] b = before;
-                assertEquals(b[0], after[0], () -> "no stall rescue while accept waited: " + counters);
-                assertEquals(b[1], after[1], () -> "no interrupt service (a second thread) while accept waited: " + counters);
-                assertTrue(after[2] > b[2], () -> "the accepting thread woke on the TAP descriptor: " + counters);
+                assertWokeOnTheNic(stack, before[0], after[0]);
             }
         }
     }
@@ -203,35 +264,46 @@ class TapMixedSelectorTest {
                 "print('connected', " + n + ")");
     }
 
-    /** Stall rescues, interrupt wakeups and the selector's NIC wakeups, now. */
-    private static long[] snapshot(RuntimeCounters c) {
-        return new long[] {c.get(RuntimeCounter.STALL_RESCUES), c.get(RuntimeCounter.INTERRUPT_WAKEUPS),
-                c.get(RuntimeCounter.NIC_WATCH_WAKEUPS)};
+    /** Each stack's stall rescues, interrupt wakeups and NIC-watch wakeups, now, into {@code into}. */
+    private static void snapshot(List<Stack> stacks, long[][] into) {
+        for (int i = 0; i < stacks.size(); i++) {
+            RuntimeCounters c = stacks.get(i).runtimeCounters();
+            into[i] = new long[] {c.get(RuntimeCounter.STALL_RESCUES), c.get(RuntimeCounter.INTERRUPT_WAKEUPS),
+                    c.get(RuntimeCounter.NIC_WATCH_WAKEUPS)};
+        }
     }
 
-    /** A kernel client: REQUESTS ping-pongs of REQUEST_BYTES, each checked. */
-    private static String clientScript() {
+    /**
+     * A kernel client: one connection to each of {@code servers}, then {@code requests} rounds of
+     * one ping-pong of REQUEST_BYTES on each connection in turn, each checked.
+     */
+    private static String clientScript(List<String> servers, int requests) {
         return String.join("\n",
                 "import socket, sys, time",
-                "deadline = time.time() + 30",
-                "while True:",
-                "    try:",
-                "        s = socket.create_connection(('" + STACK_IP + "', " + PORT + "), timeout=10)",
-                "        break",
-                "    except OSError:",
-                "        if time.time() > deadline: raise",
-                "        time.sleep(0.05)",
-                "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)",
-                "for i in range(" + REQUESTS + "):",
-                "    msg = bytes([i % 256]) * " + REQUEST_BYTES,
-                "    s.sendall(msg)",
-                "    got = b''",
-                "    while len(got) < len(msg):",
-                "        chunk = s.recv(len(msg) - len(got))",
-                "        if not chunk: sys.exit('closed after %d' % i)",
-                "        got += chunk",
-                "    assert got == msg, 'echo %d differs' % i",
-                "s.close()",
-                "print('echoed', " + REQUESTS + ")");
+                "conns = []",
+                "for server in " + servers.stream().map(a -> "'" + a + "'").toList() + ":",
+                "    deadline = time.time() + 30",
+                "    while True:",
+                "        try:",
+                "            s = socket.create_connection((server, " + PORT + "), timeout=10)",
+                "            break",
+                "        except OSError:",
+                "            if time.time() > deadline: raise",
+                "            time.sleep(0.05)",
+                "    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)",
+                "    conns.append(s)",
+                "for i in range(" + requests + "):",
+                "    for s in conns:",
+                "        msg = bytes([i % 256]) * " + REQUEST_BYTES,
+                "        s.sendall(msg)",
+                "        got = b''",
+                "        while len(got) < len(msg):",
+                "            chunk = s.recv(len(msg) - len(got))",
+                "            if not chunk: sys.exit('closed after %d' % i)",
+                "            got += chunk",
+                "        assert got == msg, 'echo %d differs' % i",
+                "for s in conns:",
+                "    s.close()",
+                "print('echoed', " + requests + ")");
     }
 }
