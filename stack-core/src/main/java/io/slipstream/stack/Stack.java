@@ -50,7 +50,9 @@ import java.util.concurrent.locks.LockSupport;
  * registered with; a blocking call loops "try the operation, else {@link #await}"; a
  * {@code select} calls {@link #pollHook()} once, collects ready keys and otherwise awaits on
  * the selector's queue ({@code Selector.wakeup} is a flag in its condition plus
- * {@code wakeAll()}). {@link #INTERRUPTED} becomes {@code ClosedByInterruptException}.
+ * {@code wakeAll()}). {@link #INTERRUPTED} becomes {@code ClosedByInterruptException}. A
+ * selector that must also wait on kernel descriptors (or on several stacks) sleeps in its own
+ * epoll_wait instead, on {@link #nicDescriptors()} too, armed when {@link #watchNic()} says.
  */
 public final class Stack implements AutoCloseable {
     /** Events handled per poll pass, so one pass never monopolises the lock. */
