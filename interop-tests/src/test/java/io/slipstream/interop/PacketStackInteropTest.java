@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.bench.BlockingConnection;
+import io.slipstream.testing.StackChecks;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.ArpCounter;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.stack.Stack;
-import io.slipstream.stack.StackCounter;
 import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.TcpConnectOptions;
 import io.slipstream.tcp.TcpListener;
@@ -30,7 +30,6 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -80,11 +79,7 @@ class PacketStackInteropTest {
     @AfterEach
     void close() {
         try {
-            if (stack != null) {
-                assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS), () -> "" + stack.firstInternalError());
-                stack.close();
-                assertEquals(List.of(), stack.nic().buffers().leaks());
-            }
+            StackChecks.closeChecked(stack);
         } finally {
             stack = null;
             if (veth != null) {

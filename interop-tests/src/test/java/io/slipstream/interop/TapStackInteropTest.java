@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.Settings;
+import io.slipstream.testing.StackChecks;
 import io.slipstream.config.StackConfig;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.stack.Stack;
@@ -68,7 +69,7 @@ class TapStackInteropTest {
         if (poller != null) {
             poller.join();
         }
-        TapSandbox.close(stack);
+        StackChecks.closeChecked(stack);
         if (ns != null) {
             ns.close();
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slipstream.bench.BlockingConnection;
+import io.slipstream.testing.StackChecks;
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
 import io.slipstream.driver.xdp.XdpFilters;
@@ -15,7 +16,6 @@ import io.slipstream.driver.xdp.XdpInterface;
 import io.slipstream.ip.ArpCounter;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.stack.Stack;
-import io.slipstream.stack.StackCounter;
 import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.AddressInUseException;
 import io.slipstream.tcp.TcpConnectOptions;
@@ -117,11 +117,7 @@ class XdpStackInteropTest {
     @AfterEach
     void close() {
         try {
-            if (stack != null) {
-                assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS), () -> "" + stack.firstInternalError());
-                stack.close();
-                assertEquals(List.of(), stack.nic().buffers().leaks());
-            }
+            StackChecks.closeChecked(stack);
         } finally {
             stack = null;
             if (veth != null) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.Settings;
+import io.slipstream.testing.StackChecks;
 import io.slipstream.config.StackConfig;
 import io.slipstream.interop.TapSandbox;
 import io.slipstream.stack.RuntimeCounter;
@@ -75,7 +76,7 @@ class TapMixedSelectorTest {
 
     @AfterEach
     void close() {
-        TapSandbox.close(stack);
+        StackChecks.closeChecked(stack);
         if (ns != null) {
             ns.close();
         }
@@ -150,7 +151,7 @@ class TapMixedSelectorTest {
                 assertWokeOnTheNic(stackB, before[1], after[1]);
             }
         } finally {
-            TapSandbox.close(stackB);
+            StackChecks.closeChecked(stackB);
         }
     }
 
