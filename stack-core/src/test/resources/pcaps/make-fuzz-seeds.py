@@ -2,15 +2,20 @@
 """Writes the seed corpus of the Jazzer fuzz targets from the captures in this folder.
 
 Run from this folder: python3 make-fuzz-seeds.py. Each target gets a few inputs cut the way the
-target reads them (a whole frame, an IP datagram, a transport segment, an option area) under
-../io/slipstream/<package>/<TestClass>Inputs/<method>/, the directory Jazzer replays in its
-regression mode. ARP, a VLAN tag and IPv4 options do not occur in the captures; those seeds are
+target reads them (a whole frame, an IP datagram, a transport segment, an option area; for the
+receive path, a fix-up byte then a frame) under ../io/slipstream/<package>/<TestClass>Inputs/<method>/,
+the directory Jazzer replays in its regression mode. ARP, a VLAN tag and IPv4 options do not occur in the captures; those seeds are
 built here from the captured frames' addresses."""
 import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WIRE = os.path.join(HERE, "..", "io", "slipstream", "wire", "WireFuzzTestInputs")
+RECEIVE = os.path.join(HERE, "..", "io", "slipstream", "stack", "StackReceiveFuzzTestInputs", "receive")
+# StackReceiveFuzzTest's fix-up bits: Ethernet destination, IP addresses, IP header, the live
+# connection's ports and sequence numbers (or the UDP socket's port), transport checksum.
+FIX_ALL = 0x1F
+FIX_NO_CONNECTION = 0x17
 
 
 def frames(name):
@@ -89,6 +94,17 @@ def main():
         "tcpOptions": {name: transport_of(f)[20:(transport_of(f)[12] >> 4) * 4]
                        for name, f in (("syn", syn), ("syn-ack", syn_ack), ("timestamps", request))},
     }
+    rst = bytearray(fin)
+    rst[14 + 20 + 13] = 0x14  # RST|ACK: with the live connection's numbers, a reset at RCV.NXT
+    receive = {
+        "syn-in-window": (FIX_ALL, syn), "data": (FIX_ALL, request), "fin": (FIX_ALL, fin),
+        "rst": (FIX_ALL, bytes(rst)), "syn-to-closed-port": (FIX_NO_CONNECTION, syn),
+        "udp": (FIX_ALL, udp_small), "fragment": (FIX_NO_CONNECTION, frag_last),
+        "icmp-echo": (FIX_ALL, echo), "icmp-port-unreachable": (FIX_ALL, unreachable),
+        "arp": (FIX_ALL, dst_mac + src_mac + b"\x08\x06" + arp_request), "not-for-us": (0, syn),
+    }
+    for name, (mask, frame) in receive.items():
+        write(RECEIVE, name, bytes([mask]) + frame)
     for method, inputs in seeds.items():
         for name, data in inputs.items():
             write(os.path.join(WIRE, method), name, data)

@@ -14,6 +14,7 @@ import io.slipstream.wire.Icmp;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
+import io.slipstream.wire.Tcp;
 import io.slipstream.wire.Udp;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -181,6 +182,29 @@ public final class RawPeer implements AutoCloseable, AfterEachCallback {
     /** A UDP datagram from the peer to the stack, in its frame. */
     public static byte[] udp(int sourcePort, int destinationPort, byte[] payload) {
         return ipv4(Ipv4.PROTO_UDP, udpDatagram(PEER_IP, STACK_IP, sourcePort, destinationPort, payload));
+    }
+
+    /**
+     * A TCP segment (header, {@code options} already padded to a multiple of 4 bytes, then
+     * {@code payload}) with its checksum, as sent from {@code source} to {@code destination}.
+     */
+    public static byte[] tcpSegment(int source, int destination, int sourcePort, int destinationPort, int seq, int ack,
+                                    int flags, int window, byte[] options, byte[] payload) {
+        int hl = Tcp.MIN_HEADER_LENGTH + options.length;
+        byte[] d = new byte[hl + payload.length];
+        MemorySegment s = MemorySegment.ofArray(d);
+        Tcp.writeHeader(s, 0, sourcePort, destinationPort, seq, ack, hl, flags, window, 0);
+        System.arraycopy(options, 0, d, Tcp.MIN_HEADER_LENGTH, options.length);
+        System.arraycopy(payload, 0, d, hl, payload.length);
+        Tcp.writeChecksum(s, 0, d.length, source, destination);
+        return d;
+    }
+
+    /** A TCP segment from the peer to the stack, in its frame. */
+    public static byte[] tcp(int sourcePort, int destinationPort, int seq, int ack, int flags, int window, byte[] options,
+                             byte[] payload) {
+        return ipv4(Ipv4.PROTO_TCP,
+                tcpSegment(PEER_IP, STACK_IP, sourcePort, destinationPort, seq, ack, flags, window, options, payload));
     }
 
     /** An ICMP message (header and {@code data}) with its checksum. */
