@@ -43,7 +43,7 @@ import java.util.Map;
  *
  * <p>Without {@code JAZZER_FUZZ} the target replays its committed inputs under
  * {@code src/test/resources/io/slipstream/stack/StackReceiveFuzzTestInputs/receive/};
- * docs/ARCHITECTURE.md (Testing) says how to fuzz for longer.
+ * docs/ARCHITECTURE.md (Fuzzing) says how to fuzz for longer.
  */
 class StackReceiveFuzzTest {
     static final int FIX_ETHERNET_DESTINATION = 0x01;

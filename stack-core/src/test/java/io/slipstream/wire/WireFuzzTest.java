@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Without {@code JAZZER_FUZZ} each target replays its committed inputs under
  * {@code src/test/resources/io/slipstream/wire/WireFuzzTestInputs/<method>/}; docs/ARCHITECTURE.md
- * (Testing) says how to fuzz for longer.
+ * (Fuzzing) says how to fuzz for longer.
  */
 class WireFuzzTest {
 
