@@ -58,5 +58,6 @@ def describe(path):
           % (ipv4, udp, icmp, bad_ip, bad_udp, bad_icmp, fragments))
 
 
-for p in sys.argv[1:]:
-    describe(p)
+if __name__ == "__main__":
+    for p in sys.argv[1:]:
+        describe(p)

@@ -9,6 +9,8 @@ built here from the captured frames' addresses."""
 import os
 import struct
 
+from describe import checksum  # the folded one's complement sum, not yet complemented
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WIRE = os.path.join(HERE, "..", "io", "slipstream", "wire", "WireFuzzTestInputs")
 RECEIVE = os.path.join(HERE, "..", "io", "slipstream", "stack", "StackReceiveFuzzTestInputs", "receive")
@@ -27,15 +29,6 @@ def frames(name):
         out.append(raw[pos + 16:pos + 16 + caplen])
         pos += 16 + caplen
     return out
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def ip_of(frame):
@@ -62,7 +55,7 @@ def with_ip_options(frame, options):
     header[0] = 0x40 | (len(header) // 4)
     header[2:4] = struct.pack("!H", len(header) + len(ip) - ihl)
     header[10:12] = b"\0\0"
-    header[10:12] = struct.pack("!H", checksum(bytes(header)))
+    header[10:12] = struct.pack("!H", ~checksum(bytes(header)) & 0xFFFF)
     return bytes(header) + bytes(ip[ihl:])
 
 

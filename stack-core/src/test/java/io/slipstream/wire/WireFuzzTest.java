@@ -90,9 +90,7 @@ class WireFuzzTest {
     void tcp(byte[] segment) {
         MemorySegment s = MemorySegment.ofArray(segment);
         if (segment.length >= Tcp.MIN_HEADER_LENGTH) {
-            Bytes.putU16(s, 16, 0);
-            long acc = InternetChecksum.pseudoHeaderSum(1, 2, Ipv4.PROTO_TCP, segment.length);
-            Bytes.putU16(s, 16, InternetChecksum.finish(InternetChecksum.sum(s, 0, segment.length, acc)));
+            Tcp.writeChecksum(s, 0, segment.length, 1, 2);
         }
         tcp(s, 0, segment.length, 1, 2);
     }
