@@ -10,6 +10,20 @@ import java.util.List;
 public final class StackChecks {
     private StackChecks() {}
 
+    /**
+     * {@link #closeChecked(Stack)}, then closes {@code sandbox} (a veth pair, namespaces) whatever
+     * the checks found: a test's teardown in one call.
+     */
+    public static void closeChecked(Stack stack, AutoCloseable sandbox) throws Exception {
+        try {
+            closeChecked(stack);
+        } finally {
+            if (sandbox != null) {
+                sandbox.close();
+            }
+        }
+    }
+
     /** Closes the stack (if any) after checking it caught no internal error, then that it returned every buffer. */
     public static void closeChecked(Stack stack) {
         if (stack != null) {
