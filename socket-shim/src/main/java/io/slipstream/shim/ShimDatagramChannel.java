@@ -260,9 +260,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimNetworkCh
 
     /** Receives; in blocking mode gives up after {@code timeoutNanos} (0: no limit) with SocketTimeoutException. */
     SocketAddress receive(ByteBuffer dst, long timeoutNanos) throws IOException {
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
+        BufferVectors.checkWritable(dst, null, 0, 0);
         readLock.lock();
         try {
             ensureOpen();
@@ -369,9 +367,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimNetworkCh
     @Override
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst);
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
+        BufferVectors.checkWritable(dst, null, 0, 0);
         readLock.lock();
         try {
             ensureOpen();
@@ -391,6 +387,7 @@ final class ShimDatagramChannel extends DatagramChannel implements ShimNetworkCh
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        BufferVectors.checkWritable(null, dsts, offset, length);
         // One datagram spread over the buffers: received whole into a staging buffer first.
         ByteBuffer staging = ByteBuffer.allocate(stagingSize(dsts, offset, length));
         int n = read(staging);

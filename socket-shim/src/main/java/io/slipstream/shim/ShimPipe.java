@@ -1,5 +1,6 @@
 package io.slipstream.shim;
 
+import io.slipstream.shim.kernel.BufferVectors;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelFd;
 import io.slipstream.shim.kernel.KernelPipe;
@@ -114,15 +115,14 @@ final class ShimPipe extends Pipe {
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
-            if (dst.isReadOnly()) {
-                throw new IllegalArgumentException("Read-only buffer");
-            }
+            BufferVectors.checkWritable(dst, null, 0, 0);
             return (int) io.transfer(dst, null, 0, 0);
         }
 
         @Override
         public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
             Objects.checkFromIndexSize(offset, length, dsts.length);
+            BufferVectors.checkWritable(null, dsts, offset, length);
             return io.transfer(null, dsts, offset, length);
         }
 

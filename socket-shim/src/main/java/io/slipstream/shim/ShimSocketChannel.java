@@ -1,5 +1,6 @@
 package io.slipstream.shim;
 
+import io.slipstream.shim.kernel.BufferVectors;
 import io.slipstream.shim.kernel.FdIo;
 import io.slipstream.shim.kernel.KernelSocket;
 import io.slipstream.shim.kernel.Timeouts;
@@ -357,7 +358,7 @@ final class ShimSocketChannel extends SocketChannel implements ShimNetworkChanne
                     n = FdIo.EOF;
                     return n;
                 }
-                checkWritable(dst, dsts, offset, length);
+                BufferVectors.checkWritable(dst, dsts, offset, length);
                 n = backend.read(dst, dsts, offset, length, blocking, timeoutNanos);
                 return n == FdIo.UNAVAILABLE ? 0 : n;
             } finally {
@@ -368,21 +369,6 @@ final class ShimSocketChannel extends SocketChannel implements ShimNetworkChanne
         } finally {
             readLock.unlock();
         }
-    }
-
-    private static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
-        if (dst != null ? dst.isReadOnly() : anyReadOnly(dsts, offset, length)) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
-    }
-
-    private static boolean anyReadOnly(ByteBuffer[] bufs, int offset, int length) {
-        for (int i = offset; i < offset + length; i++) {
-            if (bufs[i].isReadOnly()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override

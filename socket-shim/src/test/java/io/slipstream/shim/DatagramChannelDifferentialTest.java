@@ -161,6 +161,24 @@ class DatagramChannelDifferentialTest {
         }
     }
 
+    /** The read-only buffer is refused before the datagram is taken, so a later read still gets it. */
+    @ParameterizedTest
+    @MethodSource("envs")
+    void aReadOnlyBufferInAVectorReadIsRefusedAndTheDatagramKept(Env env) throws Exception {
+        try (DatagramChannel server = env.provider().openDatagramChannel().bind(env.udpServerAny());
+                DatagramChannel client = env.datagramConnectedTo(server.getLocalAddress())) {
+            ByteBuffer[] vector = {ByteBuffer.allocate(2), ByteBuffer.allocate(8).asReadOnlyBuffer()};
+            assertThrows(IllegalArgumentException.class, () -> client.read(vector));
+            assertThrows(IllegalArgumentException.class, () -> client.read(ByteBuffer.allocate(8).asReadOnlyBuffer()));
+            assertEquals(4, server.send(text("kept"), client.getLocalAddress()));
+            assertThrows(IllegalArgumentException.class, () -> client.read(vector));
+            assertEquals(0, vector[0].position());
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(4, client.read(got));
+            assertEquals("kept", text(got));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("envs")
     void sendingToAClosedPortReportsPortUnreachableOnTheConnectedChannel(Env env) throws Exception {

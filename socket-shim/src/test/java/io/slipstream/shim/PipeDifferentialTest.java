@@ -71,6 +71,24 @@ class PipeDifferentialTest {
         }
     }
 
+    /** IOUtil refuses a read-only buffer anywhere in the vector before it reads, so no byte is lost. */
+    @ParameterizedTest
+    @MethodSource("envs")
+    void aReadOnlyBufferInAVectorReadIsRefusedBeforeAnyByteIsTaken(Env env) throws Exception {
+        try (PipeEnds p = PipeEnds.open(env.provider())) {
+            p.sink().write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6}));
+            ByteBuffer[] vector = {ByteBuffer.allocate(2), ByteBuffer.allocate(8).asReadOnlyBuffer()};
+            assertThrows(IllegalArgumentException.class, () -> p.source().read(vector));
+            assertThrows(IllegalArgumentException.class, () -> p.source().read(vector, 1, 1));
+            assertEquals(0, vector[0].position(), "nothing was read into the writable buffer");
+            ByteBuffer all = ByteBuffer.allocate(6);
+            while (all.hasRemaining()) {
+                p.source().read(all);
+            }
+            assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6}, all.array(), "every byte is still in the pipe");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("envs")
     void closingTheSourceWhileAReaderWaitsGivesAsynchronousClose(Env env) throws Exception {

@@ -9,6 +9,24 @@ import java.nio.ByteBuffer;
 public final class BufferVectors {
     private BufferVectors() {}
 
+    /**
+     * Refuses a read into a read-only buffer, as the JDK's IOUtil does, before any byte is taken
+     * from the source: {@code dst}, or when it is null each of {@code dsts[offset..offset+length)}.
+     */
+    public static void checkWritable(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length) {
+        if (dst != null) {
+            if (dst.isReadOnly()) {
+                throw new IllegalArgumentException("Read-only buffer");
+            }
+            return;
+        }
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new IllegalArgumentException("Read-only buffer");
+            }
+        }
+    }
+
     /** Bytes remaining in {@code bufs[offset..offset+length)}. */
     public static long remaining(ByteBuffer[] bufs, int offset, int length) {
         long total = 0;
