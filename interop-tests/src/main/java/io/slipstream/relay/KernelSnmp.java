@@ -36,8 +36,11 @@ public final class KernelSnmp {
         return get("Ip", "InHdrErrors") + get("Tcp", "InCsumErrors");
     }
 
-    /** Connections the kernel reset or saw reset (RFC 1213 tcpEstabResets) and resets it sent. */
-    public long resets() {
-        return get("Tcp", "EstabResets") + get("Tcp", "OutRsts");
+    /**
+     * Established connections that went to CLOSED by a reset (RFC 1213 tcpEstabResets), either
+     * way; not the resets a kernel answers late duplicates with after a close.
+     */
+    public long establishedResets() {
+        return get("Tcp", "EstabResets");
     }
 }
