@@ -4,6 +4,8 @@ package io.slipstream.nic;
 public enum NicCounter {
     RX_FRAMES,
     RX_BYTES,
+    /** Polls that took frames from a copying device (TAP, packet) until it had none or the poll's limit came: rx_frames / rx_batches is the mean batch. */
+    RX_BATCHES,
     /** A frame arrived while no rx buffer was posted. */
     RX_NO_BUFFER,
     /** A frame larger than a buffer (or the MTU) arrived. */

@@ -213,6 +213,14 @@ public abstract class CopyingInterface extends AbstractVirtualInterface {
     }
 
     private final class Events implements EventQueue {
+        /**
+         * Order within the limit: a wakeup, tx completions up to half of it, the timer, then a
+         * batch of reads until the device is drained (or the limit is reached), then the rest of
+         * the completions. A sender's completions come back in bursts as large as its
+         * sends; were they first in line for the whole limit, its ACKs would wait in the device
+         * a poll behind every burst. Reads are bounded by the limit too, so a flood with no rx
+         * buffer posted cannot keep the caller here.
+         */
         @Override
         public int poll(EventHandler handler, int limit) {
             if (closed || limit <= 0) {
@@ -226,25 +234,42 @@ public abstract class CopyingInterface extends AbstractVirtualInterface {
             if (txSent != txRung) {
                 flush();
             }
+            delivered += complete(handler, Math.min(limit - delivered, (limit + 1) / 2));
+            if (delivered < limit && interrupt.expireTimer(clock.nanoTime())) {
+                stats.increment(NicCounter.TIMER_EVENTS);
+                handler.onTimer();
+                delivered++;
+            }
+            delivered += receiveBatch(handler, limit - delivered);
+            return delivered + complete(handler, limit - delivered);
+        }
+
+        /** Hands up to {@code limit} written frames back; how many. */
+        private int complete(EventHandler handler, int limit) {
+            int delivered = 0;
             while (delivered < limit && txQueue.head() != txSent) {
                 PacketBuffer b = txQueue.poll();
                 b.transfer(txOwner, stackOwner());
                 handler.onTxComplete(b);
                 delivered++;
             }
-            if (delivered < limit && interrupt.expireTimer(clock.nanoTime())) {
-                stats.increment(NicCounter.TIMER_EVENTS);
-                handler.onTimer();
-                delivered++;
-            }
-            // Reads are bounded by the limit too, so a flood with no rx buffer posted cannot
-            // keep the caller here.
-            for (int reads = 0; delivered < limit && reads < limit; reads++) {
+            return delivered;
+        }
+
+        /** Reads frames until the device has none or {@code limit} were read; a batch that read any counts once. */
+        private int receiveBatch(EventHandler handler, int limit) {
+            int delivered = 0;
+            int reads = 0;
+            while (reads < limit) {
                 int received = receiveOne(handler);
                 if (received == DRAINED) {
                     break;
                 }
+                reads++;
                 delivered += received;
+            }
+            if (reads > 0) {
+                stats.increment(NicCounter.RX_BATCHES);
             }
             return delivered;
         }
