@@ -74,14 +74,21 @@ public final class RelayTransfers {
     /** Starts {@link #SERVE} in {@code ns} and waits, at most {@code step}, until it listens. */
     public static NetNs.Background kernelServer(NetNs ns, String address, int port, int length, long seed,
                                                 Duration step) throws InterruptedException {
-        NetNs.Background server = ns.start("python3", "-c", SERVE, address, Integer.toString(port),
-                Integer.toString(length), Long.toString(seed));
+        return awaitListening(ns.start("python3", "-c", SERVE, address, Integer.toString(port),
+                Integer.toString(length), Long.toString(seed)), step);
+    }
+
+    /**
+     * Waits, at most {@code step}, until {@code server} (a script started in a namespace) prints
+     * "listening"; kills it and says what it printed when it ends or the time runs out first.
+     */
+    public static NetNs.Background awaitListening(NetNs.Background server, Duration step) throws InterruptedException {
         long deadline = System.nanoTime() + step.toNanos();
         while (!server.output().contains("listening")) {
             if (!server.isAlive() || System.nanoTime() - deadline > 0) {
                 String output = server.output();
                 server.close();
-                throw new IllegalStateException("the kernel sender did not start: " + output);
+                throw new IllegalStateException("the kernel server did not start: " + output);
             }
             Thread.sleep(20);
         }

@@ -1,8 +1,7 @@
 package io.slipstream.interop;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.slipstream.bench.BlockingConnection;
+import io.slipstream.relay.RelayTransfers;
 import io.slipstream.testing.NetNs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,11 +9,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.SplittableRandom;
 
 /**
  * The kernel side of the stack-over-driver transfer tests (xdp, packet): python scripts a
- * test runs in a namespace, and the bodies and digests they are checked against.
+ * test runs in a namespace (the bodies and digests they are checked against are
+ * {@link RelayTransfers}').
  */
 final class KernelTransfers {
     /**
@@ -55,17 +54,8 @@ final class KernelTransfers {
     /** Starts {@link #SERVE} in {@code ns} and waits, at most {@code step}, until it listens. */
     static NetNs.Background startServer(NetNs ns, String address, int port, int length, Duration step)
             throws InterruptedException {
-        NetNs.Background server = ns.start("python3", "-c", SERVE, address, Integer.toString(port),
-                Integer.toString(length));
-        long deadline = System.nanoTime() + step.toNanos();
-        while (!server.output().contains("listening")) {
-            if (!server.isAlive() || System.nanoTime() - deadline > 0) {
-                server.close();
-                fail("the kernel server did not start: " + server.output());
-            }
-            Thread.sleep(20);
-        }
-        return server;
+        return RelayTransfers.awaitListening(ns.start("python3", "-c", SERVE, address, Integer.toString(port),
+                Integer.toString(length)), step);
     }
 
     /** Reads {@code c} to the end and closes it: "length sha256", as {@link #DOWNLOAD} prints. */
@@ -88,17 +78,4 @@ final class KernelTransfers {
         return received + " " + HexFormat.of().formatHex(sha.digest());
     }
 
-    static byte[] body(int length, long seed) {
-        byte[] b = new byte[length];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
-    }
-
-    static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError("every JDK has SHA-256", e);
-        }
-    }
 }

@@ -10,6 +10,7 @@ import io.slipstream.config.StackConfig;
 import io.slipstream.ip.ArpCounter;
 import io.slipstream.ip.IpCounter;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.relay.RelayTransfers;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.TcpConnectOptions;
@@ -86,7 +87,7 @@ class PacketStackInteropTest {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, stack.tcp(), port, 4, TcpConnectOptions.DEFAULT, listener);
-        byte[] body = KernelTransfers.body(BODY, 1);
+        byte[] body = RelayTransfers.body(BODY, 1);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try {
                 BlockingConnection c = BlockingConnection.accept(stack, listener[0], queue);
@@ -100,7 +101,7 @@ class PacketStackInteropTest {
                 Integer.toString(port), "1");
         assertTrue(downloaded.ok(), downloaded::toString);
         served.get(STEP.toSeconds(), TimeUnit.SECONDS);
-        assertEquals(BODY + " " + KernelTransfers.sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
+        assertEquals(BODY + " " + RelayTransfers.sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
         assertTrue(stack.arp().counters().get(ArpCounter.REPLIES_SENT) >= 1, () -> "" + stack.arp().counters());
         assertEquals(MacAddress.parse(veth.peerMac()), stack.arp().lookup(peerIp), "learnt from the kernel's request");
         System.out.println("packet stack server: " + stack.nic().stats());

@@ -15,6 +15,7 @@ import io.slipstream.driver.xdp.XdpFilters;
 import io.slipstream.driver.xdp.XdpInterface;
 import io.slipstream.ip.ArpCounter;
 import io.slipstream.nic.NicCounter;
+import io.slipstream.relay.RelayTransfers;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.WaitQueue;
 import io.slipstream.tcp.AddressInUseException;
@@ -154,7 +155,7 @@ class XdpStackInteropTest {
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, 4, TcpConnectOptions.DEFAULT, listener);
         // The stack's listen steered the port to itself: no filter added by hand.
         assertTrue(filters.hasListener(XdpFilters.PROTO_TCP, localIp, port), "listen steers its port");
-        byte[] body = KernelTransfers.body(BODY, 1);
+        byte[] body = RelayTransfers.body(BODY, 1);
         CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
             try {
                 BlockingConnection c = BlockingConnection.accept(stack, listener[0], queue);
@@ -184,7 +185,7 @@ class XdpStackInteropTest {
                 Integer.toString(port), "1");
         assertTrue(downloaded.ok(), downloaded::toString);
         String after = served.get(STEP.toSeconds(), TimeUnit.SECONDS);
-        assertEquals(BODY + " " + KernelTransfers.sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
+        assertEquals(BODY + " " + RelayTransfers.sha256(body), downloaded.stdout().strip(), "length and SHA-256 as sent");
         assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > 0);
         System.out.println("xdp stack server: " + stack.nic().stats());
         stack.enter();
@@ -393,7 +394,7 @@ class XdpStackInteropTest {
         int port = 20000 + ThreadLocalRandom.current().nextInt(10000);
         TcpListener[] listener = new TcpListener[1];
         WaitQueue queue = BlockingConnection.listen(stack, tcp, port, flows, TcpConnectOptions.DEFAULT, listener);
-        byte[] body = KernelTransfers.body(SMALL_BODY, 3);
+        byte[] body = RelayTransfers.body(SMALL_BODY, 3);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try {
                 List<BlockingConnection> accepted = new ArrayList<>();
@@ -412,7 +413,7 @@ class XdpStackInteropTest {
                 Integer.toString(flows));
         assertTrue(client.ok(), client::toString);
         served.get(STEP.toSeconds(), TimeUnit.SECONDS);
-        String whole = SMALL_BODY + " " + KernelTransfers.sha256(body);
+        String whole = SMALL_BODY + " " + RelayTransfers.sha256(body);
         assertEquals(Collections.nCopies(flows, whole), client.stdout().strip().lines().toList());
         assertTrue(xdp.framesReceived(0) > 0 && xdp.framesReceived(1) > 0,
                 () -> "frames per queue: " + xdp.framesReceived(0) + ", " + xdp.framesReceived(1));
