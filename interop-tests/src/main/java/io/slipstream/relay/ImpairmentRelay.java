@@ -136,7 +136,7 @@ public final class ImpairmentRelay implements AutoCloseable {
                 leftToRight.release(now);
                 rightToLeft.release(now);
                 if (read == 0) {
-                    libc.poll(pollFds, 2, timeoutMs(now));
+                    libc.awaitReady(pollFds, 2, timeoutMs(now));
                 }
             }
         } catch (Throwable t) {
