@@ -1,13 +1,18 @@
 package io.slipstream.bench;
 
+import static io.slipstream.bench.BenchTables.failedRow;
+import static io.slipstream.bench.BenchTables.notMeasured;
+import static io.slipstream.bench.BenchTables.ratio;
+import static io.slipstream.bench.BenchTables.target;
+
+import io.slipstream.bench.NamespacePrograms.Side;
 import io.slipstream.testing.NetNs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code bin/slipstream xdpbench}: the AF_XDP comparison, all on one veth pair in one run
@@ -29,12 +34,11 @@ import java.util.Map;
  * The sandbox is removed at the end, on failure, and on Ctrl-C (a shutdown hook).
  */
 public final class XdpBench {
-    /** How long a side may take to start listening (a JVM, and on Slipstream the stack and its XDP program). */
-    private static final Duration START = Duration.ofSeconds(60);
     /** The time a case may take beyond its own work, for its JVMs to start and end. */
     private static final Duration SLACK = Duration.ofSeconds(60);
-    /** How long a server may take to print its result and exit once its client is done. */
-    private static final Duration EXIT_GRACE = Duration.ofSeconds(10);
+    /** The sandbox's /24 (198.18.0.0/15, the benchmarking range). */
+    static final String SUBNET = "198.18.77.";
+    private static final String USAGE = "bin/slipstream xdpbench [--rounds N] [--warmup N] [--seconds S]";
     /** Each case listens on a port of its own from here on. */
     private static final int FIRST_PORT = 5201;
     /** Below this a round trip's or block's heap figure is a one-off spread thin, not per packet (one object is 16 B). */
@@ -56,22 +60,8 @@ public final class XdpBench {
         }
     }
 
-    enum Side { KERNEL, XDP }
-
     /** One case: which side runs where, and how its program waits. */
     record Case(String id, String label, Side client, Side server, boolean spinning) {}
-
-    /** A case's outcome: the client's and server's {@code result} values, or why there are none. */
-    public record Outcome(String id, String label, Map<String, String> client, Map<String, String> server,
-                          String failure) {
-        public boolean ok() {
-            return failure == null;
-        }
-
-        double value(String key) {
-            return Double.parseDouble(client.get(key));
-        }
-    }
 
     /** Everything a run produced, and the names of the namespaces it made. */
     public record Report(List<Outcome> pingPong, List<Outcome> bulk, List<String> namespaces) {
@@ -80,11 +70,11 @@ public final class XdpBench {
         }
 
         Outcome pingPong(String id) {
-            return pingPong.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, "(" + id + ")", "not run"));
+            return Outcome.find(pingPong, id);
         }
 
         Outcome bulk(String id) {
-            return bulk.stream().filter(o -> o.id().equals(id)).findFirst().orElse(failed(id, "(" + id + ")", "not run"));
+            return Outcome.find(bulk, id);
         }
     }
 
@@ -102,58 +92,26 @@ public final class XdpBench {
             new Case("c", "(c) Slipstream(xdp) → Slipstream(xdp)", Side.XDP, Side.XDP, false));
 
     private final Options options;
+    private final NamespacePrograms programs;
     private final VethNamespaces net;
     private int nextPort = FIRST_PORT;
 
-    private XdpBench(Options options, VethNamespaces net) {
+    private XdpBench(Options options, NamespacePrograms programs) {
         this.options = options;
-        this.net = net;
+        this.programs = programs;
+        this.net = programs.net();
     }
 
-    /** Usage: {@code XdpBench [--rounds N] [--warmup N] [--seconds S]}; needs root. */
+    /** Usage: {@link #USAGE}; needs root. */
     public static void main(String[] args) {
-        int rounds = 100_000;
-        int warmup = -1;
-        int seconds = 8; // long enough that the JIT is done before the measured four fifths
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--rounds" -> rounds = positive("--rounds", value);
-                case "--warmup" -> warmup = positive("--warmup", value);
-                case "--seconds" -> seconds = positive("--seconds", value);
-                default -> usage("unknown option " + args[i]);
-            }
-            i++;
-        }
-        String launcher = System.getProperty("xdpbench.launcher");
-        if (launcher == null) {
-            usage("xdpbench.launcher (the path of bin/slipstream) is not set");
-        }
-        Options options = new Options(rounds, warmup < 0 ? Math.max(1, rounds / 5) : warmup, seconds, Path.of(launcher),
-                System.getProperty("java.class.path"), Path.of(System.getProperty("java.home"), "bin", "java"));
+        BenchArgs parsed = new BenchArgs("xdpbench", USAGE, Set.of("--rounds", "--warmup", "--seconds"), args);
+        int rounds = parsed.get("--rounds", 100_000);
+        // 8 s: long enough that the JIT is done before the measured four fifths
+        Options options = new Options(rounds, parsed.get("--warmup", Math.max(1, rounds / 5)), parsed.get("--seconds", 8),
+                parsed.launcher(), System.getProperty("java.class.path"),
+                Path.of(System.getProperty("java.home"), "bin", "java"));
         Report report = run(options);
-        System.out.println();
-        System.out.print(tables(report, options));
-        System.exit(report.ok() ? 0 : 1);
-    }
-
-    private static int positive(String option, String value) {
-        try {
-            int n = Integer.parseInt(value == null ? "" : value);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        usage(option + " needs a positive number, got " + value);
-        return 0;
-    }
-
-    private static void usage(String problem) {
-        System.err.println("xdpbench: " + problem
-                + "\nusage: bin/slipstream xdpbench [--rounds N] [--warmup N] [--seconds S]");
-        System.exit(2);
+        BenchArgs.exit(tables(report, options), report.ok());
     }
 
     /** Makes the sandbox, runs every case in it, removes it; prints each result as it comes. */
@@ -161,42 +119,22 @@ public final class XdpBench {
         if (!NetNs.isRoot()) {
             throw new IllegalStateException("xdpbench needs root: it makes network namespaces and loads XDP programs");
         }
-        VethNamespaces net = VethNamespaces.create();
-        Thread cleanup = new Thread(net::close, "xdpbench-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        try {
+        return VethNamespaces.using("xdpbench", SUBNET, net -> {
             System.out.printf("xdpbench: %s (%s) ↔ %s (%s), veth, %d round trips after %d warm-up, bulk %d s%n",
                     net.a().cidr(), net.a().ns().name(), net.b().cidr(), net.b().ns().name(), options.rounds(),
                     options.warmup(), options.bulkSeconds());
-            return new XdpBench(options, net).runAll();
-        } finally {
-            net.close();
-            try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs anyway, and close is idempotent
-            }
-        }
+            return new XdpBench(options, new NamespacePrograms(net, options.launcher(), options.classPath(),
+                    options.java())).runAll();
+        });
     }
 
     private Report runAll() {
         List<Outcome> pingPong = new ArrayList<>();
         List<Outcome> bulk = new ArrayList<>();
         Report report = new Report(pingPong, bulk, List.of(net.a().ns().name(), net.b().ns().name()));
-        for (Case c : PING_PONG) {
-            if (net.closed()) {
-                return report; // Ctrl-C: the shutdown hook has removed the sandbox
-            }
-            pingPong.add(printed(pingPong(c)));
-        }
-        if (!net.closed()) {
-            pingPong.add(printed(floor()));
-        }
-        for (Case c : BULK) {
-            if (net.closed()) {
-                return report;
-            }
-            bulk.add(printed(bulk(c)));
+        if (programs.runEach(PING_PONG, this::pingPong, pingPong)
+                && programs.runEach(List.of(FLOOR_ID), id -> floor(), pingPong)) {
+            programs.runEach(BULK, this::bulk, bulk);
         }
         return report;
     }
@@ -207,10 +145,10 @@ public final class XdpBench {
         String mode = c.spinning() ? "spinning" : "blocking";
         String timeout = Long.toString(options.pingPongTimeout().toSeconds());
         String port = Integer.toString(nextPort++);
-        return exchange(c.id(), c.label(),
-                program(c.server(), net.b(), NioPeer.class, "pingpong-server", net.b().address(), port, mode, rounds,
+        return programs.exchange(c.id(), c.label(),
+                programs.program(c.server(), net.b(), NioPeer.class, "pingpong-server", net.b().address(), port, mode, rounds,
                         warmup, timeout),
-                program(c.client(), net.a(), NioPeer.class, "pingpong-client", net.b().address(), port, mode, rounds,
+                programs.program(c.client(), net.a(), NioPeer.class, "pingpong-client", net.b().address(), port, mode, rounds,
                         warmup, timeout),
                 options.pingPongTimeout());
     }
@@ -218,10 +156,10 @@ public final class XdpBench {
     private Outcome floor() {
         String timeout = Long.toString(options.pingPongTimeout().toSeconds());
         String port = Integer.toString(nextPort++);
-        return exchange(FLOOR_ID, FLOOR_LABEL,
-                program(Side.KERNEL, net.b(), XdpFloor.class, "echo", net.b().device(), net.b().address(), port,
+        return programs.exchange(FLOOR_ID, FLOOR_LABEL,
+                programs.program(Side.KERNEL, net.b(), XdpFloor.class, "echo", net.b().device(), net.b().address(), port,
                         Integer.toString(options.rounds() + options.warmup()), timeout),
-                program(Side.KERNEL, net.a(), XdpFloor.class, "ping", net.a().device(), net.a().address(), port,
+                programs.program(Side.KERNEL, net.a(), XdpFloor.class, "ping", net.a().device(), net.a().address(), port,
                         net.b().address(), net.b().mac(), Integer.toString(options.rounds()),
                         Integer.toString(options.warmup()), timeout),
                 options.pingPongTimeout());
@@ -230,126 +168,12 @@ public final class XdpBench {
     private Outcome bulk(Case c) {
         String timeout = Long.toString(options.bulkTimeout().toSeconds());
         String port = Integer.toString(nextPort++);
-        return exchange(c.id(), c.label(),
-                program(c.server(), net.b(), NioPeer.class, "bulk-server", net.b().address(), port,
+        return programs.exchange(c.id(), c.label(),
+                programs.program(c.server(), net.b(), NioPeer.class, "bulk-server", net.b().address(), port,
                         Integer.toString(options.bulkSeconds()), timeout),
-                program(c.client(), net.a(), NioPeer.class, "bulk-client", net.b().address(), port,
+                programs.program(c.client(), net.a(), NioPeer.class, "bulk-client", net.b().address(), port,
                         Integer.toString(options.bulkSeconds()), timeout),
                 options.bulkTimeout());
-    }
-
-    /**
-     * A program's command line in an end's namespace: plain java on the kernel; on Slipstream
-     * the same program through {@code bin/slipstream run} with the driver on the end's device and
-     * nothing else, as a user runs it (the stack takes the kernel's address on it). The floor's
-     * program opens the driver itself and runs as plain java.
-     */
-    private String[] program(Side side, VethNamespaces.End end, Class<?> main, String... args) {
-        List<String> command = new ArrayList<>();
-        if (side == Side.XDP) {
-            // The jars were built before this run: the launcher must not build again.
-            command.addAll(List.of("env", "SLIPSTREAM_NO_BUILD=1", options.launcher().toString(), "run",
-                    "--driver", "xdp", "--interface", end.device(), "--"));
-        }
-        command.addAll(List.of(options.java().toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
-                options.classPath(), main.getName()));
-        command.addAll(List.of(args));
-        return command.toArray(String[]::new);
-    }
-
-    /** Starts the server in b, waits until it listens, runs the client in a, and reads both results. */
-    private Outcome exchange(String id, String label, String[] server, String[] client, Duration timeout) {
-        try (NetNs.Background serving = net.b().ns().start(server)) {
-            String notListening = awaitListening(serving);
-            if (notListening != null) {
-                return failed(id, label, "the server side did not start: " + notListening);
-            }
-            NetNs.Result clientDone = net.a().ns().exec(timeout, client);
-            Map<String, String> clientResult = result(clientDone.stdout());
-            if (!clientDone.ok() || clientResult == null) {
-                // Its peer is gone: the server would only wait for its watchdog.
-                return failed(id, label, "client: " + (clientDone.timedOut() ? "no end within the case's bound of "
-                        + timeout.toSeconds() + " s, " + tail(clientDone.stdout() + clientDone.stderr()) : summary(clientDone))
-                        + "; server: " + tail(serving.output()));
-            }
-            NetNs.Result serverDone = serving.await(EXIT_GRACE);
-            Map<String, String> serverResult = result(serverDone.stdout());
-            if (serverResult == null) {
-                return failed(id, label, "server: " + summary(serverDone));
-            }
-            if (!serverDone.ok()) {
-                // Measured all the same; how the program ended is a finding of its own.
-                System.out.printf("%-52s warning: the server printed its result, then %s%n", label, serverDone.timedOut()
-                        ? "had not exited " + EXIT_GRACE.toSeconds() + " s after its client (killed)"
-                        : "exited with status " + serverDone.exitCode() + ": " + tail(serverDone.stderr()));
-            }
-            return new Outcome(id, label, clientResult, serverResult, null);
-        }
-    }
-
-    /** Null once the server printed "listening"; else what it printed before it ended or the time ran out. */
-    private static String awaitListening(NetNs.Background server) {
-        long deadline = System.nanoTime() + START.toNanos();
-        while (!server.output().lines().anyMatch("listening"::equals)) {
-            if (!server.isAlive()) {
-                return "it ended: " + tail(server.output());
-            }
-            if (System.nanoTime() - deadline > 0) {
-                return "not listening after " + START.toSeconds() + " s: " + tail(server.output());
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "interrupted";
-            }
-        }
-        return null;
-    }
-
-    /** The key=value pairs of the {@code result} line, with the line's kind under "kind"; null if none. */
-    static Map<String, String> result(String stdout) {
-        return stdout.lines().filter(l -> l.startsWith("result ")).findFirst().map(line -> {
-            String[] words = line.split(" ");
-            Map<String, String> values = new LinkedHashMap<>();
-            values.put("kind", words[1]);
-            for (int i = 2; i < words.length; i++) {
-                int eq = words[i].indexOf('=');
-                values.put(words[i].substring(0, eq), words[i].substring(eq + 1));
-            }
-            return values;
-        }).orElse(null);
-    }
-
-    private static String summary(NetNs.Result r) {
-        return (r.timedOut() ? "timed out" : "exit " + r.exitCode()) + ", " + tail(r.stdout() + r.stderr());
-    }
-
-    /** The last lines a program printed, stack frames left out: its exception or its own message. */
-    private static String tail(String output) {
-        List<String> lines = output.strip().lines().filter(l -> !l.strip().startsWith("at ")).toList();
-        return String.join(" | ", lines.subList(Math.max(0, lines.size() - 4), lines.size()));
-    }
-
-    private static Outcome failed(String id, String label, String why) {
-        return new Outcome(id, label, Map.of(), Map.of(), why);
-    }
-
-    private static Outcome printed(Outcome o) {
-        if (!o.ok()) {
-            System.out.printf("%-52s FAILED: %s%n", o.label(), o.failure());
-        } else if (o.client().get("kind").equals("pingpong")) {
-            System.out.printf(Locale.ROOT, "%-52s RTT p50 %s µs, p90 %s µs, p99 %s µs, p99.9 %s µs, max %s µs;"
-                    + " heap per round trip %s B client, %s B server%n", o.label(), o.client().get("p50_us"),
-                    o.client().get("p90_us"), o.client().get("p99_us"), o.client().get("p999_us"),
-                    o.client().get("max_us"), o.client().get("alloc_b_per_rt"), o.server().get("alloc_b_per_rt"));
-        } else {
-            System.out.printf(Locale.ROOT, "%-52s %s Gbit/s (%s MB in %s s); heap per 64 KiB block %s B writer,"
-                    + " %s B reader%n", o.label(), o.client().get("gbit_per_s"), o.client().get("mbytes"),
-                    o.client().get("seconds"), o.client().get("alloc_b_per_block"), o.server().get("alloc_b_per_block"));
-        }
-        System.out.flush();
-        return o;
     }
 
     /** The results as markdown, for docs/BENCHMARKS.md: latency, bulk, and the targets. */
@@ -362,7 +186,7 @@ public final class XdpBench {
         Outcome kernel = report.pingPong("a-spinning");
         for (Outcome o : report.pingPong()) {
             if (!o.ok()) {
-                md.append("| ").append(o.label()).append(" | failed | | | | |\n");
+                md.append(failedRow(o, 5));
                 continue;
             }
             md.append(String.format(Locale.ROOT, "| %s | %.2f µs | %.2f µs | %s | %s | %s / %s B |%n", o.label(),
@@ -376,7 +200,7 @@ public final class XdpBench {
         Outcome kernelBulk = report.bulk("a");
         for (Outcome o : report.bulk()) {
             if (!o.ok()) {
-                md.append("| ").append(o.label()).append(" | failed | | |\n");
+                md.append(failedRow(o, 3));
                 continue;
             }
             md.append(String.format(Locale.ROOT, "| %s | %.2f Gbit/s | %s | %s / %s B |%n", o.label(),
@@ -441,22 +265,4 @@ public final class XdpBench {
                 most < ZERO_ALLOCATION_BYTES);
     }
 
-    /** A target whose cases did not both produce a result: not met, and which one failed. */
-    private static String notMeasured(String what, Outcome... needed) {
-        List<String> failed = new ArrayList<>();
-        for (Outcome o : needed) {
-            if (!o.ok()) {
-                failed.add(o.label() + " failed");
-            }
-        }
-        return target(what, "not measured: " + String.join(", ", failed), false);
-    }
-
-    private static String target(String what, String measured, boolean met) {
-        return "| " + what + " | " + measured + " | " + (met ? "yes" : "**no**") + " |\n";
-    }
-
-    private static String ratio(Outcome o, Outcome reference, String key) {
-        return reference.ok() ? String.format(Locale.ROOT, "%.2f", o.value(key) / reference.value(key)) : "n/a";
-    }
 }

@@ -40,15 +40,15 @@ class XdpBenchTest {
         // Every case's failure in one report, not only the first.
         assertAll(Stream.concat(report.pingPong().stream(), report.bulk().stream())
                 .<Executable>map(o -> () -> assertTrue(o.ok(), () -> o.label() + ": " + o.failure())));
-        for (XdpBench.Outcome o : report.pingPong()) {
+        for (Outcome o : report.pingPong()) {
             assertEquals(Integer.toString(options.rounds()), o.client().get("rounds"), o.label());
             assertTrue(o.value("p50_us") > 0 && o.value("p99_us") >= o.value("p50_us"), () -> o.label() + ": " + o.client());
         }
-        for (XdpBench.Outcome o : report.bulk()) {
+        for (Outcome o : report.bulk()) {
             assertTrue(o.value("gbit_per_s") > 0, () -> o.label() + ": " + o.client());
         }
         String tables = XdpBench.tables(report, options);
-        for (XdpBench.Outcome o : report.pingPong()) {
+        for (Outcome o : report.pingPong()) {
             assertTrue(tables.contains("| " + o.label() + " | "), () -> o.label() + " missing from\n" + tables);
         }
         assertTrue(tables.contains("| (c) p50 ≤ 2 × the floor (d) |"), tables);
