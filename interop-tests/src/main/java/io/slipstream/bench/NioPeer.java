@@ -23,6 +23,8 @@ import java.util.Locale;
  *       one connection and echoes {@code WARMUP + ROUNDS} 64-byte messages.
  *   <li>{@code pingpong-client ADDRESS PORT blocking|spinning ROUNDS WARMUP TIMEOUT_S}: sends
  *       them, one at a time, timing each round trip after the warm-up.
+ *   <li>{@code select-echo-server ADDRESS PORT ROUNDS WARMUP TIMEOUT_S}: the same echo, served
+ *       by a selector-driven server ({@link SelectorEcho}); ADDRESS may be the wildcard 0.0.0.0.
  *   <li>{@code bulk-server ADDRESS PORT SECONDS TIMEOUT_S}: reads 64 KiB blocks to the end of the
  *       stream, checking each one's index, then writes back how many bytes it received.
  *   <li>{@code bulk-client ADDRESS PORT SECONDS TIMEOUT_S}: writes blocks for that long, shuts its
@@ -61,6 +63,11 @@ public final class NioPeer {
                 } else {
                     ping(address, spinning, rounds, warmup);
                 }
+            }
+            case "select-echo-server" -> {
+                int rounds = Integer.parseInt(args[3]);
+                watchdog(Long.parseLong(args[5]));
+                printEchoResult(SelectorEcho.serve(address, rounds, Integer.parseInt(args[4])));
             }
             case "bulk-server" -> {
                 watchdog(Long.parseLong(args[4]));
@@ -106,9 +113,12 @@ public final class NioPeer {
         try (ServerSocketChannel listener = listen(address); SocketChannel c = listener.accept()) {
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.configureBlocking(!spinning);
-            double allocatedBytes = ChannelPingPong.echo(c, rounds, warmup);
-            System.out.printf(Locale.ROOT, "result echo alloc_b_per_rt=%.2f%n", allocatedBytes);
+            printEchoResult(ChannelPingPong.echo(c, rounds, warmup));
         }
+    }
+
+    private static void printEchoResult(double allocatedBytesPerRound) {
+        System.out.printf(Locale.ROOT, "result echo alloc_b_per_rt=%.2f%n", allocatedBytesPerRound);
     }
 
     private static void ping(InetSocketAddress address, boolean spinning, int rounds, int warmup) throws IOException {
