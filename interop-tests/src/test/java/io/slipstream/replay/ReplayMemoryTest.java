@@ -1,0 +1,52 @@
+package io.slipstream.replay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.slipstream.replay.Conversation.Role;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every conversation of the replay corpus (kernel-to-kernel recordings, see
+ * src/test/resources/replay/README.md) replayed into a Slipstream stack on the in-memory driver,
+ * in each role the capture allows: the stack must send what the kernel sent, within the
+ * tolerance model ({@link ToleranceModel}).
+ */
+class ReplayMemoryTest {
+    static Stream<Arguments> conversations() throws IOException, URISyntaxException {
+        Path dir = Path.of(ReplayMemoryTest.class.getResource("/replay").toURI());
+        List<String> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pcap")).sorted().toList();
+        }
+        assertFalse(files.isEmpty(), "the corpus is on the class path");
+        // -Dreplay.only=NAME replays one capture (the file name without .pcap), for debugging.
+        String only = System.getProperty("replay.only", "");
+        return files.stream().filter(f -> only.isEmpty() || f.startsWith(only + ".")).flatMap(f -> {
+            try {
+                Conversation c = Conversation.load(f);
+                return c.playableRoles().stream().map(r -> Arguments.of(f, r));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @ParameterizedTest(name = "{0} as {1}")
+    @MethodSource("conversations")
+    void slipstreamReproducesTheKernel(String file, Role role) throws Exception {
+        Conversation c = Conversation.load(file);
+        try (MemoryTarget target = new MemoryTarget(AppScript.derive(c, role).setup())) {
+            Replayer.Result r = Replayer.replay(c, role, target);
+            assertEquals(List.of(), r.divergences(), r::report);
+        }
+    }
+}
