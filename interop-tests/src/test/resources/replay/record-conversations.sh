@@ -157,7 +157,7 @@ conv close-unread-data "listen sleep=0.3 close" "connect send=500 sleep=0.6 recv
 conv simultaneous-close "listen recv=10 until=$S close" "connect send=10 sleep=0.2 touch=$S close" ""
 conv time-wait-refin "listen recveof sleep=0.05 close" "connect send=100 close sleep=1.5" "drop-fin-ack=1"
 # --- windows, timers, options
-conv zero-window-probes "rcvbuf=4096 listen sleep=2 recveof close" "connect send=65536 close" ""
+conv zero-window-probes "listen sleep=1.5 recveof close" "connect send=163840 close" "" net.ipv4.tcp_early_retrans=0
 conv keepalive "listen recveof close" "keepalive=1,1,3 connect sleep=3.5 send=10 close" ""
 conv mss-536-client "listen recv=4000 send=4000 close" "mss=536 connect send=4000 recveof close" ""
 conv mss-1000-server "mss=1000 listen recv=4000 send=4000 close" "connect send=4000 recveof close" ""

@@ -97,7 +97,9 @@ public record AppScript(Role role, boolean tcp, Setup setup, List<Step> steps) {
                 if (p.has(Tcp.ACK)) {
                     peerAcked = Math.max(peerAcked, Integer.toUnsignedLong(p.ack() - iss - 1));
                 }
-                peerBytes = Math.max(peerBytes, Integer.toUnsignedLong(p.seq() - peerIss - 1) + p.payload().length);
+                if (!p.has(Tcp.SYN)) {
+                    peerBytes = Math.max(peerBytes, Integer.toUnsignedLong(p.seq() - peerIss - 1) + p.payload().length);
+                }
                 lastActivityNanos = p.timeNanos();
                 continue;
             }

@@ -46,6 +46,7 @@ class ReplayMemoryTest {
         Conversation c = Conversation.load(file);
         try (MemoryTarget target = new MemoryTarget(AppScript.derive(c, role).setup())) {
             Replayer.Result r = Replayer.replay(c, role, target);
+            r.writeReport("memory");
             assertEquals(List.of(), r.divergences(), r::report);
         }
     }

@@ -29,8 +29,6 @@ import java.util.List;
 public final class Replayer {
     /** How long a packet waits for the live end's answer it depends on. */
     static final long MAX_WAIT_NANOS = 10_000_000_000L;
-    /** A live end that sends nothing for this long while a packet waits for it is not going to. */
-    static final long STALL_NANOS = 1_000_000_000L;
     /** Time between looks while waiting. */
     private static final long WAIT_STEP_NANOS = 1_000_000L;
     /** A longer pause in the recording is cut to this (none of the corpus has one). */
@@ -42,6 +40,14 @@ public final class Replayer {
     public record Result(Conversation conversation, Role role, AppScript script, List<ReplayPacket> recorded,
                          List<ReplayPacket> live, List<ReplayPacket> injected, List<Divergence> divergences,
                          String diagnostics) {
+        /** Writes {@link #report} to target/replay-reports/DRIVER/NAME.ROLE.txt, for reading after a run. */
+        public void writeReport(String driver) throws java.io.IOException {
+            java.nio.file.Path dir = java.nio.file.Path.of("target", "replay-reports", driver);
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve(conversation.name().replace(".pcap", "") + "." + role + ".txt"),
+                    report());
+        }
+
         public String report() {
             StringBuilder b = new StringBuilder(conversation.name() + " with the live end as " + role + ": "
                     + divergences.size() + " divergence(s)\n");
@@ -70,6 +76,10 @@ public final class Replayer {
     private long liveEnd;
     private int liveDatagrams;
     private int latestLiveTsVal;
+    /** Sequence space the application has handed the live end so far: SYN, bytes written, FIN. */
+    private long queuedEnd = 1;
+    /** Relative sequence numbers at which the live end sent data again. */
+    private final java.util.Set<Long> liveResent = new java.util.HashSet<>();
     private final List<ReplayPacket> live = new ArrayList<>();
     private final List<ReplayPacket> injected = new ArrayList<>();
 
@@ -102,8 +112,7 @@ public final class Replayer {
                 reading = true;
             }
             for (AppScript.Step step : script.stepsBefore(i)) {
-                target.call(script, step, peerPort, livePort);
-                collect();
+                call(step);
             }
             if (!conversation.sentBy(p, role)) {
                 awaitAnswered(i);
@@ -117,8 +126,7 @@ public final class Replayer {
             collect();
         }
         for (AppScript.Step step : script.stepsBefore(packets.size())) {
-            target.call(script, step, peerPort, livePort);
-            collect();
+            call(step);
         }
         for (long t = 0; t < RUN_OUT_NANOS; t += WAIT_STEP_NANOS * 10) {
             target.pass(WAIT_STEP_NANOS * 10);
@@ -131,20 +139,21 @@ public final class Replayer {
     }
 
     /**
-     * Lets time pass until the live end has sent what packet {@code i} of the recording answers,
-     * or has sent nothing for {@link #STALL_NANOS}: it may be waiting for this very packet (its
-     * Nagle test holds a small segment until an ACK comes), and then the packet goes with its
-     * acknowledgment reduced to what the live end did send ({@link #translate}).
+     * Lets time pass until the live end has sent what packet {@code i} of the recording answers:
+     * the sequence space it acknowledges, and every range the recorded side had retransmitted by
+     * then (a retransmission comes from a timer or from the peer's duplicate ACKs, both of which the
+     * live end has had). A live end that holds data its application wrote (Nagle's test, or a
+     * smaller congestion window than the kernel's) may be waiting for this very ACK: the packet then
+     * goes at once, its acknowledgment reduced to what the live end did send ({@link #translate}).
      */
     private void awaitAnswered(int i) {
-        long quiet = 0;
-        for (long waited = 0; waited < MAX_WAIT_NANOS && quiet < STALL_NANOS && !answered(i);
-                waited += WAIT_STEP_NANOS) {
-            int before = live.size();
+        for (long waited = 0; waited < MAX_WAIT_NANOS && !answered(i); waited += WAIT_STEP_NANOS) {
+            if (retransmissionsMatched(i) && liveEnd < queuedEnd) {
+                return;
+            }
             target.pass(WAIT_STEP_NANOS);
             target.service(false);
             collect();
-            quiet = live.size() == before ? quiet + WAIT_STEP_NANOS : 0;
         }
     }
 
@@ -154,11 +163,39 @@ public final class Replayer {
             long before = conversation.packets().subList(0, i).stream().filter(x -> conversation.sentBy(x, role)).count();
             return liveDatagrams >= before;
         }
+        if (!retransmissionsMatched(i)) {
+            return false;
+        }
         if (!p.has(Tcp.ACK)) {
             return true;
         }
         long needed = Integer.toUnsignedLong(p.ack() - recordedIss);
         return liveSynSeen && liveEnd >= needed;
+    }
+
+    /** Whether the live end has resent the first byte of each range the recorded side resent before packet {@code i}. */
+    private boolean retransmissionsMatched(int i) {
+        long highest = 1;
+        for (ReplayPacket x : conversation.packets().subList(0, i)) {
+            if (!conversation.sentBy(x, role) || !x.isTcp() || x.has(Tcp.SYN)) {
+                continue;
+            }
+            long start = Integer.toUnsignedLong(x.seq() - recordedIss);
+            if (x.payload().length > 1 && start < highest && !liveResent.contains(start)) {
+                return false;
+            }
+            highest = Math.max(highest, start + x.payload().length);
+        }
+        return true;
+    }
+
+    private void call(AppScript.Step step) throws Exception {
+        queuedEnd += step.data().length;
+        if (step.call() == AppScript.Call.SHUTDOWN || step.call() == AppScript.Call.CLOSE) {
+            queuedEnd++;
+        }
+        target.call(script, step, peerPort, livePort);
+        collect();
     }
 
     private ReplayPacket translate(ReplayPacket p) {
@@ -204,7 +241,11 @@ public final class Replayer {
                     liveIss = p.seq();
                 }
                 if (liveSynSeen) {
-                    liveEnd = Math.max(liveEnd, Integer.toUnsignedLong(p.seq() - liveIss) + p.sequenceLength());
+                    long start = Integer.toUnsignedLong(p.seq() - liveIss);
+                    if (p.payload().length > 1 && start < liveEnd) {
+                        liveResent.add(start);
+                    }
+                    liveEnd = Math.max(liveEnd, start + p.sequenceLength());
                 }
                 if (p.options().hasTimestamps) {
                     latestLiveTsVal = p.options().tsVal;

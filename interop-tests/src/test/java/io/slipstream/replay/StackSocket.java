@@ -108,9 +108,14 @@ final class StackSocket {
     /** Accepts the connection once there is one, sends what waits, and, if the script reads now, reads. */
     int service(boolean reading) {
         return StackCalls.inside(stack, () -> {
-            acceptIfReady();
-            flush();
-            return reading ? readAvailableInside() : 0;
+            try {
+                acceptIfReady();
+                flush();
+                return reading ? readAvailableInside() : 0;
+            } catch (TcpException e) {
+                lastError = e;
+                return 0;
+            }
         });
     }
 
@@ -170,7 +175,7 @@ final class StackSocket {
 
     void close() {
         StackCalls.inside(stack, () -> {
-            if (connection != null && connection.state() != io.slipstream.tcp.TcpState.CLOSED) {
+            if (connection != null) {
                 connection.close();
             }
             if (listener != null) {
