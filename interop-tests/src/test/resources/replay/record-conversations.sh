@@ -154,7 +154,7 @@ conv rst-from-client "listen recv=100 recveof close" "connect send=100 sleep=0.2
 conv rst-from-server "listen recv=100 abort" "connect send=100 recveof close" ""
 conv rst-closed-port none "connect" ""
 conv close-unread-data "listen sleep=0.3 close" "connect send=500 sleep=0.6 recveof close" ""
-conv simultaneous-close "listen recv=10 until=$S close" "connect send=10 sleep=0.2 touch=$S close" ""
+conv simultaneous-close "listen recv=10 sleep=0.3 close" "connect send=10 sleep=0.1 close sleep=1" "hold-fin=1"
 conv time-wait-refin "listen recveof sleep=0.05 close" "connect send=100 close sleep=1.5" "drop-fin-ack=1"
 # --- windows, timers, options
 conv zero-window-probes "listen sleep=1.5 recveof close" "connect send=163840 close" "" net.ipv4.tcp_early_retrans=0

@@ -7,6 +7,7 @@ Usage: relay.py IF_CLIENT IF_SERVER RULE, RULE one of
   drop-data=N        drop the Nth client-to-server TCP segment with payload (once)
   hold-data=N        hold the Nth client-to-server segment with payload back until the next one passed
   drop-fin-ack=1     drop the client's first pure ACK of the server's FIN
+  hold-fin=1         hold the client's FIN back until the server's FIN passed (a simultaneous close)
 It stops after 30 s or when killed.
 """
 import select, socket, struct, sys, time
@@ -62,11 +63,17 @@ def main():
                     if data_seen == n and kind == "hold-data":
                         held = frame
                         continue
+                elif kind == "hold-fin" and flags & 0x01:
+                    held = frame
+                    continue
                 elif kind == "drop-fin-ack" and server_fin is not None and ack == server_fin and not flags & 0x01:
                     done = True
                     continue
             other[inbound].send(frame)
-            if held is not None and inbound == client_if and frame is not held:
+            if held is not None and kind == "hold-fin" and inbound == server_if and f and f[0] & 0x01:
+                other[client_if].send(held)
+                held, done = None, True
+            if held is not None and kind == "hold-data" and inbound == client_if and frame is not held:
                 other[inbound].send(held)
                 held, done = None, True
 

@@ -103,7 +103,7 @@ public record AppScript(Role role, boolean tcp, Setup setup, List<Step> steps) {
                 lastActivityNanos = p.timeNanos();
                 continue;
             }
-            long rel = Integer.toUnsignedLong(p.seq() - iss - 1);
+            long rel = Integer.toUnsignedLong(p.seq() - iss) - 1; // -1 for a keepalive before any data
             int len = p.payload().length;
             boolean probe = !p.has(Tcp.SYN | Tcp.FIN | Tcp.RST) && len <= 1 && rel + 1 == written && peerAcked >= written;
             if (probe && peerWindow > 0) {

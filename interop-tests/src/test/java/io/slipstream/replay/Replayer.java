@@ -13,8 +13,9 @@ import java.util.List;
  *
  * <p>Pacing follows the recording: time passes between packets as it did in the capture, the
  * application's calls are made where the capture shows their effect, and a packet of the replayed
- * side that answers something (it acknowledges the live end's data, SYN or FIN; for UDP, it comes
- * after the live end's datagram) waits until the live end has sent that, up to
+ * side that answers something (it acknowledges the live end's data, SYN or FIN, follows a
+ * retransmission or a keepalive or window probe of the recorded side; for UDP, it comes after the
+ * live end's datagram) waits until the live end has sent that, up to
  * {@link #MAX_WAIT_NANOS}.
  *
  * <p>Translation: addresses and ports become the live ones (the live end's ephemeral port is the
@@ -76,6 +77,7 @@ public final class Replayer {
     private long liveEnd;
     private int liveDatagrams;
     private int latestLiveTsVal;
+    private int liveProbes;
     /** Sequence space the application has handed the live end so far: SYN, bytes written, FIN. */
     private long queuedEnd = 1;
     /** Relative sequence numbers at which the live end sent data again. */
@@ -163,7 +165,7 @@ public final class Replayer {
             long before = conversation.packets().subList(0, i).stream().filter(x -> conversation.sentBy(x, role)).count();
             return liveDatagrams >= before;
         }
-        if (!retransmissionsMatched(i)) {
+        if (!retransmissionsMatched(i) || liveProbes < recordedProbesBefore(i)) {
             return false;
         }
         if (!p.has(Tcp.ACK)) {
@@ -171,6 +173,24 @@ public final class Replayer {
         }
         long needed = Integer.toUnsignedLong(p.ack() - recordedIss);
         return liveSynSeen && liveEnd >= needed;
+    }
+
+    /** Keepalive and window probes the recorded side sent before packet {@code i}: the peer's answer to one waits for the live end's. */
+    private int recordedProbesBefore(int i) {
+        int n = 0;
+        long highest = 1;
+        for (ReplayPacket x : conversation.packets().subList(0, i)) {
+            if (!conversation.sentBy(x, role) || x.has(Tcp.SYN)) {
+                continue;
+            }
+            long start = Integer.toUnsignedLong(x.seq() - recordedIss);
+            if (ToleranceModel.isProbe(x, start, highest)) {
+                n++;
+            } else {
+                highest = Math.max(highest, start + x.sequenceLength());
+            }
+        }
+        return n;
     }
 
     /** Whether the live end has resent the first byte of each range the recorded side resent before packet {@code i}. */
@@ -239,9 +259,13 @@ public final class Replayer {
                 if (p.has(Tcp.SYN) && !liveSynSeen) {
                     liveSynSeen = true;
                     liveIss = p.seq();
+                    liveEnd = 1;
                 }
-                if (liveSynSeen) {
+                if (liveSynSeen && !p.has(Tcp.SYN)) {
                     long start = Integer.toUnsignedLong(p.seq() - liveIss);
+                    if (ToleranceModel.isProbe(p, start, liveEnd)) {
+                        liveProbes++;
+                    }
                     if (p.payload().length > 1 && start < liveEnd) {
                         liveResent.add(start);
                     }

@@ -34,6 +34,15 @@ public final class ToleranceModel {
 
     private ToleranceModel() {}
 
+    /**
+     * A keepalive (RFC 1122 §4.2.3.6) or, as Linux sends them, a zero-window probe: SEG.SEQ =
+     * SND.NXT − 1 with no data or one garbage byte. {@code highest}: the relative sequence number
+     * after everything the side sent before.
+     */
+    static boolean isProbe(ReplayPacket p, long relSeq, long highest) {
+        return !p.has(Tcp.SYN | Tcp.FIN | Tcp.RST) && p.payload().length <= 1 && relSeq == highest - 1;
+    }
+
     public static List<Divergence> compare(Conversation c, Role role, List<ReplayPacket> recorded,
                                            List<ReplayPacket> live) {
         return c.isTcp() ? new TcpComparison(c, role, recorded, live).compare() : datagrams(recorded, live);
@@ -317,13 +326,8 @@ public final class ToleranceModel {
             return out;
         }
 
-        /**
-         * A keepalive (RFC 1122 §4.2.3.6) or, as Linux sends them, a zero-window probe: SEG.SEQ =
-         * SND.NXT − 1 with no data or one garbage byte.
-         */
         private boolean isProbe(ReplayPacket p, long highest) {
-            return !p.has(Tcp.SYN | Tcp.FIN | Tcp.RST)
-                    && p.payload().length <= 1 && relSeq(p) == highest - 1 && highest > 1;
+            return ToleranceModel.isProbe(p, relSeq(p), highest);
         }
 
         int probes() {
