@@ -30,12 +30,22 @@ import java.util.List;
 public final class Replayer {
     /** How long a packet waits for the live end's answer it depends on. */
     static final long MAX_WAIT_NANOS = 10_000_000_000L;
-    /** Time between looks while waiting. */
-    private static final long WAIT_STEP_NANOS = 1_000_000L;
+    /**
+     * Time between looks while waiting: on virtual time a millisecond costs nothing; in real time
+     * the engine must answer about as fast as the recorded peer did, or the live end's timers
+     * (a tail loss probe fires after two round trips, some 10 ms) see a slower path than recorded.
+     */
+    private final long waitStepNanos;
+    /** Real time a replay may take beyond the recording's length before the engine stops waiting. */
+    private static final long REAL_TIME_BUDGET_NANOS = 15_000_000_000L;
+    private long deadline;
+    /** The packet whose answer the engine stopped waiting for, if it had to. */
+    private ReplayPacket gaveUp;
+    private static final long RUN_OUT_STEP_NANOS = 10_000_000L;
     /** A longer pause in the recording is cut to this (none of the corpus has one). */
     private static final long MAX_GAP_NANOS = 5_000_000_000L;
     /** Time after the last packet for the live end's last answers (its delayed ACK, TIME-WAIT's ACK). */
-    private static final long RUN_OUT_NANOS = 1_000_000_000L;
+    private static final long RUN_OUT_NANOS = 500_000_000L;
 
     /** What a replay found: the recorded side's packets, the live end's, and how they differ. */
     public record Result(Conversation conversation, Role role, AppScript script, List<ReplayPacket> recorded,
@@ -90,6 +100,7 @@ public final class Replayer {
         this.role = role;
         this.target = target;
         this.script = AppScript.derive(c, role);
+        this.waitStepNanos = target.virtualTime() ? 1_000_000L : 20_000L;
         this.peerPort = role == Role.CLIENT ? c.serverPort() : c.clientPort();
         this.livePort = role == Role.SERVER ? c.serverPort() : -1;
         this.recordedIss = c.sentBy(role).stream().filter(p -> p.has(Tcp.SYN)).findFirst().map(ReplayPacket::seq)
@@ -103,6 +114,8 @@ public final class Replayer {
 
     private Result run() throws Exception {
         List<ReplayPacket> packets = conversation.packets();
+        long recordedNanos = packets.getLast().timeNanos() - packets.getFirst().timeNanos();
+        deadline = System.nanoTime() + Math.min(recordedNanos, MAX_GAP_NANOS) + REAL_TIME_BUDGET_NANOS;
         boolean reading = script.setup().firstReadIndex() == 0;
         long previous = packets.getFirst().timeNanos();
         for (int i = 0; i < packets.size(); i++) {
@@ -130,14 +143,19 @@ public final class Replayer {
         for (AppScript.Step step : script.stepsBefore(packets.size())) {
             call(step);
         }
-        for (long t = 0; t < RUN_OUT_NANOS; t += WAIT_STEP_NANOS * 10) {
-            target.pass(WAIT_STEP_NANOS * 10);
+        for (long t = 0; t < RUN_OUT_NANOS; t += RUN_OUT_STEP_NANOS) {
+            target.pass(RUN_OUT_STEP_NANOS);
             target.service(true);
             collect();
         }
         List<ReplayPacket> recorded = conversation.sentBy(role);
+        List<Divergence> divergences = new ArrayList<>(ToleranceModel.compare(conversation, role, recorded, live));
+        if (gaveUp != null) {
+            divergences.add(new Divergence(gaveUp.frame(), 0, "replay", "the live end's answer before it",
+                    "none within the time budget; the rest of the replay did not wait"));
+        }
         return new Result(conversation, role, script, recorded, List.copyOf(live), List.copyOf(injected),
-                ToleranceModel.compare(conversation, role, recorded, live), target.diagnostics());
+                divergences, target.diagnostics());
     }
 
     /**
@@ -149,11 +167,15 @@ public final class Replayer {
      * goes at once, its acknowledgment reduced to what the live end did send ({@link #translate}).
      */
     private void awaitAnswered(int i) {
-        for (long waited = 0; waited < MAX_WAIT_NANOS && !answered(i); waited += WAIT_STEP_NANOS) {
+        for (long waited = 0; waited < MAX_WAIT_NANOS && !answered(i); waited += waitStepNanos) {
+            if (Thread.currentThread().isInterrupted() || System.nanoTime() > deadline) {
+                gaveUp = conversation.packets().get(i);
+                return;
+            }
             if (retransmissionsMatched(i) && liveEnd < queuedEnd) {
                 return;
             }
-            target.pass(WAIT_STEP_NANOS);
+            target.pass(waitStepNanos);
             target.service(false);
             collect();
         }

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One end of an in-memory link driven by the test itself: it sends arbitrary bytes as frames
- * and collects what the stack on the other end sends back.
+ * One end of a link driven by the test itself (an in-memory link, or any NIC it is given): it
+ * sends arbitrary bytes as frames and collects what the other end (a stack, the kernel) sends back.
  */
 public final class RawEnd implements AutoCloseable {
     public final VirtualInterface vi;
@@ -55,8 +55,13 @@ public final class RawEnd implements AutoCloseable {
     private int answerArpFor;
 
     public RawEnd(String link, long mac, Clock clock) {
+        this(NicDriver.byName("memory").open(NicConfig.of(link, mac, Map.of()), clock), mac);
+    }
+
+    /** A raw end on any NIC (a TAP device, say), sending from {@code mac}; closing it closes the NIC. */
+    public RawEnd(VirtualInterface vi, long mac) {
         this.mac = mac;
-        vi = NicDriver.byName("memory").open(NicConfig.of(link, mac, Map.of()), clock);
+        this.vi = vi;
         refill();
     }
 
