@@ -10,6 +10,7 @@ import io.slipstream.testing.NetNs;
 import io.slipstream.testing.RawEnd;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
+import io.slipstream.wire.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +27,13 @@ public final class KernelTarget implements LiveTarget {
     static final int PEER_IP = Ipv4Address.parse("198.19.42.1");
     static final int KERNEL_IP = Ipv4Address.parse("198.19.42.2");
     private static final long PEER_MAC = 0x02_00_00_00_42_01L;
+    private static final long KERNEL_MAC = 0x02_00_00_00_42_02L;
     private static final long POLL_PAUSE_NANOS = 100_000L;
 
     private final NetNs ns;
     private final RawEnd raw;
     private final KernelSocket socket;
     private final PacketCodec codec = new PacketCodec();
-    private final long kernelMac;
     private int sentCount;
 
     public KernelTarget(Setup setup) {
@@ -43,15 +44,14 @@ public final class KernelTarget implements LiveTarget {
             VirtualInterface vi = NicDriver.byName("tap").open(NicConfig.of(device, PEER_MAC, Map.of()), Clock.SYSTEM);
             opened = new RawEnd(vi, PEER_MAC).answerArp(PEER_IP);
             TapSandbox.kernelSideIn(ns, device, Ipv4Address.format(KERNEL_IP) + "/24");
-            ns.exec("ip", "link", "set", "dev", device, "mtu", Integer.toString(setup.mtu())).orThrow();
+            ns.exec("ip", "link", "set", "dev", device, "mtu", Integer.toString(setup.mtu()), "address",
+                    MacAddress.format(KERNEL_MAC)).orThrow();
             ns.exec("sysctl", "-q", "-w", "net.ipv4.tcp_timestamps=" + (setup.timestamps() ? 1 : 0),
                     "net.ipv4.tcp_window_scaling=" + (setup.windowScaling() ? 1 : 0),
                     "net.ipv4.tcp_sack=" + (setup.sack() ? 1 : 0),
                     // No tail loss probes: the engine (Java polling a TAP device) answers more slowly
                     // than the recorded peer, and a probe fires after two of the kernel's RTT estimates.
                     "net.ipv4.tcp_early_retrans=0").orThrow();
-            kernelMac = Long.parseLong(ns.exec("cat", "/sys/class/net/" + device + "/address").orThrow().stdout()
-                    .strip().replace(":", ""), 16);
         } catch (RuntimeException e) {
             if (opened != null) {
                 opened.close();
@@ -75,7 +75,7 @@ public final class KernelTarget implements LiveTarget {
 
     @Override
     public void inject(ReplayPacket p) {
-        for (byte[] f : codec.write(p, kernelMac, PEER_MAC)) {
+        for (byte[] f : codec.write(p, KERNEL_MAC, PEER_MAC)) {
             raw.send(f);
         }
     }

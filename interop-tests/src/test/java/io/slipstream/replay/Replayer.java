@@ -44,8 +44,11 @@ public final class Replayer {
     private static final long RUN_OUT_STEP_NANOS = 10_000_000L;
     /** A longer pause in the recording is cut to this (none of the corpus has one). */
     private static final long MAX_GAP_NANOS = 5_000_000_000L;
-    /** Time after the last packet for the live end's last answers (its delayed ACK, TIME-WAIT's ACK). */
-    private static final long RUN_OUT_NANOS = 500_000_000L;
+    /**
+     * Time after the last packet for the live end's last answers (its delayed ACK, TIME-WAIT's
+     * ACK): a second of virtual time costs nothing, real time is kept to a fifth of it.
+     */
+    private final long runOutNanos;
 
     /** What a replay found: the recorded side's packets, the live end's, and how they differ. */
     public record Result(Conversation conversation, Role role, AppScript script, List<ReplayPacket> recorded,
@@ -101,6 +104,7 @@ public final class Replayer {
         this.target = target;
         this.script = AppScript.derive(c, role);
         this.waitStepNanos = target.virtualTime() ? 1_000_000L : 20_000L;
+        this.runOutNanos = target.virtualTime() ? 1_000_000_000L : 200_000_000L;
         this.peerPort = role == Role.CLIENT ? c.serverPort() : c.clientPort();
         this.livePort = role == Role.SERVER ? c.serverPort() : -1;
         this.recordedIss = c.sentBy(role).stream().filter(p -> p.has(Tcp.SYN)).findFirst().map(ReplayPacket::seq)
@@ -143,7 +147,7 @@ public final class Replayer {
         for (AppScript.Step step : script.stepsBefore(packets.size())) {
             call(step);
         }
-        for (long t = 0; t < RUN_OUT_NANOS; t += RUN_OUT_STEP_NANOS) {
+        for (long t = 0; t < runOutNanos; t += RUN_OUT_STEP_NANOS) {
             target.pass(RUN_OUT_STEP_NANOS);
             target.service(true);
             collect();
