@@ -12,7 +12,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import jdk.net.ExtendedSocketOptions;
 
 /**
@@ -28,12 +27,10 @@ final class KernelSocket implements AutoCloseable {
     private final int kernelAddress;
     private final int peerAddress;
     private final ByteBuffer readBuffer = ByteBuffer.allocate(1 << 16);
-    private final ArrayDeque<ByteBuffer> pendingWrites = new ArrayDeque<>();
+    private final PendingOutput pending = new PendingOutput();
     private ServerSocketChannel listener;
     private SocketChannel connection;
     private DatagramChannel udp;
-    private boolean shutdownPending;
-    private boolean closePending;
     private boolean inputEnded;
     private IOException lastError;
 
@@ -47,9 +44,9 @@ final class KernelSocket implements AutoCloseable {
         try {
             switch (step.call()) {
                 case OPEN -> open(script, peerPort, livePort);
-                case WRITE -> pendingWrites.add(ByteBuffer.wrap(step.data()));
-                case SHUTDOWN -> shutdownPending = true;
-                case CLOSE -> closePending = true;
+                case WRITE -> pending.write(step.data());
+                case SHUTDOWN -> pending.shutdown();
+                case CLOSE -> pending.close();
                 case ABORT -> {
                     if (connection != null) {
                         connection.setOption(StandardSocketOptions.SO_LINGER, 0);
@@ -141,22 +138,23 @@ final class KernelSocket implements AutoCloseable {
     }
 
     private void flush() throws IOException {
-        while (!pendingWrites.isEmpty()) {
-            ByteBuffer b = pendingWrites.peek();
-            connection.write(b);
-            if (b.hasRemaining()) {
-                return;
+        SocketChannel c = connection;
+        pending.flush(new PendingOutput.Connection() {
+            @Override
+            public void write(ByteBuffer data) throws IOException {
+                c.write(data);
             }
-            pendingWrites.poll();
-        }
-        if (closePending) {
-            closePending = false;
-            shutdownPending = false;
-            connection.close();
-        } else if (shutdownPending) {
-            shutdownPending = false;
-            connection.shutdownOutput();
-        }
+
+            @Override
+            public void shutdownOutput() throws IOException {
+                c.shutdownOutput();
+            }
+
+            @Override
+            public void close() throws IOException {
+                c.close();
+            }
+        });
     }
 
     IOException lastError() {

@@ -11,10 +11,8 @@ import io.slipstream.testing.RawEnd;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Linux kernel as the live end, to validate the engine: a TCP or UDP socket of the kernel's
@@ -31,10 +29,8 @@ public final class KernelTarget implements LiveTarget {
     private static final long POLL_PAUSE_NANOS = 100_000L;
 
     private final NetNs ns;
-    private final RawEnd raw;
+    private final EngineEnd engine;
     private final KernelSocket socket;
-    private final PacketCodec codec = new PacketCodec();
-    private int sentCount;
 
     public KernelTarget(Setup setup) {
         ns = NetNs.create("ssrpk");
@@ -59,7 +55,7 @@ public final class KernelTarget implements LiveTarget {
             ns.close();
             throw e;
         }
-        raw = opened;
+        engine = new EngineEnd(opened, PEER_MAC, KERNEL_MAC);
         socket = new KernelSocket(NetNamespace.named(ns.name()), KERNEL_IP, PEER_IP);
     }
 
@@ -75,27 +71,17 @@ public final class KernelTarget implements LiveTarget {
 
     @Override
     public void inject(ReplayPacket p) {
-        for (byte[] f : codec.write(p, KERNEL_MAC, PEER_MAC)) {
-            raw.send(f);
-        }
+        engine.send(p);
     }
 
     @Override
     public List<ReplayPacket> takeSent() {
-        List<ReplayPacket> out = new ArrayList<>();
-        for (byte[] f : raw.take()) {
-            codec.read(++sentCount, System.nanoTime(), f).ifPresent(out::add);
-        }
-        return out;
+        return engine.take(System.nanoTime());
     }
 
     @Override
     public void pass(long nanos) {
-        long end = System.nanoTime() + nanos;
-        do {
-            raw.poll();
-            LockSupport.parkNanos(Math.min(POLL_PAUSE_NANOS, Math.max(0, end - System.nanoTime())));
-        } while (System.nanoTime() < end);
+        EngineEnd.passRealTime(nanos, engine::poll, POLL_PAUSE_NANOS);
     }
 
     @Override
@@ -123,7 +109,7 @@ public final class KernelTarget implements LiveTarget {
         try {
             socket.close();
         } finally {
-            raw.close();
+            engine.close();
             ns.close();
         }
     }

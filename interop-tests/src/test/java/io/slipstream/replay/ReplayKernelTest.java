@@ -1,7 +1,5 @@
 package io.slipstream.replay;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import io.slipstream.replay.Conversation.Role;
 import io.slipstream.testing.NetNs;
 import java.util.List;
@@ -59,9 +57,7 @@ class ReplayKernelTest {
     void theKernelReproducesItsOwnRecording(String file, Role role) throws Exception {
         Conversation c = Conversation.load(file);
         try (KernelTarget target = new KernelTarget(AppScript.derive(c, role).setup())) {
-            Replayer.Result r = Replayer.replay(c, role, target);
-            r.writeReport("kernel");
-            assertEquals(List.of(), r.divergences(), r::report);
+            ReplayMemoryTest.assertReproduces(c, role, target, "kernel");
         }
     }
 }

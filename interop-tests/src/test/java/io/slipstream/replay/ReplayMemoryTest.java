@@ -45,9 +45,17 @@ class ReplayMemoryTest {
     void slipstreamReproducesTheKernel(String file, Role role) throws Exception {
         Conversation c = Conversation.load(file);
         try (MemoryTarget target = new MemoryTarget(AppScript.derive(c, role).setup())) {
-            Replayer.Result r = Replayer.replay(c, role, target);
-            r.writeReport("memory");
-            assertEquals(List.of(), r.divergences(), r::report);
+            assertReproduces(c, role, target, "memory");
         }
+    }
+
+    /**
+     * Replays {@code c} into {@code target} playing {@code role}, writes the report under
+     * target/replay-reports/{@code driver}, and fails with it unless nothing diverged.
+     */
+    static void assertReproduces(Conversation c, Role role, LiveTarget target, String driver) throws Exception {
+        Replayer.Result r = Replayer.replay(c, role, target);
+        r.writeReport(driver);
+        assertEquals(List.of(), r.divergences(), r::report);
     }
 }

@@ -1,10 +1,7 @@
 package io.slipstream.replay;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import io.slipstream.replay.Conversation.Role;
 import io.slipstream.testing.NetNs;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,9 +30,7 @@ class ReplayTapTest {
         Conversation c = Conversation.load(parts[0]);
         Role role = Role.valueOf(parts[1]);
         try (TapTarget target = new TapTarget(AppScript.derive(c, role).setup())) {
-            Replayer.Result r = Replayer.replay(c, role, target);
-            r.writeReport("tap");
-            assertEquals(List.of(), r.divergences(), r::report);
+            ReplayMemoryTest.assertReproduces(c, role, target, "tap");
         }
     }
 }

@@ -10,7 +10,6 @@ import io.slipstream.tcp.TcpListener;
 import io.slipstream.testing.StackCalls;
 import io.slipstream.udp.UdpSocket;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 
 /**
  * The application of a replay on a Slipstream stack: one TCP connection (connected, or accepted
@@ -23,13 +22,11 @@ final class StackSocket {
     private final Stack stack;
     private final int peerAddress;
     private final ByteBuffer readBuffer = ByteBuffer.allocate(1 << 16);
-    private final ArrayDeque<ByteBuffer> pendingWrites = new ArrayDeque<>();
+    private final PendingOutput pending = new PendingOutput();
     private TcpListener listener;
     private TcpConnection connection;
     private UdpSocket udp;
     private Setup setup;
-    private boolean shutdownPending;
-    private boolean closePending;
     private TcpException lastError;
 
     StackSocket(Stack stack, int peerAddress) {
@@ -62,15 +59,15 @@ final class StackSocket {
         switch (step.call()) {
             case OPEN -> open(script, peerPort, livePort);
             case WRITE -> {
-                pendingWrites.add(ByteBuffer.wrap(step.data()));
+                pending.write(step.data());
                 flush();
             }
             case SHUTDOWN -> {
-                shutdownPending = true;
+                pending.shutdown();
                 flush();
             }
             case CLOSE -> {
-                closePending = true;
+                pending.close();
                 flush();
             }
             case ABORT -> {
@@ -151,25 +148,29 @@ final class StackSocket {
 
     private void flush() {
         acceptIfReady();
-        if (connection == null) {
+        TcpConnection c = connection;
+        if (c == null) {
             return;
         }
-        while (!pendingWrites.isEmpty()) {
-            ByteBuffer b = pendingWrites.peek();
-            if (connection.send(b) <= 0 && b.hasRemaining()) {
-                return;
-            }
-            if (!b.hasRemaining()) {
-                pendingWrites.poll();
-            }
-        }
-        if (closePending) {
-            closePending = false;
-            shutdownPending = false;
-            connection.close();
-        } else if (shutdownPending) {
-            shutdownPending = false;
-            connection.shutdownOutput();
+        try {
+            pending.flush(new PendingOutput.Connection() {
+                @Override
+                public void write(ByteBuffer data) {
+                    c.send(data);
+                }
+
+                @Override
+                public void shutdownOutput() {
+                    c.shutdownOutput();
+                }
+
+                @Override
+                public void close() {
+                    c.close();
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // the stack's calls throw none
         }
     }
 

@@ -9,15 +9,11 @@ import io.slipstream.replay.AppScript.Setup;
 import io.slipstream.stack.Stack;
 import io.slipstream.testing.NetNs;
 import io.slipstream.testing.RawEnd;
-import io.slipstream.testing.StackChecks;
 import io.slipstream.time.Clock;
 import io.slipstream.wire.Ipv4Address;
 import io.slipstream.wire.MacAddress;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A Slipstream stack on the TAP driver as the live end, in real time: the stack on one TAP
@@ -25,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * both joined by a bridge in a network namespace the target creates, so every frame crosses the
  * kernel's TAP and bridge code as it would on a real link. The test's thread polls the stack.
  */
-public final class TapTarget implements LiveTarget {
+public final class TapTarget extends StackTarget {
     static final int PEER_IP = Ipv4Address.parse("198.19.43.1");
     static final int STACK_IP = Ipv4Address.parse("198.19.43.2");
     private static final long PEER_MAC = 0x02_00_00_00_43_01L;
@@ -33,20 +29,16 @@ public final class TapTarget implements LiveTarget {
     private static final long POLL_PAUSE_NANOS = 50_000L;
 
     private final NetNs ns;
-    private final Stack stack;
-    private final RawEnd raw;
-    private final StackSocket socket;
-    private final PacketCodec codec = new PacketCodec();
-    private int sentCount;
 
     public TapTarget(Setup setup) {
+        super(PEER_IP, STACK_IP);
         ns = NetNs.create("ssrpt");
         Stack opened = null;
         RawEnd end = null;
         try {
             String stackDevice = "ssrs" + NetNs.randomHex(8);
             String peerDevice = "ssrp" + NetNs.randomHex(8);
-            Map<String, String> settings = new HashMap<>(MemoryTarget.stackSettings(setup));
+            Map<String, String> settings = new HashMap<>(stackSettings(setup));
             settings.put("slipstream.driver", "tap");
             settings.put("slipstream.interface", stackDevice);
             settings.put("slipstream.address", Ipv4Address.format(STACK_IP) + "/24");
@@ -75,65 +67,22 @@ public final class TapTarget implements LiveTarget {
             ns.close();
             throw e;
         }
-        stack = opened;
-        raw = end;
-        socket = new StackSocket(stack, PEER_IP);
-    }
-
-    @Override
-    public int peerAddress() {
-        return PEER_IP;
-    }
-
-    @Override
-    public int liveAddress() {
-        return STACK_IP;
-    }
-
-    @Override
-    public void inject(ReplayPacket p) {
-        for (byte[] f : codec.write(p, STACK_MAC, PEER_MAC)) {
-            raw.send(f);
-        }
-        stack.poll();
-    }
-
-    @Override
-    public List<ReplayPacket> takeSent() {
-        stack.poll();
-        List<ReplayPacket> out = new ArrayList<>();
-        for (byte[] f : raw.take()) {
-            codec.read(++sentCount, System.nanoTime(), f).ifPresent(out::add);
-        }
-        return out;
+        opened(opened, new EngineEnd(end, PEER_MAC, STACK_MAC));
     }
 
     @Override
     public void pass(long nanos) {
-        long end = System.nanoTime() + nanos;
-        do {
-            if (stack.poll() + raw.poll() == 0) {
-                LockSupport.parkNanos(Math.min(POLL_PAUSE_NANOS, Math.max(0, end - System.nanoTime())));
-            }
-        } while (System.nanoTime() < end);
+        EngineEnd.passRealTime(nanos, () -> stack.poll() + engine.poll(), POLL_PAUSE_NANOS);
     }
 
     @Override
-    public void call(AppScript script, AppScript.Step step, int peerPort, int livePort) throws Exception {
-        socket.call(script, step, peerPort, livePort);
+    protected void settle() {
         stack.poll();
     }
 
     @Override
-    public int service(boolean reading) {
-        int n = socket.service(reading);
-        stack.poll();
-        return n;
-    }
-
-    @Override
-    public String diagnostics() {
-        return stack.nonZeroCounters();
+    protected long nowNanos() {
+        return System.nanoTime();
     }
 
     @Override
@@ -142,14 +91,7 @@ public final class TapTarget implements LiveTarget {
     }
 
     @Override
-    public void close() throws Exception {
-        socket.close();
-        stack.poll();
-        try {
-            StackChecks.closeChecked(stack);
-        } finally {
-            raw.close();
-            ns.close();
-        }
+    protected void closeLink() {
+        ns.close();
     }
 }
