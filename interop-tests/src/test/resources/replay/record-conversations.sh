@@ -2,9 +2,10 @@
 # Records the replay corpus in this folder: conversations between two Linux kernel stacks in
 # network namespaces (client 198.19.40.1, server 198.19.40.2, port 8000), driven by actor.py
 # and captured with tcpdump. Most conversations run over one veth pair and are captured at the
-# server (the same frames the client sees); the loss and reordering ones pass a relay namespace
-# (relay.py forwards frames and drops or holds back the one its rule names) and are captured
-# at both ends, NAME.client.pcap and NAME.server.pcap, each one valid for replaying that side.
+# server (the same frames the client sees); the loss, reordering, simultaneous-close and
+# TIME-WAIT ones pass a relay namespace (relay.py forwards frames and drops or holds back the one
+# its rule names) and are captured at both ends, NAME.client.pcap and NAME.server.pcap, each one
+# valid for replaying that side.
 # Needs root, iproute2, tcpdump, ethtool, python3 (and curl for http-get). Nothing leaves the
 # namespaces, which are removed at the end. Usage: record-conversations.sh [DIR] [NAME...]
 set -euo pipefail

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -46,6 +47,25 @@ class ReplayMemoryTest {
         Conversation c = Conversation.load(file);
         try (MemoryTarget target = new MemoryTarget(AppScript.derive(c, role).setup())) {
             assertReproduces(c, role, target, "memory");
+        }
+    }
+
+    /**
+     * The replay catches a stack that behaves otherwise than the kernel did: here one whose SACK
+     * is turned off although the kernel's SYN-ACK offered it (RFC 2018 §2). The divergence names
+     * the recorded SYN-ACK, the field and both values, and nothing else diverges.
+     */
+    @Test
+    void aStackThatNegotiatesOtherwiseIsCaughtAtItsSynAck() throws Exception {
+        Conversation c = Conversation.load("request-response.pcap");
+        AppScript.Setup s = AppScript.derive(c, Role.SERVER).setup();
+        AppScript.Setup noSack = new AppScript.Setup(s.listens(), s.timestamps(), s.windowScaling(), false, s.mtu(),
+                s.noDelay(), s.receiveBufferBytes(), s.keepAliveIdleMs(), s.keepAliveIntervalMs(), s.firstReadIndex());
+        try (MemoryTarget target = new MemoryTarget(noSack)) {
+            Replayer.Result r = Replayer.replay(c, Role.SERVER, target);
+            ReplayPacket synAck = c.sentBy(Role.SERVER).getFirst();
+            assertEquals(List.of(new Divergence(synAck.frame(), 1, "SACK-permitted option", "true", "false")),
+                    r.divergences(), r::report);
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.Arrays;
  * the replay engine reads and rewrites it. Sequence numbers are the raw 32-bit values.
  *
  * @param frame         where it came from: the capture's frame number (1-based, as tcpdump and
- *                      Wireshark count), or the live packet's number in the order it was sent
+ *                      Wireshark count), or the live packet's number among the conversation's
+ *                      packets the live end sent (1-based)
  * @param fragmentSizes for a UDP datagram that travelled in IPv4 fragments, the IP payload bytes
  *                      of each fragment (multiples of 8 but the last); empty otherwise
  */
@@ -30,6 +31,12 @@ public record ReplayPacket(int frame, long timeNanos, int protocol, int source, 
     /** Sequence space the segment occupies: its payload, plus one each for SYN and FIN (RFC 9293 §3.4). */
     public int sequenceLength() {
         return payload.length + (has(Tcp.SYN) ? 1 : 0) + (has(Tcp.FIN) ? 1 : 0);
+    }
+
+    /** The same packet numbered {@code n}. */
+    public ReplayPacket numbered(int n) {
+        return new ReplayPacket(n, timeNanos, protocol, source, destination, sourcePort, destinationPort, flags, seq,
+                ack, window, options, payload, fragmentSizes);
     }
 
     /** The same packet with new addresses, ports, numbers and options (payload shared). */

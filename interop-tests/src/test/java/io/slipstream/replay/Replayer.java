@@ -303,7 +303,7 @@ public final class Replayer {
             } else {
                 liveDatagrams++;
             }
-            live.add(p);
+            live.add(p.numbered(live.size() + 1));
         }
     }
 }
