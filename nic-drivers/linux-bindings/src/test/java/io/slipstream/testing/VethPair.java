@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 /**
  * A veth pair for a test: {@code sx<hex>a} stays in this (root) namespace as 198.19.N.1/24,
  * the kernel's address on the link, where a driver is opened; its peer {@code sx<hex>b} lives
- * in a fresh {@link NetNs} as 198.19.N.2/24 (N random in 1..254, so parallel runs rarely meet;
- * 198.18.0.0/15 is the benchmarking range, never routed off this machine). IPv6 is off on both
+ * in a fresh {@link NetNs} as 198.19.N.2/24 (N random in 1..254, so parallel runs rarely meet, or
+ * in the range the system property {@code veth.subnets} names, {@code FIRST-LAST}, for runs that
+ * must keep to theirs; 198.18.0.0/15 is the benchmarking range, never routed off this machine). IPv6 is off on both
  * ends, and so is their transmit checksum offload: veth hands XDP the other end's frames with
  * checksums still to be completed (CHECKSUM_PARTIAL), and a host on a real wire computes them;
  * either end may carry an XDP stack.
@@ -36,7 +37,7 @@ public final class VethPair implements AutoCloseable {
     public static VethPair create(int queues) {
         NetNs ns = NetNs.create("ssveth");
         String hex = NetNs.randomHex(8);
-        VethPair v = new VethPair(ns, "sx" + hex + "a", "sx" + hex + "b", ThreadLocalRandom.current().nextInt(1, 255));
+        VethPair v = new VethPair(ns, "sx" + hex + "a", "sx" + hex + "b", randomSubnet());
         String q = Integer.toString(queues);
         try {
             NetNs.run("ip", "link", "add", v.local, "numrxqueues", q, "numtxqueues", q, "type", "veth",
@@ -60,6 +61,18 @@ public final class VethPair implements AutoCloseable {
             v.close();
             throw e;
         }
+    }
+
+    /** A third octet for the pair's /24: random in 1..254, or in {@code veth.subnets} when set. */
+    private static int randomSubnet() {
+        String range = System.getProperty("veth.subnets", "1-254");
+        Matcher m = Pattern.compile("(\\d{1,3})-(\\d{1,3})").matcher(range.strip());
+        int first = m.matches() ? Integer.parseInt(m.group(1)) : 0;
+        int last = m.matches() ? Integer.parseInt(m.group(2)) : 0;
+        if (first < 1 || last > 254 || first > last) {
+            throw new IllegalArgumentException("veth.subnets: expected FIRST-LAST within 1-254, got '" + range + "'");
+        }
+        return ThreadLocalRandom.current().nextInt(first, last + 1);
     }
 
     public NetNs ns() {

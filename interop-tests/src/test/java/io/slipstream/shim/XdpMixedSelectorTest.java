@@ -1,0 +1,179 @@
+package io.slipstream.shim;
+
+import static io.slipstream.shim.NicWakeups.STEP;
+import static io.slipstream.shim.NicWakeups.assertWokeOnTheNic;
+import static io.slipstream.shim.NicWakeups.connectScript;
+import static io.slipstream.shim.NicWakeups.echoScript;
+import static io.slipstream.shim.NicWakeups.serveEcho;
+import static io.slipstream.shim.NicWakeups.snapshot;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slipstream.config.Settings;
+import io.slipstream.config.StackConfig;
+import io.slipstream.nic.NicCounter;
+import io.slipstream.stack.Stack;
+import io.slipstream.tcp.TcpCounter;
+import io.slipstream.testing.NetNs;
+import io.slipstream.testing.StackChecks;
+import io.slipstream.testing.VethPair;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue 15 on the xdp driver: a stack sharing one end of a veth pair with the kernel (its
+ * address the kernel's), the kernel peer on the other end in the pair's namespace. A selector
+ * holding the stack's channels and a kernel channel, and a wildcard listener's blocking accept,
+ * wake on the AF_XDP socket itself ({@link NicWakeups#assertWokeOnTheNic}: NIC-watch wake-ups,
+ * no stall rescue, no interrupt service); the wildcard listener takes the connections to the stack's address on
+ * the stack and loopback's on the kernel, serving both. Waiting threads never
+ * spin, so every frame that finds one asleep must wake it.
+ */
+@Timeout(120)
+class XdpMixedSelectorTest {
+    private static final int PORT = 7200;
+    private static final int REQUESTS = 200;
+
+    private VethPair veth;
+    private Stack stack;
+    private SlipstreamSelectorProvider provider;
+
+    @BeforeEach
+    void open() {
+        Assumptions.assumeTrue(NetNs.isRoot(), "XDP tests need root (CAP_NET_ADMIN, CAP_BPF): skipped");
+        Assumptions.assumeTrue(NetNs.onPath("ethtool") && NetNs.onPath("python3"), "needs ethtool and python3: skipped");
+        veth = VethPair.create(1);
+        Map<String, String> m = new HashMap<>(NicWakeups.NEVER_SPIN);
+        m.putAll(Map.of("slipstream.driver", "xdp", "slipstream.interface", veth.local()));
+        StackConfig config = StackConfig.from(Settings.of(m));
+        provider = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config));
+        stack = ShimStacks.get(config).stack();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        StackChecks.closeChecked(stack, veth);
+    }
+
+    @Test
+    void aMixedSelectorOnXdpWakesOnTheXdpSocketWithoutTheStallRescue() throws Exception {
+        Pipe pipe = provider.openPipe();
+        try (Selector selector = provider.openSelector();
+                ServerSocketChannel server = provider.openServerSocketChannel();
+                NetNs.Background client = veth.ns().start("python3", "-c",
+                        echoScript(List.of(veth.localAddress()), PORT, REQUESTS))) {
+            server.bind(new InetSocketAddress(veth.localAddress(), PORT));
+            assertTrue(server.toString().contains("accelerated"), server.toString());
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT);
+            pipe.source().configureBlocking(false);
+            SelectionKey pipeKey = pipe.source().register(selector, SelectionKey.OP_READ);
+
+            long[][] before = new long[1][];
+            long[][] after = new long[1][];
+            int served = serveEcho(selector, 1, REQUESTS, List.of(stack), before, after, client);
+            NetNs.Result ended = client.await(STEP);
+            assertTrue(ended.ok(), () -> "client: " + ended);
+            assertEquals("echoed " + REQUESTS, ended.stdout().trim());
+            assertEquals(REQUESTS, served);
+            assertWokeOnTheNic(stack, before[0], after[0]);
+
+            // The kernel key of the same selector still works.
+            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            boolean piped = false;
+            for (int i = 0; i < 100 && !piped; i++) {
+                selector.select(100);
+                piped = selector.selectedKeys().remove(pipeKey) && pipeKey.isReadable();
+            }
+            assertTrue(piped, "the pipe's readiness was reported");
+        } finally {
+            pipe.sink().close();
+            pipe.source().close();
+        }
+    }
+
+    /**
+     * A wildcard listener (0.0.0.0, as servers bind): the kernel peer's connections to the
+     * interface's address (the stack's) are the stack's, accepted accelerated, counted by its
+     * TCP, their SYNs waking the blocked accept through the AF_XDP socket; loopback's, and those
+     * to a second address the kernel has on the interface (a stack holds one address:
+     * docs/COMPATIBILITY.md), are the kernel's and never touch the stack. Each is served a byte.
+     */
+    @Test
+    void aWildcardListenerOnXdpTakesTheStacksAddressOnTheStackAndLoopbackAndOtherAddressesOnTheKernel()
+            throws Exception {
+        String second = veth.localAddress().substring(0, veth.localAddress().lastIndexOf('.')) + ".5";
+        NetNs.run("ip", "addr", "add", second + "/24", "dev", veth.local()).orThrow();
+        int connections = 20;
+        try (ServerSocketChannel server = provider.openServerSocketChannel()) {
+            server.bind(new InetSocketAddress(PORT + 1));
+            assertTrue(server.toString().contains("kernel accelerated"), server.toString());
+            long acceptedBefore = stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED);
+            long rxBefore = stack.nic().stats().get(NicCounter.RX_FRAMES);
+            long[][] before = new long[1][];
+            long[][] after = new long[1][];
+            acceptFromThePeer(server, veth.localAddress(), connections, true, before);
+            snapshot(List.of(stack), after);
+            assertWokeOnTheNic(stack, before[0], after[0]);
+            assertEquals(connections, stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED) - acceptedBefore,
+                    "the stack's TCP accepted every connection to its address");
+            assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > rxBefore, "their frames came in on AF_XDP");
+
+            long acceptedOnStack = stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED);
+            acceptFromThePeer(server, second, 3, false, new long[1][]);
+            for (int i = 0; i < 3; i++) {
+                try (Socket local = new Socket("127.0.0.1", PORT + 1); SocketChannel accepted = server.accept()) {
+                    assertFalse(((ShimSocketChannel) accepted).isAccelerated(), () -> "loopback is the kernel's: " + accepted);
+                    accepted.write(ByteBuffer.wrap(new byte[] {(byte) (100 + i)}));
+                    local.setSoTimeout(10_000);
+                    InputStream in = local.getInputStream();
+                    assertEquals(100 + i, in.read(), "the loopback client was served");
+                }
+            }
+            assertEquals(acceptedOnStack, stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED),
+                    "the kernel's connections never touched the stack");
+        }
+    }
+
+    /**
+     * Accepts {@code n} connections the kernel peer makes to {@code address}, one after the
+     * other, each on the stack or not as {@code accelerated} says, and serves each its byte;
+     * snapshots the stack's counters at the first ({@code first}).
+     */
+    private void acceptFromThePeer(ServerSocketChannel server, String address, int n, boolean accelerated,
+            long[][] first) throws Exception {
+        try (NetNs.Background client = veth.ns().start("python3", "-c", connectScript(address, PORT + 1, n))) {
+            for (int i = 0; i < n; i++) {
+                try (SocketChannel accepted = server.accept()) {
+                    assertEquals(accelerated, ((ShimSocketChannel) accepted).isAccelerated(),
+                            () -> "a connection to " + address + " on the stack: " + accepted);
+                    assertEquals(new InetSocketAddress(veth.peerAddress(), 0).getAddress(),
+                            ((InetSocketAddress) accepted.getRemoteAddress()).getAddress());
+                    if (first[0] == null) {
+                        snapshot(List.of(stack), first);
+                    }
+                    accepted.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                }
+            }
+            NetNs.Result ended = client.await(STEP);
+            assertTrue(ended.ok(), () -> "client of " + address + ": " + ended);
+            assertEquals("connected " + n, ended.stdout().trim());
+        }
+    }
+}
