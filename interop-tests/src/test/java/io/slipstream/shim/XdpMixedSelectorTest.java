@@ -27,9 +27,14 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -175,5 +180,132 @@ class XdpMixedSelectorTest {
             assertTrue(ended.ok(), () -> "client of " + address + ": " + ended);
             assertEquals("connected " + n, ended.stdout().trim());
         }
+    }
+
+    /**
+     * Virtual threads waiting in mixed selectors (a pipe beside the stack's listener) and in
+     * wildcard accepts, one more of them than the scheduler has carriers, hold none: each is
+     * parked (unmounted, where a thread blocked in native code stays RUNNABLE), a
+     * further virtual thread still runs, and then the kernel peer's connections wake every one
+     * of them through the AF_XDP socket, without the stall rescue.
+     */
+    @Test
+    void virtualThreadsWaitingOnTheStackAndTheKernelHoldNoCarrier() throws Exception {
+        int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
+                Runtime.getRuntime().availableProcessors());
+        int waiters = carriers + 1;
+        List<AutoCloseable> opened = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        AtomicInteger woken = new AtomicInteger();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Pipe pipe = provider.openPipe();
+        opened.add(pipe.sink());
+        opened.add(pipe.source());
+        try {
+            pipe.source().configureBlocking(false);
+            for (int i = 0; i < waiters; i++) {
+                int port = PORT + 10 + i;
+                ports.add(port);
+                ServerSocketChannel server = provider.openServerSocketChannel();
+                opened.add(server);
+                Runnable wait;
+                if (i % 2 == 0) {
+                    server.bind(new InetSocketAddress(veth.localAddress(), port));
+                    server.configureBlocking(false);
+                    Selector selector = provider.openSelector();
+                    opened.add(selector);
+                    SelectionKey accept = server.register(selector, SelectionKey.OP_ACCEPT);
+                    pipe.source().register(selector, SelectionKey.OP_READ);
+                    wait = () -> countIf(woken, failed, () -> selector.select(STEP.toMillis()) == 1
+                            && selector.selectedKeys().contains(accept) && accept.isAcceptable());
+                } else {
+                    server.bind(new InetSocketAddress(port));
+                    assertTrue(server.toString().contains("kernel accelerated"), server.toString());
+                    wait = () -> countIf(woken, failed, () -> {
+                        try (SocketChannel accepted = server.accept()) {
+                            return ((ShimSocketChannel) accepted).isAccelerated();
+                        }
+                    });
+                }
+                threads.add(Thread.ofVirtual().name("waiter-" + i).start(wait));
+            }
+            for (Thread t : threads) {
+                for (int i = 0; i < 1_000 && !parked(t) && t.isAlive(); i++) {
+                    Thread.sleep(10);
+                }
+                assertTrue(parked(t), () -> t + " is parked, not on a carrier");
+            }
+            CountDownLatch ran = new CountDownLatch(1);
+            Thread.ofVirtual().start(ran::countDown);
+            assertTrue(ran.await(STEP.toSeconds(), TimeUnit.SECONDS),
+                    () -> "a virtual thread ran beside " + waiters + " waiting ones on " + carriers + " carriers");
+
+            long[][] before = new long[1][];
+            snapshot(List.of(stack), before);
+            long[][] after = new long[1][];
+            try (NetNs.Background client = veth.ns().start("python3", "-c",
+                    connectAllScript(veth.localAddress(), ports))) {
+                for (Thread t : threads) {
+                    assertTrue(t.join(STEP), () -> t + " woke");
+                }
+                // Before the client closes: its FINs find no waiter, and are the stall rescue's.
+                snapshot(List.of(stack), after);
+                NetNs.Result ended = client.await(STEP);
+                assertEquals("connected " + waiters, ended.stdout().trim(), () -> "client: " + ended);
+            }
+            assertEquals(null, failed.get());
+            assertEquals(waiters, woken.get(), "every waiter saw its connection, on the stack");
+            assertEquals(before[0][0], after[0][0], () -> "no stall rescue: " + stack.runtimeCounters());
+            assertTrue(after[0][2] > before[0][2], () -> "woken on the AF_XDP socket: " + stack.runtimeCounters());
+        } finally {
+            for (AutoCloseable c : opened.reversed()) {
+                c.close();
+            }
+        }
+    }
+
+    /** A virtual thread in (timed) park is unmounted; one blocked in a native call is RUNNABLE. */
+    private static boolean parked(Thread t) {
+        Thread.State state = t.getState();
+        return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
+    }
+
+    /** What a waiting virtual thread checks once woken, which may throw. */
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void countIf(AtomicInteger count, AtomicReference<Throwable> failed, Check check) {
+        try {
+            if (check.holds()) {
+                count.incrementAndGet();
+            }
+        } catch (Throwable e) {
+            failed.compareAndSet(null, e);
+        }
+    }
+
+    /**
+     * A kernel client: one connection to each of {@code ports} of {@code server}, all held until
+     * two seconds after the last is made (the waiters wake on their SYNs, long before).
+     */
+    private static String connectAllScript(String server, List<Integer> ports) {
+        return String.join("\n",
+                "import socket, time",
+                "conns = []",
+                "for port in " + ports + ":",
+                "    deadline = time.time() + 30",
+                "    while True:",
+                "        try:",
+                "            conns.append(socket.create_connection(('" + server + "', port), timeout=10))",
+                "            break",
+                "        except OSError:",
+                "            if time.time() > deadline: raise",
+                "            time.sleep(0.05)",
+                "time.sleep(2)",
+                "for s in conns:",
+                "    s.close()",
+                "print('connected', len(conns))");
     }
 }

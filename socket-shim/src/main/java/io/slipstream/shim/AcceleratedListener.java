@@ -10,7 +10,6 @@ import io.slipstream.tcp.TcpListener;
 import io.slipstream.tcp.TcpSocket;
 import java.io.IOException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A listener on one Slipstream stack, inside a {@link ShimServerSocketChannel}. Its readiness
@@ -24,9 +23,7 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
     private final ShimStacks.Opened opened;
     private final TcpListener listener;
     private final WaitCondition acceptable;
-    /** A virtual thread blocked on this listener and a kernel listener together, parked on the kernel poller. */
-    volatile Thread mixedWaiter;
-    /** A platform thread's wait on this listener and a kernel listener together, in its own epoll set. */
+    /** A thread's wait on this listener and a kernel listener together, in its own epoll set. */
     volatile WildcardAcceptWait mixedWait;
 
     /** Under the stack lock. */
@@ -120,10 +117,6 @@ final class AcceleratedListener extends OnStack implements ReadinessListener {
 
     /** Wakes a wildcard accept waiting on this listener and the kernel's. */
     private void wakeMixed() {
-        Thread t = mixedWaiter;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
         WildcardAcceptWait w = mixedWait;
         if (w != null) {
             w.signal();

@@ -13,7 +13,7 @@ import java.util.List;
  * A {@link ShimServerSocketChannel}'s listening sockets: a kernel listener ({@code kernel}, null
  * when bound to a stack's address only), listeners on stacks ({@code onStacks}, empty for a
  * kernel-only listener), or both (a wildcard bind listens on the kernel and on every stack at
- * one port; then {@code acceptWait} is how a platform thread's blocking accept waits). Immutable:
+ * one port; then {@code acceptWait} is how a blocking accept waits). Immutable:
  * the channel replaces its Listeners when bind changes them.
  */
 record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, SelectionKeys keys,
@@ -88,37 +88,16 @@ record Listeners(KernelSocket kernel, List<AcceleratedListener> onStacks, Select
 
     /**
      * Waits for a connection (0: no limit): on the stack, on the kernel poller, or, for a
-     * wildcard listener, in {@link #acceptWait} (a platform thread: woken by the NICs too), or on
-     * the kernel poller with the stacks' listeners unparking the thread (a virtual thread).
+     * wildcard listener, in {@link #acceptWait}, woken by the kernel listener and the stacks'
+     * NICs (a virtual thread parks there, never pinning its carrier).
      */
     void await(long timeoutNanos) throws IOException {
         if (kernel == null) {
             onStacks.get(0).await(timeoutNanos);
-            return;
-        }
-        if (onStacks.isEmpty()) {
+        } else if (onStacks.isEmpty()) {
             Poller.awaitReadable(kernel.fd(), timeoutNanos);
-            return;
-        }
-        Thread me = Thread.currentThread();
-        if (!me.isVirtual()) {
+        } else {
             acceptWait.await(kernel.fd(), onStacks, timeoutNanos);
-            return;
-        }
-        for (AcceleratedListener l : onStacks) {
-            l.mixedWaiter = me;
-        }
-        try {
-            for (AcceleratedListener l : onStacks) {
-                if (l.acceptable()) {
-                    return;
-                }
-            }
-            Poller.awaitReadable(kernel.fd(), timeoutNanos);
-        } finally {
-            for (AcceleratedListener l : onStacks) {
-                l.mixedWaiter = null;
-            }
         }
     }
 }

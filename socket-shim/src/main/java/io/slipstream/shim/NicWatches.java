@@ -136,8 +136,8 @@ final class NicWatches implements AutoCloseable {
      * armed as its interrupt rules say ({@link #arm}), no longer than to its next protocol
      * timer. Returns the epoll entries to process (entries of {@link EpollSet#NIC} go to
      * {@link #fired}), 0 when {@code done} or the time ran out. {@code waitNanos}: -1 without
-     * limit. A thread interrupt is seen when epoll_wait returns, as for any kernel wait (a
-     * virtual thread's carrier stays pinned in it).
+     * limit. A thread interrupt is seen when epoll_wait returns, as for any kernel wait; a
+     * virtual thread parks instead of blocking in epoll_wait ({@link EpollSet#await}).
      */
     int await(long waitNanos, Done done) throws IOException {
         long start = System.nanoTime();

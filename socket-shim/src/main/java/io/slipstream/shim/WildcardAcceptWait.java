@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * How a platform thread's blocking {@code accept} on a wildcard listener (a kernel listener and
- * listeners on stacks) waits: as a mixed selector does, in one epoll set of its own holding the
- * kernel listener, an eventfd the stacks' listeners signal when they become acceptable, and the
+ * How a blocking {@code accept} on a wildcard listener (a kernel listener and listeners on
+ * stacks) waits: as a mixed selector does, in one epoll set of its own holding the kernel
+ * listener, an eventfd the stacks' listeners signal when they become acceptable, and the
  * stacks' NICs ({@link NicWatches}), so a SYN for a stack wakes it and it polls the stack
- * itself. A virtual thread waits on the kernel poller instead, never pinning its carrier
- * ({@link Listeners#await}). The set is made at the first such wait and closed with the channel.
+ * itself. A virtual thread's sleep parks until the set is readable ({@link EpollSet#await}),
+ * never pinning its carrier. The set is made at the first such wait and closed with the channel.
  */
 final class WildcardAcceptWait implements AutoCloseable {
     /** Held by the waiting thread, and by close, which so never frees the set under a waiter. */

@@ -11,7 +11,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * An epoll set for one selector, with two eventfds in it: one that {@link #wakeup} signals and
  * one that {@link #signal} signals (accelerated sockets becoming ready). Registration and
- * waiting belong to the selecting thread; the signals may come from any thread.
+ * waiting belong to the selecting thread; the signals may come from any thread. A virtual
+ * thread's wait parks on the kernel {@link Poller} until the set itself is readable (an epoll
+ * descriptor is, while an entry is ready), as the JDK's selector does: it never pins its carrier.
  */
 public final class EpollSet implements AutoCloseable {
     /** epoll data of the wakeup eventfd; descriptors use their own number, never negative. */
@@ -27,6 +29,8 @@ public final class EpollSet implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final int epfd;
+    /** The set's own descriptor, as the {@link Poller} knows descriptors (a virtual thread's wait). */
+    private final KernelFd self;
     private final EventFd wakeup;
     private final EventFd signal;
     private final MemorySegment ready;
@@ -43,6 +47,7 @@ public final class EpollSet implements AutoCloseable {
             throw new IOException(s.libc().failure("epoll_create1"));
         }
         this.epfd = fd;
+        this.self = new KernelFd(fd);
         EventFd w = null;
         EventFd g = null;
         try {
@@ -117,10 +122,20 @@ public final class EpollSet implements AutoCloseable {
         s.libc().close(fd);
     }
 
-    /** Waits up to {@code timeoutMillis} (negative: forever, 0: not at all); returns the entries ready. */
+    /**
+     * Waits up to {@code timeoutMillis} (negative: forever, 0: not at all); returns the entries
+     * ready, 0 when the time ran out or a virtual thread was unparked for another reason.
+     */
     public int await(int timeoutMillis) throws IOException {
+        int timeout = timeoutMillis;
+        if (timeout != 0 && Thread.currentThread().isVirtual()) {
+            // Blocking in epoll_wait through FFM would hold the carrier: park until the set is
+            // readable, then take its entries without blocking.
+            Poller.awaitReadable(self, timeout < 0 ? 0 : timeout * 1_000_000L);
+            timeout = 0;
+        }
         Sockets s = NativeScratch.sockets();
-        int n = s.epollWait(epfd, ready, capacity, timeoutMillis);
+        int n = s.epollWait(epfd, ready, capacity, timeout);
         if (n < 0) {
             if (s.errno() == Errno.EINTR) {
                 return 0;
@@ -176,7 +191,7 @@ public final class EpollSet implements AutoCloseable {
         Libc libc = NativeScratch.sockets().libc();
         wakeup.close(libc);
         signal.close(libc);
-        libc.close(epfd);
+        self.close(); // unparks a virtual thread's wait, leaves the poller, closes the descriptor
         arena.close();
     }
 }
