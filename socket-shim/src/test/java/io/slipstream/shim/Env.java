@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  * One side of the differential suite: a provider and the addresses its sockets use. The JDK's
  * default provider runs everything on kernel loopback; Slipstream's runs TCP and UDP
  * accelerated between two stacks joined by the in-memory NIC, and, as "slipstream-kernel", TCP
- * on kernel loopback (its fallback sockets). interop-tests adds "slipstream-xdp": two stacks on
- * the xdp driver, on the two ends of a veth pair (XdpDifferentialTest).
+ * on kernel loopback (its fallback sockets). interop-tests adds "slipstream-xdp" and
+ * "slipstream-packet": two stacks on that driver, on the two ends of a veth pair
+ * (VethDifferentialTest).
  */
 record Env(String name, SelectorProvider provider, InetAddress tcpHost, InetAddress udpServerHost,
         InetAddress udpClientHost) {

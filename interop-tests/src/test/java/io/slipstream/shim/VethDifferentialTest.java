@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slipstream.config.Settings;
 import io.slipstream.config.StackConfig;
+import io.slipstream.linux.NetNamespace;
 import io.slipstream.nic.NicCounter;
 import io.slipstream.stack.Stack;
 import io.slipstream.stack.StackCounter;
@@ -19,78 +20,101 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The differential suite over the xdp driver (issue 12): socket-shim's TCP, UDP, classic-socket,
- * selector and unreferenced-channel cases, unchanged, with the Slipstream side's frames on
- * AF_XDP sockets. Each nested class runs one of socket-shim's classes with the side
- * {@code slipstream-xdp} alone (socket-shim runs the JDK's, the memory driver's and the kernel
+ * The differential suite over the NIC drivers that run on an existing interface (issues 12 and
+ * 15): socket-shim's TCP, UDP, classic-socket, selector and unreferenced-channel cases,
+ * unchanged, with the Slipstream side's frames on the {@code xdp} driver's AF_XDP sockets, then
+ * on the {@code packet} driver's AF_PACKET rings. Each nested class runs one of socket-shim's
+ * classes with that side alone (socket-shim runs the JDK's, the memory driver's and the kernel
  * fallback's).
  *
- * <p>The side: one {@link SlipstreamSelectorProvider} with two stacks on the xdp driver, on the
- * two ends of a {@link VethPair}, each configured as a user would (driver and interface; the
- * address is the kernel's). The client stack (UDP: the client) is on the end in this network
- * namespace, 198.19.N.1; the server stack on the other end, 198.19.N.2, in the pair's namespace,
- * opened there ({@code slipstream.xdp.namespace}). So each kernel keeps its own address and
- * answers for it on the wire, as between two hosts: a RST for a closed port, an ICMP port
- * unreachable reach the other stack. (Two stacks in one namespace would each see the other's
- * address as the kernel's own, and the kernel's answers would never leave it.)
+ * <p>The side: one {@link SlipstreamSelectorProvider} with two stacks on the driver, on the two
+ * ends of a {@link VethPair}, each configured as a user would. The client stack (UDP: the
+ * client) is on the end in this network namespace, the server stack on the other end, in the
+ * pair's namespace, opened there. On xdp each takes the kernel's address of its end (198.19.N.1,
+ * .2), opened in the namespace by {@code slipstream.xdp.namespace}, so each kernel keeps its own
+ * address and answers for it on the wire, as between two hosts: a RST for a closed port, an ICMP
+ * port unreachable reach the other stack. (Two stacks in one namespace would each see the
+ * other's address as the kernel's own, and the kernel's answers would never leave it.) On packet
+ * each has an address of its own beside the kernel's (198.19.N.3, .4) and answers for it itself;
+ * the server stack's socket is made by a thread that entered the pair's namespace (a socket
+ * keeps the namespace it was made in).
  *
  * <p>A silent fallback to the kernel cannot pass: after every case no socket fell back for a
  * reason that means the stacks were not used (a NIC that did not open, an address not routed to
- * a stack); after each class, frames went through the stacks' AF_XDP rings
- * ({@link FramesOverXdp}); at the end, no stack caught an internal error and closing returned
- * every buffer. (The multicast cases run on the kernel's {@code lo} on every side, Slipstream's
+ * a stack); after each class, frames went through the stacks' rings ({@link FramesOverTheNic});
+ * at the end of each driver's run, no stack caught an internal error and closing returned every
+ * buffer. (The multicast cases run on the kernel's {@code lo} on every side, Slipstream's
  * multicast being the kernel's; they are kept as they are.)
  */
-class XdpDifferentialTest {
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = {"xdp", "packet"})
+class VethDifferentialTest {
     /** Fallbacks that mean a socket meant for a stack ran on the kernel. */
     private static final Set<FallbackReason> NOT_ON_A_STACK = EnumSet.of(FallbackReason.NIC_DRIVER_MISSING,
             FallbackReason.NIC_NOT_PERMITTED, FallbackReason.NIC_BUSY, FallbackReason.NIC_NOT_FOUND,
             FallbackReason.NIC_MISCONFIGURED, FallbackReason.NIC_UNAVAILABLE, FallbackReason.NOT_ROUTED,
             FallbackReason.UNSUPPORTED_FAMILY);
 
+    /** The driver of this run; the sandbox below is the run's, set before its nested classes start. */
+    @Parameter
+    String driver;
+
     private static VethPair veth;
     private static List<StackConfig> stacks;
-    private static Env xdp;
+    private static Env side;
     private final Map<FallbackReason, Long> fallbacksBefore = new EnumMap<>(FallbackReason.class);
 
-    @BeforeAll
-    static void sandbox() throws Exception {
+    @BeforeParameterizedClassInvocation
+    static void sandbox(String driver) throws Exception {
         Assumptions.assumeTrue(NetNs.isRoot(),
-                "XDP tests need root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN): skipped");
+                driver + " tests need root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, CAP_SYS_ADMIN): skipped");
         Assumptions.assumeTrue(NetNs.onPath("ethtool"), "needs ethtool (bin/slipstream test installs it): skipped");
         veth = VethPair.create(1);
-        stacks = List.of(config(Map.of("slipstream.interface", veth.local())),
-                config(Map.of("slipstream.interface", veth.peer(), "slipstream.xdp.namespace", veth.ns().name())));
-        InetAddress client = InetAddress.getByName(veth.localAddress());
-        InetAddress server = InetAddress.getByName(veth.peerAddress());
-        xdp = new Env("slipstream-xdp", new SlipstreamSelectorProvider(Settings.of(Map.of()), stacks), server, server,
-                client);
-        for (StackConfig c : stacks) {
-            ShimStacks.get(c); // opened now, so a failure to open fails here, naming why
+        String subnet = veth.localAddress().substring(0, veth.localAddress().lastIndexOf('.') + 1);
+        String client = driver.equals("xdp") ? veth.localAddress() : subnet + "3";
+        String server = driver.equals("xdp") ? veth.peerAddress() : subnet + "4";
+        StackConfig clientStack = driver.equals("xdp") ? config(driver, veth.local(), Map.of())
+                : config(driver, veth.local(), Map.of("slipstream.address", client + "/24"));
+        StackConfig serverStack = driver.equals("xdp")
+                ? config(driver, veth.peer(), Map.of("slipstream.xdp.namespace", veth.ns().name()))
+                : config(driver, veth.peer(), Map.of("slipstream.address", server + "/24"));
+        stacks = List.of(clientStack, serverStack);
+        side = new Env("slipstream-" + driver, new SlipstreamSelectorProvider(Settings.of(Map.of()), stacks),
+                InetAddress.getByName(server), InetAddress.getByName(server), InetAddress.getByName(client));
+        // Opened now, so a failure to open fails here, naming why.
+        ShimStacks.get(clientStack);
+        if (driver.equals("xdp")) {
+            ShimStacks.get(serverStack);
+        } else {
+            NetNamespace.call(NetNamespace.named(veth.ns().name()), () -> ShimStacks.get(serverStack));
         }
     }
 
-    private static StackConfig config(Map<String, String> where) {
-        Map<String, String> m = new HashMap<>(where);
-        m.put("slipstream.driver", "xdp");
+    private static StackConfig config(String driver, String iface, Map<String, String> more) {
+        Map<String, String> m = new HashMap<>(more);
+        m.put("slipstream.driver", driver);
+        m.put("slipstream.interface", iface);
         m.put("slipstream.buffer.trackLeaks", "true");
         return StackConfig.from(Settings.of(m));
     }
 
     /** Closes the stacks before their interfaces go, then checks what they left. */
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void remove() {
         List<Stack> closed = new ArrayList<>();
         try {
@@ -105,6 +129,9 @@ class XdpDifferentialTest {
             if (veth != null) {
                 veth.close();
             }
+            veth = null;
+            stacks = null;
+            side = null;
         }
         for (Stack stack : closed) {
             assertEquals(0, stack.counters().get(StackCounter.INTERNAL_ERRORS), () -> "" + stack.firstInternalError());
@@ -112,19 +139,19 @@ class XdpDifferentialTest {
         }
     }
 
-    /** The side every nested class runs. */
-    static Stream<Env> xdp() {
-        return Stream.of(xdp);
+    /** The side every nested class runs: this run's driver's. */
+    static Stream<Env> side() {
+        return Stream.of(side);
     }
 
     @BeforeEach
     void countFallbacks() {
-        fallbacksBefore.putAll(((SlipstreamSelectorProvider) xdp.provider()).fallback().counts());
+        fallbacksBefore.putAll(((SlipstreamSelectorProvider) side.provider()).fallback().counts());
     }
 
     @AfterEach
     void nothingMeantForAStackFellBack() {
-        Map<FallbackReason, Long> now = ((SlipstreamSelectorProvider) xdp.provider()).fallback().counts();
+        Map<FallbackReason, Long> now = ((SlipstreamSelectorProvider) side.provider()).fallback().counts();
         for (FallbackReason r : NOT_ON_A_STACK) {
             assertEquals(fallbacksBefore.getOrDefault(r, 0L), now.getOrDefault(r, 0L),
                     () -> "sockets fell back to the kernel (" + r + "): " + now);
@@ -132,23 +159,23 @@ class XdpDifferentialTest {
     }
 
     /**
-     * Frames went through the stacks' AF_XDP rings while a nested class ran: sent by the client
+     * Frames went through the stacks' rings (AF_XDP, AF_PACKET) while a nested class ran: sent by the client
      * stack and received by the server stack, and, for a class whose server answers, back.
      */
-    static final class FramesOverXdp implements BeforeAllCallback, AfterAllCallback {
+    static final class FramesOverTheNic implements BeforeAllCallback, AfterAllCallback {
         private final boolean answered;
         private long[] before;
 
-        private FramesOverXdp(boolean answered) {
+        private FramesOverTheNic(boolean answered) {
             this.answered = answered;
         }
 
-        static FramesOverXdp bothWays() {
-            return new FramesOverXdp(true);
+        static FramesOverTheNic bothWays() {
+            return new FramesOverTheNic(true);
         }
 
-        static FramesOverXdp clientToServer() {
-            return new FramesOverXdp(false);
+        static FramesOverTheNic clientToServer() {
+            return new FramesOverTheNic(false);
         }
 
         /** Client tx, server rx, server tx, client rx. */
@@ -180,34 +207,34 @@ class XdpDifferentialTest {
     @Nested
     class Tcp extends TcpChannelDifferentialTest {
         @RegisterExtension
-        static final FramesOverXdp FRAMES = FramesOverXdp.bothWays();
+        static final FramesOverTheNic FRAMES = FramesOverTheNic.bothWays();
 
         static Stream<Env> envs() {
-            return xdp();
+            return side();
         }
     }
 
     @Nested
     class Datagram extends DatagramChannelDifferentialTest {
         @RegisterExtension
-        static final FramesOverXdp FRAMES = FramesOverXdp.bothWays();
+        static final FramesOverTheNic FRAMES = FramesOverTheNic.bothWays();
 
         static Stream<Env> envs() {
-            return xdp();
+            return side();
         }
 
         static Stream<Env> allEnvs() {
-            return xdp();
+            return side();
         }
     }
 
     @Nested
     class ClassicSockets extends ClassicSocketDifferentialTest {
         @RegisterExtension
-        static final FramesOverXdp FRAMES = FramesOverXdp.bothWays();
+        static final FramesOverTheNic FRAMES = FramesOverTheNic.bothWays();
 
         static Stream<Env> envs() {
-            return xdp();
+            return side();
         }
     }
 
@@ -215,20 +242,20 @@ class XdpDifferentialTest {
     @Nested
     class Selectors extends SelectorSemanticsTest {
         @RegisterExtension
-        static final FramesOverXdp FRAMES = FramesOverXdp.clientToServer();
+        static final FramesOverTheNic FRAMES = FramesOverTheNic.clientToServer();
 
         static Stream<Env> envs() {
-            return xdp();
+            return side();
         }
     }
 
     @Nested
     class Unreferenced extends UnreferencedChannelDifferentialTest {
         @RegisterExtension
-        static final FramesOverXdp FRAMES = FramesOverXdp.bothWays();
+        static final FramesOverTheNic FRAMES = FramesOverTheNic.bothWays();
 
         static Stream<Env> envs() {
-            return xdp();
+            return side();
         }
     }
 }
