@@ -113,7 +113,7 @@ class XdpLaunchFailureInteropTest {
 
     /** The fetch through {@code bin/slipstream run} with the xdp driver on {@code iface}, started under {@code prefix}. */
     private ChildProgram.Ended launch(List<String> prefix, String iface, String fallback) {
-        List<String> options = new ArrayList<>(XdpDropInInteropTest.onXdp(iface));
+        List<String> options = new ArrayList<>(DropInInteropTest.onXdp(iface));
         options.addAll(List.of("--fallback", fallback));
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(TapHttpProgram.launched(options, "fetch-now", server.url()));
