@@ -7,7 +7,9 @@ import io.slipstream.stack.RuntimeCounter;
 import io.slipstream.stack.RuntimeCounters;
 import io.slipstream.stack.Stack;
 import io.slipstream.testing.NetNs;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -38,6 +40,47 @@ final class NicWakeups {
             "slipstream.poll.usec", "0",
             "slipstream.stall.usec", "20000",
             "slipstream.interrupt.overflow.usec", "20000");
+
+    /**
+     * A selector holding a listener on {@code stack} at {@code address}:{@code port} and a pipe's
+     * source (a kernel channel, as frameworks register beside their listener) serves a kernel
+     * client in {@code clientNs} {@code requests} echoes, which reach it through its own watch of
+     * the stack's NIC ({@link #assertWokeOnTheNic}); then the pipe's readiness is reported too.
+     */
+    static void echoBesideAPipe(SlipstreamSelectorProvider provider, Stack stack, NetNs clientNs, String address,
+            int port, int requests) throws Exception {
+        Pipe pipe = provider.openPipe();
+        try (Selector selector = provider.openSelector();
+                ServerSocketChannel server = provider.openServerSocketChannel();
+                NetNs.Background client = clientNs.start("python3", "-c", echoScript(List.of(address), port, requests))) {
+            server.bind(new InetSocketAddress(address, port));
+            assertTrue(server.toString().contains("accelerated"), server.toString());
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT);
+            pipe.source().configureBlocking(false);
+            SelectionKey pipeKey = pipe.source().register(selector, SelectionKey.OP_READ);
+
+            long[][] before = new long[1][];
+            long[][] after = new long[1][];
+            int served = serveEcho(selector, 1, requests, List.of(stack), before, after, client);
+            NetNs.Result ended = client.await(STEP);
+            assertTrue(ended.ok(), () -> "client: " + ended);
+            assertEquals("echoed " + requests, ended.stdout().trim());
+            assertEquals(requests, served);
+            assertWokeOnTheNic(stack, before[0], after[0]);
+
+            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            boolean piped = false;
+            for (int i = 0; i < 100 && !piped; i++) {
+                selector.select(100);
+                piped = selector.selectedKeys().remove(pipeKey) && pipeKey.isReadable();
+            }
+            assertTrue(piped, "the pipe's readiness was reported");
+        } finally {
+            pipe.sink().close();
+            pipe.source().close();
+        }
+    }
 
     /**
      * An event loop as frameworks write one: accepts on the selector's listeners and echoes each

@@ -2,9 +2,8 @@ package io.slipstream.shim;
 
 import static io.slipstream.shim.NicWakeups.STEP;
 import static io.slipstream.shim.NicWakeups.assertWokeOnTheNic;
+import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
 import static io.slipstream.shim.NicWakeups.connectScript;
-import static io.slipstream.shim.NicWakeups.echoScript;
-import static io.slipstream.shim.NicWakeups.serveEcho;
 import static io.slipstream.shim.NicWakeups.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -78,39 +77,7 @@ class XdpMixedSelectorTest {
 
     @Test
     void aMixedSelectorOnXdpWakesOnTheXdpSocketWithoutTheStallRescue() throws Exception {
-        Pipe pipe = provider.openPipe();
-        try (Selector selector = provider.openSelector();
-                ServerSocketChannel server = provider.openServerSocketChannel();
-                NetNs.Background client = veth.ns().start("python3", "-c",
-                        echoScript(List.of(veth.localAddress()), PORT, REQUESTS))) {
-            server.bind(new InetSocketAddress(veth.localAddress(), PORT));
-            assertTrue(server.toString().contains("accelerated"), server.toString());
-            server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT);
-            pipe.source().configureBlocking(false);
-            SelectionKey pipeKey = pipe.source().register(selector, SelectionKey.OP_READ);
-
-            long[][] before = new long[1][];
-            long[][] after = new long[1][];
-            int served = serveEcho(selector, 1, REQUESTS, List.of(stack), before, after, client);
-            NetNs.Result ended = client.await(STEP);
-            assertTrue(ended.ok(), () -> "client: " + ended);
-            assertEquals("echoed " + REQUESTS, ended.stdout().trim());
-            assertEquals(REQUESTS, served);
-            assertWokeOnTheNic(stack, before[0], after[0]);
-
-            // The kernel key of the same selector still works.
-            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
-            boolean piped = false;
-            for (int i = 0; i < 100 && !piped; i++) {
-                selector.select(100);
-                piped = selector.selectedKeys().remove(pipeKey) && pipeKey.isReadable();
-            }
-            assertTrue(piped, "the pipe's readiness was reported");
-        } finally {
-            pipe.sink().close();
-            pipe.source().close();
-        }
+        echoBesideAPipe(provider, stack, veth.ns(), veth.localAddress(), PORT, REQUESTS);
     }
 
     /**
