@@ -33,13 +33,14 @@ final class NicWakeups {
 
     /**
      * Waiting threads never spin ({@code slipstream.poll.usec=0}), so each frame that finds one
-     * idle must wake it from its sleep; a rescue needs an event to wait 20 ms unpolled: a thread
-     * that a busy machine schedules late does not make one, a thread nobody wakes does.
+     * idle must wake it from its sleep; a rescue needs an event to wait 200 ms unpolled: a thread
+     * that a busy machine (a load of several per core) schedules late does not make one, a
+     * thread nobody wakes does.
      */
     static final Map<String, String> NEVER_SPIN = Map.of(
             "slipstream.poll.usec", "0",
-            "slipstream.stall.usec", "20000",
-            "slipstream.interrupt.overflow.usec", "20000");
+            "slipstream.stall.usec", "200000",
+            "slipstream.interrupt.overflow.usec", "200000");
 
     /**
      * A selector holding a listener on {@code stack} at {@code address}:{@code port} and a pipe's
@@ -62,7 +63,7 @@ final class NicWakeups {
 
             long[][] before = new long[1][];
             long[][] after = new long[1][];
-            int served = serveEcho(selector, 1, requests, List.of(stack), before, after, client);
+            int served = serveEcho(selector, 1, requests, List.of(stack), before, after, List.of(client));
             NetNs.Result ended = client.await(STEP);
             assertTrue(ended.ok(), () -> "client: " + ended);
             assertEquals("echoed " + requests, ended.stdout().trim());
@@ -85,15 +86,15 @@ final class NicWakeups {
     /**
      * An event loop as frameworks write one: accepts on the selector's listeners and echoes each
      * connection's requests of REQUEST_BYTES, until {@code requests} were served, the time ran out
-     * or the client ended. Snapshots each stack's counters once {@code connections} are accepted
+     * or every client ended. Snapshots each stack's counters once {@code connections} are accepted
      * ({@code before}) and at the last request ({@code after}). Returns the requests served.
      */
     static int serveEcho(Selector selector, int connections, int requests, List<Stack> stacks,
-            long[][] before, long[][] after, NetNs.Background client) throws Exception {
+            long[][] before, long[][] after, List<NetNs.Background> clients) throws Exception {
         int accepted = 0;
         int served = 0;
         long deadline = System.nanoTime() + STEP.toNanos();
-        while (served < requests && System.nanoTime() - deadline < 0 && client.isAlive()) {
+        while (served < requests && System.nanoTime() - deadline < 0 && clients.stream().anyMatch(NetNs.Background::isAlive)) {
             selector.select(1_000);
             for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
                 SelectionKey key = it.next();
@@ -179,7 +180,9 @@ final class NicWakeups {
     /**
      * A kernel client: one connection to each of {@code servers} on {@code port}, then
      * {@code requests} rounds of one ping-pong of REQUEST_BYTES on each connection in turn, each
-     * checked.
+     * checked, 2 ms apart: the server has gone back to sleep by the next round's first request,
+     * which must wake it (back to back, a server that a loaded machine schedules late finds each
+     * request already there and may never sleep at all).
      */
     static String echoScript(List<String> servers, int port, int requests) {
         return String.join("\n",
@@ -206,6 +209,7 @@ final class NicWakeups {
                 "            if not chunk: sys.exit('closed after %d' % i)",
                 "            got += chunk",
                 "        assert got == msg, 'echo %d differs' % i",
+                "    time.sleep(0.002)",
                 "for s in conns:",
                 "    s.close()",
                 "print('echoed', " + requests + ")");

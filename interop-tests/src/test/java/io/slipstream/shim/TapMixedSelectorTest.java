@@ -108,7 +108,7 @@ class TapMixedSelectorTest {
                 }
                 long[][] before = new long[2][];
                 long[][] after = new long[2][];
-                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, client);
+                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, List.of(client));
                 NetNs.Result ended = client.await(STEP);
                 assertTrue(ended.ok(), () -> "client: " + ended);
                 assertEquals("echoed " + each, ended.stdout().trim());

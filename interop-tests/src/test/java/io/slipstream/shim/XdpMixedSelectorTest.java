@@ -4,6 +4,8 @@ import static io.slipstream.shim.NicWakeups.STEP;
 import static io.slipstream.shim.NicWakeups.assertWokeOnTheNic;
 import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
 import static io.slipstream.shim.NicWakeups.connectScript;
+import static io.slipstream.shim.NicWakeups.echoScript;
+import static io.slipstream.shim.NicWakeups.serveEcho;
 import static io.slipstream.shim.NicWakeups.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,6 +29,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +47,7 @@ import org.junit.jupiter.api.Timeout;
  * Issue 15 on the xdp driver: a stack sharing one end of a veth pair with the kernel (its
  * address the kernel's), the kernel peer on the other end in the pair's namespace. A selector
  * holding the stack's channels and a kernel channel, and a wildcard listener's blocking accept,
- * wake on the AF_XDP socket itself ({@link NicWakeups#assertWokeOnTheNic}: NIC-watch wake-ups,
+ * (and one over two xdp stacks) wake on the AF_XDP socket itself ({@link NicWakeups#assertWokeOnTheNic}: NIC-watch wake-ups,
  * no stall rescue, no interrupt service); the wildcard listener takes the connections to the stack's address on
  * the stack and loopback's on the kernel, serving both. Waiting threads never
  * spin, so every frame that finds one asleep must wake it.
@@ -56,6 +59,7 @@ class XdpMixedSelectorTest {
 
     private VethPair veth;
     private Stack stack;
+    private StackConfig config;
     private SlipstreamSelectorProvider provider;
 
     @BeforeEach
@@ -63,11 +67,16 @@ class XdpMixedSelectorTest {
         Assumptions.assumeTrue(NetNs.isRoot(), "XDP tests need root (CAP_NET_ADMIN, CAP_BPF): skipped");
         Assumptions.assumeTrue(NetNs.onPath("ethtool") && NetNs.onPath("python3"), "needs ethtool and python3: skipped");
         veth = VethPair.create(1);
-        Map<String, String> m = new HashMap<>(NicWakeups.NEVER_SPIN);
-        m.putAll(Map.of("slipstream.driver", "xdp", "slipstream.interface", veth.local()));
-        StackConfig config = StackConfig.from(Settings.of(m));
+        config = xdpConfig(veth.local());
         provider = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config));
         stack = ShimStacks.get(config).stack();
+    }
+
+    /** An xdp stack on {@code iface}, on the kernel's address, whose waiting threads never spin. */
+    private static StackConfig xdpConfig(String iface) {
+        Map<String, String> m = new HashMap<>(NicWakeups.NEVER_SPIN);
+        m.putAll(Map.of("slipstream.driver", "xdp", "slipstream.interface", iface));
+        return StackConfig.from(Settings.of(m));
     }
 
     @AfterEach
@@ -78,6 +87,62 @@ class XdpMixedSelectorTest {
     @Test
     void aMixedSelectorOnXdpWakesOnTheXdpSocketWithoutTheStallRescue() throws Exception {
         echoBesideAPipe(provider, stack, veth.ns(), veth.localAddress(), PORT, REQUESTS);
+    }
+
+    /**
+     * One selector over two xdp stacks, each on a veth pair of its own, the peer ends of both in
+     * one namespace with the kernel client: the requests to each stack wake it through that
+     * stack's AF_XDP socket.
+     */
+    @Test
+    void aSelectorOverTwoXdpStacksWakesOnBothSocketsWithoutTheStallRescue() throws Exception {
+        VethPair other = VethPair.create(1);
+        // Its /24 must differ from the first pair's, or the kernel's routes would mix the two.
+        for (int i = 0; i < 20 && subnet(other).equals(subnet(veth)); i++) {
+            other.close();
+            other = VethPair.create(1);
+        }
+        StackConfig configB = xdpConfig(other.local());
+        Stack stackB = null;
+        try {
+            assertFalse(subnet(other).equals(subnet(veth)), "two subnets");
+            // One client reaches both stacks, its requests alternating between them: each finds
+            // the selector asleep more often than not, and must wake it through its own NIC.
+            other.movePeerTo(veth.ns());
+            stackB = ShimStacks.get(configB).stack();
+            SlipstreamSelectorProvider both = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config, configB));
+            int each = REQUESTS / 2;
+            try (Selector selector = both.openSelector();
+                    ServerSocketChannel serverA = both.openServerSocketChannel();
+                    ServerSocketChannel serverB = both.openServerSocketChannel();
+                    NetNs.Background client = veth.ns().start("python3", "-c",
+                            echoScript(List.of(veth.localAddress(), other.localAddress()), PORT, each))) {
+                serverA.bind(new InetSocketAddress(veth.localAddress(), PORT));
+                serverB.bind(new InetSocketAddress(other.localAddress(), PORT));
+                for (ServerSocketChannel server : List.of(serverA, serverB)) {
+                    server.configureBlocking(false);
+                    server.register(selector, SelectionKey.OP_ACCEPT);
+                }
+                long[][] before = new long[2][];
+                long[][] after = new long[2][];
+                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, List.of(client));
+                NetNs.Result ended = client.await(STEP);
+                Stack b = stackB;
+                assertTrue(ended.ok(), () -> "client: " + ended + "\nstack A: " + stack.nonZeroCounters()
+                        + "\nstack B: " + b.nonZeroCounters());
+                assertEquals("echoed " + each, ended.stdout().trim());
+                assertEquals(2 * each, served);
+                assertWokeOnTheNic(stack, before[0], after[0]);
+                assertWokeOnTheNic(stackB, before[1], after[1]);
+            }
+        } finally {
+            StackChecks.closeChecked(stackB, other);
+        }
+    }
+
+    /** The pair's /24, as its first three octets. */
+    private static String subnet(VethPair pair) {
+        return pair.localAddress().substring(0, pair.localAddress().lastIndexOf('.'));
     }
 
     /**
@@ -100,15 +165,14 @@ class XdpMixedSelectorTest {
             long rxBefore = stack.nic().stats().get(NicCounter.RX_FRAMES);
             long[][] before = new long[1][];
             long[][] after = new long[1][];
-            acceptFromThePeer(server, veth.localAddress(), connections, true, before);
-            snapshot(List.of(stack), after);
+            acceptFromThePeer(server, veth.localAddress(), connections, true, before, after);
             assertWokeOnTheNic(stack, before[0], after[0]);
             assertEquals(connections, stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED) - acceptedBefore,
                     "the stack's TCP accepted every connection to its address");
             assertTrue(stack.nic().stats().get(NicCounter.RX_FRAMES) > rxBefore, "their frames came in on AF_XDP");
 
             long acceptedOnStack = stack.tcp().counters().get(TcpCounter.CONNECTIONS_ACCEPTED);
-            acceptFromThePeer(server, second, 3, false, new long[1][]);
+            acceptFromThePeer(server, second, 3, false, new long[1][], new long[1][]);
             for (int i = 0; i < 3; i++) {
                 try (Socket local = new Socket("127.0.0.1", PORT + 1); SocketChannel accepted = server.accept()) {
                     assertFalse(((ShimSocketChannel) accepted).isAccelerated(), () -> "loopback is the kernel's: " + accepted);
@@ -126,10 +190,11 @@ class XdpMixedSelectorTest {
     /**
      * Accepts {@code n} connections the kernel peer makes to {@code address}, one after the
      * other, each on the stack or not as {@code accelerated} says, and serves each its byte;
-     * snapshots the stack's counters at the first ({@code first}).
+     * snapshots the stack's counters at the first accept ({@code first}) and after the last
+     * ({@code last}: before the client's last FIN, which finds nobody waiting).
      */
     private void acceptFromThePeer(ServerSocketChannel server, String address, int n, boolean accelerated,
-            long[][] first) throws Exception {
+            long[][] first, long[][] last) throws Exception {
         try (NetNs.Background client = veth.ns().start("python3", "-c", connectScript(address, PORT + 1, n))) {
             for (int i = 0; i < n; i++) {
                 try (SocketChannel accepted = server.accept()) {
@@ -143,6 +208,7 @@ class XdpMixedSelectorTest {
                     accepted.write(ByteBuffer.wrap(new byte[] {(byte) i}));
                 }
             }
+            snapshot(List.of(stack), last);
             NetNs.Result ended = client.await(STEP);
             assertTrue(ended.ok(), () -> "client of " + address + ": " + ended);
             assertEquals("connected " + n, ended.stdout().trim());
@@ -161,7 +227,7 @@ class XdpMixedSelectorTest {
         int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
                 Runtime.getRuntime().availableProcessors());
         int waiters = carriers + 1;
-        List<AutoCloseable> opened = new ArrayList<>();
+        List<AutoCloseable> opened = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         AtomicInteger woken = new AtomicInteger();
@@ -189,10 +255,11 @@ class XdpMixedSelectorTest {
                 } else {
                     server.bind(new InetSocketAddress(port));
                     assertTrue(server.toString().contains("kernel accelerated"), server.toString());
+                    // The connection stays open to the end: its FIN would find nobody waiting.
                     wait = () -> countIf(woken, failed, () -> {
-                        try (SocketChannel accepted = server.accept()) {
-                            return ((ShimSocketChannel) accepted).isAccelerated();
-                        }
+                        SocketChannel accepted = server.accept();
+                        opened.add(accepted);
+                        return ((ShimSocketChannel) accepted).isAccelerated();
                     });
                 }
                 threads.add(Thread.ofVirtual().name("waiter-" + i).start(wait));
@@ -216,7 +283,8 @@ class XdpMixedSelectorTest {
                 for (Thread t : threads) {
                     assertTrue(t.join(STEP), () -> t + " woke");
                 }
-                // Before the client closes: its FINs find no waiter, and are the stall rescue's.
+                // Before the client closes (3 s after its last connect): its FINs find no waiter,
+                // and are the stall rescue's.
                 snapshot(List.of(stack), after);
                 NetNs.Result ended = client.await(STEP);
                 assertEquals("connected " + waiters, ended.stdout().trim(), () -> "client: " + ended);
@@ -226,8 +294,10 @@ class XdpMixedSelectorTest {
             assertEquals(before[0][0], after[0][0], () -> "no stall rescue: " + stack.runtimeCounters());
             assertTrue(after[0][2] > before[0][2], () -> "woken on the AF_XDP socket: " + stack.runtimeCounters());
         } finally {
-            for (AutoCloseable c : opened.reversed()) {
-                c.close();
+            synchronized (opened) {
+                for (AutoCloseable c : opened.reversed()) {
+                    c.close();
+                }
             }
         }
     }
@@ -255,7 +325,7 @@ class XdpMixedSelectorTest {
 
     /**
      * A kernel client: one connection to each of {@code ports} of {@code server}, all held until
-     * two seconds after the last is made (the waiters wake on their SYNs, long before).
+     * three seconds after the last is made (the waiters wake on their SYNs, long before).
      */
     private static String connectAllScript(String server, List<Integer> ports) {
         return String.join("\n",
@@ -270,7 +340,7 @@ class XdpMixedSelectorTest {
                 "        except OSError:",
                 "            if time.time() > deadline: raise",
                 "            time.sleep(0.05)",
-                "time.sleep(2)",
+                "time.sleep(3)",
                 "for s in conns:",
                 "    s.close()",
                 "print('connected', len(conns))");

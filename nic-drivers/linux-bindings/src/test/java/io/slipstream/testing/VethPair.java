@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  */
 public final class VethPair implements AutoCloseable {
     private final NetNs ns;
+    /** The namespace the peer is in: {@link #ns} unless {@link #movePeerTo} moved it. */
+    private NetNs peerNs;
     private final String local;
     private final String peer;
     private final int subnet;
@@ -28,6 +30,7 @@ public final class VethPair implements AutoCloseable {
 
     private VethPair(NetNs ns, String local, String peer, int subnet) {
         this.ns = ns;
+        this.peerNs = ns;
         this.local = local;
         this.peer = peer;
         this.subnet = subnet;
@@ -75,8 +78,24 @@ public final class VethPair implements AutoCloseable {
         return ThreadLocalRandom.current().nextInt(first, last + 1);
     }
 
+    /** The namespace the peer end is in. */
     public NetNs ns() {
-        return ns;
+        return peerNs;
+    }
+
+    /**
+     * Moves the peer end into {@code target} (another pair's namespace, so that one kernel
+     * reaches both pairs' local ends), with its address, IPv6 and transmit checksum offload off,
+     * and up there. Closing still
+     * deletes the pair and this pair's own namespace.
+     */
+    public void movePeerTo(NetNs target) {
+        peerNs.exec("ip", "link", "set", peer, "netns", target.name()).orThrow();
+        peerNs = target;
+        target.exec("sysctl", "-q", "-w", "net.ipv6.conf." + peer + ".disable_ipv6=1").orThrow();
+        target.exec("ethtool", "-K", peer, "tx", "off").orThrow();
+        target.exec("ip", "addr", "add", peerAddress() + "/24", "dev", peer).orThrow();
+        target.exec("ip", "link", "set", peer, "up").orThrow();
     }
 
     /** The end in this namespace. */
@@ -110,7 +129,7 @@ public final class VethPair implements AutoCloseable {
 
     /** The peer's MAC, as {@code ip link} prints it. */
     public String peerMac() {
-        String show = ns.exec("ip", "link", "show", peer).orThrow().stdout();
+        String show = peerNs.exec("ip", "link", "show", peer).orThrow().stdout();
         Matcher m = Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(show);
         if (!m.find()) {
             throw new IllegalStateException("no MAC address in: " + show);
