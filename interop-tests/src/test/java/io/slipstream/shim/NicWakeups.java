@@ -15,6 +15,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +81,44 @@ final class NicWakeups {
         } finally {
             pipe.sink().close();
             pipe.source().close();
+        }
+    }
+
+    /**
+     * One selector holding a listener on each of {@code stacks} (at the matching one of
+     * {@code addresses}, {@code port}) serves one kernel client in {@code clientNs} whose
+     * {@code each} rounds alternate between them: each request finds the selector asleep more
+     * often than not and must wake it through its own stack's NIC ({@link #assertWokeOnTheNic},
+     * for every stack).
+     */
+    static void echoOverStacks(SlipstreamSelectorProvider provider, List<Stack> stacks, List<String> addresses,
+            NetNs clientNs, int port, int each) throws Exception {
+        int n = stacks.size();
+        List<ServerSocketChannel> servers = new ArrayList<>();
+        try (Selector selector = provider.openSelector();
+                NetNs.Background client = clientNs.start("python3", "-c", echoScript(addresses, port, each))) {
+            for (String address : addresses) {
+                ServerSocketChannel server = provider.openServerSocketChannel();
+                servers.add(server);
+                server.bind(new InetSocketAddress(address, port));
+                server.configureBlocking(false);
+                server.register(selector, SelectionKey.OP_ACCEPT);
+            }
+            long[][] before = new long[n][];
+            long[][] after = new long[n][];
+            int served = serveEcho(selector, n, n * each, stacks, before, after, List.of(client));
+            NetNs.Result ended = client.await(STEP);
+            assertTrue(ended.ok(), () -> "client: " + ended + "\nthe stacks' counters: "
+                    + stacks.stream().map(Stack::nonZeroCounters).toList());
+            assertEquals("echoed " + each, ended.stdout().trim());
+            assertEquals(n * each, served);
+            for (int i = 0; i < n; i++) {
+                assertWokeOnTheNic(stacks.get(i), before[i], after[i]);
+            }
+        } finally {
+            for (ServerSocketChannel server : servers) {
+                server.close();
+            }
         }
     }
 

@@ -2,10 +2,9 @@ package io.slipstream.shim;
 
 import static io.slipstream.shim.NicWakeups.STEP;
 import static io.slipstream.shim.NicWakeups.assertWokeOnTheNic;
-import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
 import static io.slipstream.shim.NicWakeups.connectScript;
-import static io.slipstream.shim.NicWakeups.echoScript;
-import static io.slipstream.shim.NicWakeups.serveEcho;
+import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
+import static io.slipstream.shim.NicWakeups.echoOverStacks;
 import static io.slipstream.shim.NicWakeups.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,8 +17,6 @@ import io.slipstream.stack.Stack;
 import io.slipstream.testing.NetNs;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.HashMap;
@@ -94,28 +91,7 @@ class TapMixedSelectorTest {
             TapSandbox.kernelSideIn(ns, deviceB, KERNEL_IP_B + "/24");
             SlipstreamSelectorProvider provider =
                     new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config, configB));
-            int each = REQUESTS / 2;
-            try (Selector selector = provider.openSelector();
-                    ServerSocketChannel serverA = provider.openServerSocketChannel();
-                    ServerSocketChannel serverB = provider.openServerSocketChannel();
-                    // One client, its requests alternating between the stacks: each finds the
-                    // selector asleep more often than not, and must wake it through its own NIC.
-                    NetNs.Background client = ns.start("python3", "-c", echoScript(List.of(STACK_IP, STACK_IP_B), PORT, each))) {
-                for (ServerSocketChannel server : List.of(serverA, serverB)) {
-                    server.bind(new InetSocketAddress(server == serverA ? STACK_IP : STACK_IP_B, PORT));
-                    server.configureBlocking(false);
-                    server.register(selector, SelectionKey.OP_ACCEPT);
-                }
-                long[][] before = new long[2][];
-                long[][] after = new long[2][];
-                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, List.of(client));
-                NetNs.Result ended = client.await(STEP);
-                assertTrue(ended.ok(), () -> "client: " + ended);
-                assertEquals("echoed " + each, ended.stdout().trim());
-                assertEquals(2 * each, served);
-                assertWokeOnTheNic(stack, before[0], after[0]);
-                assertWokeOnTheNic(stackB, before[1], after[1]);
-            }
+            echoOverStacks(provider, List.of(stack, stackB), List.of(STACK_IP, STACK_IP_B), ns, PORT, REQUESTS / 2);
         } finally {
             StackChecks.closeChecked(stackB);
         }

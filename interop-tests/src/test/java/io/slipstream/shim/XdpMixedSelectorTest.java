@@ -2,10 +2,9 @@ package io.slipstream.shim;
 
 import static io.slipstream.shim.NicWakeups.STEP;
 import static io.slipstream.shim.NicWakeups.assertWokeOnTheNic;
-import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
 import static io.slipstream.shim.NicWakeups.connectScript;
-import static io.slipstream.shim.NicWakeups.echoScript;
-import static io.slipstream.shim.NicWakeups.serveEcho;
+import static io.slipstream.shim.NicWakeups.echoBesideAPipe;
+import static io.slipstream.shim.NicWakeups.echoOverStacks;
 import static io.slipstream.shim.NicWakeups.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,35 +105,11 @@ class XdpMixedSelectorTest {
         Stack stackB = null;
         try {
             assertFalse(subnet(other).equals(subnet(veth)), "two subnets");
-            // One client reaches both stacks, its requests alternating between them: each finds
-            // the selector asleep more often than not, and must wake it through its own NIC.
-            other.movePeerTo(veth.ns());
+            other.movePeerTo(veth.ns()); // one client reaches both stacks
             stackB = ShimStacks.get(configB).stack();
             SlipstreamSelectorProvider both = new SlipstreamSelectorProvider(Settings.of(Map.of()), List.of(config, configB));
-            int each = REQUESTS / 2;
-            try (Selector selector = both.openSelector();
-                    ServerSocketChannel serverA = both.openServerSocketChannel();
-                    ServerSocketChannel serverB = both.openServerSocketChannel();
-                    NetNs.Background client = veth.ns().start("python3", "-c",
-                            echoScript(List.of(veth.localAddress(), other.localAddress()), PORT, each))) {
-                serverA.bind(new InetSocketAddress(veth.localAddress(), PORT));
-                serverB.bind(new InetSocketAddress(other.localAddress(), PORT));
-                for (ServerSocketChannel server : List.of(serverA, serverB)) {
-                    server.configureBlocking(false);
-                    server.register(selector, SelectionKey.OP_ACCEPT);
-                }
-                long[][] before = new long[2][];
-                long[][] after = new long[2][];
-                int served = serveEcho(selector, 2, 2 * each, List.of(stack, stackB), before, after, List.of(client));
-                NetNs.Result ended = client.await(STEP);
-                Stack b = stackB;
-                assertTrue(ended.ok(), () -> "client: " + ended + "\nstack A: " + stack.nonZeroCounters()
-                        + "\nstack B: " + b.nonZeroCounters());
-                assertEquals("echoed " + each, ended.stdout().trim());
-                assertEquals(2 * each, served);
-                assertWokeOnTheNic(stack, before[0], after[0]);
-                assertWokeOnTheNic(stackB, before[1], after[1]);
-            }
+            echoOverStacks(both, List.of(stack, stackB), List.of(veth.localAddress(), other.localAddress()), veth.ns(),
+                    PORT, REQUESTS / 2);
         } finally {
             StackChecks.closeChecked(stackB, other);
         }
