@@ -4,8 +4,8 @@ import io.slipstream.wire.TcpOptions;
 
 /**
  * The sender's SACK scoreboard (RFC 6675 §3, §4): which outstanding bytes the peer reported
- * holding (RFC 2018 blocks), HighRxt, and the rules read from them: IsLost, SetPipe and
- * NextSeg's first rule. Bounded like {@link SeqRanges}; allocates nothing after construction.
+ * holding (RFC 2018 blocks) and the rule read from them, IsLost; which segments are lost and
+ * the pipe are {@link Rack}'s (RFC 8985). Bounded like {@link SeqRanges}; allocates nothing after construction.
  *
  * <p>Runs under the stack lock, as its connection.
  */
@@ -14,17 +14,14 @@ final class SackScoreboard {
     static final int DUP_THRESH = 3;
 
     private final SeqRanges sacked;
-    /** RFC 6675 §2 HighRxt: the highest sequence number retransmitted in this recovery. */
-    private int highRxt;
 
     SackScoreboard(int maxRanges) {
         this.sacked = new SeqRanges(maxRanges);
     }
 
-    /** Forgets every SACK block, HighRxt back at {@code sndUna} (RFC 6675 §5.1 after a timeout). */
+    /** Forgets every SACK block (RFC 6675 §5.1 after a timeout). */
     void reset(int sndUna) {
         sacked.clear();
-        highRxt = sndUna;
     }
 
     /** Records the SACK blocks of an ACK; RFC 2018: blocks outside [ack, SND.MAX) are ignored. */
@@ -41,9 +38,6 @@ final class SackScoreboard {
     /** SND.UNA moved to {@code ack}: what lies below it is no longer scored. */
     void cumulativeAck(int ack) {
         sacked.removeBelow(ack);
-        if (Seq.lt(highRxt, ack)) {
-            highRxt = ack;
-        }
     }
 
     /**
@@ -54,31 +48,6 @@ final class SackScoreboard {
         return sacked.bytesIn(sndUna, sndMax) > (DUP_THRESH - 1L) * mss;
     }
 
-    /**
-     * RFC 6675 §4 SetPipe, simplified: bytes not SACKed above the highest SACKed byte are in
-     * flight; holes below it count once they were retransmitted.
-     */
-    long pipe(int sndUna, int sndMax) {
-        int highSacked = sacked.highestRight(sndUna);
-        long above = (sndMax - highSacked) & 0xFFFF_FFFFL;
-        int rxtEnd = Seq.min(Seq.max(highRxt, sndUna), highSacked);
-        long retransmitted = ((rxtEnd - sndUna) & 0xFFFF_FFFFL) - sacked.bytesIn(sndUna, rxtEnd);
-        return above + Math.max(0, retransmitted);
-    }
-
-    /** The right edge of the highest SACKed block, or {@code sndUna} when nothing is SACKed. */
-    int highestSacked(int sndUna) {
-        return sacked.highestRight(sndUna);
-    }
-
-    /**
-     * RFC 6675 §4 NextSeg rule 1: the first unSACKed byte at or after HighRxt; a hole to resend
-     * while it lies below {@link #highestSacked}.
-     */
-    int nextHole(int sndUna) {
-        return skipSacked(Seq.max(highRxt, sndUna));
-    }
-
     /** The end of the SACKed block holding {@code seq}, or {@code seq} when it is not SACKed. */
     int skipSacked(int seq) {
         return sacked.skip(seq);
@@ -87,10 +56,5 @@ final class SackScoreboard {
     /** Where the unSACKed run starting at {@code seq} ends, at most {@code limit}. */
     int holeEnd(int seq, int limit) {
         return sacked.nextStart(seq, limit);
-    }
-
-    /** The hole [from, to) was resent: HighRxt moves to its end. */
-    void retransmitted(int to) {
-        highRxt = to;
     }
 }

@@ -146,10 +146,6 @@ final class SeqRanges {
         return dflt;
     }
 
-    int highestRight(int dflt) {
-        return count == 0 ? dflt : right[count - 1];
-    }
-
     /**
      * Fills SACK blocks, the most recently changed range first, then the others from the
      * highest down (RFC 2018 §4), up to {@code max}.

@@ -122,6 +122,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     CongestionControl cc;
     final LossRecovery recovery = new LossRecovery();
     final SackScoreboard scoreboard = new SackScoreboard(MAX_OOO_RANGES);
+    /** RFC 8985 RACK on SACK connections: per-segment send times; sized with the send buffer. */
+    Rack rack;
+    final TailLossProbe tlp = new TailLossProbe();
 
     // ACK generation
     final DelayedAcks acks;
@@ -150,6 +153,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     final TcpOutput out = new TcpOutput(this);
 
     final Timer retransmitTimer = new Timer(this);
+    /** RFC 8985 §6.3: RACK's reordering window of an outstanding segment runs out. */
+    final Timer reorderTimer = new Timer(this);
+    /** RFC 8985 §7.2: the tail loss probe timeout (PTO). */
+    final Timer probeTimer = new Timer(this);
     final Timer delayedAckTimer = new Timer(this);
     final Timer keepAliveTimer = new Timer(this);
     /** TIME-WAIT, orphaned FIN-WAIT-2 and SO_LINGER deadline. */
@@ -196,6 +203,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             arena = Arena.ofShared();
             sendBuffer = new ByteRing(arena.allocate(sendBufferBytes, 64));
             receiveBuffer = new ByteRing(arena.allocate(receiveBufferBytes, 64));
+            // a record per segment: a full buffer of 512-byte segments; beyond, records coarsen
+            rack = new Rack(Math.max(64, Math.min(sendBufferBytes / 512, 1 << 16)));
         }
     }
 
@@ -212,6 +221,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
+        rack.reset(iss);
         rcvScale = config.windowScaling() ? scaleFor(receiveBufferBytes) : 0;
         setState(TcpState.SYN_SENT);
         out.sendSyn(false);
@@ -233,6 +243,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
+        rack.reset(iss);
         negotiate(seg.options, true);
         sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
@@ -282,6 +293,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = ack;
         recovery.start(iss);
         scoreboard.reset(iss);
+        rack.reset(iss);
         mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
         sndWnd = (long) window << sndScale; // the ACK's window is scaled
@@ -759,6 +771,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         try {
             if (timer == retransmitTimer) {
                 out.retransmitTimeout();
+            } else if (timer == reorderTimer) {
+                in.detectLosses(nowNanos);
+                out.output(false);
+            } else if (timer == probeTimer) {
+                out.probeTimeout();
             } else if (timer == delayedAckTimer) {
                 if (state.isSynchronized() && acks.pending()) {
                     acks.timerFired();
@@ -823,6 +840,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private void cancelTimers() {
         timers.cancel(retransmitTimer);
+        timers.cancel(reorderTimer);
+        timers.cancel(probeTimer);
         timers.cancel(delayedAckTimer);
         timers.cancel(keepAliveTimer);
         timers.cancel(closeTimer);
@@ -890,9 +909,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         }
         mss = newMss;
         if (sndUna != sndMax) {
-            sndNxt = sndUna; // not a congestion signal: no window reduction (RFC 1191)
-            scoreboard.reset(sndUna);
+            // not a congestion signal: no window reduction (RFC 1191); everything goes again
             rtt.stopTiming();
+            if (out.racking()) {
+                rack.markLostOnTimeout(now(), 0, true);
+            } else {
+                sndNxt = sndUna;
+                scoreboard.reset(sndUna);
+            }
             out.output(true);
         }
     }

@@ -49,6 +49,10 @@ public enum TcpCounter {
     RTO_EXPIRIES,
     FAST_RETRANSMITS,
     SACK_RECOVERIES,
+    /** RFC 8985 §7: tail loss probes sent (new data or the last segment again) before an RTO. */
+    TAIL_LOSS_PROBES,
+    /** RFC 8985 §7.4: probes that repaired a loss (the congestion window is reduced as for one). */
+    TAIL_LOSS_PROBE_RECOVERIES,
     CHALLENGE_ACKS,
     /** Challenge ACKs not sent: over the RFC 5961 §7 budget. */
     CHALLENGE_ACKS_THROTTLED,

@@ -283,15 +283,26 @@ final class TcpInput {
         long newWnd = (long) seg.window << c.sndScale;
         boolean duplicate = seg.ack == c.sndUna && seg.dataLength == 0 && !seg.has(Tcp.FIN) && newWnd == c.sndWnd
                 && c.sndMax != c.sndUna;
+        boolean advanced = Seq.gt(seg.ack, c.sndUna);
+        boolean dsack = false;
         if (c.sackOk) {
             c.scoreboard.update(seg.options, seg.ack, c.sndMax);
+            sacked(seg.options, seg.ack, nowNanos);
+            dsack = dsack(seg.options, seg.ack);
         }
-        if (Seq.gt(seg.ack, c.sndUna)) {
+        if (advanced) {
             newDataAcked(seg.ack, seg.options, nowNanos);
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
-        checkSackLoss(nowNanos);
+        if (c.sackOk) {
+            tailLossProbeAcked(seg.ack, dsack, nowNanos);
+            checkSackLoss();
+            detectLosses(nowNanos);
+            if (advanced) {
+                c.out.armProbe();
+            }
+        }
         // RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 ≤ SEG.ACK; equal
         // values update too, so a pure ACK closing the window is heeded. A window that shrinks
         // under data in flight is coped with (§3.8.6): probed, see retransmitTimeout
@@ -334,6 +345,9 @@ final class TcpInput {
             c.sndNxt = ack;
         }
         c.scoreboard.cumulativeAck(ack);
+        if (c.sackOk) {
+            c.rack.cumulativeAck(ack, nowNanos);
+        }
         // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
         if (!rttSample(o)) {
             c.rtt.acked(ack, nowNanos);
@@ -344,6 +358,7 @@ final class TcpInput {
         boolean wasInRecovery = c.recovery.inRecovery();
         if (c.recovery.newAck(ack)) {
             c.cc.onRecoveryEnd(flight, c.mss);
+            c.rack.recoveryEnded();
         } else if (wasInRecovery) {
             if (!c.sackOk) {
                 // RFC 6582 §3.2 step 5: partial ACK, resend the next hole and deflate
@@ -372,37 +387,110 @@ final class TcpInput {
                     c.cc.setCwnd(c.cc.cwnd() + c.mss); // RFC 5681 §3.2 step 4
                 }
             }
-            case FAST_RETRANSMIT -> enterRecovery(nowNanos);
+            case FAST_RETRANSMIT -> {
+                if (!c.sackOk) {
+                    enterRecovery(nowNanos);
+                } else if (!c.rack.reorderingSeen()) {
+                    c.rack.markFirstLost(); // DupThresh, as Linux keeps it beside RACK; recovery follows
+                }
+            }
             case NONE -> { }
         }
     }
 
-    /** RFC 6675 §4: IsLost(SND.UNA) starts recovery without DupThresh duplicate ACKs. */
-    private void checkSackLoss(long nowNanos) {
-        if (c.sackOk && c.sndUna != c.sndMax && c.recovery.mayEnter(c.sndUna)
+    /**
+     * RFC 6675 §4: IsLost(SND.UNA), DupThresh segments' worth SACKed above it, marks it lost
+     * before RACK's timer would, unless reordering was seen (then RACK alone decides).
+     */
+    private void checkSackLoss() {
+        if (c.sndUna != c.sndMax && c.recovery.mayEnter(c.sndUna) && !c.rack.reorderingSeen()
                 && c.scoreboard.isLost(c.sndUna, c.sndMax, c.mss)) {
+            c.rack.markFirstLost();
+        }
+    }
+
+    /** The SACK blocks of an ACK reach RACK; RFC 2018: blocks outside [ack, SND.MAX) are ignored. */
+    private void sacked(TcpOptions o, int ack, long nowNanos) {
+        for (int i = 0; i < o.sackBlockCount; i++) {
+            int l = o.sackLeft[i];
+            int r = o.sackRight[i];
+            if (Seq.lt(l, r) && Seq.ge(l, ack) && Seq.le(r, c.sndMax)) {
+                c.rack.sacked(l, r, nowNanos);
+            }
+        }
+    }
+
+    /**
+     * RFC 2883 §4: the first SACK block reports a duplicate (a D-SACK) when it lies below the
+     * cumulative ACK or inside the second block.
+     */
+    static boolean dsack(TcpOptions o, int ack) {
+        if (o.sackBlockCount == 0 || !Seq.lt(o.sackLeft[0], o.sackRight[0])) {
+            return false;
+        }
+        return Seq.le(o.sackRight[0], ack) || (o.sackBlockCount > 1 && Seq.ge(o.sackLeft[0], o.sackLeft[1])
+                && Seq.le(o.sackRight[0], o.sackRight[1]));
+    }
+
+    /**
+     * RFC 8985 §6.2: RACK marks what is lost; the first loss outside a recovery starts one (RFC
+     * 6675 §5), and a segment whose reordering window has not run out yet arms the timer (§6.3).
+     */
+    void detectLosses(long nowNanos) {
+        if (!c.out.racking()) {
+            return;
+        }
+        boolean recovering = !c.recovery.mayEnter(c.sndUna);
+        long waitNs = c.rack.detectLoss(nowNanos, c.rack.reoWndNs(recovering, c.rtt.srttNs()));
+        if (waitNs > 0) {
+            c.timers.scheduleIn(c.reorderTimer, waitNs);
+        } else if (c.reorderTimer.isScheduled()) {
+            c.timers.cancel(c.reorderTimer);
+        }
+        if (c.rack.lostBytes() > 0 && c.recovery.mayEnter(c.sndUna)) {
             enterRecovery(nowNanos);
         }
     }
 
-    /** RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. */
+    /**
+     * RFC 8985 §7.4: the ACK after a probe. A retransmitted probe acknowledged with no D-SACK
+     * repaired a loss: the congestion window is reduced as for one (it ends at once, with no
+     * recovery episode).
+     */
+    private void tailLossProbeAcked(int ack, boolean dsack, long nowNanos) {
+        boolean dsackForProbe = dsack && c.tlp.retransmission() && Seq.le(c.tlp.endSeq(), ack);
+        if (c.tlp.acked(ack, dsackForProbe)) {
+            c.counters.increment(TcpCounter.TAIL_LOSS_PROBE_RECOVERIES);
+            long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+            c.cc.onFastRecovery(flight, c.mss, nowNanos);
+        }
+    }
+
+    /**
+     * RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit and enter recovery. With SACK, the
+     * first segment RACK deems lost goes at once (the fast retransmit); the rest as the window
+     * allows ({@link TcpOutput#output}).
+     */
     private void enterRecovery(long nowNanos) {
         long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
         c.recovery.enter(c.sndMax);
-        c.scoreboard.retransmitted(c.sndUna);
         c.cc.onFastRecovery(flight, c.mss, nowNanos);
         c.counters.increment(TcpCounter.FAST_RETRANSMITS);
         c.rtt.stopTiming();
+        c.tlp.cancel();
+        if (c.probeTimer.isScheduled()) {
+            c.timers.cancel(c.probeTimer);
+        }
+        if (c.sackOk) {
+            c.counters.increment(TcpCounter.SACK_RECOVERIES);
+            c.out.retransmitFirstLost();
+            c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
+            return;
+        }
+        c.cc.setCwnd(c.cc.ssthresh() + 3L * c.mss);
         int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
         // a retransmission never reaches past what was sent (SND.MAX)
         int len = Math.min(c.out.maxPayload(), Seq.max(Seq.min(dataEnd, c.sndMax) - c.sndUna, 0));
-        if (c.sackOk) {
-            c.counters.increment(TcpCounter.SACK_RECOVERIES);
-            len = Math.min(len, c.scoreboard.holeEnd(c.sndUna, c.sndUna + len) - c.sndUna);
-            c.scoreboard.retransmitted(c.sndUna + Math.max(len, 0));
-        } else {
-            c.cc.setCwnd(c.cc.ssthresh() + 3L * c.mss);
-        }
         boolean withFin = c.finQueued && c.sndUna + len == dataEnd && Seq.gt(c.sndMax, dataEnd);
         if (len > 0 || withFin) {
             c.out.sendData(c.sndUna, len, withFin);

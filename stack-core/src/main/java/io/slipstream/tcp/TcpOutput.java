@@ -17,6 +17,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class TcpOutput {
     private final TcpConnection c;
+    /** Bytes a tail loss probe of new data may send beyond the congestion window (RFC 8985 §7.3). */
+    private long probeAllowanceBytes;
 
     TcpOutput(TcpConnection c) {
         this.c = c;
@@ -80,16 +82,143 @@ final class TcpOutput {
         }
     }
 
-    /** RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend from SND.UNA after a timeout, restart the timer. */
+    /**
+     * RFC 6298 §5.4–5.6, RFC 5681 §3.1: resend after a timeout, restart the timer. With RACK
+     * (RFC 8985 §6.3) the segments sent long enough ago are marked lost and resent as the window
+     * opens again, SACKed ones not (all of them, SACKs forgotten, when the RTO expires again:
+     * the receiver may have reneged); without, everything from SND.UNA goes again.
+     */
     void retransmitAfterTimeout() {
         long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
         c.cc.onTimeout(flight, c.mss, c.now());
         c.recovery.timeout(c.sndMax); // RFC 5681 §3.1: the loss window is one segment, nothing more
         c.rtt.stopTiming(); // Karn: no samples from retransmissions
-        c.sndNxt = c.sndUna;
-        c.scoreboard.reset(c.sndUna); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+        c.tlp.cancel();
+        c.timers.cancel(c.probeTimer);
+        c.timers.cancel(c.reorderTimer);
+        if (racking()) {
+            boolean again = c.backoffCount > 1;
+            if (again) {
+                c.rack.forgetSacks();
+                c.scoreboard.reset(c.sndUna);
+            }
+            c.rack.markLostOnTimeout(c.now(), c.rack.reoWndNs(true, c.rtt.srttNs()), again);
+            retransmitFirstLost(); // the loss window: one segment, whatever the pipe says
+        } else {
+            c.sndNxt = c.sndUna;
+            c.scoreboard.reset(c.sndUna); // RFC 6675 §5.1: after a timeout, rely on cumulative ACKs
+        }
         output(true);
         c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
+    }
+
+    /**
+     * Whether RACK drives this connection's retransmissions: SACK, and every outstanding segment
+     * on record (not resending from SND.UNA after a timeout on a connection without RACK).
+     */
+    boolean racking() {
+        return c.sackOk && c.sndNxt == c.sndMax && c.rack.count() > 0 && c.rack.start(0) == c.sndUna;
+    }
+
+    /**
+     * RFC 6675 §4 SetPipe with RACK's marks (RFC 8985 §6): the bytes outstanding, less those
+     * SACKed and those deemed lost and not sent again.
+     */
+    long pipe() {
+        long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        return Math.max(0, flight - c.rack.sackedBytes() - c.rack.lostBytes());
+    }
+
+    /** RFC 8985 §7.3: the probe timeout fired; a new segment, or the last one again, draws an ACK. */
+    void probeTimeout() {
+        if (!racking() || !c.state.isSynchronized() || c.persisting) {
+            return;
+        }
+        int before = c.sndMax;
+        probeAllowanceBytes = maxPayload();
+        output(true);
+        probeAllowanceBytes = 0;
+        boolean retransmission = c.sndMax == before;
+        if (retransmission && !retransmitLast()) {
+            return;
+        }
+        c.counters.increment(TcpCounter.TAIL_LOSS_PROBES);
+        c.tlp.sent(c.sndMax, retransmission);
+        c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount)); // §7.3: the RTO after the probe
+    }
+
+    /** RFC 8985 §7.3: the highest segment sent so far leaves again (at most one MSS of it). */
+    private boolean retransmitLast() {
+        int i = c.rack.count() - 1;
+        int end = c.rack.end(i);
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        boolean fin = c.finQueued && end == dataEnd + 1;
+        int seq = Seq.max(c.rack.start(i), Seq.min(end, dataEnd) - maxPayload());
+        return resend(seq, fin ? end - 1 : end, fin);
+    }
+
+    /** Sends the first segment RACK deems lost, if any, regardless of the window (a fast retransmit). */
+    void retransmitFirstLost() {
+        int i = c.rack.firstLost();
+        if (i >= 0) {
+            retransmitRecord(i);
+        }
+    }
+
+    /** RFC 8985 §6.2 with RFC 6675 §4 NextSeg rule 1: resend what RACK deems lost, in order, as the window allows. */
+    private void retransmitLost(long cwnd) {
+        for (int guard = 0; guard < 1000 && pipe() + c.mss <= cwnd; guard++) {
+            int i = c.rack.firstLost();
+            if (i < 0 || !retransmitRecord(i)) {
+                return;
+            }
+        }
+    }
+
+    /** Resends record {@code i} of RACK, at most one segment of it (the rest stays lost, split off). */
+    private boolean retransmitRecord(int i) {
+        int seq = c.rack.start(i);
+        int end = c.rack.end(i);
+        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        boolean fin = c.finQueued && end == dataEnd + 1;
+        int len = Math.min(maxPayload(), Seq.min(end, dataEnd) - seq);
+        return resend(seq, seq + Math.max(len, 0), fin && seq + len == dataEnd);
+    }
+
+    /** Sends [seq, end) again (with the FIN after it if {@code fin}) and tells RACK and the RTT timing. */
+    private boolean resend(int seq, int end, boolean fin) {
+        if (!sendData(seq, end - seq, fin)) {
+            return false;
+        }
+        c.counters.increment(TcpCounter.RETRANSMITS);
+        c.rtt.retransmitted(seq, end + 1);
+        c.rack.retransmitted(seq, end + (fin ? 1 : 0), c.now());
+        return true;
+    }
+
+    /**
+     * RFC 8985 §7.2: (re)arms the probe timeout after new data left or was acknowledged, unless
+     * the connection is recovering (fast or RTO), a probe is already out, or nothing is in flight.
+     */
+    void armProbe() {
+        if (!racking() || !c.recovery.mayEnter(c.sndUna) || c.rack.lostBytes() > 0 || c.tlp.outstanding()
+                || c.persisting || !c.state.isSynchronized()) {
+            if (c.probeTimer.isScheduled()) {
+                c.timers.cancel(c.probeTimer);
+            }
+            return;
+        }
+        long nowNs = c.now();
+        long rtoRemainingNs = c.retransmitTimer.isScheduled() ? c.retransmitTimer.deadline() - nowNs : c.rtt.rtoNs();
+        boolean ackMayBeDelayed = ((c.sndMax - c.sndUna) & 0xFFFF_FFFFL) < 2L * c.mss;
+        long ptoNs = TailLossProbe.ptoNs(c.rtt.srttNs(), ackMayBeDelayed, rtoRemainingNs);
+        if (ptoNs >= rtoRemainingNs) {
+            if (c.probeTimer.isScheduled()) {
+                c.timers.cancel(c.probeTimer); // the RTO comes first
+            }
+            return;
+        }
+        c.timers.scheduleIn(c.probeTimer, ptoNs);
     }
 
     void keepAliveTimeout(long nowNanos) {
@@ -123,10 +252,12 @@ final class TcpOutput {
                 || c.state == TcpState.CLOSING || c.state == TcpState.LAST_ACK)) {
             return;
         }
-        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes();
-        if (c.recovery.inRecovery() && c.sackOk) {
-            retransmitHoles(cwnd);
+        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes() + probeAllowanceBytes;
+        boolean racking = racking();
+        if (racking) {
+            retransmitLost(cwnd);
         }
+        boolean sentNew = false;
         int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
         int segment = maxPayload();
         for (int guard = 0; guard < 100_000; guard++) {
@@ -134,8 +265,7 @@ final class TcpOutput {
                 c.sndNxt = Seq.min(c.scoreboard.skipSacked(c.sndNxt), c.sndMax);
             }
             boolean retransmission = Seq.lt(c.sndNxt, c.sndMax);
-            long inFlight = c.recovery.inRecovery() && c.sackOk ? c.scoreboard.pipe(c.sndUna, c.sndMax)
-                    : (c.sndNxt - c.sndUna) & 0xFFFF_FFFFL;
+            long inFlight = racking ? pipe() : (c.sndNxt - c.sndUna) & 0xFFFF_FFFFL;
             long cwndRoom = cwnd - inFlight;
             long wndRoom = c.sndWnd - ((c.sndNxt - c.sndUna) & 0xFFFF_FFFFL);
             int avail = Math.max(0, dataEnd - c.sndNxt);
@@ -169,13 +299,23 @@ final class TcpOutput {
             if (!sendData(c.sndNxt, (int) len, withFin)) {
                 break;
             }
+            int end = c.sndNxt + (int) len + (withFin ? 1 : 0);
             if (retransmission) {
                 c.counters.increment(TcpCounter.RETRANSMITS);
                 c.rtt.retransmitted(c.sndNxt, c.sndNxt + (int) len + 1);
-            } else if (!c.timestampsOk && len > 0) {
-                c.rtt.startTiming(c.sndNxt, c.now());
+                if (c.sackOk) {
+                    c.rack.retransmitted(c.sndNxt, end, c.now());
+                }
+            } else {
+                if (!c.timestampsOk && len > 0) {
+                    c.rtt.startTiming(c.sndNxt, c.now());
+                }
+                if (c.sackOk) {
+                    c.rack.sentNew(c.sndNxt, end, c.now());
+                }
+                sentNew = true;
             }
-            c.sndNxt += (int) len + (withFin ? 1 : 0);
+            c.sndNxt = end;
             if (Seq.gt(c.sndNxt, c.sndMax)) {
                 c.sndMax = c.sndNxt;
             }
@@ -185,30 +325,14 @@ final class TcpOutput {
             }
             force = false;
         }
+        if (sentNew && probeAllowanceBytes == 0) {
+            armProbe();
+        }
         // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
         boolean waiting = Seq.lt(c.sndNxt, dataEnd) || (c.finQueued && Seq.le(c.sndNxt, dataEnd));
         if (waiting && c.sndUna == c.sndMax && !c.retransmitTimer.isScheduled()) {
             c.persisting = true;
             c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount));
-        }
-    }
-
-    /** RFC 6675 §4 NextSeg rule 1: resend unSACKed holes below the highest SACKed byte. */
-    private void retransmitHoles(long cwnd) {
-        int highSacked = c.scoreboard.highestSacked(c.sndUna);
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
-        for (int guard = 0; guard < 1000 && c.scoreboard.pipe(c.sndUna, c.sndMax) + c.mss <= cwnd; guard++) {
-            int hole = c.scoreboard.nextHole(c.sndUna);
-            if (!Seq.lt(hole, highSacked)) {
-                return;
-            }
-            int len = Math.min(maxPayload(), c.scoreboard.holeEnd(hole, highSacked) - hole);
-            len = Math.min(len, dataEnd - hole);
-            if (len <= 0 || !sendData(hole, len, false)) {
-                return;
-            }
-            c.counters.increment(TcpCounter.RETRANSMITS);
-            c.scoreboard.retransmitted(hole + len);
         }
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slipstream.wire.TcpOptions;
 import org.junit.jupiter.api.Test;
 
-/** {@link SackScoreboard} on its own: RFC 6675's IsLost, SetPipe and NextSeg over RFC 2018 blocks. */
+/** {@link SackScoreboard} on its own: RFC 6675's IsLost over RFC 2018 blocks, and walking them. */
 class SackScoreboardTest {
     private static final int MSS = 1000;
     private static final int UNA = 10_000;
@@ -26,7 +26,7 @@ class SackScoreboardTest {
     @Test
     void rfc2018_blocksOutsideTheOutstandingDataAreIgnored() {
         SackScoreboard b = board(UNA - 2 * MSS, UNA - MSS, UNA + 30 * MSS, UNA + 31 * MSS);
-        assertEquals(UNA, b.highestSacked(UNA), "below SND.UNA or past SND.MAX: not scored");
+        assertFalse(b.isLost(UNA, UNA + 40 * MSS, 0), "below SND.UNA or past SND.MAX: not scored");
     }
 
     @Test
@@ -41,34 +41,20 @@ class SackScoreboardTest {
     }
 
     @Test
-    void rfc6675_pipeCountsUnsackedBytesAboveTheHighestSackAndRetransmittedHoles() {
-        int max = UNA + 10 * MSS;
-        SackScoreboard b = board(UNA + 2 * MSS, UNA + 4 * MSS);
-        assertEquals(6L * MSS, b.pipe(UNA, max), "holes below the highest SACK are presumed lost");
-        b.retransmitted(UNA + MSS);
-        assertEquals(7L * MSS, b.pipe(UNA, max), "a retransmitted hole is in flight again");
-    }
-
-    @Test
-    void rfc6675_nextSegResendsHolesInOrderFromHighRxt() {
+    void rfc2018_holesAndSackedBlocksAreWalkedInOrder() {
         SackScoreboard b = board(UNA + MSS, UNA + 2 * MSS, UNA + 3 * MSS, UNA + 4 * MSS);
-        int high = b.highestSacked(UNA);
-        assertEquals(UNA + 4 * MSS, high);
-        int hole = b.nextHole(UNA);
-        assertEquals(UNA, hole, "rule 1: the first unSACKed byte");
-        assertEquals(UNA + MSS, b.holeEnd(hole, high), "the hole ends where the SACKed block starts");
-        b.retransmitted(UNA + MSS);
-        assertEquals(UNA + 2 * MSS, b.nextHole(UNA), "after HighRxt, SACKed blocks skipped");
-        b.retransmitted(UNA + 3 * MSS);
-        assertEquals(high, b.nextHole(UNA), "no hole left below the highest SACK");
+        assertEquals(UNA + MSS, b.holeEnd(UNA, UNA + 20 * MSS), "the hole ends where the SACKed block starts");
+        assertEquals(UNA + 2 * MSS, b.skipSacked(UNA + MSS), "a SACKed block is skipped whole");
+        assertEquals(UNA, b.skipSacked(UNA), "a hole is not");
     }
 
     @Test
-    void rfc6675_cumulativeAckDropsScoredBytesAndLiftsHighRxt() {
-        SackScoreboard b = board(UNA + MSS, UNA + 2 * MSS);
+    void rfc6675_cumulativeAckDropsScoredBytes() {
+        SackScoreboard b = board(UNA + MSS, UNA + 2 * MSS, UNA + 3 * MSS, UNA + 5 * MSS);
+        assertTrue(b.isLost(UNA, UNA + 20 * MSS, MSS));
         b.cumulativeAck(UNA + 2 * MSS);
-        assertEquals(UNA + 2 * MSS, b.highestSacked(UNA + 2 * MSS));
-        assertEquals(UNA + 2 * MSS, b.nextHole(UNA + 2 * MSS));
+        assertEquals(UNA + 3 * MSS, b.holeEnd(UNA + 2 * MSS, UNA + 20 * MSS));
+        assertFalse(b.isLost(UNA + 2 * MSS, UNA + 20 * MSS, MSS), "what was SACKed below SND.UNA no longer counts");
     }
 
     @Test
@@ -76,6 +62,6 @@ class SackScoreboardTest {
         SackScoreboard b = board(UNA + MSS, UNA + 5 * MSS);
         b.reset(UNA);
         assertFalse(b.isLost(UNA, UNA + 20 * MSS, MSS), "§5.1: after an RTO, rely on cumulative ACKs");
-        assertEquals(UNA, b.highestSacked(UNA));
+        assertEquals(UNA + MSS, b.skipSacked(UNA + MSS));
     }
 }
