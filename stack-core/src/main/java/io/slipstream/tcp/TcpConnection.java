@@ -125,6 +125,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** RFC 8985 RACK on SACK connections: per-segment send times; sized with the send buffer. */
     Rack rack;
     final TailLossProbe tlp = new TailLossProbe();
+    final ProportionalRateReduction prr = new ProportionalRateReduction();
 
     // ACK generation
     final DelayedAcks acks;

@@ -284,6 +284,8 @@ final class TcpInput {
         boolean duplicate = seg.ack == c.sndUna && seg.dataLength == 0 && !seg.has(Tcp.FIN) && newWnd == c.sndWnd
                 && c.sndMax != c.sndUna;
         boolean advanced = Seq.gt(seg.ack, c.sndUna);
+        int unaBefore = c.sndUna;
+        long sackedBefore = c.sackOk ? c.rack.sackedBytes() : 0;
         boolean dsack = false;
         if (c.sackOk) {
             c.scoreboard.update(seg.options, seg.ack, c.sndMax);
@@ -299,6 +301,12 @@ final class TcpInput {
             tailLossProbeAcked(seg.ack, dsack, nowNanos);
             checkSackLoss();
             detectLosses(nowNanos);
+            if (c.recovery.inRecovery() && c.out.racking()) {
+                // RFC 6937 DeliveredData: the change in SND.UNA and in SACKed bytes
+                long delivered = ((c.sndUna - unaBefore) & 0xFFFF_FFFFL) + c.rack.sackedBytes() - sackedBefore;
+                long pipe = c.out.pipe();
+                c.cc.setCwnd(pipe + c.prr.onAck(Math.max(delivered, 0), pipe, c.cc.ssthresh(), c.mss));
+            }
             if (advanced) {
                 c.out.armProbe();
             }
@@ -483,6 +491,7 @@ final class TcpInput {
         }
         if (c.sackOk) {
             c.counters.increment(TcpCounter.SACK_RECOVERIES);
+            c.prr.start(flight);
             c.out.retransmitFirstLost();
             c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
             return;

@@ -432,6 +432,9 @@ final class TcpOutput {
         c.counters.increment(TcpCounter.SEGMENTS_SENT);
         if (len > 0) {
             c.counters.increment(TcpCounter.DATA_SEGMENTS_SENT);
+            if (c.recovery.inRecovery()) {
+                c.prr.sent(len); // RFC 6937 prr_out
+            }
         }
         if (hasAck) {
             c.lastAckSent = c.rcvNxt;
