@@ -50,7 +50,7 @@ public record TcpConfig(
     }
 
     public static final Setting.Whole RTO_MIN_MS = new Setting.Whole(PREFIX + "rto.min.ms", 200, 1, 60_000, "ms");
-    public static final Setting.Whole RTO_MAX_MS = new Setting.Whole(PREFIX + "rto.max.ms", 60_000, 1, 600_000, "ms");
+    public static final Setting.Whole RTO_MAX_MS = new Setting.Whole(PREFIX + "rto.max.ms", 120_000, 1, 600_000, "ms");
     public static final Setting.Whole RTO_INITIAL_MS = new Setting.Whole(PREFIX + "rto.initial.ms", 1_000, 1, 60_000, "ms");
     public static final Setting.Whole RETRIES = new Setting.Whole(PREFIX + "retries", 15, 1, 100, "retransmissions");
     public static final Setting.Whole SYN_RETRIES = new Setting.Whole(PREFIX + "syn.retries", 6, 1, 100, "retransmissions");

@@ -116,6 +116,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     final RttEstimator rtt;
     /** Expiries of the retransmission (or persist) timer since the last ACK of new data. */
     int backoffCount;
+    /** When the timer whose expiry began the current run of timeouts was started (the give-up clock). */
+    long retransmitStartNs;
     boolean persisting;
 
     // congestion control and recovery

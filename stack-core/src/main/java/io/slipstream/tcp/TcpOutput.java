@@ -27,7 +27,7 @@ final class TcpOutput {
     void retransmitTimeout() {
         switch (c.state) {
             case SYN_SENT, SYN_RECEIVED -> {
-                if (++c.backoffCount > c.config.synRetries()) {
+                if (timedOut(c.config.rtoInitialMs(), c.config.synRetries())) {
                     c.counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     if (c.state == TcpState.SYN_RECEIVED && c.parent != null) {
                         c.toClosed();
@@ -70,7 +70,7 @@ final class TcpOutput {
                 if (c.sndUna == c.sndMax) {
                     return;
                 }
-                if (++c.backoffCount > c.config.retries()) {
+                if (timedOut(c.config.rtoMinMs(), c.config.retries())) {
                     c.counters.increment(TcpCounter.CONNECTIONS_TIMED_OUT);
                     sendReset(c.sndMax);
                     c.fail(TcpError.TIMED_OUT);
@@ -80,6 +80,22 @@ final class TcpOutput {
                 retransmitAfterTimeout();
             }
         }
+    }
+
+    /**
+     * Counts one more expiry of the retransmission timer; true when the connection has
+     * retransmitted for as long as {@code retries} timeouts doubling from {@code rtoBaseMs}
+     * take (RFC 1122 §4.2.3.5 R2 as a time, as Linux measures it), counted from when the first
+     * timer of this run of timeouts was started.
+     */
+    private boolean timedOut(long rtoBaseMs, int retries) {
+        long nowNs = c.now();
+        if (c.backoffCount == 0) {
+            c.retransmitStartNs = nowNs - c.rtt.rtoNs();
+        }
+        c.backoffCount++;
+        long limitNs = RttEstimator.giveUpNs(retries, rtoBaseMs * 1_000_000L, c.config.rtoMaxMs() * 1_000_000L);
+        return nowNs - c.retransmitStartNs >= limitNs;
     }
 
     /**

@@ -8,6 +8,15 @@ import org.junit.jupiter.api.Test;
 
 /** {@link RttEstimator} on its own: RFC 6298's estimator, bounds, backoff and Karn's rule. */
 class RttEstimatorTest {
+    @Test
+    void rfc1122_retriesAreATimeAsLinuxMeasuresThem() {
+        assertEquals(924_600_000_000L, RttEstimator.giveUpNs(15, 200_000_000L, 120_000_000_000L),
+                "tcp_retries2 = 15 from TCP_RTO_MIN within TCP_RTO_MAX");
+        assertEquals(127_000_000_000L, RttEstimator.giveUpNs(6, 1_000_000_000L, 120_000_000_000L),
+                "tcp_syn_retries = 6 from one second");
+        assertEquals(3_000_000_000L, RttEstimator.giveUpNs(3, 200_000_000L, 120_000_000_000L));
+    }
+
     private static final long MS = 1_000_000L;
     private static final long MIN = 200 * MS;
     private static final long MAX = 120_000 * MS;

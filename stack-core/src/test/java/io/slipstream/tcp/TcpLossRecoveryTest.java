@@ -231,6 +231,26 @@ class TcpLossRecoveryTest {
         }
     }
 
+    /**
+     * The default retries (15) are a time, as Linux's tcp_retries2: 924.6 s of timeouts doubling
+     * from 200 ms to 120 s, not fifteen timeouts of a small RTO (a lossy LAN link would otherwise
+     * lose its connections within seconds).
+     */
+    @Test
+    void rfc1122_dataRetransmissionsGiveUpAfter924SecondsAsLinux() {
+        try (TcpTestNetwork net = new TcpTestNetwork(69, TcpFixtures.config())) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            net.dropFilter = TcpTestNetwork.Segment::fromA;
+            c[0].send(java.nio.ByteBuffer.wrap(new byte[100]));
+            long start = net.clock.nanoTime();
+            net.runUntilTime(start + 924_000_000_000L);
+            assertEquals(TcpState.ESTABLISHED, c[0].state(), "still retrying after 924 s");
+            net.runUntilTime(start + 925_000_000_000L);
+            assertEquals(TcpError.TIMED_OUT, c[0].pendingError(), "given up by 924.6 s");
+            assertEquals(15, net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES));
+        }
+    }
+
     @Test
     void rfc6298_synTimesOutAfterSynRetries() {
         try (TcpTestNetwork net = new TcpTestNetwork(68, TcpFixtures.config("syn.retries", "2"))) {
