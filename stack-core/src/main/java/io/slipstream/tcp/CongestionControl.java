@@ -23,6 +23,12 @@ public interface CongestionControl {
     /** Retransmission timeout (RFC 5681 §3.1 eqn. 4, cwnd = 1 MSS). */
     void onTimeout(long flightBytes, int mss, long nowNanos);
 
+    /**
+     * The reduction was needless (a spurious timeout or retransmissions, RFC 3708 / RFC 5682):
+     * cwnd and ssthresh back to at least what they were before it.
+     */
+    void undo(long priorCwnd, long priorSsthresh);
+
     /** Sets cwnd directly (NewReno inflation/deflation during recovery). */
     void setCwnd(long cwnd);
 

@@ -63,6 +63,12 @@ public final class Cubic extends NewReno {
         cwnd = mss;
     }
 
+    @Override
+    public void undo(long priorCwnd, long priorSsthresh) {
+        super.undo(priorCwnd, priorSsthresh);
+        epochStart = Long.MIN_VALUE; // the curve restarts from the restored window
+    }
+
     private void reduce(int mss) {
         double cwndSeg = (double) cwnd / mss;
         // fast convergence (§4.7): release bandwidth when W_max keeps shrinking

@@ -87,6 +87,11 @@ final class LossRecovery {
         recover = sndMax;
     }
 
+    /** A timeout proved spurious (RFC 5682): a loss found later may start a fast recovery again. */
+    void timeoutUndone(int sndUna) {
+        recover = sndUna;
+    }
+
     /** {@code len} bytes of new data left: they use up the limited-transmit allowance first. */
     void sent(long len) {
         if (limitedTransmitBytes > 0) {

@@ -52,6 +52,12 @@ public class NewReno implements CongestionControl {
     }
 
     @Override
+    public void undo(long priorCwnd, long priorSsthresh) {
+        cwnd = Math.max(cwnd, priorCwnd);
+        ssthresh = Math.max(ssthresh, priorSsthresh);
+    }
+
+    @Override
     public void setCwnd(long c) {
         cwnd = Math.max(c, 1);
     }

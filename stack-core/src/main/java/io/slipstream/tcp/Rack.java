@@ -51,6 +51,10 @@ final class Rack {
     /** RFC 8985 §6.2 step 4: reo_wnd in quarters of min_RTT, raised by D-SACKs, decayed by recoveries. */
     private int reoWndMult = 1;
     private int reoWndPersist;
+    /** F-RTO (RFC 5682 §3.1): segments ending at or below this, sent once and delivered, show a spurious timeout. */
+    private int originalsEnd;
+    private boolean watchingOriginals;
+    private boolean originalDelivered;
 
     Rack(int capacity) {
         startSeq = new int[capacity];
@@ -74,6 +78,8 @@ final class Rack {
         reorderingSeen = false;
         reoWndMult = 1;
         reoWndPersist = 0;
+        watchingOriginals = false;
+        originalDelivered = false;
     }
 
     int count() {
@@ -328,6 +334,9 @@ final class Rack {
                 rackRttNs = rttNs;
             }
         }
+        if (watchingOriginals && (f & RETRANSMITTED) == 0 && Seq.le(endSeq[p], originalsEnd)) {
+            originalDelivered = true;
+        }
         if ((f & RETRANSMITTED) == 0 && delivered && Seq.lt(endSeq[p], fack)) {
             reorderingSeen = true;
         }
@@ -410,6 +419,45 @@ final class Rack {
                 markLost(p);
             }
         }
+    }
+
+    /**
+     * RFC 5682 §3.1 (F-RTO with SACK): after a timeout, watch for a delivery of a segment sent
+     * before {@code sndMax} and never retransmitted: not everything was lost, so the timeout
+     * was spurious ({@link #takeOriginalDelivered}).
+     */
+    void watchOriginals(int sndMax) {
+        watchingOriginals = true;
+        originalsEnd = sndMax;
+        originalDelivered = false;
+    }
+
+    boolean watchingOriginals() {
+        return watchingOriginals;
+    }
+
+    int originalsEnd() {
+        return originalsEnd;
+    }
+
+    void stopWatchingOriginals() {
+        watchingOriginals = false;
+        originalDelivered = false;
+    }
+
+    /** Whether a watched original was delivered since the last call. */
+    boolean takeOriginalDelivered() {
+        boolean d = originalDelivered;
+        originalDelivered = false;
+        return d;
+    }
+
+    /** Nothing is deemed lost any more (a spurious timeout undone): all of it is in flight. */
+    void clearLost() {
+        for (int i = 0; i < count; i++) {
+            flags[slot(i)] &= ~LOST;
+        }
+        lostBytes = 0;
     }
 
     /** The SACK information is dropped (the receiver may have reneged): nothing counts as SACKed. */

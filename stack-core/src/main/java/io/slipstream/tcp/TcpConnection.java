@@ -111,6 +111,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     final TcpOptions txOptions = new TcpOptions();
     final int[] sackLeft = new int[TcpOptions.MAX_SACK_BLOCKS];
     final int[] sackRight = new int[TcpOptions.MAX_SACK_BLOCKS];
+    /** RFC 2883: a duplicate received, to report as the first SACK block of the next segment. */
+    boolean dsackPending;
+    int dsackLeft;
+    int dsackRight;
 
     // retransmission (RFC 6298)
     final RttEstimator rtt;
@@ -128,6 +132,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     Rack rack;
     final TailLossProbe tlp = new TailLossProbe();
     final ProportionalRateReduction prr = new ProportionalRateReduction();
+    final CongestionUndo undo = new CongestionUndo();
 
     // ACK generation
     final DelayedAcks acks;

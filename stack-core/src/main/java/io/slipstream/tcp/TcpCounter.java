@@ -53,6 +53,14 @@ public enum TcpCounter {
     TAIL_LOSS_PROBES,
     /** RFC 8985 §7.4: probes that repaired a loss (the congestion window is reduced as for one). */
     TAIL_LOSS_PROBE_RECOVERIES,
+    /** RFC 2883: ACKs reporting data the peer received twice (D-SACK). */
+    DSACKS_RECEIVED,
+    /** RFC 2883 §4: D-SACKs sent for data received twice. */
+    DSACKS_SENT,
+    /** Congestion responses undone: D-SACKs showed every retransmission of the episode needless (RFC 3708). */
+    CONGESTION_UNDOS,
+    /** Timeouts found spurious by F-RTO (RFC 5682 §3.1): data never retransmitted was acknowledged after them. */
+    SPURIOUS_TIMEOUTS,
     CHALLENGE_ACKS,
     /** Challenge ACKs not sent: over the RFC 5961 §7 budget. */
     CHALLENGE_ACKS_THROTTLED,

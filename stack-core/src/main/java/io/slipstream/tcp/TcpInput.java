@@ -98,6 +98,11 @@ final class TcpInput {
         if (c.timestampsOk && seg.options.hasTimestamps && !rst && Seq.lt(seg.options.tsVal, c.tsRecent)
                 && nowNanos - c.tsRecentNanos < PAWS_IDLE_NANOS) {
             c.counters.increment(TcpCounter.DROP_PAWS);
+            if (seg.dataLength > 0 && Seq.lt(seg.seq, c.rcvNxt)) {
+                // an old copy of data already here (a reordered original after its
+                // retransmission): reported as a duplicate, as Linux's tcp_send_dupack does
+                duplicateReceived(seg.seq, Seq.min(seg.seq + seg.dataLength, c.rcvNxt));
+            }
             c.out.sendAck();
             return;
         }
@@ -111,6 +116,9 @@ final class TcpInput {
         if (!acceptable(seq, segLen, rcvWnd)) {
             c.counters.increment(TcpCounter.DROP_UNACCEPTABLE);
             if (!rst) {
+                if (dataLen > 0 && Seq.le(seq + dataLen, c.rcvNxt)) {
+                    duplicateReceived(seq, seq + dataLen); // all of it arrived before
+                }
                 c.out.sendAck();
             }
             return;
@@ -192,6 +200,9 @@ final class TcpInput {
         // trim to the window (RFC 9293 §3.10.7.4 "first")
         if (Seq.lt(seq, c.rcvNxt)) {
             int d = c.rcvNxt - seq;
+            if (dataLen > 0) {
+                duplicateReceived(seq, seq + Math.min(d, dataLen)); // the part below RCV.NXT came before
+            }
             if (d > dataLen) {
                 fin = false; // all old, and its FIN (before RCV.NXT) a duplicate
                 dataLen = 0;
@@ -237,7 +248,7 @@ final class TcpInput {
             }
         }
         c.out.output(false); // data segments carry the ACK
-        if (c.ackPending && !(inOrder && c.outOfOrder.count() == 0 && c.layer.heldAcks.hold(c))) {
+        if (c.ackPending && !(inOrder && c.outOfOrder.count() == 0 && !c.dsackPending && c.layer.heldAcks.hold(c))) {
             c.out.sendAck();
         }
     }
@@ -293,11 +304,15 @@ final class TcpInput {
             dsack = dsack(seg.options, seg.ack);
         }
         if (advanced) {
-            newDataAcked(seg.ack, seg.options, nowNanos);
+            newDataAcked(seg.ack, seg.options, dsack, nowNanos);
         } else if (duplicate) {
             duplicateAck(nowNanos);
         }
         if (c.sackOk) {
+            if (dsack) {
+                duplicateReported(seg.options);
+            }
+            spuriousTimeoutCheck(seg.ack);
             tailLossProbeAcked(seg.ack, dsack, nowNanos);
             checkSackLoss();
             detectLosses(nowNanos);
@@ -339,7 +354,7 @@ final class TcpInput {
         }
     }
 
-    private void newDataAcked(int ack, TcpOptions o, long nowNanos) {
+    private void newDataAcked(int ack, TcpOptions o, boolean dsack, long nowNanos) {
         int acked = ack - c.sndUna;
         // bytes of data (not SYN/FIN) now acknowledged leave the send buffer
         int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
@@ -357,7 +372,12 @@ final class TcpInput {
             c.rack.cumulativeAck(ack, nowNanos);
         }
         // RTT: timestamps (RFC 7323 §4) or one timed segment (RFC 6298 §3, Karn)
-        if (!rttSample(o)) {
+        // An ACK with a D-SACK answers a duplicate, which did not update the peer's TS.Recent
+        // (RFC 7323 §4.3, R2 before R3): its echo is an older segment's, and its sample would
+        // span whole RTOs (docs/TCP.md, known limits). No sample then.
+        if (dsack) {
+            c.rtt.stopTiming();
+        } else if (!rttSample(o)) {
             c.rtt.acked(ack, nowNanos);
         }
         c.backoffCount = 0;
@@ -441,6 +461,52 @@ final class TcpInput {
     }
 
     /**
+     * A D-SACK (RFC 2883): the peer got something twice. RACK widens its reordering window
+     * (RFC 8985 §6.2 step 4); when the duplicates account for every byte retransmitted since
+     * the window was last reduced, the reduction was needless and is undone (RFC 3708).
+     */
+    private void duplicateReported(TcpOptions o) {
+        c.counters.increment(TcpCounter.DSACKS_RECEIVED);
+        c.rack.dsackReceived();
+        if (c.undo.duplicateReported((o.sackRight[0] - o.sackLeft[0]) & 0xFFFF_FFFFL)) {
+            undoCongestionResponse();
+        }
+    }
+
+    /**
+     * F-RTO (RFC 5682 §3.1, the SACK version, as Linux applies it): after a timeout, an ACK or
+     * SACK of data sent before it and never retransmitted shows not everything was lost, so
+     * the timeout was spurious: the window comes back and nothing more is deemed lost. Once
+     * everything outstanding at the timeout is acknowledged without that, it was real.
+     */
+    private void spuriousTimeoutCheck(int ack) {
+        if (!c.rack.watchingOriginals()) {
+            return;
+        }
+        if (c.rack.takeOriginalDelivered()) {
+            c.counters.increment(TcpCounter.SPURIOUS_TIMEOUTS);
+            c.rack.stopWatchingOriginals();
+            c.rack.clearLost();
+            c.recovery.timeoutUndone(c.sndUna);
+            undoCongestionResponse();
+            c.backoffCount = 0; // as Linux: the RTO's backoff goes with it
+            if (c.sndUna != c.sndMax) {
+                c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
+            }
+        } else if (Seq.ge(ack, c.rack.originalsEnd())) {
+            c.rack.stopWatchingOriginals();
+        }
+    }
+
+    private void undoCongestionResponse() {
+        if (c.undo.armed()) {
+            c.counters.increment(TcpCounter.CONGESTION_UNDOS);
+            c.cc.undo(c.undo.priorCwndBytes(), c.undo.priorSsthreshBytes());
+            c.undo.undone();
+        }
+    }
+
+    /**
      * RFC 8985 §6.2: RACK marks what is lost; the first loss outside a recovery starts one (RFC
      * 6675 §5), and a segment whose reordering window has not run out yet arms the timer (§6.3).
      */
@@ -481,6 +547,7 @@ final class TcpInput {
      */
     private void enterRecovery(long nowNanos) {
         long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        c.undo.begin(c.cc.cwnd(), c.cc.ssthresh());
         c.recovery.enter(c.sndMax);
         c.cc.onFastRecovery(flight, c.mss, nowNanos);
         c.counters.increment(TcpCounter.FAST_RETRANSMITS);
@@ -595,10 +662,24 @@ final class TcpInput {
         }
     }
 
+    /**
+     * RFC 2883 §4: data received twice is reported in the first SACK block of the next segment
+     * (a D-SACK), so the sender can tell a needless retransmission; the ACK goes at once.
+     */
+    private void duplicateReceived(int left, int right) {
+        if (c.sackOk) {
+            c.dsackPending = true;
+            c.dsackLeft = left;
+            c.dsackRight = right;
+            c.ackPending = true;
+        }
+    }
+
     /** Data above RCV.NXT: kept in its place in the buffer, and ACKed at once (RFC 5681 §4.2: a dup ACK). */
     private void acceptOutOfOrder(MemorySegment s, long dataOff, int dataLen, int seq) {
         if (c.outOfOrder.covers(seq, seq + dataLen)) {
             c.counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
+            duplicateReceived(seq, seq + dataLen);
         } else if (c.outOfOrder.add(seq, seq + dataLen)) {
             c.receiveBuffer.put(c.receiveBuffer.size() + (seq - c.rcvNxt), s, dataOff, dataLen);
             c.counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);

@@ -106,6 +106,9 @@ final class TcpOutput {
      */
     void retransmitAfterTimeout() {
         long flight = (c.sndMax - c.sndUna) & 0xFFFF_FFFFL;
+        if (c.backoffCount <= 1 && !c.recovery.inRecovery()) {
+            c.undo.begin(c.cc.cwnd(), c.cc.ssthresh()); // a recovery under way keeps its own
+        }
         c.cc.onTimeout(flight, c.mss, c.now());
         c.recovery.timeout(c.sndMax); // RFC 5681 §3.1: the loss window is one segment, nothing more
         c.rtt.stopTiming(); // Karn: no samples from retransmissions
@@ -119,6 +122,7 @@ final class TcpOutput {
                 c.scoreboard.reset(c.sndUna);
             }
             c.rack.markLostOnTimeout(c.now(), c.rack.reoWndNs(true, c.rtt.srttNs()), again);
+            c.rack.watchOriginals(c.sndMax); // F-RTO (RFC 5682 §3.1): was it spurious?
             retransmitFirstLost(); // the loss window: one segment, whatever the pipe says
         } else {
             c.sndNxt = c.sndUna;
@@ -209,6 +213,7 @@ final class TcpOutput {
         c.counters.increment(TcpCounter.RETRANSMITS);
         c.rtt.retransmitted(seq, end + 1);
         c.rack.retransmitted(seq, end + (fin ? 1 : 0), c.now());
+        c.undo.retransmitted(end - seq);
         return true;
     }
 
@@ -321,6 +326,7 @@ final class TcpOutput {
                 c.rtt.retransmitted(c.sndNxt, c.sndNxt + (int) len + 1);
                 if (c.sackOk) {
                     c.rack.retransmitted(c.sndNxt, end, c.now());
+                    c.undo.retransmitted(len);
                 }
             } else {
                 if (!c.timestampsOk && len > 0) {
@@ -359,7 +365,7 @@ final class TcpOutput {
      * every TCP option (RFC 9293 §3.7.1, RFC 6691), or the datagram exceeds the path MTU.
      */
     int maxPayload() {
-        int blocks = c.sackOk ? Math.min(c.outOfOrder.count(), c.timestampsOk ? 3 : 4) : 0;
+        int blocks = c.sackOk ? Math.min(c.outOfOrder.count() + (c.dsackPending ? 1 : 0), c.timestampsOk ? 3 : 4) : 0;
         return blocks == 0 ? c.mss : Math.max(1, c.mss - (4 + 8 * blocks)); // NOP NOP kind len + blocks
     }
 
@@ -416,8 +422,14 @@ final class TcpOutput {
             opt.tsVal = c.tsNow();
             opt.tsEcr = (flags & Tcp.ACK) != 0 ? c.tsRecent : 0;
         }
-        if (!syn && c.sackOk && c.outOfOrder.count() > 0 && (flags & Tcp.RST) == 0) {
+        if (!syn && c.sackOk && (c.outOfOrder.count() > 0 || c.dsackPending) && (flags & Tcp.RST) == 0) {
             int max = c.timestampsOk ? 3 : 4;
+            if (c.dsackPending) {
+                opt.addSackBlock(c.dsackLeft, c.dsackRight); // RFC 2883 §4: the D-SACK block first
+                c.dsackPending = false;
+                c.counters.increment(TcpCounter.DSACKS_SENT);
+                max--;
+            }
             int n = c.outOfOrder.sackBlocks(c.sackLeft, c.sackRight, max);
             for (int i = 0; i < n; i++) {
                 opt.addSackBlock(c.sackLeft[i], c.sackRight[i]);

@@ -152,4 +152,30 @@ class RackTest {
         r.recoveryEnded();
         assertEquals(7 * MS / 4, r.reoWndNs(false, 100 * MS));
     }
+
+    @Test
+    void rfc5682_aNeverRetransmittedSegmentDeliveredAfterATimeoutShowsItSpurious() {
+        Rack r = sent(4);
+        r.markLostOnTimeout(100 * MS, 0, true);
+        r.watchOriginals(seg(4));
+        r.retransmitted(seg(0), seg(1), 100 * MS);
+        r.cumulativeAck(seg(1), 110 * MS);
+        assertFalse(r.takeOriginalDelivered(), "only the retransmission was acknowledged");
+        r.cumulativeAck(seg(3), 111 * MS);
+        assertTrue(r.takeOriginalDelivered(), "segments 1 and 2 went once and arrived: not all was lost");
+        r.clearLost();
+        assertEquals(0, r.lostBytes());
+        assertEquals(-1, r.firstLost(), "segment 3 is in flight again, not lost");
+    }
+
+    @Test
+    void rfc5682_segmentsSentAfterTheTimeoutDoNotCount() {
+        Rack r = sent(2);
+        r.markLostOnTimeout(100 * MS, 0, true);
+        r.watchOriginals(seg(2));
+        r.retransmitted(seg(0), seg(2), 100 * MS);
+        r.sentNew(seg(2), seg(3), 101 * MS);
+        r.sacked(seg(2), seg(3), 111 * MS);
+        assertFalse(r.takeOriginalDelivered());
+    }
 }

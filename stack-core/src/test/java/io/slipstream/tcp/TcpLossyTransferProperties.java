@@ -27,10 +27,7 @@ class TcpLossyTransferProperties {
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 3_600_000));
             long ms = (net.clock.nanoTime() - start) / 1_000_000L;
             if (Boolean.getBoolean("tcp.lossy.report")) {
-                System.out.printf("lossy loss=%.2f seed=%d ms=%d rto=%d fast=%d retx=%d tlp=%d%n", loss, seed, ms,
-                        net.a.layer.counters().get(TcpCounter.RTO_EXPIRIES),
-                        net.a.layer.counters().get(TcpCounter.FAST_RETRANSMITS),
-                        net.a.layer.counters().get(TcpCounter.RETRANSMITS), 0L);
+                System.out.printf("lossy loss=%.2f seed=%d ms=%d %s%n", loss, seed, ms, net.a.layer.counters());
             }
             return ms;
         }

@@ -172,6 +172,17 @@ class TcpStreamProperties {
         exchange(307880L, c, c, 0.19, 0.02, 0.1, 3, 1540, 1540, 2, true).close();
     }
 
+    /**
+     * A sample of the small-buffers property that stalled: a timeout found spurious (RFC 5682)
+     * re-armed the retransmission timer with nothing in flight, so a FIN waiting behind a zero
+     * window never got the persist timer and was never sent.
+     */
+    @Example
+    void rfc5682_undoneTimeoutLeavesAZeroWindowToThePersistTimer() {
+        TcpConfig c = cfg("rcvbuf", "1024", "sndbuf", "1025");
+        exchange(-210L, c, c, 0.11, 0.02, 0.1, 3, 1537, 2051, 3, true).close();
+    }
+
     @Property
     void streamsArriveIntactAcrossSequenceWrap(@ForAll long seed, @ForAll @IntRange(min = 1, max = 40_000) int beforeWrapA,
                                                @ForAll @DoubleRange(max = 0.1) double loss,
