@@ -25,6 +25,7 @@ public record TcpConfig(
         int receiveBuffer,
         int sendBuffer,
         int synBacklog,
+        int synPerPoll,
         long keepAliveIdleMs,
         long keepAliveIntervalMs,
         int keepAliveCount,
@@ -62,6 +63,7 @@ public record TcpConfig(
     public static final Setting.Whole RCVBUF = new Setting.Whole(PREFIX + "rcvbuf", 256 * 1024, 1024, 1 << 30, "bytes");
     public static final Setting.Whole SNDBUF = new Setting.Whole(PREFIX + "sndbuf", 256 * 1024, 1024, 1 << 30, "bytes");
     public static final Setting.Whole SYN_BACKLOG = new Setting.Whole(PREFIX + "syn.backlog", 128, 1, 1 << 20, "connections");
+    public static final Setting.Whole SYN_PER_POLL = new Setting.Whole(PREFIX + "syn.per.poll", 16, 1, 1 << 20, "SYNs");
     public static final Setting.Whole KEEPALIVE_IDLE_MS =
             new Setting.Whole(PREFIX + "keepalive.idle.ms", 7_200_000, 1, Long.MAX_VALUE / 1_000_000, "ms");
     public static final Setting.Whole KEEPALIVE_INTERVAL_MS =
@@ -83,7 +85,7 @@ public record TcpConfig(
     public static TcpConfig from(Settings s) {
         return new TcpConfig(RTO_MIN_MS.read(s), RTO_MAX_MS.read(s), RTO_INITIAL_MS.read(s), RETRIES.readInt(s),
                 SYN_RETRIES.readInt(s), DELACK_MS.read(s), QUICKACK_SEGMENTS.readInt(s), CC.read(s), MSL_MS.read(s),
-                RCVBUF.readInt(s), SNDBUF.readInt(s), SYN_BACKLOG.readInt(s), KEEPALIVE_IDLE_MS.read(s),
+                RCVBUF.readInt(s), SNDBUF.readInt(s), SYN_BACKLOG.readInt(s), SYN_PER_POLL.readInt(s), KEEPALIVE_IDLE_MS.read(s),
                 KEEPALIVE_INTERVAL_MS.read(s), KEEPALIVE_COUNT.readInt(s), TIMESTAMPS.read(s), WINDOW_SCALING.read(s),
                 SACK.read(s), CHALLENGE_ACK_LIMIT.readInt(s), PORTS_MIN.readInt(s), PORTS_MAX.readInt(s));
     }

@@ -34,6 +34,11 @@ public enum TcpCounter {
      * of the first segment carries the cookie again), as Linux does.
      */
     DROP_COOKIE_CHECK,
+    /**
+     * SYNs to listeners beyond {@code slipstream.tcp.syn.per.poll} in one poll pass: dropped
+     * unanswered (a flood), so established connections' segments in the pass are not delayed.
+     */
+    DROP_SYN_BUDGET,
     /** SYN with FIN to a listener: dropped without an answer, as Linux does. */
     DROP_SYN_FIN,
     /**

@@ -57,6 +57,9 @@ public final class TcpLayer extends TransportLayer {
     private final SipHash isnHash;
     private final SipHash portHash;
     private final SipHash cookieHash;
+    /** Whether a receive batch (one poll pass's frames) is under way, and the SYNs it handled. */
+    private boolean inBatch;
+    private int synsThisBatch;
     /** ACKs that wait for the end of the receive batch. */
     final HeldAcks heldAcks = new HeldAcks();
     private final LongObjectHashMap<TcpConnection> connections = new LongObjectHashMap<>();
@@ -453,6 +456,8 @@ public final class TcpLayer extends TransportLayer {
     @Override
     public void receiveBatch(boolean begins) {
         assert lockHeld();
+        inBatch = begins;
+        synsThisBatch = 0;
         if (begins) {
             heldAcks.batchBegins();
         } else {
@@ -571,6 +576,12 @@ public final class TcpLayer extends TransportLayer {
             // SYN+FIN opens nothing real (scanners, evasion): Linux discards it, so Slipstream
             // does too, rather than keep the FIN for after the handshake (RFC 9293 §3.10.7.2)
             counters.increment(TcpCounter.DROP_SYN_FIN);
+            return;
+        }
+        if (inBatch && ++synsThisBatch > config.synPerPoll()) {
+            // a SYN flood: the rest of this pass's frames (established connections' segments)
+            // go first; the SYN is dropped unanswered and its client retries
+            counters.increment(TcpCounter.DROP_SYN_BUDGET);
             return;
         }
         if (l.acceptQueueFull()) {

@@ -150,9 +150,41 @@ class TcpListenOverloadTest {
         }
     }
 
+    /**
+     * A SYN flood: in one poll pass only slipstream.tcp.syn.per.poll SYNs cost a half-open
+     * connection (or a cookie); the rest are dropped unanswered and counted, and an established
+     * connection's segment in the same pass is still taken. The next pass has a new budget.
+     */
+    @Test
+    void synProcessingIsBoundedPerPoll() {
+        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("syn.per.poll", "16"))) {
+            TcpConnection[] c = TcpFixtures.connect(net);
+            TcpListener l = net.b.layer.listen(PORT + 1, 300);
+            net.dropFilter = s -> !s.fromA() && s.sourcePort() == PORT + 1; // SYN-ACKs go nowhere
+            net.b.layer.receiveBatch(true);
+            for (int i = 0; i < 40; i++) {
+                synFromTo(net, 2000 + i, PORT + 1, 100 + i);
+            }
+            int rcvNxt = c[1].rcvNxt();
+            TcpFixtures.inject(net, c[1], c[0].sndNxt(), c[0].rcvNxt(), Tcp.ACK | Tcp.PSH, 1000, null, new byte[10]);
+            net.b.layer.receiveBatch(false);
+            assertEquals(16, l.halfOpen);
+            assertEquals(24, net.b.layer.counters().get(TcpCounter.DROP_SYN_BUDGET));
+            assertEquals(rcvNxt + 10, c[1].rcvNxt(), "the established connection's data in the same pass was taken");
+            net.b.layer.receiveBatch(true);
+            synFromTo(net, 3000, PORT + 1, 500);
+            net.b.layer.receiveBatch(false);
+            assertEquals(17, l.halfOpen, "a new pass, a new budget");
+        }
+    }
+
+    private static void synFromTo(TcpTestNetwork net, int port, int listenPort, int isn) {
+        net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
+                TcpTestNetwork.ADDRESS_B, port, listenPort, isn, 0, Tcp.SYN, 1000, null, new byte[0]));
+    }
+
     /** A SYN from {@code port} with initial sequence number {@code isn}, delivered to B's listener. */
     private static void synFrom(TcpTestNetwork net, int port, int isn) {
-        net.b.receive(TcpTestNetwork.ADDRESS_A, TcpTestNetwork.craft(TcpTestNetwork.ADDRESS_A,
-                TcpTestNetwork.ADDRESS_B, port, PORT, isn, 0, Tcp.SYN, 1000, null, new byte[0]));
+        synFromTo(net, port, PORT, isn);
     }
 }
