@@ -153,11 +153,17 @@ class RackTest {
         assertEquals(7 * MS / 4, r.reoWndNs(false, 100 * MS));
     }
 
+    /** {@code n} segments sent, all deemed lost by an RTO at 100 ms, F-RTO watching them. */
+    private static Rack timedOut(int n) {
+        Rack r = sent(n);
+        r.markLostOnTimeout(100 * MS, 0, true);
+        r.watchOriginals(seg(n));
+        return r;
+    }
+
     @Test
     void rfc5682_aNeverRetransmittedSegmentDeliveredAfterATimeoutShowsItSpurious() {
-        Rack r = sent(4);
-        r.markLostOnTimeout(100 * MS, 0, true);
-        r.watchOriginals(seg(4));
+        Rack r = timedOut(4);
         r.retransmitted(seg(0), seg(1), 100 * MS);
         r.cumulativeAck(seg(1), 110 * MS);
         assertFalse(r.takeOriginalDelivered(), "only the retransmission was acknowledged");
@@ -170,9 +176,7 @@ class RackTest {
 
     @Test
     void rfc5682_segmentsSentAfterTheTimeoutDoNotCount() {
-        Rack r = sent(2);
-        r.markLostOnTimeout(100 * MS, 0, true);
-        r.watchOriginals(seg(2));
+        Rack r = timedOut(2);
         r.retransmitted(seg(0), seg(2), 100 * MS);
         r.sentNew(seg(2), seg(3), 101 * MS);
         r.sacked(seg(2), seg(3), 111 * MS);

@@ -64,6 +64,23 @@ final class TcpFixtures {
         return new TcpConnection[] {client, server[0]};
     }
 
+    /**
+     * A connected pair (TCP_NODELAY) whose congestion window a first 60 KB transfer opened,
+     * everything acknowledged and the capture cleared: for loss-recovery tests on a delayed link.
+     */
+    static TcpConnection[] warmPair(TcpTestNetwork net) {
+        TcpConnection[] c = connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
+        transfer(net, c[0], c[1], new byte[60_000], 10_000);
+        assertTrue(net.runUntil(() -> c[0].sndUna() == c[0].sndMax(), 10_000), "everything acknowledged");
+        net.runFor(100);
+        net.clearCaptured();
+        return c;
+    }
+
+    static long counter(TcpTestNetwork.Node n, TcpCounter c) {
+        return n.layer.counters().get(c);
+    }
+
     /** A connection from A accepted on B's listener, which stays open for more. */
     record Accepted(TcpListener listener, TcpConnection client, TcpConnection server) {}
 

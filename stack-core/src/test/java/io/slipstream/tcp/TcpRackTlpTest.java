@@ -13,14 +13,6 @@ import org.junit.jupiter.api.Test;
 /** RACK-TLP (RFC 8985) between two stacks: losses repaired without waiting for the RTO. */
 class TcpRackTlpTest {
 
-    /** A connected pair on a 10 ms (each way) link, A's window opened by a first transfer. */
-    private static TcpConnection[] warmPair(TcpTestNetwork net) {
-        TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
-        TcpFixtures.transfer(net, c[0], c[1], new byte[60_000], 10_000);
-        net.clearCaptured();
-        return c;
-    }
-
     /** Drops A's data segments starting at these sequence numbers, the n-th transmission of each (1 = first). */
     private static void dropTransmissions(TcpTestNetwork net, Map<Integer, Integer> seqToTimes) {
         Map<Integer, Integer> seen = new HashMap<>();
@@ -33,27 +25,23 @@ class TcpRackTlpTest {
         };
     }
 
-    private static long counter(TcpTestNetwork.Node n, TcpCounter c) {
-        return n.layer.counters().get(c);
-    }
-
     @Test
     void rfc8985_lossBelowTheLastSegmentIsRepairedWithoutAnRto() {
         try (TcpTestNetwork net = new TcpTestNetwork(81, TcpFixtures.config()).delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             int mss = c[0].mss();
             dropTransmissions(net, Map.of(c[0].sndMax(), 1));
             byte[] data = TcpFixtures.pattern(2 * mss, 1); // two segments: one duplicate ACK only
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
-            assertEquals(0, counter(net.a, TcpCounter.RTO_EXPIRIES));
-            assertEquals(1, counter(net.a, TcpCounter.FAST_RETRANSMITS), "RACK's reordering window ran out");
+            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.FAST_RETRANSMITS), "RACK's reordering window ran out");
         }
     }
 
     @Test
     void rfc8985_tailLossIsProbedAndRepairedWithoutAnRto() {
         try (TcpTestNetwork net = new TcpTestNetwork(82, TcpFixtures.config()).delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             int mss = c[0].mss();
             int first = c[0].sndMax();
             // the last two of six segments vanish: no ACK comes back for them
@@ -61,8 +49,8 @@ class TcpRackTlpTest {
             long start = net.clock.nanoTime();
             byte[] data = TcpFixtures.pattern(6 * mss, 2);
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
-            assertEquals(0, counter(net.a, TcpCounter.RTO_EXPIRIES));
-            assertEquals(1, counter(net.a, TcpCounter.TAIL_LOSS_PROBES));
+            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.TAIL_LOSS_PROBES));
             long tookNs = net.clock.nanoTime() - start;
             assertTrue(tookNs < c[0].retransmissionTimeoutNanos(), "repaired in " + tookNs / 1_000_000 + " ms, sooner than an RTO");
         }
@@ -72,13 +60,13 @@ class TcpRackTlpTest {
     void rfc8985_lostRetransmissionIsRepairedWithoutAnRto() {
         try (TcpTestNetwork net = new TcpTestNetwork(83, TcpFixtures.config("sndbuf", "262144", "rcvbuf", "262144"))
                 .delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             int mss = c[0].mss();
             int victim = c[0].sndMax() + 5 * mss;
             dropTransmissions(net, Map.of(victim, 2)); // the segment and its first retransmission
             byte[] data = TcpFixtures.pattern(200_000, 3);
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 60_000));
-            assertEquals(0, counter(net.a, TcpCounter.RTO_EXPIRIES));
+            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
             long sends = net.captured().stream().filter(s -> s.fromA() && s.seq() == victim).count();
             assertEquals(3, sends, "sent, resent, and resent again once RACK saw the retransmission lost");
         }

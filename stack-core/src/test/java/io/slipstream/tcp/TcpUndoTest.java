@@ -13,26 +13,14 @@ import org.junit.jupiter.api.Test;
 
 /** D-SACK (RFC 2883) between two stacks, and the undo of needless reductions (RFC 3708, RFC 5682 F-RTO). */
 class TcpUndoTest {
-    private static TcpConnection[] warmPair(TcpTestNetwork net) {
-        TcpConnection[] c = TcpFixtures.connect(net, TcpConnectOptions.DEFAULT.withNoDelay(true));
-        TcpFixtures.transfer(net, c[0], c[1], new byte[60_000], 10_000);
-        assertTrue(net.runUntil(() -> c[0].sndUna() == c[0].sndMax(), 10_000), "everything acknowledged");
-        net.runFor(100);
-        net.clearCaptured();
-        return c;
-    }
-
-    private static long counter(TcpTestNetwork.Node n, TcpCounter c) {
-        return n.layer.counters().get(c);
-    }
 
     @Test
     void rfc2883_dataReceivedTwiceIsReportedInTheFirstSackBlock() {
         try (TcpTestNetwork net = new TcpTestNetwork(91, TcpFixtures.config()).delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             int seq = c[0].sndMax();
             // B's ACKs of one segment vanish until A resends it (a probe or the RTO)
-            net.dropFilter = s -> !s.fromA() && counter(net.a, TcpCounter.RETRANSMITS) == 0;
+            net.dropFilter = s -> !s.fromA() && TcpFixtures.counter(net.a, TcpCounter.RETRANSMITS) == 0;
             c[0].send(ByteBuffer.wrap(new byte[100]));
             assertTrue(net.runUntil(() -> c[0].sndUna() == seq + 100, 10_000));
             TcpTestNetwork.Segment last = TcpFixtures.sentBy(net, c[1]).getLast();
@@ -41,8 +29,8 @@ class TcpUndoTest {
             assertTrue(o.sackBlockCount >= 1, "a D-SACK block: " + last);
             assertEquals(seq, o.sackLeft[0]);
             assertEquals(seq + 100, o.sackRight[0], "the duplicate, below the cumulative ACK");
-            assertEquals(1, counter(net.b, TcpCounter.DSACKS_SENT));
-            assertEquals(1, counter(net.a, TcpCounter.DSACKS_RECEIVED));
+            assertEquals(1, TcpFixtures.counter(net.b, TcpCounter.DSACKS_SENT));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.DSACKS_RECEIVED));
         }
     }
 
@@ -55,15 +43,15 @@ class TcpUndoTest {
     void rfc5682_spuriousTimeoutIsUndone() {
         try (TcpTestNetwork net = new TcpTestNetwork(92, TcpFixtures.config("sndbuf", "262144", "rcvbuf", "262144"))
                 .delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             long cwndBefore = c[0].congestionWindow();
             // every ACK from B is lost until A's retransmission timer expires
-            net.dropFilter = s -> !s.fromA() && counter(net.a, TcpCounter.RTO_EXPIRIES) == 0;
+            net.dropFilter = s -> !s.fromA() && TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES) == 0;
             byte[] data = TcpFixtures.pattern(8 * c[0].mss(), 5);
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
             assertTrue(net.runUntil(() -> c[0].sndUna() == c[0].sndMax(), 10_000));
-            assertEquals(1, counter(net.a, TcpCounter.RTO_EXPIRIES));
-            assertEquals(1, counter(net.a, TcpCounter.SPURIOUS_TIMEOUTS));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.SPURIOUS_TIMEOUTS));
             assertTrue(c[0].congestionWindow() >= cwndBefore,
                     "the window came back: " + c[0].congestionWindow() + " >= " + cwndBefore);
         }
@@ -78,7 +66,7 @@ class TcpUndoTest {
     void rfc3708_dsackUndoesAReductionCausedByReordering() {
         try (TcpTestNetwork net = new TcpTestNetwork(93, TcpFixtures.config("sndbuf", "262144", "rcvbuf", "262144"))
                 .delay(10, 0)) {
-            TcpConnection[] c = warmPair(net);
+            TcpConnection[] c = TcpFixtures.warmPair(net);
             long cwndBefore = c[0].congestionWindow();
             int victim = c[0].sndMax();
             List<TcpTestNetwork.Segment> held = new ArrayList<>();
@@ -90,12 +78,12 @@ class TcpUndoTest {
                 return false;
             };
             c[0].send(ByteBuffer.wrap(TcpFixtures.pattern(6 * c[0].mss(), 6)));
-            assertTrue(net.runUntil(() -> counter(net.a, TcpCounter.FAST_RETRANSMITS) == 1, 1_000));
+            assertTrue(net.runUntil(() -> TcpFixtures.counter(net.a, TcpCounter.FAST_RETRANSMITS) == 1, 1_000));
             net.runFor(15); // the retransmission arrives and fills the hole
             net.b.receive(held.get(0).source(), held.get(0).bytes()); // then the original
             net.runFor(100);
-            assertEquals(1, counter(net.b, TcpCounter.DSACKS_SENT));
-            assertEquals(1, counter(net.a, TcpCounter.CONGESTION_UNDOS));
+            assertEquals(1, TcpFixtures.counter(net.b, TcpCounter.DSACKS_SENT));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.CONGESTION_UNDOS));
             assertTrue(c[0].congestionWindow() >= cwndBefore,
                     "the window came back: " + c[0].congestionWindow() + " >= " + cwndBefore);
             assertEquals(c[0].sndMax(), c[0].sndUna());
