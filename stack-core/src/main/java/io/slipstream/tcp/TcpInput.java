@@ -616,6 +616,8 @@ final class TcpInput {
             c.release(); // nothing more to read or send: the 2·MSL wait keeps only the state
         }
         c.timers.cancel(c.retransmitTimer);
+        c.timers.cancel(c.reorderTimer);
+        c.timers.cancel(c.probeTimer);
         c.timers.cancel(c.keepAliveTimer);
         c.timers.scheduleIn(c.closeTimer, 2 * c.config.mslMs() * 1_000_000L);
         c.ackPending = true;
