@@ -19,18 +19,35 @@ class TcpLossyTransferProperties {
 
     /** Transfers {@link #BYTES} from A to B at {@code loss}; returns the virtual milliseconds. */
     static long transferMillis(long seed, double loss) {
-        try (TcpTestNetwork net = new TcpTestNetwork(seed, TcpFixtures.config()).capture(false)
+        boolean report = Boolean.getBoolean("tcp.lossy.report");
+        try (TcpTestNetwork net = new TcpTestNetwork(seed, TcpFixtures.config()).capture(report)
                 .delay(10, 0).impair(loss, 0, 0)) {
             TcpConnection[] c = TcpFixtures.connect(net);
             byte[] data = TcpFixtures.pattern(BYTES, seed);
             long start = net.clock.nanoTime();
             assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 3_600_000));
             long ms = (net.clock.nanoTime() - start) / 1_000_000L;
-            if (Boolean.getBoolean("tcp.lossy.report")) {
-                System.out.printf("lossy loss=%.2f seed=%d ms=%d %s%n", loss, seed, ms, net.a.layer.counters());
+            if (report) {
+                System.out.printf("lossy loss=%.2f seed=%d ms=%d idleGapsOver150ms=%d %s%n", loss, seed, ms,
+                        idleGaps(net, start), net.a.layer.counters());
             }
             return ms;
         }
+    }
+
+    /** Pauses of more than 150 ms between A's data segments since {@code startNs}: waits for an RTO. */
+    private static int idleGaps(TcpTestNetwork net, long startNs) {
+        int gaps = 0;
+        long last = startNs;
+        for (TcpTestNetwork.Segment s : net.captured()) {
+            if (s.fromA() && s.payloadLength() > 0 && s.sentAtNanos() >= startNs) {
+                if (s.sentAtNanos() - last > 150_000_000L) {
+                    gaps++;
+                }
+                last = s.sentAtNanos();
+            }
+        }
+        return gaps;
     }
 
     /** The figures docs/TCP.md quotes: seeds 1–10 at each rate, printed with -Dtcp.lossy.report=true. */
