@@ -9,6 +9,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,6 +23,23 @@ import org.junit.jupiter.params.provider.MethodSource;
  * tolerance model ({@link ToleranceModel}).
  */
 class ReplayMemoryTest {
+    /**
+     * Replays in which Slipstream differs from the recording in a way docs/COMPATIBILITY.md
+     * ("Against the Linux kernel's own recordings") explains, each with exactly the divergences
+     * it shows: any other divergence still fails, and so does the listed one disappearing (then
+     * the entry goes). Keyed by capture file and the live end's role.
+     */
+    static final Map<String, List<String>> KNOWN = Map.of(
+            // RACK marks the hole lost once three segments above it are SACKed (RFC 8985 §6.2,
+            // reo_wnd 0 at DupThresh); in the recording the reordered segment filled it first
+            "reordering.client.pcap/CLIENT", List.of(
+                    "packet #- (live #-) bytes retransmitted (relative SEQ ranges): expected [], got [2897-4345]"),
+            // recorded with the kernel's tail loss probes off (tcp_early_retrans=0); Slipstream
+            // probes the tail as the window closes, as the kernel did with them on
+            "zero-window-probes.pcap/CLIENT", List.of(
+                    "packet #- (live #-) bytes retransmitted (relative SEQ ranges): expected [], got [73849-75297, 151185-152633, 162769-163841]",
+                    "packet #- (live #-) keepalive or window probes sent: expected 2, got 0"));
+
     static Stream<Arguments> conversations() throws IOException, URISyntaxException {
         Path dir = Path.of(ReplayMemoryTest.class.getResource("/replay").toURI());
         List<String> files;
@@ -46,7 +64,10 @@ class ReplayMemoryTest {
     void slipstreamReproducesTheKernel(String file, Role role) throws Exception {
         Conversation c = Conversation.load(file);
         try (MemoryTarget target = new MemoryTarget(AppScript.derive(c, role).setup())) {
-            assertReproduces(c, role, target, "memory");
+            Replayer.Result r = Replayer.replay(c, role, target);
+            r.writeReport("memory");
+            List<String> got = r.divergences().stream().map(Divergence::toString).toList();
+            assertEquals(KNOWN.getOrDefault(file + "/" + role, List.of()), got, r::report);
         }
     }
 

@@ -12,6 +12,12 @@ package io.slipstream.tcp;
 final class TailLossProbe {
     /** RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time a lone segment may wait at the peer. */
     static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
+    /**
+     * Added to 2·SRTT when the ACK is not expected to be delayed, as Linux adds two jiffies
+     * (TCP_TIMEOUT_MIN in tcp_schedule_loss_probe): on a sub-millisecond path 2·SRTT alone is
+     * shorter than the jitter of a receiver's scheduling, and probes would fire where Linux's do not.
+     */
+    static final long PTO_MARGIN_NS = 2_000_000L;
     /** RFC 8985 §7.2: the PTO before any RTT was measured. */
     static final long INITIAL_PTO_NS = 1_000_000_000L;
 
@@ -22,13 +28,13 @@ final class TailLossProbe {
     /**
      * RFC 8985 §7.2: PTO = 2·SRTT, plus WCDelAckT when the peer may delay its ACK of the flight
      * (the RFC says one segment; a receiver may hold its ACK until a second full-sized segment,
-     * RFC 5681 §4.2, so less than two full segments counts), never later than the RTO would fire
-     * ({@code rtoRemainingNs}).
+     * RFC 5681 §4.2, so less than two full segments counts) and {@link #PTO_MARGIN_NS} otherwise,
+     * never later than the RTO would fire ({@code rtoRemainingNs}).
      */
     static long ptoNs(long srttNs, boolean ackMayBeDelayed, long rtoRemainingNs) {
         long pto = srttNs > 0 ? 2 * srttNs : INITIAL_PTO_NS;
-        if (ackMayBeDelayed) {
-            pto += WORST_CASE_DELAYED_ACK_NS;
+        if (srttNs > 0) {
+            pto += ackMayBeDelayed ? WORST_CASE_DELAYED_ACK_NS : PTO_MARGIN_NS;
         }
         return Math.max(1, Math.min(pto, rtoRemainingNs));
     }

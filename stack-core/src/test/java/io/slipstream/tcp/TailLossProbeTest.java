@@ -11,8 +11,9 @@ class TailLossProbeTest {
     private static final long MS = 1_000_000L;
 
     @Test
-    void rfc8985_ptoIsTwoSrtt() {
-        assertEquals(20 * MS, TailLossProbe.ptoNs(10 * MS, false, 1_000 * MS));
+    void rfc8985_ptoIsTwoSrttAndLinuxsMargin() {
+        assertEquals(22 * MS, TailLossProbe.ptoNs(10 * MS, false, 1_000 * MS));
+        assertEquals(2 * MS + 100_000, TailLossProbe.ptoNs(50_000, false, 1_000 * MS), "a 50 µs path still waits 2 ms more");
     }
 
     @Test
