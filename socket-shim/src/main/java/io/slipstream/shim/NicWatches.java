@@ -47,6 +47,7 @@ final class NicWatches implements AutoCloseable {
     private static final int[] NONE = {};
 
     private final EpollSet epoll;
+    /** Walked by index on every select: no iterator per walk. */
     private final List<Watch> watches = new ArrayList<>(2);
 
     NicWatches(EpollSet epoll) {
@@ -59,7 +60,8 @@ final class NicWatches implements AutoCloseable {
 
     /** Starts marking the stacks still wanted; follow with {@link #want} for each and {@link #endUpdate}. */
     void update() {
-        for (Watch w : watches) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
             w.wanted = false;
         }
     }
@@ -69,7 +71,8 @@ final class NicWatches implements AutoCloseable {
         if (stack.isClosed()) {
             return;
         }
-        for (Watch w : watches) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
             if (w.stack == stack) {
                 w.wanted = true;
                 return;
@@ -93,7 +96,8 @@ final class NicWatches implements AutoCloseable {
 
     /** Whether a watched stack closed since the last update (which then drops it). */
     boolean anyClosed() {
-        for (Watch w : watches) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
             if (w.stack.isClosed()) {
                 return true;
             }
@@ -114,7 +118,8 @@ final class NicWatches implements AutoCloseable {
      */
     private long spinNanos() {
         long spin = 0;
-        for (Watch w : watches) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
             long s = w.stack.runtimeConfig().spinNanos();
             if (s < 0) {
                 return -1;
@@ -210,7 +215,8 @@ final class NicWatches implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Watch w : watches) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
             release(w);
         }
         watches.clear();

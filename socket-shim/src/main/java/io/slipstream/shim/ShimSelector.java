@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -55,8 +54,12 @@ final class ShimSelector extends AbstractSelector {
     private final ConcurrentLinkedQueue<ShimSelectionKey> updates = new ConcurrentLinkedQueue<>();
     /** Keys registered in the epoll set, by descriptor number (selecting thread only). */
     private final Map<Integer, ShimSelectionKey> byFd = new HashMap<>();
-    /** Keys whose channel is currently accelerated (selecting thread only). */
-    private final Set<ShimSelectionKey> accelerated = new LinkedHashSet<>();
+    /**
+     * Keys whose channel is currently accelerated, each once, in registration order (selecting
+     * thread only). A list walked by index: every select walks it, and an iterator per walk
+     * was most of a selector-driven server's heap per round trip.
+     */
+    private final ArrayList<ShimSelectionKey> accelerated = new ArrayList<>();
     /** The stacks of the accelerated keys, polled and watched (selecting thread only). */
     private final NicWatches nics;
     /** Keys changed or left since {@link #nics} last followed them (selecting thread only). */
@@ -215,8 +218,8 @@ final class ShimSelector extends AbstractSelector {
             return;
         }
         nics.update();
-        for (ShimSelectionKey k : accelerated) {
-            Stack s = k.shimChannel().stack();
+        for (int i = 0; i < accelerated.size(); i++) {
+            Stack s = accelerated.get(i).shimChannel().stack();
             if (s != null) {
                 nics.want(s);
             }
@@ -228,8 +231,8 @@ final class ShimSelector extends AbstractSelector {
     /** The one stack all accelerated keys are on, or null if none or several. */
     private Stack singleStack() {
         Stack only = null;
-        for (ShimSelectionKey k : accelerated) {
-            Stack s = k.shimChannel().stack();
+        for (int i = 0; i < accelerated.size(); i++) {
+            Stack s = accelerated.get(i).shimChannel().stack();
             if (s == null || (only != null && s != only)) {
                 return null;
             }
@@ -352,7 +355,9 @@ final class ShimSelector extends AbstractSelector {
                 }
             }
             if (ch.stack() != null) {
-                accelerated.add(key);
+                if (!accelerated.contains(key)) {
+                    accelerated.add(key);
+                }
             } else {
                 accelerated.remove(key);
             }
@@ -403,7 +408,8 @@ final class ShimSelector extends AbstractSelector {
     }
 
     private boolean anyAcceleratedReady() {
-        for (ShimSelectionKey k : accelerated) {
+        for (int i = 0; i < accelerated.size(); i++) {
+            ShimSelectionKey k = accelerated.get(i);
             if (k.isValid() && k.shimChannel().acceleratedReadyOps(k.interest()) != 0) {
                 return true;
             }
@@ -445,7 +451,8 @@ final class ShimSelector extends AbstractSelector {
 
     private int processAccelerated(Consumer<SelectionKey> action) {
         int updated = 0;
-        for (ShimSelectionKey key : accelerated) {
+        for (int i = 0; i < accelerated.size(); i++) {
+            ShimSelectionKey key = accelerated.get(i);
             if (key.isValid()) {
                 int ops = key.shimChannel().acceleratedReadyOps(key.interest()) | key.kernelReady;
                 key.kernelReady = 0;

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -103,6 +104,8 @@ public final class Sockets {
             || "x86_64".equals(System.getProperty("os.arch"));
     public static final long EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
     private static final long EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+    /** epoll_data as it lies in a packed epoll_event: made once, as every select reads it. */
+    private static final ValueLayout.OfLong EPOLL_DATA = JAVA_LONG.withByteAlignment(4);
 
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /** Non-blocking calls: no thread-state transition, and heap segments may be passed. */
@@ -312,7 +315,7 @@ public final class Sockets {
     /** epoll_ctl(2) with an event of {@code events} whose data is {@code data}; {@code event} is scratch. */
     public int epollCtl(int epfd, int op, int fd, int events, long data, MemorySegment event) {
         event.set(JAVA_INT, 0, events);
-        event.set(JAVA_LONG.withByteAlignment(4), EPOLL_DATA_OFFSET, data);
+        event.set(EPOLL_DATA, EPOLL_DATA_OFFSET, data);
         try {
             return (int) EPOLL_CTL.invokeExact(callState, epfd, op, fd, event);
         } catch (Throwable t) {
@@ -336,7 +339,7 @@ public final class Sockets {
 
     /** The data of entry {@code index} of an epoll_wait result array. */
     public static long epollData(MemorySegment events, int index) {
-        return events.get(JAVA_LONG.withByteAlignment(4), index * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+        return events.get(EPOLL_DATA, index * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
     }
 
     /** if_nametoindex(3): the interface's index, or 0 when there is none (errno set). */
