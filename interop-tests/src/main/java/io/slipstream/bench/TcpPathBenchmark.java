@@ -129,6 +129,8 @@ public class TcpPathBenchmark {
         @TearDown(Level.Trial)
         public void close() {
             discardPending();
+            link.a.close();
+            link.b.close();
             arena.close();
         }
     }

@@ -439,6 +439,7 @@ public final class Stack implements AutoCloseable {
             }
             runtime.close();
             udp.closeAll();
+            tcp.close();
             ip.close();
             link.close();
             nic.close();

@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
  * (out-of-order data) and committed later. Copies handle the wrap; nothing allocates.
  */
 final class ByteRing {
+    /** The memory the ring lives in, possibly larger than the ring (a {@link RingMemory} block). */
+    private final MemorySegment block;
     private final MemorySegment mem;
     /**
      * The same memory as a buffer, made once: application ByteBuffers are copied with the
@@ -21,9 +23,19 @@ final class ByteRing {
     private int size;
 
     ByteRing(MemorySegment mem) {
-        this.mem = mem;
+        this(mem, (int) mem.byteSize());
+    }
+
+    /** A ring of {@code capacity} bytes at the start of {@code block}. */
+    ByteRing(MemorySegment block, int capacity) {
+        this.block = block;
+        this.mem = block.asSlice(0, capacity);
         this.view = mem.asByteBuffer();
-        this.capacity = (int) mem.byteSize();
+        this.capacity = capacity;
+    }
+
+    MemorySegment block() {
+        return block;
     }
 
     int capacity() {

@@ -95,15 +95,17 @@ final class ReceiveWindow {
      * SWS avoidance) and never retreats. A SYN's window is never scaled (RFC 7323 §2.2).
      */
     int advertise(ByteRing buffer, int rcvNxt, int scale, int mssBytes, boolean syn) {
-        long free = spaceBytes(buffer);
-        if (buffer == null) {
-            return 0;
-        }
         if (syn) {
-            int field = (int) Math.min(free, MAX_FIELD);
+            // a half-open connection has no ring yet: the window of the empty one it will get
+            long space = buffer == null ? limitBytes : spaceBytes(buffer);
+            int field = (int) Math.min(space, MAX_FIELD);
             rightEdge = rcvNxt + field;
             return field;
         }
+        if (buffer == null) {
+            return 0; // released in TIME-WAIT
+        }
+        long free = spaceBytes(buffer);
         long current = Math.max(0, rightEdge - rcvNxt);
         long wnd = free - current >= Math.min(limitBytes / 2, mssBytes) ? free : current;
         long field = Math.min(wnd >> scale, MAX_FIELD);

@@ -9,7 +9,6 @@ import io.slipstream.time.Timers;
 import io.slipstream.wire.Ipv4;
 import io.slipstream.wire.Tcp;
 import io.slipstream.wire.TcpOptions;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -20,8 +19,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Not thread-safe: every method runs under the stack lock, and every field is guarded by it
  * (the entry points assert it when assertions are on). The data path (send, receive,
- * segment arrival, timers) allocates nothing; the buffers are off-heap rings allocated when
- * the connection is created and freed when it reaches CLOSED.
+ * segment arrival, timers) allocates nothing; the buffers are off-heap rings from the layer's
+ * {@link RingMemory}, taken once the connection can carry data (not while half-open) and given
+ * back when it reaches CLOSED ({@link ConnectionBuffers}).
  */
 public final class TcpConnection implements TcpSocket, Timer.Target {
     /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
@@ -75,7 +75,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     int sndWl1;
     int sndWl2;
     int sndScale;
-    ByteRing sendBuffer;
     /** Sequence number of the first byte in the send buffer. */
     int sendBufferSeq;
     boolean finQueued;
@@ -87,7 +86,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** The window offered: its right edge, SWS avoidance and auto-tuning. */
     final ReceiveWindow rcvWindow;
     int rcvScale;
-    ByteRing receiveBuffer;
     final SeqRanges outOfOrder = new SeqRanges(MAX_OOO_RANGES);
     boolean finReceived;
     boolean pendingFin;
@@ -153,8 +151,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     int lingerSeconds = -1;
     /** close() or abort() was called: nobody reads or writes any more, it finishes on its own. */
     boolean closedByApp;
-    private int receiveBufferBytes;
-    private int sendBufferBytes;
+    /** The send and receive rings (and their sizes). */
+    final ConnectionBuffers buffers;
 
     /** Segment arrival and sending, each in a file of its own; they work on this connection's state. */
     final TcpInput in = new TcpInput(this);
@@ -169,7 +167,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     final Timer keepAliveTimer = new Timer(this);
     /** TIME-WAIT, orphaned FIN-WAIT-2 and SO_LINGER deadline. */
     final Timer closeTimer = new Timer(this);
-    private Arena arena;
 
     /** Observes state changes (for tests and tracing). */
     @FunctionalInterface
@@ -189,9 +186,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
-        this.receiveBufferBytes = receiveBufferFor(options, config);
+        this.buffers = new ConnectionBuffers(layer.rings(), receiveBufferFor(options, config),
+                options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer());
         this.rcvWindow = new ReceiveWindow(options.receiveBuffer() == 0);
-        this.sendBufferBytes = options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer();
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
         this.keepAliveIdleNanos = config.keepAliveIdleMs() * 1_000_000L;
@@ -205,14 +202,13 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.advertisedMss = Math.max(64, Math.min(65535, mtu - TCP_IP_HEADERS));
     }
 
-    private void allocateBuffers() {
-        if (arena == null) {
-            rcvWindow.start(receiveBufferBytes);
-            arena = Arena.ofShared();
-            sendBuffer = new ByteRing(arena.allocate(sendBufferBytes, 64));
-            receiveBuffer = new ByteRing(arena.allocate(receiveBufferBytes, 64));
+    /** The rings, and RACK's records sized with the send ring, once data can flow (after ISS is chosen). */
+    void takeBuffers() {
+        if (buffers.take()) {
+            rcvWindow.start(buffers.receiveBytes());
             // a record per segment: a full buffer of 512-byte segments; beyond, records coarsen
-            rack = new Rack(Math.max(64, Math.min(sendBufferBytes / 512, 1 << 16)));
+            rack = new Rack(Math.max(64, Math.min(buffers.sendBytes() / 512, 1 << 16)));
+            rack.reset(iss);
         }
     }
 
@@ -220,8 +216,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Active open (RFC 9293 §3.10.1): sends the SYN. */
     void openActive() {
-        allocateBuffers();
         iss = layer.initialSequence(localAddress, localPort, remoteAddress, remotePort);
+        takeBuffers();
         tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
         sndUna = iss;
         sndNxt = iss + 1;
@@ -229,8 +225,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
-        rack.reset(iss);
-        rcvScale = config.windowScaling() ? scaleFor(receiveBufferBytes) : 0;
+        rcvScale = config.windowScaling() ? scaleFor(buffers.receiveBytes()) : 0;
         setState(TcpState.SYN_SENT);
         out.sendSyn(false);
         timers.scheduleIn(retransmitTimer, rtt.rtoNs());
@@ -239,7 +234,9 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Passive open from a listener's SYN (RFC 9293 §3.10.7.2). */
     void openPassive(Segment seg, int isn) {
-        allocateBuffers();
+        // no rings while half-open (a SYN flood must cost little): the SYN-ACK's window comes
+        // from the configured size, the rings when the handshake completes (TcpInput)
+        rcvWindow.start(buffers.receiveBytes());
         state = TcpState.LISTEN; // conceptually forked from the listener
         irs = seg.seq;
         rcvNxt = seg.seq + 1;
@@ -251,7 +248,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
-        rack.reset(iss);
         negotiate(seg.options, true);
         sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
         maxSndWnd = sndWnd;
@@ -265,10 +261,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         setState(TcpState.SYN_RECEIVED);
         if (seg.dataLength > 0) {
             // RFC 9293 §3.10.7.2: data on a SYN is queued for delivery after the handshake;
-            // the SYN-ACK acknowledges what fits the initial window
-            int n = Math.min(seg.dataLength, (int) Math.min(rcvWindow.spaceBytes(receiveBuffer), 65535));
-            receiveBuffer.put(0, seg.data, seg.dataOffset, n);
-            receiveBuffer.commit(n);
+            // the SYN-ACK acknowledges what fits the initial window (rare: the rings now)
+            takeBuffers();
+            int n = Math.min(seg.dataLength, (int) Math.min(rcvWindow.spaceBytes(buffers.receive), 65535));
+            buffers.receive.put(0, seg.data, seg.dataOffset, n);
+            buffers.receive.commit(n);
             rcvNxt += n;
         }
         out.sendSyn(true);
@@ -277,7 +274,6 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** A connection already established by a valid SYN cookie (no options beyond MSS). */
     void openFromCookie(int seq, int ack, int window, int cookieMss, TcpOptions ackOptions) {
-        allocateBuffers();
         tsOffset = layer.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
         // options the SYN offered travel in the low bits of our SYN-ACK's timestamp, which the
         // ACK echoes (as Linux does); without timestamps only the MSS survives
@@ -287,7 +283,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sackOk = config.sack() && (ackOptions.tsEcr & TcpLayer.COOKIE_SACK_BIT) != 0;
             windowScaleOk = config.windowScaling() && wscale != TcpLayer.COOKIE_NO_WSCALE;
             sndScale = windowScaleOk ? Math.min(wscale, TcpOptions.MAX_WINDOW_SCALE) : 0;
-            rcvScale = windowScaleOk ? scaleFor(receiveBufferBytes) : 0;
+            rcvScale = windowScaleOk ? scaleFor(buffers.receiveBytes()) : 0;
             tsRecent = ackOptions.tsVal;
             tsRecentNanos = now();
         }
@@ -301,14 +297,14 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = ack;
         recovery.start(iss);
         scoreboard.reset(iss);
-        rack.reset(iss);
+        takeBuffers();
         mss = Math.max(64, Math.min(cookieMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
         sndWnd = (long) window << sndScale; // the ACK's window is scaled
         maxSndWnd = sndWnd;
         sndWl1 = seq;
         sndWl2 = ack;
-        rcvWindow.rightEdge(rcvNxt + Math.min(receiveBuffer.free(), 65535));
+        rcvWindow.rightEdge(rcvNxt + Math.min(buffers.receive.free(), 65535));
         lastReceiveNanos = now();
         setState(TcpState.SYN_RECEIVED);
         setState(TcpState.ESTABLISHED);
@@ -323,7 +319,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         windowScaleOk = config.windowScaling() && o.windowScale >= 0;
         sndScale = windowScaleOk ? o.windowScale : 0;
         if (weAreResponding) {
-            rcvScale = windowScaleOk ? scaleFor(receiveBufferBytes) : 0;
+            rcvScale = windowScaleOk ? scaleFor(buffers.receiveBytes()) : 0;
         } else if (!windowScaleOk) {
             rcvScale = 0;
         }
@@ -390,7 +386,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     /** Whether {@link #receive} would return data, EOF or fail (never 0). */
     public boolean readable() {
-        return (receiveBuffer != null && receiveBuffer.size() > 0) || finReceived || inputShutdown
+        return (buffers.receive != null && buffers.receive.size() > 0) || finReceived || inputShutdown
                 || pendingError != null || (state == TcpState.CLOSED && connected());
     }
 
@@ -400,17 +396,17 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return true;
         }
         return (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && !outputShutdown
-                && sendBuffer.free() > 0;
+                && buffers.send.free() > 0;
     }
 
     /** Bytes buffered for the application to read. */
     public int available() {
-        return receiveBuffer == null ? 0 : receiveBuffer.size();
+        return buffers.receive == null ? 0 : buffers.receive.size();
     }
 
     /** Bytes queued but not yet acknowledged by the peer. */
     public int unacknowledged() {
-        return sendBuffer == null ? 0 : sendBuffer.size();
+        return buffers.send == null ? 0 : buffers.send.size();
     }
 
     /** Whether an urgent pointer was received (RFC 9293 §3.8.5); urgent data stays in line. */
@@ -450,7 +446,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
 
     private int append(ByteBuffer src) {
         int pos = src.position();
-        int n = sendBuffer.append(src, pos, src.limit() - pos); // any buffer: heap, direct or read-only
+        int n = buffers.send.append(src, pos, src.limit() - pos); // any buffer: heap, direct or read-only
         src.position(pos + n);
         return n;
     }
@@ -459,7 +455,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     public int send(MemorySegment src, long offset, int len) {
         assert layer.lockHeld() : "stack lock not held";
         checkSendable();
-        return queued(sendBuffer.append(src, offset, len));
+        return queued(buffers.send.append(src, offset, len));
     }
 
     /** {@code n} bytes joined the send buffer: send what the windows allow. */
@@ -486,11 +482,11 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Moves up to {@code dst.remaining()} received bytes; 0 when none, -1 at end of stream. */
     public int receive(ByteBuffer dst) {
         assert layer.lockHeld() : "stack lock not held";
-        if (receiveBuffer != null && receiveBuffer.size() > 0 && dst.hasRemaining()) {
-            int n = Math.min(dst.remaining(), receiveBuffer.size());
+        if (buffers.receive != null && buffers.receive.size() > 0 && dst.hasRemaining()) {
+            int n = Math.min(dst.remaining(), buffers.receive.size());
             int pos = dst.position();
-            receiveBuffer.get(0, dst, pos, n);
-            receiveBuffer.consume(n);
+            buffers.receive.get(0, dst, pos, n);
+            buffers.receive.consume(n);
             dst.position(pos + n);
             afterRead(n);
             return n;
@@ -501,10 +497,10 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Moves up to {@code len} received bytes into {@code dst}; 0 when none, -1 at end of stream. */
     public int receive(MemorySegment dst, long offset, int len) {
         assert layer.lockHeld() : "stack lock not held";
-        if (receiveBuffer != null && receiveBuffer.size() > 0 && len > 0) {
-            int n = Math.min(len, receiveBuffer.size());
-            receiveBuffer.get(0, dst, offset, n);
-            receiveBuffer.consume(n);
+        if (buffers.receive != null && buffers.receive.size() > 0 && len > 0) {
+            int n = Math.min(len, buffers.receive.size());
+            buffers.receive.get(0, dst, offset, n);
+            buffers.receive.consume(n);
             afterRead(n);
             return n;
         }
@@ -527,7 +523,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
     private void afterRead(int n) {
         rcvWindow.read(n, now(), rtt.srttNs());
-        if (state.isSynchronized() && !finReceived && rcvWindow.worthAnnouncing(receiveBuffer, rcvNxt, advertisedMss)) {
+        if (state.isSynchronized() && !finReceived && rcvWindow.worthAnnouncing(buffers.receive, rcvNxt, advertisedMss)) {
             out.sendAck();
         }
         notifyReadiness();
@@ -568,8 +564,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     public void shutdownInput() {
         assert layer.lockHeld() : "stack lock not held";
         inputShutdown = true;
-        if (receiveBuffer != null && receiveBuffer.size() > 0) {
-            receiveBuffer.consume(receiveBuffer.size());
+        if (buffers.receive != null && buffers.receive.size() > 0) {
+            buffers.receive.consume(buffers.receive.size());
         }
         notifyReadiness();
     }
@@ -589,7 +585,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             release();
             return;
         }
-        boolean unread = receiveBuffer != null && receiveBuffer.size() > 0;
+        boolean unread = buffers.receive != null && buffers.receive.size() > 0;
         if (lingerSeconds == 0 || unread) {
             abort();
             return;
@@ -658,34 +654,26 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     public int receiveBufferSize() {
-        return receiveBufferBytes;
+        return buffers.receiveBytes();
     }
 
     /** SO_RCVBUF: effective before the connection exchanges SYNs (the window scale depends on it). */
     public void receiveBufferSize(int bytes) {
-        checkBufferSize(bytes);
-        if (state != TcpState.CLOSED || arena != null) {
+        if (state != TcpState.CLOSED || buffers.held()) {
             throw new IllegalStateException("SO_RCVBUF can only change before connecting");
         }
-        receiveBufferBytes = bytes;
+        buffers.receiveBytes(bytes);
     }
 
     public int sendBufferSize() {
-        return sendBufferBytes;
+        return buffers.sendBytes();
     }
 
     public void sendBufferSize(int bytes) {
-        checkBufferSize(bytes);
-        if (arena != null) {
+        if (state != TcpState.CLOSED || buffers.held()) {
             throw new IllegalStateException("SO_SNDBUF can only change before connecting");
         }
-        sendBufferBytes = bytes;
-    }
-
-    private static void checkBufferSize(int bytes) {
-        if (bytes < 1024) {
-            throw new IllegalArgumentException("buffer size must be at least 1024 bytes, got " + bytes);
-        }
+        buffers.sendBytes(bytes);
     }
 
     public boolean keepAlive() {
@@ -856,11 +844,8 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     }
 
     void release() {
-        if (arena != null && (state == TcpState.CLOSED || state == TcpState.TIME_WAIT)) {
-            arena.close();
-            arena = null;
-            receiveBuffer = null;
-            sendBuffer = null;
+        if (state == TcpState.CLOSED || state == TcpState.TIME_WAIT) {
+            buffers.release();
         }
     }
 
@@ -916,7 +901,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             return;
         }
         mss = newMss;
-        if (sndUna != sndMax) {
+        if (sndUna != sndMax && state != TcpState.SYN_RECEIVED) { // only the SYN-ACK is out, no data
             // not a congestion signal: no window reduction (RFC 1191); everything goes again
             rtt.stopTiming();
             if (out.racking()) {

@@ -163,6 +163,7 @@ final class TcpInput {
                 c.rtt.handshakeDone(nowNanos, c.backoffCount);
                 c.backoffCount = 0;
                 c.timers.cancel(c.retransmitTimer);
+                c.takeBuffers(); // a passive open's rings: not while it was half-open
                 c.setState(c.finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
                 c.armKeepAlive();
                 if (c.parent != null) {
@@ -221,7 +222,7 @@ final class TcpInput {
             return;
         }
         if (dataLen > 0 && c.state.receivesData()) {
-            int room = Math.min(c.rcvWindow.rightEdge() - seq, c.receiveBuffer.free() - (seq - c.rcvNxt));
+            int room = Math.min(c.rcvWindow.rightEdge() - seq, c.buffers.receive.free() - (seq - c.rcvNxt));
             inOrder = seq == c.rcvNxt && dataLen <= room;
             if (dataLen > room) {
                 // beyond the window (a zero-window probe with a new byte): not acceptable, so
@@ -357,10 +358,10 @@ final class TcpInput {
     private void newDataAcked(int ack, TcpOptions o, boolean dsack, long nowNanos) {
         int acked = ack - c.sndUna;
         // bytes of data (not SYN/FIN) now acknowledged leave the send buffer
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         int dataAcked = Seq.min(ack, dataEnd) - c.sendBufferSeq;
         if (dataAcked > 0) {
-            c.sendBuffer.consume(dataAcked);
+            c.buffers.send.consume(dataAcked);
             c.sendBufferSeq += dataAcked;
         }
         c.sndUna = ack;
@@ -564,7 +565,7 @@ final class TcpInput {
             return;
         }
         c.cc.setCwnd(c.cc.ssthresh() + 3L * c.mss);
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         // a retransmission never reaches past what was sent (SND.MAX)
         int len = Math.min(c.out.maxPayload(), Seq.max(Seq.min(dataEnd, c.sndMax) - c.sndUna, 0));
         boolean withFin = c.finQueued && c.sndUna + len == dataEnd && Seq.gt(c.sndMax, dataEnd);
@@ -598,7 +599,7 @@ final class TcpInput {
         switch (c.state) {
             case SYN_RECEIVED, ESTABLISHED -> c.setState(TcpState.CLOSE_WAIT);
             case FIN_WAIT_1 -> {
-                if (c.finQueued && c.sndUna == c.sendBufferSeq + c.sendBuffer.size() + 1) {
+                if (c.finQueued && c.sndUna == c.sendBufferSeq + c.buffers.send.size() + 1) {
                     enterTimeWait();
                 } else {
                     c.setState(TcpState.CLOSING);
@@ -637,15 +638,15 @@ final class TcpInput {
             acceptOutOfOrder(s, dataOff, dataLen, seq);
             return;
         }
-        c.receiveBuffer.put(c.receiveBuffer.size(), s, dataOff, dataLen);
-        c.receiveBuffer.commit(dataLen);
+        c.buffers.receive.put(c.buffers.receive.size(), s, dataOff, dataLen);
+        c.buffers.receive.commit(dataLen);
         c.rcvNxt += dataLen;
         boolean filledHole = c.outOfOrder.count() > 0;
         // merge out-of-order data that is now contiguous
         c.outOfOrder.removeBelow(c.rcvNxt);
         int r = c.outOfOrder.takeFrom(c.rcvNxt);
         while (r != c.rcvNxt) {
-            c.receiveBuffer.commit(r - c.rcvNxt);
+            c.buffers.receive.commit(r - c.rcvNxt);
             c.rcvNxt = r;
             r = c.outOfOrder.takeFrom(c.rcvNxt);
         }
@@ -683,7 +684,7 @@ final class TcpInput {
             c.counters.increment(TcpCounter.DUPLICATE_SEGMENTS);
             duplicateReceived(seq, seq + dataLen);
         } else if (c.outOfOrder.add(seq, seq + dataLen)) {
-            c.receiveBuffer.put(c.receiveBuffer.size() + (seq - c.rcvNxt), s, dataOff, dataLen);
+            c.buffers.receive.put(c.buffers.receive.size() + (seq - c.rcvNxt), s, dataOff, dataLen);
             c.counters.increment(TcpCounter.OUT_OF_ORDER_SEGMENTS);
         } else {
             c.counters.increment(TcpCounter.DROP_OUT_OF_ORDER_FULL);

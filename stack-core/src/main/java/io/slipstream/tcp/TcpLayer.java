@@ -30,7 +30,7 @@ import org.eclipse.collections.impl.map.mutable.primitive.LongObjectHashMap;
  * <p>Not thread-safe: runs under the stack lock. {@link #receive} never throws: malformed or
  * hostile segments are dropped and counted.
  */
-public final class TcpLayer extends TransportLayer {
+public final class TcpLayer extends TransportLayer implements AutoCloseable {
     private static final long COOKIE_PERIOD_NANOS = 64_000_000_000L;
     /** A cookie is checked against its own period and the one before: valid for at most two periods. */
     private static final long COOKIE_VALIDITY_NANOS = 2 * COOKIE_PERIOD_NANOS;
@@ -62,6 +62,8 @@ public final class TcpLayer extends TransportLayer {
     private int synsThisBatch;
     /** ACKs that wait for the end of the receive batch. */
     final HeldAcks heldAcks = new HeldAcks();
+    /** Every connection's send and receive rings. */
+    private final RingMemory rings = new RingMemory();
     private final LongObjectHashMap<TcpConnection> connections = new LongObjectHashMap<>();
     private final IntObjectHashMap<TcpListener> listeners = new IntObjectHashMap<>();
     private int nextEphemeral;
@@ -105,6 +107,16 @@ public final class TcpLayer extends TransportLayer {
     @Override
     public int protocol() {
         return Ipv4.PROTO_TCP;
+    }
+
+    RingMemory rings() {
+        return rings;
+    }
+
+    /** Frees the memory of every connection's buffers: at stack close; no connection may be used afterwards. */
+    @Override
+    public void close() {
+        rings.close();
     }
 
     public Counters<TcpCounter> counters() {

@@ -171,7 +171,7 @@ final class TcpOutput {
     private boolean retransmitLast() {
         int i = c.rack.count() - 1;
         int end = c.rack.end(i);
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         boolean fin = c.finQueued && end == dataEnd + 1;
         int seq = Seq.max(c.rack.start(i), Seq.min(end, dataEnd) - maxPayload());
         return resend(seq, fin ? end - 1 : end, fin);
@@ -199,7 +199,7 @@ final class TcpOutput {
     private boolean retransmitRecord(int i) {
         int seq = c.rack.start(i);
         int end = c.rack.end(i);
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         boolean fin = c.finQueued && end == dataEnd + 1;
         int len = Math.min(maxPayload(), Seq.min(end, dataEnd) - seq);
         return resend(seq, seq + Math.max(len, 0), fin && seq + len == dataEnd);
@@ -279,7 +279,7 @@ final class TcpOutput {
             retransmitLost(cwnd);
         }
         boolean sentNew = false;
-        int dataEnd = c.sendBufferSeq + c.sendBuffer.size();
+        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         int segment = maxPayload();
         for (int guard = 0; guard < 100_000; guard++) {
             if (c.sackOk && Seq.lt(c.sndNxt, c.sndMax)) {
@@ -372,7 +372,7 @@ final class TcpOutput {
     /** Sends {@code len} bytes from the send buffer at {@code seq}, with FIN if asked. */
     boolean sendData(int seq, int len, boolean fin) {
         int flags = Tcp.ACK | (fin ? Tcp.FIN : 0);
-        if (len > 0 && seq + len == c.sendBufferSeq + c.sendBuffer.size()) {
+        if (len > 0 && seq + len == c.sendBufferSeq + c.buffers.send.size()) {
             flags |= Tcp.PSH;
         }
         return emit(seq, flags, len, seq - c.sendBufferSeq);
@@ -446,12 +446,12 @@ final class TcpOutput {
         int off = b.offset();
         opt.write(s, off + Tcp.MIN_HEADER_LENGTH);
         if (len > 0) {
-            c.sendBuffer.get(ringOffset, s, off + hl, len);
+            c.buffers.send.get(ringOffset, s, off + hl, len);
         }
         int windowField = 0;
         boolean hasAck = (flags & Tcp.ACK) != 0;
         if ((flags & Tcp.RST) == 0) {
-            windowField = c.rcvWindow.advertise(c.receiveBuffer, c.rcvNxt, c.rcvScale, c.advertisedMss, syn);
+            windowField = c.rcvWindow.advertise(c.buffers.receive, c.rcvNxt, c.rcvScale, c.advertisedMss, syn);
         }
         Tcp.writeHeader(s, off, c.localPort, c.remotePort, seq, hasAck ? c.rcvNxt : 0, hl, flags, windowField, 0);
         Tcp.writeChecksum(s, off, hl + len, c.localAddress, c.remoteAddress);

@@ -80,6 +80,8 @@ class TcpAllocationTest {
         }
         assertEquals(0, link.a.counters().get(TcpCounter.DROP_INTERNAL_ERROR)
                 + link.b.counters().get(TcpCounter.DROP_INTERNAL_ERROR));
+        link.a.close();
+        link.b.close();
         pool.close();
     }
 }

@@ -356,6 +356,8 @@ public final class TcpTestNetwork implements AutoCloseable {
     @Override
     public void close() {
         inFlight.clear();
+        a.layer.close();
+        b.layer.close();
         pool.close();
     }
 }
