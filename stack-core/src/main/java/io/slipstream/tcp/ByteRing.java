@@ -112,6 +112,20 @@ final class ByteRing {
         return n;
     }
 
+    /**
+     * Moves every byte, committed and placed beyond, to the start of the empty and no smaller
+     * {@code dst}, which takes this ring's size: offsets from the head stay valid.
+     */
+    void moveTo(ByteRing dst) {
+        if (dst.size != 0 || dst.capacity < capacity) {
+            throw new IllegalArgumentException("ring of " + capacity + " bytes moved to one of " + dst.capacity
+                    + " holding " + dst.size);
+        }
+        get(0, dst.mem, 0, capacity);
+        dst.head = 0;
+        dst.size = size;
+    }
+
     /** Extends the committed region over bytes already placed with {@link #put}. */
     void commit(int n) {
         if (n < 0 || n > free()) {

@@ -3,9 +3,11 @@ package io.slipstream.tcp;
 /**
  * The receive window of one connection: what the window field offers (RFC 9293 §3.8.6, with
  * receiver silly-window avoidance, §3.8.6.2.2, and a right edge that never retreats, RFC 7323
- * §2.4), and receive-window auto-tuning within the buffer (as Linux's tcp_rcv_space_adjust,
- * "dynamic right-sizing"): the window covers at most {@link #limitBytes} of the buffer and grows
- * while the application keeps up, so an idle or slow reader does not invite a full buffer of data.
+ * §2.4), and receive-window auto-tuning (as Linux's tcp_rcv_space_adjust, "dynamic
+ * right-sizing"): the window covers at most {@link #limitBytes} of the ring and the limit grows
+ * while the application keeps up, up to the buffer maximum; the connection grows its ring after
+ * it ({@link ConnectionBuffers#growReceive}). An idle or slow reader does not invite a full
+ * buffer of data.
  *
  * <p>Runs under the stack lock, as its connection.
  */
@@ -28,10 +30,13 @@ final class ReceiveWindow {
         this.autoTune = autoTune;
     }
 
-    /** The buffer is allocated: the limit starts small when tuning, else at the whole buffer. */
-    void start(int bufferBytes) {
-        this.bufferBytes = bufferBytes;
-        this.limitBytes = autoTune ? Math.min(bufferBytes, INITIAL_LIMIT_BYTES) : bufferBytes;
+    /**
+     * At the open: the limit starts small within the first ring when tuning, else at the whole
+     * ring; tuning raises it up to {@code maxBytes}, which the ring then grows towards.
+     */
+    void start(int ringBytes, int maxBytes) {
+        this.bufferBytes = maxBytes;
+        this.limitBytes = autoTune ? Math.min(ringBytes, INITIAL_LIMIT_BYTES) : ringBytes;
     }
 
     int limitBytes() {
@@ -60,6 +65,11 @@ final class ReceiveWindow {
         return Math.max(0, Math.min(buffer.free(), (long) limitBytes - buffer.size()));
     }
 
+    /** The largest window offered now: the limit, within the ring (which may grow towards the limit). */
+    private int windowMaxBytes(ByteRing buffer) {
+        return buffer == null ? 0 : Math.min(limitBytes, buffer.capacity());
+    }
+
     /**
      * The application read {@code n} bytes: the limit doubles (within the buffer) when it read at
      * least half of it within one RTT, since the window then limits throughput.
@@ -86,7 +96,7 @@ final class ReceiveWindow {
     boolean worthAnnouncing(ByteRing buffer, int rcvNxt, int mssBytes) {
         long opened = rcvNxt + spaceBytes(buffer) - rightEdge;
         int old = rightEdge - rcvNxt;
-        return opened >= Math.min(limitBytes / 2, mssBytes) && old < mssBytes * 2L;
+        return opened >= Math.min(windowMaxBytes(buffer) / 2, mssBytes) && old < mssBytes * 2L;
     }
 
     /**
@@ -107,7 +117,7 @@ final class ReceiveWindow {
         }
         long free = spaceBytes(buffer);
         long current = Math.max(0, rightEdge - rcvNxt);
-        long wnd = free - current >= Math.min(limitBytes / 2, mssBytes) ? free : current;
+        long wnd = free - current >= Math.min(windowMaxBytes(buffer) / 2, mssBytes) ? free : current;
         long field = Math.min(wnd >> scale, MAX_FIELD);
         int right = rcvNxt + (int) (field << scale);
         if (Seq.gt(right, rightEdge)) {

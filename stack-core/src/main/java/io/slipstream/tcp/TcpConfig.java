@@ -23,6 +23,7 @@ public record TcpConfig(
         String congestionControl,
         long mslMs,
         int receiveBuffer,
+        int receiveBufferMax,
         int sendBuffer,
         int synBacklog,
         int synPerPoll,
@@ -61,6 +62,9 @@ public record TcpConfig(
     public static final Setting.Choice CC = new Setting.Choice(PREFIX + "cc", "cubic", List.of("cubic", "newreno"));
     public static final Setting.Whole MSL_MS = new Setting.Whole(PREFIX + "msl.ms", 30_000, 1, 600_000, "ms");
     public static final Setting.Whole RCVBUF = new Setting.Whole(PREFIX + "rcvbuf", 256 * 1024, 1024, 1 << 30, "bytes");
+    /** Linux's tcp_rmem[2]: how far an auto-tuned receive buffer grows. */
+    public static final Setting.Whole RCVBUF_MAX =
+            new Setting.Whole(PREFIX + "rcvbuf.max", 6 * 1024 * 1024, 1024, 1 << 30, "bytes");
     public static final Setting.Whole SNDBUF = new Setting.Whole(PREFIX + "sndbuf", 256 * 1024, 1024, 1 << 30, "bytes");
     public static final Setting.Whole SYN_BACKLOG = new Setting.Whole(PREFIX + "syn.backlog", 128, 1, 1 << 20, "connections");
     public static final Setting.Whole SYN_PER_POLL = new Setting.Whole(PREFIX + "syn.per.poll", 16, 1, 1 << 20, "SYNs");
@@ -85,7 +89,7 @@ public record TcpConfig(
     public static TcpConfig from(Settings s) {
         return new TcpConfig(RTO_MIN_MS.read(s), RTO_MAX_MS.read(s), RTO_INITIAL_MS.read(s), RETRIES.readInt(s),
                 SYN_RETRIES.readInt(s), DELACK_MS.read(s), QUICKACK_SEGMENTS.readInt(s), CC.read(s), MSL_MS.read(s),
-                RCVBUF.readInt(s), SNDBUF.readInt(s), SYN_BACKLOG.readInt(s), SYN_PER_POLL.readInt(s), KEEPALIVE_IDLE_MS.read(s),
+                RCVBUF.readInt(s), RCVBUF_MAX.readInt(s), SNDBUF.readInt(s), SYN_BACKLOG.readInt(s), SYN_PER_POLL.readInt(s), KEEPALIVE_IDLE_MS.read(s),
                 KEEPALIVE_INTERVAL_MS.read(s), KEEPALIVE_COUNT.readInt(s), TIMESTAMPS.read(s), WINDOW_SCALING.read(s),
                 SACK.read(s), CHALLENGE_ACK_LIMIT.readInt(s), PORTS_MIN.readInt(s), PORTS_MAX.readInt(s));
     }

@@ -186,8 +186,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = TcpLayer.key(remoteAddress, remotePort, localPort);
-        this.buffers = new ConnectionBuffers(layer.rings(), receiveBufferFor(options, config),
-                options.sendBuffer() > 0 ? options.sendBuffer() : config.sendBuffer());
+        this.buffers = new ConnectionBuffers(layer.rings(), options, config);
         this.rcvWindow = new ReceiveWindow(options.receiveBuffer() == 0);
         this.noDelay = options.noDelay();
         this.keepAlive = options.keepAlive();
@@ -205,7 +204,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** The rings, and RACK's records sized with the send ring, once data can flow (after ISS is chosen). */
     void takeBuffers() {
         if (buffers.take()) {
-            rcvWindow.start(buffers.receiveBytes());
+            rcvWindow.start(buffers.receiveBytes(), buffers.receiveMaxBytes());
             // a record per segment: a full buffer of 512-byte segments; beyond, records coarsen
             rack = new Rack(Math.max(64, Math.min(buffers.sendBytes() / 512, 1 << 16)));
             rack.reset(iss);
@@ -225,7 +224,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         sendBufferSeq = iss + 1;
         recovery.start(iss);
         scoreboard.reset(iss);
-        rcvScale = config.windowScaling() ? scaleFor(buffers.receiveBytes()) : 0;
+        rcvScale = config.windowScaling() ? scaleFor(buffers.receiveMaxBytes()) : 0;
         setState(TcpState.SYN_SENT);
         out.sendSyn(false);
         timers.scheduleIn(retransmitTimer, rtt.rtoNs());
@@ -236,7 +235,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     void openPassive(Segment seg, int isn) {
         // no rings while half-open (a SYN flood must cost little): the SYN-ACK's window comes
         // from the configured size, the rings when the handshake completes (TcpInput)
-        rcvWindow.start(buffers.receiveBytes());
+        rcvWindow.start(buffers.receiveBytes(), buffers.receiveMaxBytes());
         state = TcpState.LISTEN; // conceptually forked from the listener
         irs = seg.seq;
         rcvNxt = seg.seq + 1;
@@ -283,7 +282,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
             sackOk = config.sack() && (ackOptions.tsEcr & TcpLayer.COOKIE_SACK_BIT) != 0;
             windowScaleOk = config.windowScaling() && wscale != TcpLayer.COOKIE_NO_WSCALE;
             sndScale = windowScaleOk ? Math.min(wscale, TcpOptions.MAX_WINDOW_SCALE) : 0;
-            rcvScale = windowScaleOk ? scaleFor(buffers.receiveBytes()) : 0;
+            rcvScale = windowScaleOk ? scaleFor(buffers.receiveMaxBytes()) : 0;
             tsRecent = ackOptions.tsVal;
             tsRecentNanos = now();
         }
@@ -319,17 +318,12 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
         windowScaleOk = config.windowScaling() && o.windowScale >= 0;
         sndScale = windowScaleOk ? o.windowScale : 0;
         if (weAreResponding) {
-            rcvScale = windowScaleOk ? scaleFor(buffers.receiveBytes()) : 0;
+            rcvScale = windowScaleOk ? scaleFor(buffers.receiveMaxBytes()) : 0;
         } else if (!windowScaleOk) {
             rcvScale = 0;
         }
         mss = Math.max(64, Math.min(peerMss, advertisedMss) - (timestampsOk ? TS_OPTION_SPACE : 0));
         cc = CongestionControl.create(config.congestionControl(), mss);
-    }
-
-    /** The receive buffer a connection made with these options gets. */
-    static int receiveBufferFor(TcpConnectOptions options, TcpConfig config) {
-        return options.receiveBuffer() > 0 ? options.receiveBuffer() : config.receiveBuffer();
     }
 
     static int scaleFor(int bufferBytes) {
@@ -523,6 +517,7 @@ public final class TcpConnection implements TcpSocket, Timer.Target {
     /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window opened by a useful amount. */
     private void afterRead(int n) {
         rcvWindow.read(n, now(), rtt.srttNs());
+        buffers.growReceive(rcvWindow.limitBytes()); // the reader keeps up with a window beyond the ring
         if (state.isSynchronized() && !finReceived && rcvWindow.worthAnnouncing(buffers.receive, rcvNxt, advertisedMss)) {
             out.sendAck();
         }

@@ -602,7 +602,8 @@ public final class TcpLayer extends TransportLayer implements AutoCloseable {
         }
         if (l.synQueueFull()) {
             l.cookieSent(clock.nanoTime());
-            sendCookie(destination, dport, source, sport, seq, o, TcpConnection.receiveBufferFor(l.options, config));
+            sendCookie(destination, dport, source, sport, seq, o, ConnectionBuffers.receiveBytesFor(l.options, config),
+                    ConnectionBuffers.receiveMaxBytesFor(l.options, config));
             return;
         }
         TcpConnection c = new TcpConnection(this, destination, dport, source, sport, l.options);
@@ -632,7 +633,7 @@ public final class TcpLayer extends TransportLayer implements AutoCloseable {
     }
 
     private void sendCookie(int local, int localPort, int remote, int remotePort, int peerIsn, TcpOptions o,
-                            int rcvbuf) {
+                            int rcvbuf, int rcvbufMax) {
         int peerMss = o.mss > 0 ? o.mss : TcpConnection.DEFAULT_MSS;
         int idx = 0;
         for (int i = COOKIE_MSS.length - 1; i >= 0; i--) {
@@ -658,7 +659,7 @@ public final class TcpLayer extends TransportLayer implements AutoCloseable {
             out.tsVal = ts;
             out.tsEcr = o.tsVal;
             out.sackPermitted = sack;
-            out.windowScale = ws ? TcpConnection.scaleFor(rcvbuf) : -1;
+            out.windowScale = ws ? TcpConnection.scaleFor(rcvbufMax) : -1; // as the connection will
         }
         counters.increment(TcpCounter.SYN_COOKIES_SENT);
         sendBare(local, localPort, remote, remotePort, isn, peerIsn + 1, Tcp.SYN | Tcp.ACK, Math.min(65535, rcvbuf),

@@ -33,7 +33,7 @@ class ReceiveWindowTest {
     @Test
     void rfc7323_synWindowIsNeverScaled() {
         ReceiveWindow w = new ReceiveWindow(false);
-        w.start(1 << 20);
+        w.start(1 << 20, 1 << 20);
         assertEquals(65535, w.advertise(ring(1 << 20), 0, 5, MSS, true), "§2.2: at most 65535 in a SYN");
         assertEquals(65535, w.rightEdge());
     }
@@ -41,7 +41,7 @@ class ReceiveWindowTest {
     @Test
     void rfc7323_windowFieldIsScaled() {
         ReceiveWindow w = new ReceiveWindow(false);
-        w.start(1 << 20);
+        w.start(1 << 20, 1 << 20);
         assertEquals((1 << 20) >> 5, w.advertise(ring(1 << 20), 0, 5, MSS, false));
         assertEquals(1 << 20, w.rightEdge());
     }
@@ -49,7 +49,7 @@ class ReceiveWindowTest {
     /** An 8192-byte window was offered, then 8192 bytes arrived and wait for the reader. */
     private ReceiveWindow offeredThenFilled(ByteRing buf) {
         ReceiveWindow w = new ReceiveWindow(false);
-        w.start(8192);
+        w.start(8192, 8192);
         w.advertise(buf, 0, 0, MSS, false);
         fill(buf, 8192);
         return w;
@@ -79,7 +79,7 @@ class ReceiveWindowTest {
     @Test
     void rfc7323_receiveWindowAutoTunesWithinTheBuffer() {
         ReceiveWindow w = new ReceiveWindow(true);
-        w.start(1 << 20);
+        w.start(1 << 20, 1 << 20);
         assertEquals(ReceiveWindow.INITIAL_LIMIT_BYTES, w.limitBytes(), "starts small");
         w.read(10_000, 5 * MS, 10 * MS);
         w.read(10_000, 11 * MS, 10 * MS);
@@ -93,7 +93,7 @@ class ReceiveWindowTest {
     @Test
     void rfc7323_windowLimitIsTheBufferWhenSoRcvbufIsSet() {
         ReceiveWindow w = new ReceiveWindow(false);
-        w.start(1 << 20);
+        w.start(1 << 20, 1 << 20);
         w.read(1 << 20, 100 * MS, MS);
         assertEquals(1 << 20, w.limitBytes());
     }

@@ -19,9 +19,9 @@ class TcpOptionNegotiationTest {
 
     @Test
     void rfc7323_windowScaleNegotiatedAndApplied() {
-        try (TcpTestNetwork net = new TcpTestNetwork(50, TcpFixtures.config("rcvbuf", "1048576", "sndbuf", "1048576"))) {
+        try (TcpTestNetwork net = new TcpTestNetwork(50, TcpFixtures.config("rcvbuf", "1048576", "rcvbuf.max", "1048576", "sndbuf", "1048576"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
-            assertEquals(5, c[0].receiveWindowScale(), "1 MiB needs a shift of 5 to fit 16 bits");
+            assertEquals(5, c[0].receiveWindowScale(), "a 1 MiB maximum needs a shift of 5 to fit 16 bits");
             assertEquals(5, c[1].sendWindowScale());
             assertEquals(5, c[1].receiveWindowScale());
             TcpOptions synOpts = net.captured().get(0).options();
@@ -34,7 +34,7 @@ class TcpOptionNegotiationTest {
 
     @Test
     void rfc7323_receiveWindowAutoTunesWithinTheBuffer() {
-        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("rcvbuf", "1048576", "sndbuf", "1048576"))) {
+        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("rcvbuf", "1048576", "rcvbuf.max", "1048576", "sndbuf", "1048576"))) {
             net.delay(10, 0);
             TcpConnection[] c = TcpFixtures.connect(net);
             assertEquals(TcpConnection.INITIAL_WINDOW_LIMIT, c[1].receiveWindowLimit(), "starts small");
