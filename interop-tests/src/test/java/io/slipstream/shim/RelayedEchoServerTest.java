@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Timeout;
  * and on a shared 2-core host one would fail for the host's reasons too. Issue 13 wants it under
  * 100 ms. On 2026-12-03 it was 0.5 s with a backlog of 128 and 2–6 s with 1024 while every SYN
  * under the half-open limit allocated and zeroed the connection's 512 KiB of buffers in an arena
- * of its own; with the rings taken only when a handshake completes (RingMemory), 82 ms at 128
- * and 14 ms at 1024 (one run each).
+ * of its own; with the rings taken only when a handshake completes (RingMemory), 82 ms and 15 ms
+ * in two runs at 128, 14 ms in one at 1024.
  */
 @Timeout(240)
 class RelayedEchoServerTest {
