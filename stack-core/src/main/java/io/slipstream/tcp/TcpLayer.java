@@ -590,17 +590,19 @@ public final class TcpLayer extends TransportLayer implements AutoCloseable {
             counters.increment(TcpCounter.DROP_SYN_FIN);
             return;
         }
-        if (inBatch && ++synsThisBatch > config.synPerPoll()) {
-            // a SYN flood: the rest of this pass's frames (established connections' segments)
-            // go first; the SYN is dropped unanswered and its client retries
-            counters.increment(TcpCounter.DROP_SYN_BUDGET);
-            return;
-        }
         if (l.acceptQueueFull()) {
             counters.increment(TcpCounter.DROP_LISTEN_OVERFLOW);
             return;
         }
         if (l.synQueueFull()) {
+            if (inBatch && ++synsThisBatch > config.synPerPoll()) {
+                // a SYN flood (the half-open queue is full, every SYN would cost a cookie): the
+                // rest of this pass's frames, established connections' segments, go first; the
+                // SYN is dropped unanswered and its client retries. A burst of real clients within
+                // the listen backlog is never cut: each half-open connection is cheap (no rings).
+                counters.increment(TcpCounter.DROP_SYN_BUDGET);
+                return;
+            }
             l.cookieSent(clock.nanoTime());
             sendCookie(destination, dport, source, sport, seq, o, ConnectionBuffers.receiveBytesFor(l.options, config),
                     ConnectionBuffers.receiveMaxBytesFor(l.options, config));

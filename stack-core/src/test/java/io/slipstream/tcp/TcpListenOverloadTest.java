@@ -156,10 +156,10 @@ class TcpListenOverloadTest {
      * connection's segment in the same pass is still taken. The next pass has a new budget.
      */
     @Test
-    void synProcessingIsBoundedPerPoll() {
-        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("syn.per.poll", "16"))) {
+    void synProcessingIsBoundedPerPollOnceTheHalfOpenQueueIsFull() {
+        try (TcpTestNetwork net = new TcpTestNetwork(56, TcpFixtures.config("syn.per.poll", "16", "syn.backlog", "8"))) {
             TcpConnection[] c = TcpFixtures.connect(net);
-            TcpListener l = net.b.layer.listen(PORT + 1, 300);
+            TcpListener l = net.b.layer.listen(PORT + 1, 8);
             net.dropFilter = s -> !s.fromA() && s.sourcePort() == PORT + 1; // SYN-ACKs go nowhere
             net.b.layer.receiveBatch(true);
             for (int i = 0; i < 40; i++) {
@@ -168,13 +168,30 @@ class TcpListenOverloadTest {
             int rcvNxt = c[1].rcvNxt();
             TcpFixtures.inject(net, c[1], c[0].sndNxt(), c[0].rcvNxt(), Tcp.ACK | Tcp.PSH, 1000, null, new byte[10]);
             net.b.layer.receiveBatch(false);
-            assertEquals(16, l.halfOpen);
-            assertEquals(24, net.b.layer.counters().get(TcpCounter.DROP_SYN_BUDGET));
+            assertEquals(8, l.halfOpen, "the backlog's half-open connections");
+            assertEquals(16, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_SENT), "then the pass's budget in cookies");
+            assertEquals(16, net.b.layer.counters().get(TcpCounter.DROP_SYN_BUDGET));
             assertEquals(rcvNxt + 10, c[1].rcvNxt(), "the established connection's data in the same pass was taken");
             net.b.layer.receiveBatch(true);
             synFromTo(net, 3000, PORT + 1, 500);
             net.b.layer.receiveBatch(false);
-            assertEquals(17, l.halfOpen, "a new pass, a new budget");
+            assertEquals(17, net.b.layer.counters().get(TcpCounter.SYN_COOKIES_SENT), "a new pass, a new budget");
+        }
+    }
+
+    /** Real clients arriving together within the listen backlog are all taken in one pass, as Linux takes them. */
+    @Test
+    void aBurstOfSynsWithinTheBacklogIsTakenWhole() {
+        try (TcpTestNetwork net = new TcpTestNetwork(57, TcpFixtures.config("syn.per.poll", "16"))) {
+            TcpListener l = net.b.layer.listen(PORT + 1, 300);
+            net.dropFilter = s -> !s.fromA() && s.sourcePort() == PORT + 1;
+            net.b.layer.receiveBatch(true);
+            for (int i = 0; i < 200; i++) {
+                synFromTo(net, 2000 + i, PORT + 1, 100 + i);
+            }
+            net.b.layer.receiveBatch(false);
+            assertEquals(200, l.halfOpen);
+            assertEquals(0, net.b.layer.counters().get(TcpCounter.DROP_SYN_BUDGET));
         }
     }
 
