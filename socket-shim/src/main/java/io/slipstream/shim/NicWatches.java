@@ -133,6 +133,15 @@ final class NicWatches implements AutoCloseable {
     @FunctionalInterface
     interface Done {
         boolean done();
+
+        /**
+         * Called once the spin is over, right before the sleep: the waiter stops spinning (from
+         * now on readiness must reach it through the eventfd) and says whether it may still
+         * sleep, having looked once more after saying so.
+         */
+        default boolean mayBlock() {
+            return !done();
+        }
     }
 
     /**
@@ -156,7 +165,13 @@ final class NicWatches implements AutoCloseable {
             if ((spin >= 0 && spun >= spin) || (waitNanos >= 0 && spun >= waitNanos)) {
                 break;
             }
-            pollStacks(); // readiness it finds signals the eventfd, seen by the next epoll_wait
+            pollStacks();
+            if (done.done()) { // readiness the poll found, seen without a round trip through the eventfd
+                return 0;
+            }
+        }
+        if (!done.mayBlock()) {
+            return epoll.await(0);
         }
         long left = waitNanos < 0 ? -1 : Math.max(0, waitNanos - (System.nanoTime() - start));
         long sleepNanos = arm(left);

@@ -74,9 +74,27 @@ final class ShimSelector extends AbstractSelector {
     private volatile WaitQueue stackQueue;
     /** The stack wait's condition: made once, reads only flags, so waiting allocates nothing. */
     private final WaitCondition woken = () -> signalled.get() || isWakeupPendingUnlocked() || !isOpen();
+    /**
+     * Whether the selecting thread is spinning in {@link NicWatches#await}, looking at
+     * {@link #signalled} itself: an accelerated socket's readiness then needs no eventfd write
+     * (a system call, and another to drain it). Written by the selecting thread, read by
+     * {@link #acceleratedReady}; the two sides write their own flag and then read the other's,
+     * so one of them always sees the other (volatile: sequentially consistent).
+     */
+    private volatile boolean spinning;
     /** The NIC wait's early end: made once, reads only flags. */
-    private final NicWatches.Done wokenOrClosed =
-            () -> isWakeupPendingUnlocked() || Thread.currentThread().isInterrupted() || !isOpen();
+    private final NicWatches.Done wokenOrClosed = new NicWatches.Done() {
+        @Override
+        public boolean done() {
+            return signalled.get() || isWakeupPendingUnlocked() || Thread.currentThread().isInterrupted() || !isOpen();
+        }
+
+        @Override
+        public boolean mayBlock() {
+            spinning = false;
+            return !done();
+        }
+    };
     /** Whether the current pass found any key ready, counted or not (selecting thread only). */
     private boolean sawReadiness;
 
@@ -198,7 +216,12 @@ final class ShimSelector extends AbstractSelector {
                 return epoll.await(waitMillis);
             }
             // Kernel keys beside accelerated ones, or several stacks: onload's epoll.
-            return nics.await(waitMillis < 0 ? -1 : waitMillis * 1_000_000L, wokenOrClosed);
+            spinning = true;
+            try {
+                return nics.await(waitMillis < 0 ? -1 : waitMillis * 1_000_000L, wokenOrClosed);
+            } finally {
+                spinning = false;
+            }
         }
         WaitQueue q = queues.computeIfAbsent(only, Stack::newWaitQueue);
         stackQueue = q;
@@ -289,7 +312,7 @@ final class ShimSelector extends AbstractSelector {
             WaitQueue q = stackQueue;
             if (q != null) {
                 q.wakeAll();
-            } else {
+            } else if (!spinning) {
                 epoll.signal();
             }
         }
