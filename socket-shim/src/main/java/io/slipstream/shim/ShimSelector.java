@@ -206,7 +206,7 @@ final class ShimSelector extends AbstractSelector {
      * spins, then counts for the stack's interrupt rules, and is woken by the readiness
      * callbacks and by {@link #wakeup}. Any other selector with accelerated keys waits as
      * {@link NicWatches#await} says (spin, then epoll_wait with the stacks' NICs armed), its
-     * accelerated keys also signalling the eventfd; one without waits in epoll_wait. Returns
+     * accelerated keys signalling the eventfd once it sleeps (while it spins, a flag); one without waits in epoll_wait. Returns
      * the epoll entries to process.
      */
     private int await(int waitMillis) throws IOException {
