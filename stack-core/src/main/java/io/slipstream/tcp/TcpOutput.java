@@ -17,9 +17,6 @@ import java.lang.foreign.MemorySegment;
  */
 final class TcpOutput {
     private final TcpConnection c;
-    /** Bytes a tail loss probe of new data may send beyond the congestion window (RFC 8985 §7.3). */
-    private long probeAllowanceBytes;
-
     TcpOutput(TcpConnection c) {
         this.c = c;
     }
@@ -149,21 +146,20 @@ final class TcpOutput {
         return Math.max(0, flight - c.rack.sackedBytes() - c.rack.lostBytes());
     }
 
-    /** RFC 8985 §7.3: the probe timeout fired; a new segment, or the last one again, draws an ACK. */
+    /**
+     * RFC 8985 §7.3: the probe timeout fired; the last segment sent leaves again to draw an ACK.
+     * §7.3 prefers a new segment, but a receiver may hold the ACK of a lone new in-order segment
+     * for its delayed-ACK time (40 ms on Linux, up to 500 ms by RFC 1122 §4.2.3.2), hundreds of
+     * round trips on a LAN, while it acknowledges a duplicate at once (RFC 9293 §3.10.7.4, RFC
+     * 5681 §4.2) with a D-SACK (RFC 2883). The probe's usual cause on such a path is a lost
+     * ACK, and the duplicate then costs one segment; a lost tail it repairs directly.
+     */
     void probeTimeout() {
-        if (!racking() || !c.state.isSynchronized() || c.persisting) {
-            return;
-        }
-        int before = c.sndMax;
-        probeAllowanceBytes = maxPayload();
-        output(true);
-        probeAllowanceBytes = 0;
-        boolean retransmission = c.sndMax == before;
-        if (retransmission && !retransmitLast()) {
+        if (!racking() || !c.state.isSynchronized() || c.persisting || !retransmitLast()) {
             return;
         }
         c.counters.increment(TcpCounter.TAIL_LOSS_PROBES);
-        c.tlp.sent(c.sndMax, retransmission);
+        c.tlp.sent(c.sndMax, true);
         c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount)); // §7.3: the RTO after the probe
     }
 
@@ -273,7 +269,7 @@ final class TcpOutput {
                 || c.state == TcpState.CLOSING || c.state == TcpState.LAST_ACK)) {
             return;
         }
-        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes() + probeAllowanceBytes;
+        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes();
         boolean racking = racking();
         if (racking) {
             retransmitLost(cwnd);
@@ -347,7 +343,7 @@ final class TcpOutput {
             }
             force = false;
         }
-        if (sentNew && probeAllowanceBytes == 0) {
+        if (sentNew) {
             armProbe();
         }
         // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
