@@ -323,7 +323,7 @@ final class TcpInput {
                 long pipe = c.out.pipe();
                 c.cc.setCwnd(pipe + c.prr.onAck(Math.max(delivered, 0), pipe, c.cc.ssthresh(), c.mss));
             }
-            if (advanced) {
+            if (advanced || c.recovery.inRecovery()) {
                 c.out.armProbe();
             }
         }
@@ -562,6 +562,7 @@ final class TcpInput {
             c.prr.start(flight);
             c.out.retransmitFirstLost();
             c.timers.scheduleIn(c.retransmitTimer, c.rtt.rtoNs());
+            c.out.armProbe(); // the ACKs after the retransmission may all be lost
             return;
         }
         c.cc.setCwnd(c.cc.ssthresh() + 3L * c.mss);

@@ -159,7 +159,9 @@ final class TcpOutput {
             return;
         }
         c.counters.increment(TcpCounter.TAIL_LOSS_PROBES);
-        c.tlp.sent(c.sndMax, true);
+        // in a fast recovery the probe needs no verdict of its own (§7.4): the recovery's
+        // window reduction covers whatever it repairs
+        c.tlp.sent(c.sndMax, !c.recovery.inRecovery());
         c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount)); // §7.3: the RTO after the probe
     }
 
@@ -215,10 +217,14 @@ final class TcpOutput {
 
     /**
      * RFC 8985 §7.2: (re)arms the probe timeout after new data left or was acknowledged, unless
-     * the connection is recovering (fast or RTO), a probe is already out, or nothing is in flight.
+     * the connection is in RTO recovery, has segments deemed lost still to send, has a probe
+     * out, or has nothing in flight. Unlike §7.2, a fast recovery is probed too (re-armed on
+     * each of its ACKs): when the ACKs after its retransmissions are lost, nothing sent later
+     * is delivered for RACK to judge by, and only the RTO would act.
      */
     void armProbe() {
-        if (!racking() || !c.recovery.mayEnter(c.sndUna) || c.rack.lostBytes() > 0 || c.tlp.outstanding()
+        boolean rtoRecovery = !c.recovery.inRecovery() && !c.recovery.mayEnter(c.sndUna);
+        if (!racking() || rtoRecovery || c.rack.lostBytes() > 0 || c.tlp.outstanding()
                 || c.persisting || !c.state.isSynchronized()) {
             if (c.probeTimer.isScheduled()) {
                 c.timers.cancel(c.probeTimer);

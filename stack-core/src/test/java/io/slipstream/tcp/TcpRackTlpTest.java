@@ -110,4 +110,37 @@ class TcpRackTlpTest {
             assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
         }
     }
+
+    /**
+     * RFC 8985 §7 at the tail of a recovery: when the ACKs after a fast retransmission are lost
+     * (the one that would end the recovery among them), nothing sent later is delivered for RACK
+     * to judge by, and only the RTO (200 ms at least, hundreds of round trips on a LAN) would
+     * act. A probe, armed in the recovery as at any tail, draws the ACK instead.
+     */
+    @Test
+    void rfc8985_lostAcksInRecoveryAreProbedWithoutAnRto() {
+        try (TcpTestNetwork net = new TcpTestNetwork(85, TcpFixtures.config("sndbuf", "262144", "rcvbuf", "262144"))
+                .delay(1, 0)) {
+            TcpConnection[] c = TcpFixtures.warmPair(net);
+            int victim = c[0].sndMax() + 5 * c[0].mss();
+            boolean[] victimDropped = new boolean[1];
+            // the victim's first transmission is lost; after the fast retransmission every ACK
+            // from B is lost too, until A probes (or its RTO fires)
+            net.dropFilter = s -> {
+                if (s.fromA()) {
+                    boolean drop = s.payloadLength() > 0 && s.seq() == victim && !victimDropped[0];
+                    victimDropped[0] |= drop;
+                    return drop;
+                }
+                return TcpFixtures.counter(net.a, TcpCounter.FAST_RETRANSMITS) > 0
+                        && TcpFixtures.counter(net.a, TcpCounter.TAIL_LOSS_PROBES) == 0
+                        && TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES) == 0;
+            };
+            byte[] data = TcpFixtures.pattern(200_000, 5);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 60_000));
+            assertEquals(1, TcpFixtures.counter(net.a, TcpCounter.FAST_RETRANSMITS));
+            assertTrue(TcpFixtures.counter(net.a, TcpCounter.TAIL_LOSS_PROBES) > 0, "a probe drew the lost ACK again");
+            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
+        }
+    }
 }
