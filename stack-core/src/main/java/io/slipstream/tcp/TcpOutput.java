@@ -165,9 +165,16 @@ final class TcpOutput {
         c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount)); // §7.3: the RTO after the probe
     }
 
-    /** RFC 8985 §7.3: the highest segment sent so far leaves again (at most one MSS of it). */
+    /**
+     * RFC 8985 §7.3: the highest segment sent so far and not SACKed leaves again (at most one
+     * MSS of it). The highest one SACKed would draw only a D-SACK, which shows RACK nothing
+     * delivered after a lost retransmission; this one, sent last, does when it arrives.
+     */
     private boolean retransmitLast() {
         int i = c.rack.count() - 1;
+        while (i > 0 && c.rack.sacked(i)) {
+            i--;
+        }
         int end = c.rack.end(i);
         int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         boolean fin = c.finQueued && end == dataEnd + 1;
@@ -183,14 +190,20 @@ final class TcpOutput {
         }
     }
 
-    /** RFC 8985 §6.2 with RFC 6675 §4 NextSeg rule 1: resend what RACK deems lost, in order, as the window allows. */
-    private void retransmitLost(long cwnd) {
+    /**
+     * RFC 8985 §6.2 with RFC 6675 §4 NextSeg rule 1: resend what RACK deems lost, in order, as
+     * the window allows; true if anything left.
+     */
+    private boolean retransmitLost(long cwnd) {
+        boolean sent = false;
         for (int guard = 0; guard < 1000 && pipe() + c.mss <= cwnd; guard++) {
             int i = c.rack.firstLost();
             if (i < 0 || !retransmitRecord(i)) {
-                return;
+                break;
             }
+            sent = true;
         }
+        return sent;
     }
 
     /** Resends record {@code i} of RACK, at most one segment of it (the rest stays lost, split off). */
@@ -277,9 +290,7 @@ final class TcpOutput {
         }
         long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes();
         boolean racking = racking();
-        if (racking) {
-            retransmitLost(cwnd);
-        }
+        boolean resent = racking && retransmitLost(cwnd);
         boolean sentNew = false;
         int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         int segment = maxPayload();
@@ -349,8 +360,8 @@ final class TcpOutput {
             }
             force = false;
         }
-        if (sentNew) {
-            armProbe();
+        if (sentNew || (resent && c.recovery.inRecovery())) {
+            armProbe(); // a recovery's retransmissions are a tail too: their ACKs may all be lost
         }
         // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight
         boolean waiting = Seq.lt(c.sndNxt, dataEnd) || (c.finQueued && Seq.le(c.sndNxt, dataEnd));

@@ -143,4 +143,26 @@ class TcpRackTlpTest {
             assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
         }
     }
+
+    /**
+     * RFC 8985 §7.3: the probe resends the highest segment not SACKed. When the retransmissions
+     * of the holes below a SACKed last segment are lost, resending that SACKed segment draws
+     * only a D-SACK, from which RACK learns nothing; the highest hole, sent after the other
+     * retransmissions, shows them lost when it arrives.
+     */
+    @Test
+    void rfc8985_probeResendsTheHighestSegmentNotSacked() {
+        try (TcpTestNetwork net = new TcpTestNetwork(86, TcpFixtures.config()).delay(1, 0)) {
+            TcpConnection[] c = TcpFixtures.warmPair(net);
+            int mss = c[0].mss();
+            int first = c[0].sndMax();
+            // of ten segments the eighth and ninth vanish, and so do their retransmissions
+            dropTransmissions(net, Map.of(first + 7 * mss, 2, first + 8 * mss, 2));
+            byte[] data = TcpFixtures.pattern(10 * mss, 6);
+            assertArrayEquals(data, TcpFixtures.transfer(net, c[0], c[1], data, 10_000));
+            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
+            long lastResent = net.captured().stream().filter(s -> s.fromA() && s.seq() == first + 9 * mss).count();
+            assertEquals(1, lastResent, "the SACKed last segment was never resent");
+        }
+    }
 }
