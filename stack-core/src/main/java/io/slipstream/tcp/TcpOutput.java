@@ -17,6 +17,9 @@ import java.lang.foreign.MemorySegment;
  */
 final class TcpOutput {
     private final TcpConnection c;
+    /** Bytes a tail loss probe of new data may send beyond the congestion window (RFC 8985 §7.3). */
+    private long probeAllowanceBytes;
+
     TcpOutput(TcpConnection c) {
         this.c = c;
     }
@@ -146,22 +149,23 @@ final class TcpOutput {
         return Math.max(0, flight - c.rack.sackedBytes() - c.rack.lostBytes());
     }
 
-    /**
-     * RFC 8985 §7.3: the probe timeout fired; the last segment sent leaves again to draw an ACK.
-     * §7.3 prefers a new segment, but a receiver may hold the ACK of a lone new in-order segment
-     * for its delayed-ACK time (40 ms on Linux, up to 500 ms by RFC 1122 §4.2.3.2), hundreds of
-     * round trips on a LAN, while it acknowledges a duplicate at once (RFC 9293 §3.10.7.4, RFC
-     * 5681 §4.2) with a D-SACK (RFC 2883). The probe's usual cause on such a path is a lost
-     * ACK, and the duplicate then costs one segment; a lost tail it repairs directly.
-     */
+    /** RFC 8985 §7.3: the probe timeout fired; a new segment, or the last one again, draws an ACK. */
     void probeTimeout() {
-        if (!racking() || !c.state.isSynchronized() || c.persisting || !retransmitLast()) {
+        if (!racking() || !c.state.isSynchronized() || c.persisting) {
+            return;
+        }
+        int before = c.sndMax;
+        probeAllowanceBytes = maxPayload();
+        output(true);
+        probeAllowanceBytes = 0;
+        boolean retransmission = c.sndMax == before;
+        if (retransmission && !retransmitLast()) {
             return;
         }
         c.counters.increment(TcpCounter.TAIL_LOSS_PROBES);
         // in a fast recovery the probe needs no verdict of its own (§7.4): the recovery's
         // window reduction covers whatever it repairs
-        c.tlp.sent(c.sndMax, !c.recovery.inRecovery());
+        c.tlp.sent(c.sndMax, retransmission && !c.recovery.inRecovery());
         c.timers.scheduleIn(c.retransmitTimer, c.rtt.backedOffNs(c.backoffCount)); // §7.3: the RTO after the probe
     }
 
@@ -288,7 +292,7 @@ final class TcpOutput {
                 || c.state == TcpState.CLOSING || c.state == TcpState.LAST_ACK)) {
             return;
         }
-        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes();
+        long cwnd = c.cc.cwnd() + c.recovery.limitedTransmitBytes() + probeAllowanceBytes;
         boolean racking = racking();
         boolean resent = racking && retransmitLost(cwnd);
         boolean sentNew = false;
@@ -360,7 +364,7 @@ final class TcpOutput {
             }
             force = false;
         }
-        if (sentNew || (resent && c.recovery.inRecovery())) {
+        if ((sentNew && probeAllowanceBytes == 0) || (resent && c.recovery.inRecovery())) {
             armProbe(); // a recovery's retransmissions are a tail too: their ACKs may all be lost
         }
         // persist (RFC 9293 §3.8.6.1): data waits behind a zero window and nothing is in flight

@@ -73,45 +73,6 @@ class TcpRackTlpTest {
     }
 
     /**
-     * RFC 8985 §7.3 with RFC 9293 §3.10.7.4: the probe is answered at once. When every ACK of a
-     * flight is lost, a probe of one new in-order segment, the receiver having acknowledged all it got before, may wait at the receiver for its
-     * delayed-ACK timer (40 ms here, up to 500 ms by RFC 1122), hundreds of round trips on a
-     * LAN; the last segment sent again is a duplicate, which the receiver acknowledges at once.
-     */
-    @Test
-    void rfc8985_probeAfterLostAcksDrawsAnImmediateAck() {
-        // a PTO (2·SRTT + 2 ms) longer than the receiver's delayed-ACK time (40 ms): B has
-        // acknowledged all it got (those ACKs lost) when the probe comes
-        final long oneWayMs = 25;
-        try (TcpTestNetwork net = new TcpTestNetwork(84, TcpFixtures.config("sndbuf", "262144", "rcvbuf", "262144",
-                "quickack.segments", "0")).delay(oneWayMs, 0)) {
-            TcpConnection[] c = TcpFixtures.warmPair(net);
-            // every ACK from B is lost until A probes: A's flight is all delivered, A cannot tell
-            net.dropFilter = s -> !s.fromA() && TcpFixtures.counter(net.a, TcpCounter.TAIL_LOSS_PROBES) == 0;
-            int first = c[0].sndMax();
-            byte[] data = TcpFixtures.pattern(200_000, 4);
-            ByteBuffer src = ByteBuffer.wrap(data);
-            ByteBuffer sink = ByteBuffer.allocate(8192);
-            assertTrue(net.runUntil(() -> {
-                c[0].send(src);
-                while (c[1].receive(sink.clear()) > 0) { }
-                return TcpFixtures.counter(net.a, TcpCounter.TAIL_LOSS_PROBES) == 1;
-            }, 10_000), "a probe left");
-            assertTrue(c[0].sndMax() - first < data.length, "the congestion window held new data back");
-            int unaAtProbe = c[0].sndUna();
-            long probeNs = net.clock.nanoTime();
-            assertTrue(net.runUntil(() -> {
-                while (c[1].receive(sink.clear()) > 0) { }
-                return c[0].sndUna() != unaAtProbe;
-            }, 10_000), "the flight is acknowledged");
-            long answeredMs = (net.clock.nanoTime() - probeNs) / 1_000_000;
-            assertTrue(answeredMs <= 2 * oneWayMs + 1, "the probe was answered in " + answeredMs
-                    + " ms: a round trip, not the receiver's delayed-ACK time more");
-            assertEquals(0, TcpFixtures.counter(net.a, TcpCounter.RTO_EXPIRIES));
-        }
-    }
-
-    /**
      * RFC 8985 §7 at the tail of a recovery: when the ACKs after a fast retransmission are lost
      * (the one that would end the recovery among them), nothing sent later is delivered for RACK
      * to judge by, and only the RTO (200 ms at least, hundreds of round trips on a LAN) would
