@@ -178,11 +178,13 @@ final class TcpFixtures {
         x.shutdownOutput();
         y.shutdownOutput();
         ByteBuffer sink = ByteBuffer.allocate(4096);
+        // Longer than the give-up time of data retransmissions (924.6 s, as Linux's tcp_retries2):
+        // a FIN whose answers are lost is retried, the RTO backed off up to 120 s, until then.
         assertTrue(net.runUntil(() -> {
             drain(x, sink);
             drain(y, sink);
             return done(x) && done(y);
-        }, 600_000), "both sides close: " + x + " " + y);
+        }, 1_000_000), "both sides close: " + x + " " + y);
         x.close();
         y.close();
     }

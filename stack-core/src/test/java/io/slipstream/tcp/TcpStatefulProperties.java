@@ -212,7 +212,7 @@ class TcpStatefulProperties {
                 }
                 return TcpFixtures.done(c[0]) && TcpFixtures.done(c[1]);
             };
-            boolean ended = net.runUntil(bothDone, 600_000);
+            boolean ended = net.runUntil(bothDone, 1_000_000); // past the data give-up time, 924.6 s
             if (!ended && (closedEarly || c[0].pendingError() != null || c[1].pendingError() != null)) {
                 // after an early close or abort the peer's RST may have been lost: once the application closes too, the orphan
                 // times out of FIN-WAIT-2 on its own
