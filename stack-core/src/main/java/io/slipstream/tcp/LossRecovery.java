@@ -17,6 +17,12 @@ final class LossRecovery {
     private int dupAcks;
     /** RFC 3042: bytes of new data the first two duplicate ACKs let past the congestion window. */
     private long limitedTransmitBytes;
+    /**
+     * Whether this recovery has sent its tail loss probe: one at most. Probes re-armed on every
+     * ACK of a recovery each pushed the RTO back, and a probe answered only by a D-SACK (its
+     * segment had arrived; the hole below it had not) then came again at every PTO, forever.
+     */
+    private boolean probed;
 
     /** A new connection starting at {@code iss}: no recovery episode before it. */
     void start(int iss) {
@@ -63,6 +69,17 @@ final class LossRecovery {
         inRecovery = true;
         recover = sndMax;
         limitedTransmitBytes = 0;
+        probed = false;
+    }
+
+    /** A tail loss probe left during this recovery. */
+    void probeSent() {
+        probed = inRecovery;
+    }
+
+    /** Whether this recovery may still be probed (RFC 8985 §7.2 probes none; Slipstream one). */
+    boolean mayProbe() {
+        return !inRecovery || !probed;
     }
 
     /**

@@ -163,6 +163,7 @@ final class TcpOutput {
             return;
         }
         c.counters.increment(TcpCounter.TAIL_LOSS_PROBES);
+        c.recovery.probeSent();
         // in a fast recovery the probe needs no verdict of its own (§7.4): the recovery's
         // window reduction covers whatever it repairs
         c.tlp.sent(c.sndMax, retransmission && !c.recovery.inRecovery());
@@ -235,13 +236,13 @@ final class TcpOutput {
     /**
      * RFC 8985 §7.2: (re)arms the probe timeout after new data left or was acknowledged, unless
      * the connection is in RTO recovery, has segments deemed lost still to send, has a probe
-     * out, or has nothing in flight. Unlike §7.2, a fast recovery is probed too (re-armed on
-     * each of its ACKs): when the ACKs after its retransmissions are lost, nothing sent later
-     * is delivered for RACK to judge by, and only the RTO would act.
+     * out, or has nothing in flight. Unlike §7.2, a fast recovery is probed too, once
+     * ({@link LossRecovery#mayProbe}): when the ACKs after its retransmissions are lost, nothing
+     * sent later is delivered for RACK to judge by, and only the RTO would act.
      */
     void armProbe() {
         boolean rtoRecovery = !c.recovery.inRecovery() && !c.recovery.mayEnter(c.sndUna);
-        if (!racking() || rtoRecovery || c.rack.lostBytes() > 0 || c.tlp.outstanding()
+        if (!racking() || rtoRecovery || c.rack.lostBytes() > 0 || c.tlp.outstanding() || !c.recovery.mayProbe()
                 || c.persisting || !c.state.isSynchronized()) {
             if (c.probeTimer.isScheduled()) {
                 c.timers.cancel(c.probeTimer);
