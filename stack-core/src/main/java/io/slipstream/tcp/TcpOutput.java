@@ -180,11 +180,8 @@ final class TcpOutput {
         while (i > 0 && c.rack.sacked(i)) {
             i--;
         }
-        int end = c.rack.end(i);
-        int dataEnd = c.sendBufferSeq + c.buffers.send.size();
-        boolean fin = c.finQueued && end == dataEnd + 1;
-        int seq = Seq.max(c.rack.start(i), Seq.min(end, dataEnd) - maxPayload());
-        return resend(seq, fin ? end - 1 : end, fin);
+        int lastDataEnd = Seq.min(c.rack.end(i), c.sendBufferSeq + c.buffers.send.size());
+        return resendFrom(i, Seq.max(c.rack.start(i), lastDataEnd - maxPayload()));
     }
 
     /** Sends the first segment RACK deems lost, if any, regardless of the window (a fast retransmit). */
@@ -213,12 +210,19 @@ final class TcpOutput {
 
     /** Resends record {@code i} of RACK, at most one segment of it (the rest stays lost, split off). */
     private boolean retransmitRecord(int i) {
-        int seq = c.rack.start(i);
+        return resendFrom(i, c.rack.start(i));
+    }
+
+    /**
+     * Resends at most one segment of RACK record {@code i} from {@code seq}, never past the data,
+     * with the FIN when the record holds it and the segment reaches the data's end.
+     */
+    private boolean resendFrom(int i, int seq) {
         int end = c.rack.end(i);
         int dataEnd = c.sendBufferSeq + c.buffers.send.size();
         boolean fin = c.finQueued && end == dataEnd + 1;
-        int len = Math.min(maxPayload(), Seq.min(end, dataEnd) - seq);
-        return resend(seq, seq + Math.max(len, 0), fin && seq + len == dataEnd);
+        int len = Math.max(0, Math.min(maxPayload(), Seq.min(end, dataEnd) - seq));
+        return resend(seq, seq + len, fin && seq + len == dataEnd);
     }
 
     /** Sends [seq, end) again (with the FIN after it if {@code fin}) and tells RACK and the RTT timing. */
